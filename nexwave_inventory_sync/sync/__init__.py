@@ -1,0 +1,1 @@
+"""The sync engine: plain Python on gql + requests. Never import frappe here."""

@@ -7,7 +7,7 @@ drift from Shopify together, which tests/test_schema_official.py guards against.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from graphql import GraphQLSchema, build_schema
@@ -21,7 +21,7 @@ def sdl_for(version: str) -> str:
     return (files / "_common.graphql").read_text() + "\n" + (files / shape).read_text()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema_for_sdl(sdl: str) -> GraphQLSchema:
     return build_schema(sdl)
 

@@ -25,7 +25,9 @@ def check_api_version(version: str) -> str:
             f"API version {version!r} is not a Shopify release name like {DEFAULT_API_VERSION!r}"
         )
     if version < OLDEST_API_VERSION:
-        raise UnsupportedApiVersion(f"API version {version} is older than {OLDEST_API_VERSION}, which is the oldest supported")
+        raise UnsupportedApiVersion(
+            f"API version {version} is older than {OLDEST_API_VERSION}, which is the oldest supported"
+        )
     return version
 
 

@@ -1,0 +1,211 @@
+"""What went wrong talking to Shopify, as one base error with flat subclasses by kind.
+
+`classify_response` is the only place that maps an HTTP answer to a kind; whether a kind is
+retried, and how long to wait, is decided apart from the types, in retry.py. No error ever
+carries the access token: messages are built from status, codes and body text only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+_BODY_SNIPPET = 300
+
+
+class ShopifyError(Exception):
+    """Base error. `status` is the HTTP status (None when no answer arrived)."""
+
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+        body: str | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.retry_after = retry_after
+        self.body = body
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.request_id:
+            parts.append(f"request {self.request_id}")
+        return " | ".join(parts)
+
+
+class Throttled(ShopifyError):
+    """GraphQL THROTTLED: the bucket lacks the points this query requests."""
+
+    kind = "throttled"
+
+    def __init__(self, message: str, *, requested: float | None = None, throttle: Any = None, **kw: Any):
+        super().__init__(message, **kw)
+        self.requested = requested
+        self.throttle = throttle
+
+
+class RateLimited(ShopifyError):
+    """HTTP 429 without a GraphQL THROTTLED body."""
+
+    kind = "rate_limited"
+
+
+class ServerError(ShopifyError):
+    """HTTP 5xx: Shopify's side; worth a retry after a back-off."""
+
+    kind = "server"
+
+
+class ConnectionFailed(ShopifyError):
+    """No answer: connect or read timeout, reset, dropped connection."""
+
+    kind = "connection"
+
+
+class AuthError(ShopifyError):
+    """HTTP 401: the token is wrong or revoked. Every later call would fail too: abort the run."""
+
+    kind = "auth"
+
+
+class ShopUnavailable(ShopifyError):
+    """402 frozen (unpaid), 403 forbidden / missing scope, 423 locked: abort the run."""
+
+    kind = "shop_unavailable"
+
+
+class InvalidRequest(ShopifyError):
+    """Other 4xx and GraphQL errors: a bug or bad data; retrying sends the same mistake."""
+
+    kind = "invalid_request"
+
+
+class BadResponse(ShopifyError):
+    """A body that is not the JSON we expect (an HTML error page): fail the batch, no retry."""
+
+    kind = "bad_response"
+
+
+_ABORT_STATUS_REASONS = {
+    402: "the shop is frozen (402 Payment Required): its plan or bill needs attention",
+    403: "access forbidden (403): the app lacks a required scope or was uninstalled",
+    423: "the shop is locked (423): Shopify has locked it",
+}
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header; Shopify sends decimals like "2.0". HTTP-dates are
+    not used by Shopify and are ignored (the policy's own back-off applies instead)."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    return headers.get("X-Request-Id") or headers.get("x-request-id")
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text[:_BODY_SNIPPET] + ("…" if len(text) > _BODY_SNIPPET else "")
+
+
+def _error_messages(errors: Any) -> str:
+    if isinstance(errors, str):
+        return errors
+    if isinstance(errors, Mapping):
+        return "; ".join(f"{k}: {v}" for k, v in errors.items())
+    if isinstance(errors, list):
+        return "; ".join(str(e.get("message", e)) if isinstance(e, Mapping) else str(e) for e in errors)
+    return str(errors)
+
+
+def _graphql_error_codes(errors: Any) -> list[str]:
+    if not isinstance(errors, list):
+        return []
+    codes = []
+    for error in errors:
+        if isinstance(error, Mapping):
+            code = (error.get("extensions") or {}).get("code")
+            if code:
+                codes.append(str(code))
+    return codes
+
+
+def classify_response(
+    status: int, headers: Mapping[str, str], text: str
+) -> tuple[dict | None, ShopifyError | None]:
+    """Turn one HTTP answer into (parsed body, error). Exactly one of the two is meaningful:
+    a body with no error is a usable GraphQL result (which may still hold userErrors)."""
+    request_id = _request_id(headers)
+    retry_after = parse_retry_after(headers.get("Retry-After"))
+    try:
+        body = json.loads(text) if text else None
+    except ValueError:
+        body = None
+    common = {"status": status, "request_id": request_id, "retry_after": retry_after}
+
+    if not isinstance(body, dict):
+        # HTML error pages and truncated bodies. A 5xx page is still Shopify's outage, so it
+        # keeps the 5xx class; anything else that is not JSON fails the batch at once.
+        if status >= 500:
+            return None, ServerError(
+                f"Shopify answered {status} with a non-JSON body: {_snippet(text)}", **common
+            )
+        if status in (401, 402, 403, 423, 429):
+            return None, _status_error(status, _snippet(text), common)
+        return None, BadResponse(
+            f"Shopify answered with a body that is not JSON: {_snippet(text)}", body=_snippet(text), **common
+        )
+
+    errors = body.get("errors")
+    codes = _graphql_error_codes(errors)
+    if "THROTTLED" in codes:
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        return body, Throttled(
+            "Throttled: the query cost exceeds the points left in the bucket",
+            code="THROTTLED",
+            requested=cost.get("requestedQueryCost"),
+            throttle=cost.get("throttleStatus"),
+            **common,
+        )
+    if status >= 400:
+        return body, _status_error(status, _error_messages(errors) if errors else f"HTTP {status}", common)
+    if errors:
+        code = codes[0] if codes else None
+        if code == "ACCESS_DENIED":
+            # A missing scope fails every call the same way: treat it as the 403 it means.
+            return body, ShopUnavailable(f"access denied: {_error_messages(errors)}", code=code, **common)
+        return body, InvalidRequest(f"GraphQL error: {_error_messages(errors)}", code=code, **common)
+    if "data" not in body:
+        return body, BadResponse("Shopify answered JSON without data or errors", **common)
+    return body, None
+
+
+def _status_error(status: int, detail: str, common: dict) -> ShopifyError:
+    if status == 401:
+        return AuthError(f"authentication failed: {detail}", **common)
+    if status in _ABORT_STATUS_REASONS:
+        return ShopUnavailable(f"{_ABORT_STATUS_REASONS[status]}: {detail}", **common)
+    if status == 429:
+        return RateLimited(f"rate limited: {detail}", **common)
+    if status >= 500:
+        return ServerError(f"Shopify server error: {detail}", **common)
+    return InvalidRequest(f"request refused: {detail}", **common)

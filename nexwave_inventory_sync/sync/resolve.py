@@ -1,0 +1,191 @@
+"""Find each row's inventory item in bulk: variant ids through nodes(ids:) 250 at a time,
+SKUs through productVariants, either filtered by SKU or as one full scan, whichever costs
+fewer calls. Never one call per item (the old connector's 7,300 variant lookups)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from . import documents
+from .client import CallFailed, RunAborted, ShopifyClient
+from .ids import to_gid
+from .limits import MAX_NODES_PER_QUERY, MAX_PAGE_SIZE
+from .results import Resolution
+from .retry import Action
+
+# SKUs OR-ed into one productVariants search; keeps the search string well inside
+# Shopify's limits while each page still returns up to 250 variants.
+SKU_FILTER_CHUNK = 50
+# Requested cost of one variant with its inventory item: variant 1 + inventoryItem 1.
+_COST_PER_VARIANT = 2
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    code: str
+    message: str
+
+
+def sku_strategy(skus_needed: int, variant_count: int | None) -> str:
+    """'filter' or 'scan': the fewer calls. A count that is a lower bound (AT_LEAST) only
+    makes a scan look cheaper than it is, so an unknown count always filters."""
+    filter_calls = math.ceil(skus_needed / SKU_FILTER_CHUNK)
+    if variant_count is None or filter_calls <= 1:
+        return "filter"
+    scan_calls = max(1, math.ceil(variant_count / MAX_PAGE_SIZE))
+    return "scan" if scan_calls < filter_calls else "filter"
+
+
+def sku_search_query(skus: Iterable[str]) -> str:
+    def quoted(sku: str) -> str:
+        return '"' + sku.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return " OR ".join(f"sku:{quoted(sku)}" for sku in skus)
+
+
+class Resolver:
+    """Remembers what it learnt for the whole run: a SKU stocked at five locations is looked
+    up once, and after a full scan a missing SKU costs no further call."""
+
+    def __init__(self, client: ShopifyClient):
+        self.client = client
+        self.by_variant: dict[str, Resolution | Unresolved] = {}
+        self.by_sku: dict[str, Resolution | Unresolved] = {}
+        self._scanned = False
+        self._variant_count: int | None = None
+        self._counted = False
+
+    # -- variant ids -------------------------------------------------------------------
+    def _execute(self, document: str, variables: dict, operation: str, expected_cost: float) -> dict:
+        """A lookup call; an abort-class failure stops the run, others fail just the lookup."""
+        try:
+            return self.client.execute(document, variables, operation=operation, expected_cost=expected_cost)
+        except CallFailed as failure:
+            if failure.action is Action.ABORT_RUN:
+                raise RunAborted(failure) from None
+            raise
+
+    @staticmethod
+    def _lookup_failed(failure: CallFailed) -> Unresolved:
+        return Unresolved(failure.error.code or "LOOKUP_FAILED", f"lookup failed: {failure.error.message}")
+
+    def resolve_variants(self, variant_ids: Iterable[str]) -> None:
+        missing = list(dict.fromkeys(v for v in variant_ids if v not in self.by_variant))
+        for start in range(0, len(missing), MAX_NODES_PER_QUERY):
+            chunk = missing[start : start + MAX_NODES_PER_QUERY]
+            try:
+                data = self._execute(
+                    documents.VARIANT_INVENTORY_ITEMS,
+                    {"ids": chunk},
+                    "VariantInventoryItems",
+                    1 + _COST_PER_VARIANT * len(chunk),
+                )
+            except CallFailed as failure:
+                for variant_id in chunk:
+                    self.by_variant[variant_id] = self._lookup_failed(failure)
+                continue
+            nodes = data.get("nodes") or []
+            for variant_id, node in zip(chunk, nodes, strict=False):
+                if not node or not node.get("inventoryItem"):
+                    self.by_variant[variant_id] = Unresolved(
+                        "VARIANT_NOT_FOUND", f"variant {variant_id} does not exist in the shop"
+                    )
+                else:
+                    self.by_variant[variant_id] = self._resolution(node)
+            for variant_id in chunk[len(nodes) :]:
+                self.by_variant[variant_id] = Unresolved(
+                    "VARIANT_NOT_FOUND", f"variant {variant_id} was not returned"
+                )
+
+    # -- SKUs --------------------------------------------------------------------------
+    def resolve_skus(self, skus: Iterable[str]) -> None:
+        missing = list(dict.fromkeys(s for s in skus if s not in self.by_sku))
+        if not missing:
+            return
+        if self._scanned:
+            for sku in missing:
+                self.by_sku[sku] = Unresolved("SKU_NOT_FOUND", f"no variant in the shop has SKU {sku!r}")
+            return
+        if math.ceil(len(missing) / SKU_FILTER_CHUNK) > 1 and not self._counted:
+            self._counted = True
+            try:
+                self._variant_count = self._count_variants()
+            except CallFailed:
+                self._variant_count = None  # unknown: filtering is always correct
+        if sku_strategy(len(missing), self._variant_count) == "scan":
+            try:
+                self._scan_all()
+            except CallFailed as failure:
+                for sku in missing:
+                    self.by_sku[sku] = self._lookup_failed(failure)
+                return
+            self.resolve_skus(missing)
+            return
+        for start in range(0, len(missing), SKU_FILTER_CHUNK):
+            chunk = missing[start : start + SKU_FILTER_CHUNK]
+            wanted = set(chunk)
+            found: dict[str, list[Resolution]] = {}
+            try:
+                for node in self._variant_pages(sku_search_query(chunk)):
+                    if node.get("sku") in wanted:
+                        found.setdefault(node["sku"], []).append(self._resolution(node))
+            except CallFailed as failure:
+                for sku in chunk:
+                    self.by_sku[sku] = self._lookup_failed(failure)
+                continue
+            for sku in chunk:
+                self.by_sku[sku] = self._pick(sku, found.get(sku, []))
+
+    def _count_variants(self) -> int | None:
+        data = self._execute(documents.VARIANTS_COUNT, {}, "VariantsCount", 1)
+        count = (data.get("productVariantsCount") or {}).get("count")
+        return count if isinstance(count, int) else None
+
+    def _scan_all(self) -> None:
+        found: dict[str, list[Resolution]] = {}
+        for node in self._variant_pages(None):
+            if node.get("sku"):
+                found.setdefault(node["sku"], []).append(self._resolution(node))
+        for sku, matches in found.items():
+            self.by_sku[sku] = self._pick(sku, matches)
+        self._scanned = True
+
+    def _variant_pages(self, query: str | None):
+        after = None
+        while True:
+            data = self._execute(
+                documents.VARIANTS_PAGE,
+                {"first": MAX_PAGE_SIZE, "after": after, "query": query},
+                "VariantsPage",
+                2 + _COST_PER_VARIANT * MAX_PAGE_SIZE,
+            )
+            page = data.get("productVariants") or {}
+            yield from page.get("nodes") or []
+            info = page.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return
+            after = info.get("endCursor")
+
+    def _pick(self, sku: str, matches: list[Resolution]) -> Resolution | Unresolved:
+        if not matches:
+            return Unresolved("SKU_NOT_FOUND", f"no variant in the shop has SKU {sku!r}")
+        if len(matches) > 1:
+            # Pushing to a guess could oversell the other variant: refuse and say so.
+            return Unresolved("AMBIGUOUS_SKU", f"{len(matches)} variants in the shop share SKU {sku!r}")
+        return matches[0]
+
+    @staticmethod
+    def _resolution(node: dict) -> Resolution:
+        item = node["inventoryItem"]
+        return Resolution(
+            inventory_item_id=item["id"],
+            tracked=bool(item.get("tracked")),
+            variant_id=node.get("id"),
+            sku=node.get("sku"),
+        )
+
+
+def variant_gid(value: str) -> str:
+    return to_gid("ProductVariant", value)

@@ -1,0 +1,101 @@
+"""Typed inputs and results of a sync run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class StockRow:
+    """One (item, Shopify location) figure to push. Give whichever id you have: a cached
+    inventory_item_id is used as is; a variant id or a SKU is resolved in bulk."""
+
+    location_id: str
+    quantity: (
+        float | int | Decimal | str
+    )  # the ERPNext figure; quantity.shopify_quantity turns it into Shopify's
+    sku: str | None = None
+    inventory_item_id: str | None = None
+    variant_id: str | None = None
+    tracked: bool | None = None  # known from a cache; False skips the row
+    change_from: int | None = (
+        None  # Shopify's expected current figure (compare-and-set); None skips the check
+    )
+    ref: str | None = None  # the caller's name for the row (an ERPNext item code), echoed in failures
+
+    @property
+    def label(self) -> str:
+        return self.ref or self.sku or self.inventory_item_id or self.variant_id or "?"
+
+
+@dataclass(frozen=True)
+class RowFailure:
+    row: StockRow
+    code: str
+    message: str
+    quantity: int | None = None  # what we tried to set, when we got that far
+    inventory_item_id: str | None = None
+    conflict: bool = False  # Shopify's figure changed under us (CHANGE_FROM_QUANTITY_STALE)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What id resolution learnt, for the caller to cache (ERPNext's Item Shopify Store)."""
+
+    inventory_item_id: str
+    tracked: bool
+    variant_id: str | None = None
+    sku: str | None = None
+
+
+class RunStatus(str, Enum):
+    SUCCESS = "Success"
+    PARTIAL = "Partial"
+    FAILED = "Failed"
+    ABORTED = "Aborted"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    api_version: str
+    considered: int = 0
+    pushed: int = 0
+    unchanged_skipped: int = 0
+    untracked: int = 0
+    unresolved: int = 0
+    failed: int = 0
+    conflicts: int = 0
+    batches_ok: int = 0
+    batches_failed: int = 0
+    api_calls: int = 0
+    retries: int = 0
+    throttled_answers: int = 0
+    throttle_waits: int = 0
+    seconds_waited: float = 0.0
+    cost_requested: float = 0.0
+    query_cost: float = 0.0  # actual points spent
+    duration_s: float = 0.0
+    calls_by_operation: Mapping[str, int] = field(default_factory=dict)
+    failures: tuple[RowFailure, ...] = ()
+    unresolved_rows: tuple[RowFailure, ...] = ()  # the first UNRESOLVED_DETAIL_LIMIT, with why
+    resolved: tuple[Resolution, ...] = ()
+    aborted: bool = False
+    abort_kind: str | None = None
+    abort_reason: str | None = None
+
+    @property
+    def any_batch_succeeded(self) -> bool:
+        """The Frappe layer advances last_inventory_sync only when this is true."""
+        return self.batches_ok > 0
+
+    @property
+    def status(self) -> RunStatus:
+        if self.aborted:
+            return RunStatus.ABORTED
+        if self.failed == 0 and self.conflicts == 0 and self.batches_failed == 0:
+            return RunStatus.SUCCESS
+        return RunStatus.PARTIAL if self.pushed > 0 or self.batches_ok > 0 else RunStatus.FAILED

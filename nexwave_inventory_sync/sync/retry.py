@@ -1,0 +1,105 @@
+"""The retry policy: an immutable value and one table from error kind to action.
+
+Separate budgets per kind (a THROTTLED answer never eats the 5xx budget), Retry-After honoured
+and clamped, back-off with jitter, and a cap on the total time one call may spend waiting.
+Retrying a mutation is safe: from 2026-04 it carries an idempotency key reused on every retry,
+and before that inventorySetQuantities sets absolute values, so a repeat lands on the same number.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from enum import Enum
+
+from .errors import ShopifyError, Throttled
+from .throttle import ThrottleStatus, throttled_wait
+
+
+class Action(Enum):
+    RETRY = "retry"
+    FAIL_BATCH = "fail_batch"  # this call's work fails with the real message; the run goes on
+    ABORT_RUN = "abort_run"  # every later call would fail the same way: stop the run
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    wait: float = 0.0
+
+
+# kind -> what to do with it. The one place this mapping lives.
+ACTIONS: dict[str, Action] = {
+    "throttled": Action.RETRY,
+    "rate_limited": Action.RETRY,
+    "server": Action.RETRY,
+    "connection": Action.RETRY,
+    "auth": Action.ABORT_RUN,
+    "shop_unavailable": Action.ABORT_RUN,
+    "invalid_request": Action.FAIL_BATCH,
+    "bad_response": Action.FAIL_BATCH,
+}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    throttled_retries: int = 6
+    rate_limited_retries: int = 3
+    # One entry per retry: 2 s then 4 s, then the batch fails (the seed's schedule).
+    server_backoff: tuple[float, ...] = (2.0, 4.0)
+    connection_backoff: tuple[float, ...] = (2.0, 4.0)
+    jitter: float = 0.25  # up to +25 % so many workers do not retry in lock-step
+    retry_after_default: float = 2.0  # a 429 without a usable Retry-After
+    retry_after_cap: float = 60.0
+    max_wait_per_call: float = 300.0  # all retries of one call together
+
+    def budget(self, kind: str) -> int:
+        return {
+            "throttled": self.throttled_retries,
+            "rate_limited": self.rate_limited_retries,
+            "server": len(self.server_backoff),
+            "connection": len(self.connection_backoff),
+        }.get(kind, 0)
+
+    def decide(
+        self, error: ShopifyError, attempt: int, waited: float = 0.0, rng: random.Random | None = None
+    ) -> Decision:
+        """What to do after `error`, the `attempt`-th retry-worthy failure of its kind in this
+        call (0 for the first), having already waited `waited` seconds in this call."""
+        action = ACTIONS.get(error.kind, Action.FAIL_BATCH)
+        if action is not Action.RETRY:
+            return Decision(action)
+        if attempt >= self.budget(error.kind):
+            return Decision(Action.FAIL_BATCH)
+        wait = self._wait(error, attempt, rng or random)
+        if waited + wait > self.max_wait_per_call:
+            return Decision(Action.FAIL_BATCH)
+        return Decision(Action.RETRY, wait)
+
+    def _wait(self, error: ShopifyError, attempt: int, rng: random.Random) -> float:
+        retry_after = min(error.retry_after, self.retry_after_cap) if error.retry_after is not None else None
+        if isinstance(error, Throttled):
+            status = (
+                ThrottleStatus.from_json(error.throttle)
+                if isinstance(error.throttle, dict)
+                else error.throttle
+            )
+            if status is not None and error.requested is not None:
+                # A THROTTLED 429 may also carry Retry-After: honour whichever is longer.
+                return max(throttled_wait(error.requested, status), retry_after or 0.0)
+            return retry_after if retry_after is not None else self.retry_after_default
+        if error.kind == "rate_limited":
+            return retry_after if retry_after is not None else self.retry_after_default
+        backoff = self.server_backoff if error.kind == "server" else self.connection_backoff
+        base = backoff[attempt]
+        return base + rng.uniform(0, base * self.jitter)
+
+
+# Tests and benchmarks that must not wait pass this (stamina's "testing switch").
+NO_WAIT = RetryPolicy(
+    server_backoff=(0.0, 0.0),
+    connection_backoff=(0.0, 0.0),
+    jitter=0.0,
+    retry_after_default=0.0,
+    retry_after_cap=0.0,
+)

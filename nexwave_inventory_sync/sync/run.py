@@ -1,0 +1,347 @@
+"""A whole sync run: rows in, RunResult out.
+
+Rows are read in chunks, so a 500,000-row push holds one chunk, the run's id caches and at
+most `concurrency` batches in memory, never the catalog twice. Per chunk: resolve missing
+ids in bulk, apply the quantity rule, drop duplicates and unchanged rows, and send full
+batches of 250 as they fill.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import itertools
+import math
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from dataclasses import dataclass, field
+
+from .client import CallStats, RunAborted, ShopifyClient
+from .clock import Clock, SystemClock
+from .endpoint import ShopifyEndpoint
+from .ids import IdError, to_gid
+from .limits import BATCH_SIZE
+from .push import BatchOutcome, ReadyRow, send_batch
+from .quantity import QuantityError, shopify_quantity
+from .resolve import Resolver, Unresolved
+from .results import Resolution, RowFailure, RunResult, StockRow
+from .retry import RetryPolicy
+from .throttle import BucketModel
+
+ProgressCallback = Callable[[int, "int | None"], None]
+
+CHUNK_ROWS = 5000
+# The log keeps every failed row, but an unmapped catalog can leave 100,000 rows without
+# a Shopify variant: those are counted, and the first few kept as examples.
+UNRESOLVED_DETAIL_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    run_id: str | None = None
+    safety_buffer: float = 0
+    # (inventory_item_id, location_id) -> the figure last pushed; equal rows are skipped.
+    known_quantities: Mapping[tuple[str, str], int] | None = None
+    # Batches in flight at once; the shared bucket model still paces every call.
+    concurrency: int = 1
+    chunk_rows: int = CHUNK_ROWS
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: tuple[float, float] = (5.0, 60.0)
+
+
+@dataclass
+class _Tally:
+    considered: int = 0
+    pushed: int = 0
+    unchanged_skipped: int = 0
+    untracked: int = 0
+    unresolved: int = 0
+    batches_ok: int = 0
+    batches_failed: int = 0
+    batches_done: int = 0
+    failures: list[RowFailure] = field(default_factory=list)
+    unresolved_rows: list[RowFailure] = field(default_factory=list)
+    resolved: dict[str, Resolution] = field(default_factory=dict)
+    abort: RunAborted | None = None
+
+    def fail(self, row: StockRow, code: str, message: str, **kw) -> None:
+        self.failures.append(RowFailure(row, code, message, **kw))
+
+    def not_found(self, row: StockRow, code: str, message: str) -> None:
+        self.unresolved += 1
+        if len(self.unresolved_rows) < UNRESOLVED_DETAIL_LIMIT:
+            self.unresolved_rows.append(RowFailure(row, code, message))
+
+    def add(self, outcome: BatchOutcome) -> None:
+        self.batches_done += 1
+        self.pushed += outcome.pushed
+        self.failures.extend(outcome.failures)
+        if outcome.ok:
+            self.batches_ok += 1
+        else:
+            self.batches_failed += 1
+
+
+def _chunks(rows: Iterable[StockRow], size: int) -> Iterator[list[StockRow]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+class _Preparer:
+    """Turns input rows into ReadyRows, counting every row it drops and why."""
+
+    def __init__(self, resolver: Resolver, tally: _Tally, options: SyncOptions):
+        self.resolver = resolver
+        self.tally = tally
+        self.options = options
+        self._seen: set[int] = set()
+
+    def resolve(self, rows: Iterable[StockRow]) -> None:
+        variant_ids, skus = [], []
+        for row in rows:
+            if row.inventory_item_id or row.tracked is False:
+                continue
+            if row.variant_id:
+                try:
+                    variant_ids.append(to_gid("ProductVariant", row.variant_id))
+                except IdError:
+                    continue  # reported per row in prepare()
+            elif row.sku:
+                skus.append(row.sku)
+        if variant_ids:
+            self.resolver.resolve_variants(variant_ids)
+        if skus:
+            self.resolver.resolve_skus(skus)
+
+    def prepare(self, rows: Iterable[StockRow]) -> list[ReadyRow]:
+        ready = []
+        for row in rows:
+            prepared = self._prepare(row)
+            if prepared is not None:
+                ready.append(prepared)
+        return ready
+
+    def _prepare(self, row: StockRow) -> ReadyRow | None:
+        tally = self.tally
+        tally.considered += 1
+        if row.tracked is False:
+            tally.untracked += 1
+            return None
+        try:
+            quantity = shopify_quantity(row.quantity, self.options.safety_buffer)
+        except QuantityError as exc:
+            tally.fail(row, exc.code, str(exc))
+            return None
+        try:
+            location_id = to_gid("Location", row.location_id)
+        except IdError as exc:
+            tally.fail(row, "INVALID_LOCATION_ID", str(exc), quantity=quantity)
+            return None
+        item = self._inventory_item(row)
+        if item is None:
+            return None
+        if isinstance(item, Resolution):
+            if not item.tracked:
+                tally.untracked += 1
+                return None
+            item_id = item.inventory_item_id
+        else:
+            item_id = item
+        key = hash((item_id, location_id))
+        if key in self._seen:
+            # Shopify rejects a batch naming one pair twice; the first figure stands.
+            tally.fail(
+                row,
+                "DUPLICATE_ROW",
+                f"{row.label} appears twice for {location_id}",
+                quantity=quantity,
+                inventory_item_id=item_id,
+            )
+            return None
+        self._seen.add(key)
+        known = self.options.known_quantities
+        if known is not None and known.get((item_id, location_id)) == quantity:
+            tally.unchanged_skipped += 1
+            return None
+        return ReadyRow(row, item_id, location_id, quantity)
+
+    def _inventory_item(self, row: StockRow) -> str | Resolution | None:
+        """The cached id as given, or what resolution found; None (counted) when neither."""
+        tally = self.tally
+        if row.inventory_item_id:
+            try:
+                return to_gid("InventoryItem", row.inventory_item_id)
+            except IdError as exc:
+                tally.fail(row, "INVALID_INVENTORY_ITEM_ID", str(exc))
+                return None
+        if row.variant_id:
+            try:
+                key = to_gid("ProductVariant", row.variant_id)
+            except IdError as exc:
+                tally.fail(row, "INVALID_VARIANT_ID", str(exc))
+                return None
+            found = self.resolver.by_variant.get(key)
+        elif row.sku:
+            key = f"sku:{row.sku}"
+            found = self.resolver.by_sku.get(row.sku)
+        else:
+            tally.not_found(row, "NO_IDENTIFIER", "the row has no inventory item id, variant id or SKU")
+            return None
+        if isinstance(found, Unresolved) or found is None:
+            tally.not_found(
+                row, found.code if found else "NOT_RESOLVED", found.message if found else "not resolved"
+            )
+            return None
+        tally.resolved[key] = found
+        return found
+
+
+class _Sender:
+    """Sends batches inline (concurrency 1) or keeps up to k in flight on k sessions. Results
+    are always folded in on the calling thread, so the progress callback may touch frappe."""
+
+    def __init__(
+        self,
+        clients: list[ShopifyClient],
+        run_id: str,
+        tally: _Tally,
+        progress: ProgressCallback | None,
+        total: int | None,
+    ):
+        self.clients = clients
+        self.run_id = run_id
+        self.tally = tally
+        self.progress = progress
+        self.total = total
+        self._pool = cf.ThreadPoolExecutor(len(clients)) if len(clients) > 1 else None
+        self._idle = list(clients)
+        self._in_flight: dict[cf.Future, ShopifyClient] = {}
+
+    def send(self, batch: Sequence[ReadyRow]) -> None:
+        if self.tally.abort is not None:
+            return
+        if self._pool is None:
+            self._fold(lambda: send_batch(self.clients[0], batch, self.run_id))
+            return
+        while not self._idle:
+            self._wait(cf.FIRST_COMPLETED)
+            if self.tally.abort is not None:
+                return
+        client = self._idle.pop()
+        self._in_flight[self._pool.submit(send_batch, client, batch, self.run_id)] = client
+
+    def close(self) -> None:
+        if self._pool is not None:
+            while self._in_flight:
+                self._wait(cf.ALL_COMPLETED)
+            self._pool.shutdown()
+
+    def _wait(self, how: str) -> None:
+        done, _ = cf.wait(list(self._in_flight), return_when=how)
+        for future in done:
+            self._idle.append(self._in_flight.pop(future))
+            self._fold(future.result)
+
+    def _fold(self, outcome_of: Callable[[], BatchOutcome]) -> None:
+        try:
+            outcome = outcome_of()
+        except RunAborted as abort:
+            if self.tally.abort is None:
+                self.tally.abort = abort
+            return
+        self.tally.add(outcome)
+        if self.progress is not None:
+            self.progress(self.tally.batches_done, self.total)
+
+
+def estimate_batches(rows: Iterable[StockRow], total_rows: int | None) -> int | None:
+    count = len(rows) if isinstance(rows, Sized) else total_rows
+    return math.ceil(count / BATCH_SIZE) if count is not None else None
+
+
+def sync_inventory(
+    endpoint: ShopifyEndpoint,
+    rows: Iterable[StockRow],
+    *,
+    options: SyncOptions | None = None,
+    clock: Clock | None = None,
+    progress: ProgressCallback | None = None,
+    total_rows: int | None = None,
+) -> RunResult:
+    """Push `rows` to the shop. Never raises for Shopify's answers: an aborted run comes back
+    with aborted=True and the reason; rows are streamed when `rows` is an iterator."""
+    options = options or SyncOptions()
+    clock = clock or SystemClock()
+    run_id = options.run_id or uuid.uuid4().hex
+    started = clock.now()
+    tally = _Tally()
+    stats = CallStats()
+    bucket = BucketModel()
+
+    def new_client() -> ShopifyClient:
+        return ShopifyClient(
+            endpoint, policy=options.policy, clock=clock, timeout=options.timeout, bucket=bucket, stats=stats
+        )
+
+    workers = max(1, options.concurrency)
+    clients = [new_client() for _ in range(workers)]
+    for client in clients:
+        client.__enter__()
+    try:
+        preparer = _Preparer(Resolver(clients[0]), tally, options)
+        sender = _Sender(clients, run_id, tally, progress, estimate_batches(rows, total_rows))
+        try:
+            if isinstance(rows, Sequence):
+                # All rows are at hand: one resolution pass picks the cheapest strategy for
+                # the whole run (filter by SKU, or scan the catalog once).
+                preparer.resolve(rows)
+            pending: list[ReadyRow] = []
+            for chunk in _chunks(rows, options.chunk_rows):
+                if tally.abort is not None:
+                    break
+                if not isinstance(rows, Sequence):
+                    preparer.resolve(chunk)
+                pending.extend(preparer.prepare(chunk))
+                while len(pending) >= BATCH_SIZE and tally.abort is None:
+                    sender.send(pending[:BATCH_SIZE])
+                    del pending[:BATCH_SIZE]
+            if pending:
+                sender.send(pending)
+        except RunAborted as abort:  # raised by resolution calls
+            tally.abort = abort
+        finally:
+            sender.close()
+    finally:
+        for client in clients:
+            client.__exit__(None, None, None)
+
+    abort = tally.abort.failure.error if tally.abort else None
+    return RunResult(
+        run_id=run_id,
+        api_version=endpoint.api_version,
+        considered=tally.considered,
+        pushed=tally.pushed,
+        unchanged_skipped=tally.unchanged_skipped,
+        untracked=tally.untracked,
+        unresolved=tally.unresolved,
+        failed=sum(1 for f in tally.failures if not f.conflict),
+        conflicts=sum(1 for f in tally.failures if f.conflict),
+        batches_ok=tally.batches_ok,
+        batches_failed=tally.batches_failed,
+        api_calls=stats.api_calls,
+        retries=stats.retries,
+        throttled_answers=stats.throttled_answers,
+        throttle_waits=stats.throttle_waits,
+        seconds_waited=round(stats.seconds_waited, 3),
+        cost_requested=stats.cost_requested,
+        query_cost=stats.cost_actual,
+        duration_s=round(clock.now() - started, 3),
+        calls_by_operation=dict(Counter(stats.calls_by_operation)),
+        failures=tuple(tally.failures),
+        unresolved_rows=tuple(tally.unresolved_rows),
+        resolved=tuple(tally.resolved.values()),
+        aborted=abort is not None,
+        abort_kind=abort.kind if abort else None,
+        abort_reason=str(abort) if abort else None,
+    )

@@ -1,0 +1,111 @@
+"""Shopify's leaky bucket, modelled from the `extensions.cost` every answer carries.
+
+Pure arithmetic over (status, time): the client asks `wait_before(cost, now)` and sleeps
+exactly that, so a run that never nears the limit never pauses (the seed's fixed 1 s sleep
+and its "pause below 200 points" rule both waste time the bucket does not ask for).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ThrottleStatus:
+    maximum_available: float
+    currently_available: float
+    restore_rate: float
+
+    @classmethod
+    def from_json(cls, status: Mapping[str, Any] | None) -> ThrottleStatus | None:
+        if not isinstance(status, Mapping):
+            return None
+        try:
+            return cls(
+                maximum_available=float(status["maximumAvailable"]),
+                currently_available=float(status["currentlyAvailable"]),
+                restore_rate=float(status["restoreRate"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class QueryCost:
+    requested: float | None
+    actual: float | None
+    throttle_status: ThrottleStatus | None
+
+    @classmethod
+    def from_extensions(cls, extensions: Mapping[str, Any] | None) -> QueryCost | None:
+        cost = (extensions or {}).get("cost") if isinstance(extensions, Mapping) else None
+        if not isinstance(cost, Mapping):
+            return None
+
+        def number(key: str) -> float | None:
+            value = cost.get(key)
+            return float(value) if isinstance(value, (int, float)) else None
+
+        return cls(
+            number("requestedQueryCost"),
+            number("actualQueryCost"),
+            ThrottleStatus.from_json(cost.get("throttleStatus")),
+        )
+
+
+def throttled_wait(requested: float, status: ThrottleStatus) -> float:
+    """Seconds until the bucket holds `requested` points: (requested − available) / restoreRate."""
+    if status.restore_rate <= 0:
+        return 0.0
+    return max(0.0, (requested - status.currently_available) / status.restore_rate)
+
+
+class BucketModel:
+    """The client's picture of one shop's bucket. Thread-safe, so several batches in flight
+    share one budget: each call reserves its expected cost before it is sent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._status: ThrottleStatus | None = None
+        self._observed_at = 0.0
+        self._reserved = 0.0
+
+    def available_at(self, now: float) -> float | None:
+        with self._lock:
+            return self._available_locked(now)
+
+    def _available_locked(self, now: float) -> float | None:
+        if self._status is None:
+            return None
+        refilled = self._status.currently_available + (now - self._observed_at) * self._status.restore_rate
+        return min(self._status.maximum_available, refilled) - self._reserved
+
+    def wait_before(self, cost: float, now: float) -> float:
+        """Seconds to wait so a call of `cost` points is not throttled (0 when unknown)."""
+        with self._lock:
+            available = self._available_locked(now)
+            if available is None or self._status is None:
+                return 0.0
+            cost = min(cost, self._status.maximum_available)
+            return throttled_wait(
+                cost, ThrottleStatus(self._status.maximum_available, available, self._status.restore_rate)
+            )
+
+    def reserve(self, cost: float) -> None:
+        with self._lock:
+            self._reserved += cost
+
+    def release(self, cost: float) -> None:
+        with self._lock:
+            self._reserved = max(0.0, self._reserved - cost)
+
+    def observe(self, status: ThrottleStatus | None, now: float) -> None:
+        """Adopt Shopify's own figure: it already counts every call it has answered."""
+        if status is None:
+            return
+        with self._lock:
+            self._status = status
+            self._observed_at = now

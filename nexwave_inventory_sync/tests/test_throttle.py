@@ -1,0 +1,54 @@
+import unittest
+
+from nexwave_inventory_sync.sync.throttle import BucketModel, QueryCost, ThrottleStatus, throttled_wait
+
+EXTENSIONS = {
+    "cost": {
+        "requestedQueryCost": 502,
+        "actualQueryCost": 480,
+        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 1520, "restoreRate": 100.0},
+    }
+}
+
+
+class ThrottleModelTest(unittest.TestCase):
+    def test_parses_extensions_cost(self):
+        cost = QueryCost.from_extensions(EXTENSIONS)
+        self.assertEqual((cost.requested, cost.actual), (502, 480))
+        self.assertEqual(cost.throttle_status, ThrottleStatus(2000, 1520, 100))
+        self.assertIsNone(QueryCost.from_extensions({}))
+        self.assertIsNone(QueryCost.from_extensions(None))
+
+    def test_unknown_bucket_never_waits(self):
+        self.assertEqual(BucketModel().wait_before(500, now=0), 0)
+
+    def test_no_wait_while_the_bucket_holds_enough(self):
+        bucket = BucketModel()
+        bucket.observe(ThrottleStatus(2000, 1520, 100), now=10)
+        self.assertEqual(bucket.wait_before(502, now=10), 0)
+        self.assertEqual(bucket.wait_before(10, now=10), 0)
+
+    def test_waits_exactly_for_the_missing_points(self):
+        bucket = BucketModel()
+        bucket.observe(ThrottleStatus(2000, 100, 100), now=10)
+        self.assertAlmostEqual(bucket.wait_before(502, now=10), 4.02)
+        # two seconds later 200 points have come back
+        self.assertAlmostEqual(bucket.wait_before(502, now=12), 2.02)
+        self.assertEqual(bucket.wait_before(502, now=20), 0)
+
+    def test_refill_is_capped_at_the_maximum(self):
+        bucket = BucketModel()
+        bucket.observe(ThrottleStatus(1000, 0, 50), now=0)
+        self.assertEqual(bucket.available_at(now=1000), 1000)
+
+    def test_reservations_count_against_the_bucket(self):
+        bucket = BucketModel()
+        bucket.observe(ThrottleStatus(1000, 600, 100), now=0)
+        bucket.reserve(500)
+        self.assertAlmostEqual(bucket.wait_before(500, now=0), 4.0)
+        bucket.release(500)
+        self.assertEqual(bucket.wait_before(500, now=0), 0)
+
+    def test_throttled_wait_formula(self):
+        self.assertEqual(throttled_wait(502, ThrottleStatus(2000, 102, 100)), 4.0)
+        self.assertEqual(throttled_wait(50, ThrottleStatus(2000, 102, 100)), 0)

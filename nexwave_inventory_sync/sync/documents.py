@@ -51,9 +51,19 @@ query VariantsPage($first: Int!, $after: String, $query: String) {
 }
 """
 
-VARIANTS_COUNT = """
-query VariantsCount {
+# The count rides along with the first page of a scan, so deciding between a full scan and
+# SKU searches costs no call of its own.
+VARIANTS_COUNT_AND_FIRST_PAGE = """
+query VariantsCountAndFirstPage($first: Int!) {
   productVariantsCount { count precision }
+  productVariants(first: $first) {
+    nodes {
+      id
+      sku
+      inventoryItem { id tracked }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
 }
 """
 
@@ -69,7 +79,7 @@ query LocationsPage($first: Int!, $after: String) {
 QUERIES = {
     "VariantInventoryItems": VARIANT_INVENTORY_ITEMS,
     "VariantsPage": VARIANTS_PAGE,
-    "VariantsCount": VARIANTS_COUNT,
+    "VariantsCountAndFirstPage": VARIANTS_COUNT_AND_FIRST_PAGE,
     "LocationsPage": LOCATIONS_PAGE,
 }
 

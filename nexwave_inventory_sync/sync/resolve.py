@@ -55,7 +55,7 @@ class Resolver:
         self.by_sku: dict[str, Resolution | Unresolved] = {}
         self._scanned = False
         self._variant_count: int | None = None
-        self._counted = False
+        self._counted = False  # the count comes with a scan's first page, asked once a run
 
     # -- variant ids -------------------------------------------------------------------
     def _execute(self, document: str, variables: dict, operation: str, expected_cost: float) -> dict:
@@ -109,22 +109,23 @@ class Resolver:
                 self.by_sku[sku] = Unresolved("SKU_NOT_FOUND", f"no variant in the shop has SKU {sku!r}")
             return
         if math.ceil(len(missing) / SKU_FILTER_CHUNK) > 1 and not self._counted:
+            # Many SKUs: the first page of a scan tells how big the catalog is; go on
+            # scanning if that is fewer calls than searching, else search for the rest.
             self._counted = True
             try:
-                self._variant_count = self._count_variants()
-            except CallFailed:
-                self._variant_count = None  # unknown: filtering is always correct
-        if sku_strategy(len(missing), self._variant_count) == "scan":
-            try:
-                self._scan_all()
+                self._scan(pending=len(missing))
             except CallFailed as failure:
-                for sku in missing:
-                    self.by_sku[sku] = self._lookup_failed(failure)
+                self._fail_skus(missing, failure)
                 return
-            self.resolve_skus(missing)
-            return
-        for start in range(0, len(missing), SKU_FILTER_CHUNK):
-            chunk = missing[start : start + SKU_FILTER_CHUNK]
+            if self._scanned:
+                self.resolve_skus(missing)
+                return
+            missing = [s for s in missing if s not in self.by_sku]
+        self._search(missing)
+
+    def _search(self, skus: list[str]) -> None:
+        for start in range(0, len(skus), SKU_FILTER_CHUNK):
+            chunk = skus[start : start + SKU_FILTER_CHUNK]
             wanted = set(chunk)
             found: dict[str, list[Resolution]] = {}
             try:
@@ -132,28 +133,48 @@ class Resolver:
                     if node.get("sku") in wanted:
                         found.setdefault(node["sku"], []).append(self._resolution(node))
             except CallFailed as failure:
-                for sku in chunk:
-                    self.by_sku[sku] = self._lookup_failed(failure)
+                self._fail_skus(chunk, failure)
                 continue
             for sku in chunk:
                 self.by_sku[sku] = self._pick(sku, found.get(sku, []))
 
-    def _count_variants(self) -> int | None:
-        data = self._execute(documents.VARIANTS_COUNT, {}, "VariantsCount", 1)
-        count = (data.get("productVariantsCount") or {}).get("count")
-        return count if isinstance(count, int) else None
+    def _fail_skus(self, skus: list[str], failure: CallFailed) -> None:
+        for sku in skus:
+            self.by_sku.setdefault(sku, self._lookup_failed(failure))
 
-    def _scan_all(self) -> None:
+    def _scan(self, pending: int) -> None:
+        """Read the catalog's first page and its variant count; read on to the end only when
+        that is fewer calls than searching for the `pending` SKUs."""
+        data = self._execute(
+            documents.VARIANTS_COUNT_AND_FIRST_PAGE,
+            {"first": MAX_PAGE_SIZE},
+            "VariantsCountAndFirstPage",
+            3 + _COST_PER_VARIANT * MAX_PAGE_SIZE,
+        )
+        count = (data.get("productVariantsCount") or {}).get("count")
+        self._variant_count = count if isinstance(count, int) else None
+        page = data.get("productVariants") or {}
         found: dict[str, list[Resolution]] = {}
-        for node in self._variant_pages(None):
-            if node.get("sku"):
-                found.setdefault(node["sku"], []).append(self._resolution(node))
+        self._collect(page.get("nodes") or [], found)
+        info = page.get("pageInfo") or {}
+        complete = not info.get("hasNextPage")
+        if not complete and sku_strategy(pending, self._variant_count) != "scan":
+            # A SKU seen once on this page may repeat on a later one: searching settles it.
+            return
+        if not complete:
+            for node in self._variant_pages(None, after=info.get("endCursor")):
+                self._collect([node], found)
         for sku, matches in found.items():
             self.by_sku[sku] = self._pick(sku, matches)
         self._scanned = True
 
-    def _variant_pages(self, query: str | None):
-        after = None
+    @classmethod
+    def _collect(cls, nodes: list[dict], found: dict[str, list[Resolution]]) -> None:
+        for node in nodes:
+            if node.get("sku"):
+                found.setdefault(node["sku"], []).append(cls._resolution(node))
+
+    def _variant_pages(self, query: str | None, after: str | None = None):
         while True:
             data = self._execute(
                 documents.VARIANTS_PAGE,

@@ -56,6 +56,9 @@ class QueryCost:
         )
 
 
+_ROUNDING_MARGIN = 1.0
+
+
 def throttled_wait(requested: float, status: ThrottleStatus) -> float:
     """Seconds until the bucket holds `requested` points: (requested − available) / restoreRate."""
     if status.restore_rate <= 0:
@@ -90,9 +93,12 @@ class BucketModel:
             if available is None or self._status is None:
                 return 0.0
             cost = min(cost, self._status.maximum_available)
-            return throttled_wait(
-                cost, ThrottleStatus(self._status.maximum_available, available, self._status.restore_rate)
-            )
+            if available >= cost:
+                return 0.0
+            # Shopify reports whole points, rounded down: wait for one more so a call sent
+            # at the computed instant is never short by a fraction.
+            status = ThrottleStatus(self._status.maximum_available, available, self._status.restore_rate)
+            return throttled_wait(cost + _ROUNDING_MARGIN, status)
 
     def reserve(self, cost: float) -> None:
         with self._lock:

@@ -26,11 +26,25 @@ class RetryTableTest(unittest.TestCase):
     policy = RetryPolicy(jitter=0.0)
 
     def test_every_kind_has_an_action(self):
-        kinds = {cls.kind for cls in (AuthError, BadResponse, ConnectionFailed, InvalidRequest, RateLimited, ServerError, ShopUnavailable, Throttled)}
+        kinds = {
+            cls.kind
+            for cls in (
+                AuthError,
+                BadResponse,
+                ConnectionFailed,
+                InvalidRequest,
+                RateLimited,
+                ServerError,
+                ShopUnavailable,
+                Throttled,
+            )
+        }
         self.assertEqual(kinds, set(ACTIONS))
 
     def test_429_honours_retry_after_including_fractions(self):
-        error = error_for(429, '{"errors":"Exceeded 2 calls per second for api client."}', {"Retry-After": "1.5"})
+        error = error_for(
+            429, '{"errors":"Exceeded 2 calls per second for api client."}', {"Retry-After": "1.5"}
+        )
         self.assertIsInstance(error, RateLimited)
         decision = self.policy.decide(error, 0)
         self.assertEqual((decision.action, decision.wait), (Action.RETRY, 1.5))
@@ -79,10 +93,15 @@ class RetryTableTest(unittest.TestCase):
 
     def test_connection_failures_back_off_like_5xx(self):
         error = ConnectionFailed("connection failed: ReadTimeout")
-        self.assertEqual([self.policy.decide(error, n).action for n in (0, 1, 2)], [Action.RETRY, Action.RETRY, Action.FAIL_BATCH])
+        self.assertEqual(
+            [self.policy.decide(error, n).action for n in (0, 1, 2)],
+            [Action.RETRY, Action.RETRY, Action.FAIL_BATCH],
+        )
 
     def test_401_aborts_the_run(self):
-        error = error_for(401, '{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}')
+        error = error_for(
+            401, '{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}'
+        )
         self.assertIsInstance(error, AuthError)
         self.assertIs(self.policy.decide(error, 0).action, Action.ABORT_RUN)
 
@@ -95,7 +114,10 @@ class RetryTableTest(unittest.TestCase):
                 self.assertIs(self.policy.decide(error, 0).action, Action.ABORT_RUN)
 
     def test_access_denied_graphql_error_aborts_like_403(self):
-        error = error_for(200, '{"errors":[{"message":"Access denied for inventoryItems field.","extensions":{"code":"ACCESS_DENIED"}}]}')
+        error = error_for(
+            200,
+            '{"errors":[{"message":"Access denied for inventoryItems field.","extensions":{"code":"ACCESS_DENIED"}}]}',
+        )
         self.assertIsInstance(error, ShopUnavailable)
         self.assertIs(self.policy.decide(error, 0).action, Action.ABORT_RUN)
 
@@ -108,7 +130,9 @@ class RetryTableTest(unittest.TestCase):
                 self.assertIs(self.policy.decide(error, 0).action, Action.FAIL_BATCH)
 
     def test_graphql_errors_fail_the_batch(self):
-        error = error_for(200, '{"errors":[{"message":"Field \'nope\' doesn\'t exist on type \'QueryRoot\'"}]}')
+        error = error_for(
+            200, '{"errors":[{"message":"Field \'nope\' doesn\'t exist on type \'QueryRoot\'"}]}'
+        )
         self.assertIsInstance(error, InvalidRequest)
         self.assertIs(self.policy.decide(error, 0).action, Action.FAIL_BATCH)
 

@@ -1,0 +1,138 @@
+"""The command line: push a CSV to the emulator (exit codes 0, 2, 1) and the demo."""
+
+import contextlib
+import io
+import os
+import tempfile
+import unittest
+from pathlib import Path
+from unittest import mock
+
+from nexwave_inventory_sync.cli import main
+from nexwave_inventory_sync.emulator import Fault
+from nexwave_inventory_sync.stock_csv import StockFileError, read_stock_csv
+
+from .emulated_shop import TOKEN, EmulatedShopTest
+
+
+def run_cli(*argv, env=None):
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, env or {}, clear=False),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+class StockCsvTest(unittest.TestCase):
+    def write(self, text):
+        handle = tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False)
+        handle.write(text)
+        handle.close()
+        self.addCleanup(os.unlink, handle.name)
+        return handle.name
+
+    def test_reads_rows_and_bare_location_numbers(self):
+        rows = read_stock_csv(
+            self.write("sku,location_id,quantity\nA,1,5\nB,gid://shopify/Location/2,3.5\n\n")
+        )
+        self.assertEqual(
+            [(r.sku, r.location_id, r.quantity) for r in rows],
+            [("A", "gid://shopify/Location/1", "5"), ("B", "gid://shopify/Location/2", "3.5")],
+        )
+
+    def test_refuses_a_bad_file_with_the_line(self):
+        for text, words in (
+            ("sku,qty\nA,1\n", "missing column"),
+            ("sku,location_id,quantity\nA,xyz,1\n", ":2:"),
+            ("sku,location_id,quantity\n,1,1\n", "empty sku"),
+        ):
+            with self.subTest(words=words), self.assertRaises(StockFileError) as caught:
+                read_stock_csv(self.write(text))
+            self.assertIn(words, str(caught.exception))
+
+
+class PushCommandTest(EmulatedShopTest):
+    items = 40
+
+    def csv(self, lines):
+        path = Path(tempfile.mkdtemp()) / "stock.csv"
+        path.write_text("sku,location_id,quantity\n" + "\n".join(lines) + "\n")
+        return str(path)
+
+    def push(self, path, token=TOKEN):
+        return run_cli(
+            "push",
+            "--shop",
+            "cli-shop.myshopify.com",
+            "--stock",
+            path,
+            "--endpoint",
+            self.emulator.base_url,
+            env={"SHOPIFY_ACCESS_TOKEN": token},
+        )
+
+    def test_every_row_lands_exit_0(self):
+        code, out, _ = self.push(self.csv([f"SKU-{i:06d},1,{i}" for i in range(1, 41)]))
+        self.assertEqual(code, 0, out)
+        self.assertEqual(
+            self.catalog.available("gid://shopify/InventoryItem/17", "gid://shopify/Location/1"), 17
+        )
+        self.assertIn("pushed", out)
+
+    def test_failed_rows_are_listed_exit_2(self):
+        code, out, _ = self.push(self.csv(["SKU-000001,1,5", "SKU-000002,1,5000000000", "NOPE,1,1"]))
+        self.assertEqual(code, 2)
+        self.assertIn("SKU-000002", out)
+        self.assertIn("INVALID_QUANTITY_TOO_HIGH", out)
+        self.assertIn("NOPE", out)
+        self.assertIn("SKU_NOT_FOUND", out)
+
+    def test_aborted_run_exit_1(self):
+        code, _, err = self.push(self.csv(["SKU-000001,1,5"]), token="shpat_wrong")
+        self.assertEqual(code, 1)
+        self.assertIn("authentication failed", err)
+        self.assertNotIn("shpat_wrong", err)
+
+    def test_bad_input_exit_1(self):
+        self.assertEqual(self.push("/nonexistent/stock.csv")[0], 1)
+        code, _, err = run_cli(
+            "push", "--shop", "not-a-shop.com", "--stock", self.csv([]), env={"SHOPIFY_ACCESS_TOKEN": TOKEN}
+        )
+        self.assertEqual(code, 1)
+        self.assertIn("myshopify.com", err)
+        code, _, err = run_cli(
+            "push", "--shop", "a.myshopify.com", "--stock", self.csv([]), env={"SHOPIFY_ACCESS_TOKEN": ""}
+        )
+        self.assertEqual(code, 1)
+        self.assertIn("SHOPIFY_ACCESS_TOKEN", err)
+
+    def test_non_loopback_plain_http_endpoint_is_refused(self):
+        code, _, err = run_cli(
+            "push",
+            "--shop",
+            "a.myshopify.com",
+            "--stock",
+            self.csv([]),
+            "--endpoint",
+            "http://192.0.2.1:80",
+            env={"SHOPIFY_ACCESS_TOKEN": TOKEN},
+        )
+        self.assertEqual(code, 1)
+        self.assertIn("loopback", err)
+
+    def test_throttled_push_still_lands(self):
+        self.emulator.faults.script(Fault.throttled(), operation="SetInventoryQuantities")
+        code, out, _ = self.push(self.csv(["SKU-000001,1,5"]))
+        self.assertEqual(code, 0, out)
+
+
+class DemoCommandTest(unittest.TestCase):
+    def test_demo_ends_with_shopify_equal_to_erpnext(self):
+        code, out, _ = run_cli("demo", "--items", "600", "--locations", "2")
+        self.assertEqual(code, 0, out)
+        self.assertIn("Shopify now equals ERPNext: all 1,200 levels match", out)
+        warm_mutations = [line for line in out.splitlines() if "of which mutations" in line][0].split()[-1]
+        self.assertEqual(warm_mutations, "5")

@@ -1,0 +1,107 @@
+"""Id resolution in bulk: call counts asserted, never one call per item."""
+
+import unittest
+
+from nexwave_inventory_sync.sync.resolve import SKU_FILTER_CHUNK, sku_search_query, sku_strategy
+from nexwave_inventory_sync.sync.results import StockRow
+
+from .emulated_shop import EmulatedShopTest
+
+
+class StrategyTest(unittest.TestCase):
+    def test_fewer_calls_wins(self):
+        self.assertEqual(sku_strategy(SKU_FILTER_CHUNK, 100_000), "filter")  # one filtered call
+        self.assertEqual(sku_strategy(7300, 7300), "scan")  # 30 pages beat 146 searches
+        self.assertEqual(sku_strategy(500, 100_000), "filter")  # 10 searches beat 400 pages
+        self.assertEqual(sku_strategy(500, None), "filter")
+
+    def test_search_query_quotes_skus(self):
+        self.assertEqual(
+            sku_search_query(["A-1", 'B "2"', "C\\3"]), 'sku:"A-1" OR sku:"B \\"2\\"" OR sku:"C\\\\3"'
+        )
+
+
+class ResolveTest(EmulatedShopTest):
+    items = 7300
+    locations = 2
+
+    def calls(self, operation):
+        return self.emulator.stats.calls_by_operation.get(operation, 0)
+
+    def test_variant_ids_resolve_250_per_nodes_call(self):
+        rows = [
+            StockRow(location_id=str(j), quantity=i % 9, variant_id=str(i), ref=f"ITEM-{i}")
+            for i in range(1, 601)
+            for j in (1, 2)
+        ]
+        result = self.sync(rows)
+        self.assertEqual(self.calls("VariantInventoryItems"), 3)  # 600 variants, each asked once
+        self.assertEqual(self.calls("SetInventoryQuantities"), 5)
+        self.assertEqual((result.pushed, result.unresolved), (1200, 0))
+        self.assertEqual(len(result.resolved), 600)
+        self.assertEqual(
+            {
+                (r.variant_id, r.inventory_item_id, r.tracked)
+                for r in result.resolved
+                if r.variant_id == "gid://shopify/ProductVariant/7"
+            },
+            {("gid://shopify/ProductVariant/7", "gid://shopify/InventoryItem/7", True)},
+        )
+
+    def test_a_few_skus_are_searched_by_filter(self):
+        rows = self.sku_rows(120)
+        result = self.sync(rows)
+        # 120 SKUs: the first scan page (which brings the count) shows 7,300 variants, 30 pages;
+        # 3 filtered searches (50 SKUs a call) are fewer.
+        self.assertEqual((self.calls("VariantsCountAndFirstPage"), self.calls("VariantsPage")), (1, 3))
+        self.assertEqual((result.pushed, result.unresolved), (240, 0))
+        self.assertShopifyEquals(rows)
+
+    def test_a_whole_catalog_of_skus_is_scanned_once(self):
+        rows = self.sku_rows()
+        result = self.sync(rows)
+        # 30 pages of 250 (the first with the count), then 59 mutations for 14,600 rows.
+        self.assertEqual((self.calls("VariantsCountAndFirstPage"), self.calls("VariantsPage")), (1, 29))
+        self.assertEqual(self.calls("SetInventoryQuantities"), 59)
+        self.assertEqual(result.api_calls, 89)
+        self.assertEqual((result.pushed, result.unresolved), (14600, 0))
+        self.assertEqual(len(result.resolved), 7300)
+        self.assertShopifyEquals(rows)
+
+    def test_unknown_and_deleted_variants_are_unresolved_not_failed(self):
+        self.catalog.remove_variant("gid://shopify/ProductVariant/3")
+        rows = [
+            StockRow(location_id="1", quantity=1, sku="NO-SUCH-SKU", ref="X"),
+            StockRow(location_id="1", quantity=1, variant_id="3", ref="DELETED"),
+            StockRow(location_id="1", quantity=1, sku="SKU-000004", ref="OK"),
+            StockRow(location_id="1", quantity=1, ref="NOTHING"),
+        ]
+        result = self.sync(rows)
+        self.assertEqual((result.unresolved, result.pushed, result.failed), (3, 1, 0))
+        self.assertEqual(
+            sorted((f.row.ref, f.code) for f in result.unresolved_rows),
+            [("DELETED", "VARIANT_NOT_FOUND"), ("NOTHING", "NO_IDENTIFIER"), ("X", "SKU_NOT_FOUND")],
+        )
+
+    def test_shared_sku_is_refused_rather_than_guessed(self):
+        self.catalog.add_variant("SKU-000010")
+        result = self.sync([StockRow(location_id="1", quantity=3, sku="SKU-000010")])
+        self.assertEqual(result.unresolved_rows[0].code, "AMBIGUOUS_SKU")
+        self.assertEqual(self.calls("SetInventoryQuantities"), 0)
+
+
+class UntrackedResolutionTest(EmulatedShopTest):
+    items = 100
+    untracked_every = 10
+
+    def test_untracked_items_found_by_resolution_are_skipped(self):
+        result = self.sync(self.sku_rows())
+        self.assertEqual((result.untracked, result.pushed), (10, 90))
+        self.assertEqual(sum(1 for r in result.resolved if not r.tracked), 10)
+        sent = [
+            q["inventoryItemId"]
+            for r in self.emulator.stats.requests
+            if r["operation"] == "SetInventoryQuantities"
+            for q in r["variables"]["input"]["quantities"]
+        ]
+        self.assertNotIn("gid://shopify/InventoryItem/10", sent)

@@ -1,0 +1,33 @@
+"""Pacing on throttleStatus against the emulator's leaky bucket, on a shared virtual clock."""
+
+from .emulated_shop import EmulatedShopTest
+
+
+class StandardPlanPacingTest(EmulatedShopTest):
+    items = 2500
+    plan = "standard"  # 2,000 points, 100 per second
+
+    def test_warm_push_never_waits(self):
+        result = self.sync(self.warm_rows())
+        self.assertEqual(
+            (result.api_calls, result.throttle_waits, result.seconds_waited, result.throttled_answers),
+            (10, 0, 0, 0),
+        )
+
+    def test_cold_scan_is_paced_without_a_single_throttled_answer(self):
+        result = self.sync(self.sku_rows())
+        self.assertEqual(result.pushed, 2500)
+        self.assertEqual(self.emulator.stats.throttled, 0)
+        self.assertEqual(result.throttled_answers, 0)
+        self.assertGreater(result.throttle_waits, 0)
+        # 10 pages of ~502 points on a 2,000-point bucket refilling 100/s: the wait is what the
+        # bucket needs (about (10 × 502 − 2,000) / 100 s), not a fixed sleep per call.
+        self.assertGreater(result.seconds_waited, 20)
+        self.assertLess(result.seconds_waited, 40)
+
+    def test_recovers_when_another_app_drained_the_bucket(self):
+        self.emulator.drain_bucket()
+        result = self.sync(self.sku_rows(2500))
+        self.assertEqual(result.pushed, 2500)
+        self.assertGreaterEqual(result.throttled_answers, 1)
+        self.assertEqual(result.throttled_answers, self.emulator.stats.throttled)

@@ -28,7 +28,9 @@ def _demo_stock(catalog, seed: int) -> list[StockRow]:
     for variant in catalog.variants:
         for location_id in catalog.location_ids:
             quantity = rng.choice((rng.randint(0, 500), rng.randint(0, 50) + 0.5, -rng.randint(1, 3)))
-            rows.append(StockRow(location_id=location_id, quantity=quantity, sku=variant["sku"], ref=variant["sku"]))
+            rows.append(
+                StockRow(location_id=location_id, quantity=quantity, sku=variant["sku"], ref=variant["sku"])
+            )
     return rows
 
 
@@ -40,7 +42,9 @@ def _mismatches(catalog, rows: Sequence[StockRow], result: RunResult) -> int:
     for row in rows:
         if id(row) in skipped:
             continue
-        if catalog.available(row.inventory_item_id or item_by_sku[row.sku], row.location_id) != shopify_quantity(row.quantity):
+        if catalog.available(
+            row.inventory_item_id or item_by_sku[row.sku], row.location_id
+        ) != shopify_quantity(row.quantity):
             wrong += 1
     return wrong
 
@@ -55,7 +59,9 @@ def run_demo(args: argparse.Namespace) -> int:
         f"{args.latency_ms} ms per call, API {args.api_version}"
     )
     with Emulator(catalog, access_token=token, plan=args.plan, latency=args.latency_ms / 1000) as emulator:
-        endpoint = ShopifyEndpoint("demo-shop.myshopify.com", token, args.api_version, endpoint_override=emulator.base_url)
+        endpoint = ShopifyEndpoint(
+            "demo-shop.myshopify.com", token, args.api_version, endpoint_override=emulator.base_url
+        )
         options = SyncOptions(concurrency=args.concurrency)
 
         # Cold: ERPNext knows only SKUs; ids are resolved in bulk, then cached.
@@ -66,7 +72,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
         # Warm: stock moved since; every row carries its cached inventory_item_id.
         cache = {r.sku: r.inventory_item_id for r in cold.resolved}
-        warm_rows = [replace(r, inventory_item_id=cache.get(r.sku)) for r in _demo_stock(catalog, args.seed + 1)]
+        warm_rows = [
+            replace(r, inventory_item_id=cache.get(r.sku)) for r in _demo_stock(catalog, args.seed + 1)
+        ]
         bar = ProgressBar("warm run")
         warm = sync_inventory(endpoint, warm_rows, options=options, progress=bar)
         bar.close()
@@ -99,7 +107,12 @@ def run_push(args: argparse.Namespace) -> int:
         return EXIT_ABORTED
     print(f"Pushing {len(rows):,} rows to {endpoint.shop_domain} (API {endpoint.api_version})")
     bar = ProgressBar("push")
-    result = sync_inventory(endpoint, rows, options=SyncOptions(safety_buffer=args.safety_buffer, concurrency=args.concurrency), progress=bar)
+    result = sync_inventory(
+        endpoint,
+        rows,
+        options=SyncOptions(safety_buffer=args.safety_buffer, concurrency=args.concurrency),
+        progress=bar,
+    )
     bar.close()
     print(summary_table([("push", result)]))
     lines = failure_lines(result)
@@ -116,8 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nexwave-sync", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="cold and warm sync of a generated catalog against the embedded Shopify emulator")
-    demo.add_argument("--items", type=int, default=7300, help="variants in the emulated shop (default 7300, the seed's store)")
+    demo = commands.add_parser(
+        "demo", help="cold and warm sync of a generated catalog against the embedded Shopify emulator"
+    )
+    demo.add_argument(
+        "--items",
+        type=int,
+        default=7300,
+        help="variants in the emulated shop (default 7300, the seed's store)",
+    )
     demo.add_argument("--locations", type=int, default=1)
     demo.add_argument("--latency-ms", type=float, default=0.0, help="added to every emulated answer")
     # Plus by default: a cold 7,300-item resolution costs ~15,000 points, which a Standard
@@ -128,11 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(handler=run_demo)
 
-    push = commands.add_parser("push", help=f"push a CSV of sku,location_id,quantity; the token comes from ${TOKEN_ENV}")
+    push = commands.add_parser(
+        "push", help=f"push a CSV of sku,location_id,quantity; the token comes from ${TOKEN_ENV}"
+    )
     push.add_argument("--shop", required=True, help="your-shop.myshopify.com")
     push.add_argument("--stock", required=True, help="CSV with header sku,location_id,quantity")
     push.add_argument("--api-version", default=DEFAULT_API_VERSION)
-    push.add_argument("--endpoint", help="base URL of an emulator on loopback, e.g. http://127.0.0.1:8080 (tests and demos)")
+    push.add_argument(
+        "--endpoint", help="base URL of an emulator on loopback, e.g. http://127.0.0.1:8080 (tests and demos)"
+    )
     push.add_argument("--safety-buffer", type=float, default=0, help="units held back from Shopify per row")
     push.add_argument("--concurrency", type=int, default=1)
     push.set_defaults(handler=run_push)

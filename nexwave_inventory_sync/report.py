@@ -43,9 +43,14 @@ def _value(result: RunResult, label: str, attribute: str | None) -> str:
 def summary_table(columns: Sequence[tuple[str, RunResult]]) -> str:
     """A table with one column per run (e.g. cold and warm)."""
     headers = ["", *[name for name, _ in columns]]
-    rows = [[label, *[_value(result, label, attr) for _, result in columns]] for label, attr in SUMMARY_FIELDS]
+    rows = [
+        [label, *[_value(result, label, attr) for _, result in columns]] for label, attr in SUMMARY_FIELDS
+    ]
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = ["  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in [headers, *rows]]
+    lines = [
+        "  ".join(cell.ljust(widths[0]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+        for row in [headers, *rows]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -54,7 +59,9 @@ def failure_lines(result: RunResult, limit: int | None = None) -> list[str]:
     lines = []
     for failure in result.failures[:limit]:
         row = failure.row
-        lines.append(f"  {row.sku or row.label}  {row.location_id}  qty={failure.quantity}  {failure.code}: {failure.message}")
+        lines.append(
+            f"  {row.sku or row.label}  {row.location_id}  qty={failure.quantity}  {failure.code}: {failure.message}"
+        )
     for failure in result.unresolved_rows[:limit]:
         lines.append(f"  {failure.row.label}  {failure.row.location_id}  {failure.code}: {failure.message}")
     return lines
@@ -78,7 +85,9 @@ class ProgressBar:
         fraction = min(done / total, 1.0)
         if self._tty:
             filled = int(fraction * self.width)
-            self.stream.write(f"\r{self.title}: [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} batches")
+            self.stream.write(
+                f"\r{self.title}: [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} batches"
+            )
             self.stream.flush()
         elif int(fraction * 10) > self._last_decile:
             self._last_decile = int(fraction * 10)

@@ -25,7 +25,9 @@ def read_stock_csv(path: str | Path) -> list[StockRow]:
         columns = [c.strip().lower() for c in reader.fieldnames or []]
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
-            raise StockFileError(f"{path}: missing column(s) {', '.join(missing)}; the header must be sku,location_id,quantity")
+            raise StockFileError(
+                f"{path}: missing column(s) {', '.join(missing)}; the header must be sku,location_id,quantity"
+            )
         rows = []
         for line_no, record in enumerate(reader, start=2):
             record = {k.strip().lower(): (v or "").strip() for k, v in record.items() if k}
@@ -37,5 +39,9 @@ def read_stock_csv(path: str | Path) -> list[StockRow]:
                 location = to_gid("Location", record["location_id"])
             except IdError as exc:
                 raise StockFileError(f"{path}:{line_no}: {exc}") from None
-            rows.append(StockRow(location_id=location, quantity=record["quantity"], sku=record["sku"], ref=record["sku"]))
+            rows.append(
+                StockRow(
+                    location_id=location, quantity=record["quantity"], sku=record["sku"], ref=record["sku"]
+                )
+            )
     return rows

@@ -6,4 +6,5 @@ app_description = (
 )
 app_email = "dev@nexwave.example"
 app_license = "MIT"
-required_apps = ["erpnext"]
+# "org/repo" form: a bare "erpnext" makes install-app look the org up on GitHub.
+required_apps = ["frappe/erpnext"]

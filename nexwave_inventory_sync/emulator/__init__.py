@@ -1,14 +1,24 @@
-"""A Shopify Admin GraphQL emulator on loopback, for the tests, the demo and the benchmarks.
+"""A Shopify Admin GraphQL emulator for tests, demos and benchmarks: a real HTTP server on
+127.0.0.1 that validates documents against the SDL the engine ships, prices them, throttles
+on a leaky bucket, applies inventorySetQuantities with Shopify's rules and userErrors, and
+injects faults on request. No frappe import."""
 
-Real HTTP, documents validated against the same SDL the engine ships (per API version),
-Shopify's cost model and leaky bucket, idempotency keys, per-row userErrors, and faults on
-demand. No frappe import; no network beyond 127.0.0.1.
-"""
-
-from .catalog import Catalog
-from .clock import FakeClock
-from .cost import PLANS, Plan
+from .bucket import PLANS, LeakyBucket, Plan
+from .catalog import Catalog, CatalogError
+from .clock import FakeClock, SystemClock
 from .faults import Fault
 from .server import Emulator
+from .stats import EmulatorStats
 
-__all__ = ["PLANS", "Catalog", "Emulator", "FakeClock", "Fault", "Plan"]
+__all__ = [
+    "PLANS",
+    "Catalog",
+    "CatalogError",
+    "Emulator",
+    "EmulatorStats",
+    "FakeClock",
+    "Fault",
+    "LeakyBucket",
+    "Plan",
+    "SystemClock",
+]

@@ -1,13 +1,27 @@
-"""A virtual clock the engine and the emulator can share: sleeping advances it at once."""
+"""Virtual time the engine and the emulator can share, so throttle waits and back-offs in
+tests cost no wall time."""
 
 from __future__ import annotations
 
 import threading
+import time
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
 
 
 class FakeClock:
-    def __init__(self, start: float = 1000.0):
-        self._now = start
+    """A clock whose `sleep` advances time at once. Thread-safe: several engine threads and
+    the emulator's request threads may read and advance it together."""
+
+    def __init__(self, start: float = 0.0):
+        self._now = float(start)
         self._lock = threading.Lock()
 
     def now(self) -> float:
@@ -15,9 +29,14 @@ class FakeClock:
             return self._now
 
     def sleep(self, seconds: float) -> None:
-        self.advance(seconds)
+        if seconds > 0:
+            self.advance(seconds)
 
     def advance(self, seconds: float) -> None:
-        if seconds > 0:
-            with self._lock:
-                self._now += seconds
+        if seconds < 0:
+            raise ValueError("time does not run backwards")
+        with self._lock:
+            self._now += seconds
+
+    def __repr__(self) -> str:
+        return f"FakeClock(now={self.now():.3f})"

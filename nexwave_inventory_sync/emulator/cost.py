@@ -1,171 +1,172 @@
-"""Shopify's calculated query cost and its leaky bucket, as far as this project needs them.
+"""Calculated query cost, the way Shopify charges it (roughly).
 
-Requested cost: each object costs 1, scalars and enums 0; a connection costs 2 plus `first`
-times one node; `nodes(ids:)` costs one node per id; a mutation costs 10.
+Scalars and enums cost 0, an object 1, a connection 2 plus `first` × the cost of one node,
+nodes(ids:) the number of ids × the cost of one node, and a mutation a flat 10. The
+requested cost is worked out from the document before running it; the actual cost from what
+the resolvers returned (never more than requested).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
     FieldNode,
-    GraphQLObjectType,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     get_named_type,
+    is_abstract_type,
     is_leaf_type,
     value_from_ast_untyped,
 )
 
 MUTATION_COST = 10
+CONNECTION_COST = 2
+# Shopify refuses any single query that requests more.
 MAX_QUERY_COST = 1000
 
 
-@dataclass(frozen=True)
-class Plan:
-    maximum_available: float
-    restore_rate: float
+def _is_connection(type_name: str) -> bool:
+    return type_name.endswith("Connection")
 
 
-PLANS = {
-    "standard": Plan(2000, 100),
-    "advanced": Plan(4000, 200),
-    "plus": Plan(20000, 1000),
-}
-
-
-def _argument(field: FieldNode, name: str, variables: Mapping[str, Any]) -> Any:
+def _argument(field: FieldNode, name: str, variables: dict[str, Any]) -> Any:
     for argument in field.arguments or ():
         if argument.name.value == name:
             return value_from_ast_untyped(argument.value, variables)
     return None
 
 
-def requested_cost(
-    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Mapping[str, Any]
-) -> int:
-    if operation.operation is OperationType.MUTATION:
-        return MUTATION_COST
-    return _selection_cost(schema, schema.query_type, operation.selection_set, variables)
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def _selection_cost(
-    schema: GraphQLSchema, parent: Any, selection_set: SelectionSetNode | None, variables: Mapping[str, Any]
-) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, InlineFragmentNode):
-            fragment_type = (
-                schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
-            )
-            total += _selection_cost(schema, fragment_type, selection.selection_set, variables)
-            continue
-        if not isinstance(selection, FieldNode) or not hasattr(parent, "fields"):
-            continue
-        definition = parent.fields.get(selection.name.value)
-        if definition is None:
-            continue
+class _Walk:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]):
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self._seen: set[str] = set()  # fragment cycles are a validation error; stay safe anyway
+
+    def selection(self, parent: Any, selection_set: SelectionSetNode | None) -> int:
+        """Cost of one object of type `parent` with this selection."""
+        if selection_set is None:
+            return 0
+        shared = 0
+        by_type: dict[str, int] = {}
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                shared += self.field(parent, node)
+                continue
+            if isinstance(node, InlineFragmentNode):
+                condition, inner = node.type_condition, node.selection_set
+            elif isinstance(node, FragmentSpreadNode):
+                fragment = self.fragments.get(node.name.value)
+                if fragment is None or node.name.value in self._seen:
+                    continue
+                condition, inner = fragment.type_condition, fragment.selection_set
+            else:
+                continue
+            target = self.schema.get_type(condition.name.value) if condition else parent
+            target = target or parent
+            if isinstance(node, FragmentSpreadNode):
+                self._seen.add(node.name.value)
+            cost = self.selection(target, inner)
+            if isinstance(node, FragmentSpreadNode):
+                self._seen.discard(node.name.value)
+            if target is parent or is_abstract_type(target):
+                shared += cost
+            else:
+                # On an interface, only one concrete type's fragment applies to each object.
+                by_type[target.name] = by_type.get(target.name, 0) + cost
+        return shared + max(by_type.values(), default=0)
+
+    def field(self, parent: Any, node: FieldNode) -> int:
+        name = node.name.value
+        fields = getattr(parent, "fields", None) or {}
+        definition = fields.get(name)
+        if definition is None or name.startswith("__"):
+            return 0
         named = get_named_type(definition.type)
-        if is_leaf_type(named) or named.name == "PageInfo":
-            continue
-        inner = _selection_cost(schema, named, selection.selection_set, variables)
-        if named.name.endswith("Connection"):
-            first = _argument(selection, "first", variables) or 0
-            total += 2 + int(first) * _connection_node_cost(schema, named, selection, variables)
-        elif selection.name.value == "nodes" and parent is schema.query_type:
-            ids = _argument(selection, "ids", variables) or []
-            total += len(ids) * (1 + inner)
-        else:
-            total += 1 + inner
-    return total
+        if is_leaf_type(named):
+            return 0
+        if _is_connection(named.name):
+            first = _count(_argument(node, "first", self.variables)) or _count(_argument(node, "last", self.variables))
+            return CONNECTION_COST + first * self.connection_node(named, node.selection_set)
+        if parent is self.schema.query_type and name == "nodes":
+            ids = _argument(node, "ids", self.variables)
+            return (len(ids) if isinstance(ids, list) else 0) * (1 + self.selection(named, node.selection_set))
+        return 1 + self.selection(named, node.selection_set)
+
+    def connection_node(self, connection: Any, selection_set: SelectionSetNode | None) -> int:
+        """Cost of one element of a connection: its node through `edges` and/or `nodes`."""
+        if selection_set is None:
+            return 0
+        per_node = 0
+        for node in self._fields(selection_set):
+            definition = connection.fields.get(node.name.value)
+            if definition is None:
+                continue
+            element = get_named_type(definition.type)
+            if node.name.value == "nodes":
+                per_node += 1 + self.selection(element, node.selection_set)
+            elif node.name.value == "edges":
+                per_node += self.selection(element, node.selection_set)  # edge.node costs 1 there
+            # pageInfo and cursors are covered by the connection's own 2 points
+        return per_node
+
+    def _fields(self, selection_set: SelectionSetNode) -> list[FieldNode]:
+        found: list[FieldNode] = []
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                found.append(node)
+            elif isinstance(node, InlineFragmentNode):
+                found.extend(self._fields(node.selection_set))
+            elif isinstance(node, FragmentSpreadNode) and node.name.value in self.fragments:
+                if node.name.value not in self._seen:
+                    self._seen.add(node.name.value)
+                    found.extend(self._fields(self.fragments[node.name.value].selection_set))
+                    self._seen.discard(node.name.value)
+        return found
 
 
-def _connection_node_cost(
-    schema: GraphQLSchema, connection: GraphQLObjectType, field: FieldNode, variables: Mapping[str, Any]
+def requested_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
 ) -> int:
-    """Cost of one node of a connection, whether selected as nodes{} or edges{node{}}."""
-    node_type = get_named_type(connection.fields["nodes"].type)
-    best = 0
-    for selection in field.selection_set.selections if field.selection_set else ():
-        if not isinstance(selection, FieldNode):
-            continue
-        if selection.name.value == "nodes":
-            best = max(best, 1 + _selection_cost(schema, node_type, selection.selection_set, variables))
-        elif selection.name.value == "edges":
-            for edge_field in selection.selection_set.selections if selection.selection_set else ():
-                if isinstance(edge_field, FieldNode) and edge_field.name.value == "node":
-                    best = max(
-                        best, 1 + _selection_cost(schema, node_type, edge_field.selection_set, variables)
-                    )
-    return best
-
-
-def actual_cost(data: Any, is_mutation: bool) -> int:
-    """What was really returned: each object 1, a connection 2, page info free."""
-    if is_mutation:
+    if operation.operation == OperationType.MUTATION:
         return MUTATION_COST
-
-    def walk(value: Any) -> int:
-        if isinstance(value, list):
-            return sum(walk(v) for v in value)
-        if not isinstance(value, dict):
-            return 0
-        if "pageInfo" in value or "edges" in value:  # a connection
-            return 2 + sum(walk(v) for k, v in value.items() if k != "pageInfo")
-        if "hasNextPage" in value:
-            return 0
-        return 1 + sum(walk(v) for v in value.values())
-
-    return sum(walk(v) for v in (data or {}).values())
+    return _Walk(schema, fragments, variables).selection(schema.query_type, operation.selection_set)
 
 
-class LeakyBucket:
-    def __init__(self, plan: Plan, now: Callable[[], float]):
-        self.plan = plan
-        self._now = now
-        self._available = float(plan.maximum_available)
-        self._at = now()
-        self._lock = threading.Lock()
+class ActualCost:
+    """graphql-core middleware counting what the resolvers really returned, with the same
+    rules as requested_cost: a page of 3 variants costs for 3, a deleted node for nothing."""
 
-    def _refill(self) -> None:
-        now = self._now()
-        self._available = min(
-            self.plan.maximum_available, self._available + (now - self._at) * self.plan.restore_rate
-        )
-        self._at = now
+    def __init__(self) -> None:
+        self.total = 0
 
-    def take(self, cost: float) -> bool:
-        with self._lock:
-            self._refill()
-            if cost > self._available:
-                return False
-            self._available -= cost
-            return True
-
-    def refund(self, points: float) -> None:
-        with self._lock:
-            self._refill()
-            self._available = min(self.plan.maximum_available, self._available + points)
-
-    def drain(self) -> None:
-        with self._lock:
-            self._refill()
-            self._available = 0.0
-
-    def status(self) -> dict:
-        with self._lock:
-            self._refill()
-            return {
-                "maximumAvailable": float(self.plan.maximum_available),
-                "currentlyAvailable": int(self._available),
-                "restoreRate": float(self.plan.restore_rate),
-            }
+    def resolve(self, next_, root, info, **args):
+        result = next_(root, info, **args)
+        named = get_named_type(info.return_type)
+        if is_leaf_type(named) or info.field_name.startswith("__"):
+            return result
+        parent = info.parent_type.name
+        if _is_connection(named.name):
+            self.total += CONNECTION_COST
+        elif _is_connection(parent):
+            if info.field_name == "nodes" and isinstance(result, list):
+                self.total += len(result)
+            # edges: each edge's node counts itself; pageInfo is in the connection's 2
+        elif info.parent_type is info.schema.query_type and info.field_name == "nodes":
+            self.total += sum(1 for node in result or () if node is not None)
+        elif result is not None:
+            self.total += 1
+        return result

@@ -1,4 +1,5 @@
-"""Fault injection: scripted (the next matching requests, in order) or at random with a seed."""
+"""Faults the emulator injects into its answers: HTTP errors, HTML pages, broken JSON,
+dropped connections (before or after the mutation ran), slow answers, THROTTLED."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-SHOPIFY_ERRORS = {
+# Shopify's bodies for the statuses an app meets (`errors` is a string on non-GraphQL errors).
+STATUS_MESSAGES = {
     400: "Bad Request",
     401: "[API] Invalid API key or access token (unrecognized login or wrong password)",
     402: "Unavailable Shop",
-    403: "Forbidden",
+    403: "[API] This action requires merchant approval for write_inventory scope.",
     404: "Not Found",
     422: "Unprocessable Entity",
     423: "Locked",
@@ -23,71 +25,97 @@ SHOPIFY_ERRORS = {
     504: "Gateway Timeout",
 }
 
+HTML_PAGE = (
+    "<!DOCTYPE html><html><head><title>{code} | Shopify</title></head>"
+    "<body><h1>There was a problem loading this website</h1>"
+    "<p>Please try refreshing the page. ({code})</p></body></html>"
+)
+
+
+def status_body(code: int) -> str:
+    return json.dumps({"errors": STATUS_MESSAGES.get(code, f"HTTP {code}")})
+
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # status | html | invalid_json | drop | drop_after_apply | delay | throttled
-    code: int = 200  # the HTTP status answered
-    retry_after: str | None = None
+    """One injected fault. Build with the class methods; `kind` says what the server does."""
+
+    kind: str
+    code: int = 200
     body: str | None = None
+    content_type: str = "application/json; charset=utf-8"
+    retry_after: str | None = None
     seconds: float = 0.0
 
     @classmethod
     def status(cls, code: int, retry_after: str | float | None = None, body: str | None = None) -> Fault:
-        return cls("status", code, None if retry_after is None else str(retry_after), body)
+        """An HTTP error with Shopify's JSON body, e.g. {"errors": "Locked"} for 423."""
+        return cls(
+            "status",
+            code=code,
+            body=body if body is not None else status_body(code),
+            retry_after=None if retry_after is None else str(retry_after),
+        )
 
     @classmethod
     def html(cls, code: int = 502) -> Fault:
-        return cls("html", code)
+        """An HTML error page, as a proxy in front of Shopify serves during an outage."""
+        return cls("html", code=code, body=HTML_PAGE.format(code=code), content_type="text/html; charset=utf-8")
 
     @classmethod
     def invalid_json(cls, code: int = 200) -> Fault:
-        return cls("invalid_json", code)
+        """A body announced as JSON that is not (cut off mid-way)."""
+        return cls("invalid_json", code=code, body='{"data": {"inventorySetQuantities": {"inventoryAdjustmentGroup": ')
 
     @classmethod
     def drop(cls) -> Fault:
+        """Close the connection without answering, before anything ran."""
         return cls("drop")
 
     @classmethod
     def drop_after_apply(cls) -> Fault:
+        """Run the request (a mutation is applied), then close without answering: a lost answer."""
         return cls("drop_after_apply")
 
     @classmethod
     def delay(cls, seconds: float) -> Fault:
-        return cls("delay", seconds=seconds)
+        """Answer normally, `seconds` late (real time: for client read timeouts)."""
+        return cls("delay", seconds=float(seconds))
 
     @classmethod
     def throttled(cls) -> Fault:
+        """A THROTTLED answer whatever the bucket holds."""
         return cls("throttled")
 
-    @property
-    def default_body(self) -> str:
-        if self.kind == "html":
-            return f"<!DOCTYPE html><html><head><title>{self.code}</title></head><body><h1>Something went wrong</h1></body></html>"
-        if self.kind == "invalid_json":
-            return '{"data": {"inventorySetQuantities": {"inventoryAdj'
-        return json.dumps({"errors": SHOPIFY_ERRORS.get(self.code, "Error")})
 
-
+# What faults.random(kinds=...) names stand for.
 RANDOM_KINDS = {
     "429": lambda: Fault.status(429, retry_after="1.0"),
     "500": lambda: Fault.status(500),
+    "502": lambda: Fault.status(502),
     "503": lambda: Fault.status(503),
     "html": lambda: Fault.html(502),
+    "invalid_json": lambda: Fault.invalid_json(200),
     "drop": Fault.drop,
+    "drop_after_apply": Fault.drop_after_apply,
     "throttled": Fault.throttled,
 }
 
 
-class Faults:
+class FaultPlan:
+    """Which request gets which fault. Scripted faults come first, in order, each consumed by
+    the next request whose operation matches (None in a script lets one request through);
+    then random faults, if set, strike matching requests at `rate`."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._script: list[tuple[str | None, Fault | None]] = []
         self._random: tuple[float, random.Random, tuple[str, ...], str | None] | None = None
 
     def script(self, *faults: Fault | None, operation: str | None = None) -> None:
-        """Each following request for `operation` (None: any) takes the next fault; None in
-        the list lets one request through untouched."""
+        for fault in faults:
+            if fault is not None and not isinstance(fault, Fault):
+                raise TypeError(f"not a Fault: {fault!r}")
         with self._lock:
             self._script.extend((operation, fault) for fault in faults)
 
@@ -99,16 +127,21 @@ class Faults:
         operation: str | None = None,
     ) -> None:
         kinds = tuple(kinds)
-        unknown = set(kinds) - set(RANDOM_KINDS)
-        if unknown:
-            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {sorted(RANDOM_KINDS)}")
+        unknown = [k for k in kinds if k not in RANDOM_KINDS]
+        if unknown or not kinds:
+            raise ValueError(f"unknown fault kinds {unknown}; choose from {sorted(RANDOM_KINDS)}")
         with self._lock:
-            self._random = (rate, random.Random(seed), kinds, operation)
+            self._random = (float(rate), random.Random(seed), kinds, operation)
 
     def clear(self) -> None:
         with self._lock:
             self._script.clear()
             self._random = None
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._script)
 
     def next_for(self, operation: str | None) -> Fault | None:
         with self._lock:
@@ -120,4 +153,4 @@ class Faults:
                 rate, rng, kinds, wanted = self._random
                 if (wanted is None or wanted == operation) and rng.random() < rate:
                     return RANDOM_KINDS[rng.choice(kinds)]()
-        return None
+            return None

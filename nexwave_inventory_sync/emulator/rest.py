@@ -1,34 +1,37 @@
-"""The two REST endpoints the old connector used (for the side-by-side benchmark only):
+"""The two REST endpoints the old connector used, for the side-by-side benchmark only:
 GET variants/{id}.json and POST inventory_levels/set.json, behind REST's own leaky bucket
-(a request count, not points: 40 deep draining 2 per second on Standard)."""
+(a count of requests, not points: 40 deep leaking 2 per second on Standard)."""
 
 from __future__ import annotations
 
 import json
 import re
 import threading
-from collections.abc import Callable
 
-from .answer import Answer
-from .api import ShopData
-from .catalog import gid
+from .catalog import Catalog, gid
+from .clock import SystemClock
+from .faults import status_body
+from .stats import EmulatorStats
 
+# (bucket size in requests, requests leaked per second) per plan.
 REST_BUCKETS = {"standard": (40, 2.0), "advanced": (80, 4.0), "plus": (400, 20.0)}
-_VARIANT = re.compile(r"/variants/(\d+)$")
+REST_PATH = re.compile(r"^/admin/api/([^/]+)/(.+)\.json$")
+_VARIANT = re.compile(r"^variants/(\d+)$")
 
 
 class RestApi:
-    def __init__(self, shop: ShopData, plan: str, now: Callable[[], float]):
-        self.shop = shop
-        self.size, self.leak = REST_BUCKETS.get(plan, REST_BUCKETS["standard"])
-        self._now = now
-        self._used = 0.0
-        self._at = now()
+    def __init__(self, catalog: Catalog, stats: EmulatorStats, plan_name: str, clock=None):
+        self.catalog = catalog
+        self.stats = stats
+        self.size, self.leak = REST_BUCKETS.get(plan_name, REST_BUCKETS["standard"])
+        self._clock = clock or SystemClock()
         self._lock = threading.Lock()
+        self._used = 0.0
+        self._at = self._clock.now()
 
     def _admit(self) -> tuple[bool, int]:
         with self._lock:
-            now = self._now()
+            now = self._clock.now()
             self._used = max(0.0, self._used - (now - self._at) * self.leak)
             self._at = now
             if self._used + 1 > self.size:
@@ -36,70 +39,38 @@ class RestApi:
             self._used += 1
             return True, int(self._used)
 
-    def answer(self, method: str, path: str, authorized: bool, body: bytes) -> Answer:
-        stats = self.shop.stats
-        stats.count(rest_calls=1)
+    def answer(self, method: str, resource: str, authorized: bool, body: bytes | None) -> tuple[int, str, dict[str, str]]:
+        """(status, JSON body, headers) for one REST request on `resource` (path after the version)."""
+        self.stats.add(rest_calls=1)
         if not authorized:
-            return Answer(
-                401,
-                json.dumps(
-                    {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
-                ),
-            )
+            return 401, status_body(401), {}
         admitted, used = self._admit()
         limit = {"X-Shopify-Shop-Api-Call-Limit": f"{used}/{self.size}"}
         if not admitted:
-            stats.count(rest_throttled=1)
-            return Answer(
-                429,
-                json.dumps(
-                    {
-                        "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
-                    }
-                ),
-                {**limit, "Retry-After": "1.0"},
-            )
-        catalog = self.shop.catalog
-        variant_match = _VARIANT.search(path[: -len(".json")])
-        if method == "GET" and variant_match:
-            variant = catalog.variant(int(variant_match.group(1)))
-            if variant is None:
-                return Answer(404, json.dumps({"errors": "Not Found"}), limit)
-            return Answer(
-                200,
-                json.dumps(
-                    {
-                        "variant": {
-                            "id": variant.number,
-                            "sku": variant.sku,
-                            "inventory_item_id": variant.number,
-                        }
-                    }
-                ),
-                limit,
-            )
-        if method == "POST" and path.endswith("/inventory_levels/set.json"):
+            self.stats.add(rest_throttled=1)
+            return 429, status_body(429), {**limit, "Retry-After": "1.0"}
+        variant = _VARIANT.match(resource)
+        if method == "GET" and variant:
+            found = self.catalog.variant(int(variant.group(1)))
+            if found is None:
+                return 404, status_body(404), limit
+            number = int(found["inventory_item_id"].rsplit("/", 1)[1])
+            return 200, json.dumps({"variant": {"id": int(variant.group(1)), "sku": found["sku"], "inventory_item_id": number}}), limit
+        if method == "POST" and resource == "inventory_levels/set":
             try:
-                payload = json.loads(body)
-                item, location, available = (
-                    int(payload["inventory_item_id"]),
-                    int(payload["location_id"]),
-                    int(payload["available"]),
-                )
+                payload = json.loads(body or b"")
+                item, location, available = (int(payload[k]) for k in ("inventory_item_id", "location_id", "available"))
             except (ValueError, KeyError, TypeError):
-                return Answer(
-                    400,
-                    json.dumps({"errors": "inventory_item_id, location_id and available are required"}),
-                    limit,
-                )
-            with self.shop.lock:
-                if catalog.variant(item) is None or not catalog.variant(item).tracked:
-                    return Answer(
-                        422,
-                        json.dumps({"errors": ["Inventory item does not have inventory tracking enabled"]}),
-                        limit,
-                    )
-                catalog.set_available(gid("InventoryItem", item), gid("Location", location), available)
+                return 400, json.dumps({"errors": "inventory_item_id, location_id and available are required"}), limit
+            with self.catalog.lock:
+                row = self.catalog.item_row(item)
+                if row is None:
+                    return 422, json.dumps({"errors": ["Inventory item does not exist"]}), limit
+                if not self.catalog.tracked(row):
+                    return 422, json.dumps({"errors": ["Inventory item does not have inventory tracking enabled"]}), limit
+                if self.catalog.location_row(location) is None:
+                    return 422, json.dumps({"errors": ["Location does not exist"]}), limit
+                self.catalog.set_available(gid("InventoryItem", item), gid("Location", location), available)
             level = {"inventory_item_id": item, "location_id": location, "available": available}
-            return Answer(200, json.dumps({"inventory_level": level}), limit)
-        return Answer(404, json.dumps({"errors": "Not Found"}), limit)
+            return 200, json.dumps({"inventory_level": level}), limit
+        return 404, status_body(404), limit

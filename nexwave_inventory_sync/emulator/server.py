@@ -1,4 +1,5 @@
-"""The emulator's HTTP side: routes, token check, validation, cost, faults, answers."""
+"""The HTTP side: POST /admin/api/{version}/graphql.json on 127.0.0.1, keep-alive, token
+check, fault injection and latency, all in front of the Executor."""
 
 from __future__ import annotations
 
@@ -7,62 +8,117 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable
-from functools import cache
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from graphql import (
-    GraphQLError,
-    GraphQLSchema,
-    OperationDefinitionNode,
-    OperationType,
-    build_schema,
-    execute,
-    get_operation_ast,
-    parse,
-    validate,
-    value_from_ast_untyped,
-)
-
-from ..sync.schema import sdl_for
-from ..sync.versions import UnsupportedApiVersion, check_api_version
-from .answer import Answer
-from .api import Mutation, QueryRoot, ShopData
+from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion, check_api_version
+from .bucket import LeakyBucket, Plan, plan_named
 from .catalog import Catalog
-from .cost import MAX_QUERY_COST, PLANS, LeakyBucket, actual_cost, requested_cost
-from .faults import Fault, Faults
-from .rest import RestApi
-from .stats import Stats
+from .clock import SystemClock
+from .executor import Answer, Executor, operation_name_of
+from .faults import Fault, FaultPlan, status_body
+from .rest import REST_PATH, RestApi
+from .stats import EmulatorStats
 
-GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
-REST_PATH = re.compile(r"^/admin/api/([^/]+)/(.+)\.json$")
-
-
-@cache
-def emulator_schema(sdl: str) -> GraphQLSchema:
-    """Our own build (not the engine's cached one): we attach type resolution to it."""
-    schema = build_schema(sdl)
-    schema.get_type("Node").resolve_type = lambda obj, info, abstract: (
-        getattr(obj, "typename", None) or obj.get("__typename")
-    )
-    return schema
+_GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
+_JSON = "application/json; charset=utf-8"
+_MAX_BODY = 16 * 1024 * 1024
+_LOOPBACK = ("127.0.0.1", "localhost")
 
 
-def _error_body(message: str, code: str | None = None, **extra: Any) -> dict:
-    error: dict[str, Any] = {"message": message, **extra}
-    if code:
-        error["extensions"] = {"code": code}
-    return {"errors": [error]}
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator):
+        self.emulator = emulator
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request, client_address):  # type: ignore[override]
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):  # type: ignore[override]
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_open_connections(self) -> None:
+        """Wake handler threads parked on idle keep-alive connections, so stop() is prompt."""
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: a requests.Session reuses its connection
+    server_version = "ShopifyEmulator/1.0"
+    timeout = 120  # an idle keep-alive connection is closed after this
+    # Headers and body go out in two writes; with Nagle on, the second waits for the
+    # client's delayed ACK (~40 ms a call on Linux).
+    disable_nagle_algorithm = True
+
+    server: _Server
+
+    def do_POST(self) -> None:
+        self.server.emulator._handle_post(self)
+
+    def do_GET(self) -> None:
+        self.server.emulator._handle_other(self)
+
+    do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read stats instead
+        pass
+
+    # -- writing -------------------------------------------------------------------------
+    def answer(self, status: int, body: str, content_type: str = _JSON, headers: dict[str, str] | None = None) -> None:
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Request-Id", str(uuid.uuid4()))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def drop(self) -> None:
+        """Close without a byte of answer, as a reset or a proxy timeout would."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def read_body(self) -> bytes | None:
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit() or int(length) > _MAX_BODY:
+            return None
+        return self.rfile.read(int(length))
 
 
 class Emulator:
+    """The Shopify Admin GraphQL API, as far as an inventory push touches it, on loopback.
+
+    Use as a context manager, or start() / stop(). The endpoint is graphql_url(version).
+    """
+
     def __init__(
         self,
         catalog: Catalog,
-        access_token: str = "shpat_emulator_token",
+        access_token: str = "shpat_test_token",
         shop_domain: str = "emulated-shop.myshopify.com",
-        plan: str = "standard",
+        plan: str | Plan = "standard",
         clock: Any = None,
         latency: float = 0.0,
         partial_apply: bool = False,
@@ -71,45 +127,52 @@ class Emulator:
         port: int = 0,
         keep_requests: bool = True,
     ):
+        if host not in _LOOPBACK:
+            # The emulator accepts any client that knows the token over plain http: loopback only.
+            raise ValueError(f"the emulator serves on loopback only, not {host!r}")
         self.catalog = catalog
-        self._token = access_token
-        self.plan = PLANS[plan]
-        self.plan_name = plan
-        self.latency = latency
-        self.stats = Stats(keep_requests)
-        self.faults = Faults()
-        now: Callable[[], float] = clock.now if clock is not None else time.monotonic
-        self.bucket = LeakyBucket(self.plan, now)
-        self.shop = ShopData(catalog, shop_domain, partial_apply, max_batch, self.stats)
-        self.rest = RestApi(self.shop, plan, now)
-        self._host, self._port = host, port
-        self._server: ThreadingHTTPServer | None = None
+        self._access_token = access_token
+        self.shop_domain = shop_domain
+        self.plan = plan_named(plan)
+        self.plan_name = plan if isinstance(plan, str) else "custom"
+        self.host = host
+        self.clock = clock or SystemClock()
+        self.latency = float(latency)
+        self.port = port
+        self.stats = EmulatorStats(keep_requests=keep_requests)
+        self.faults = FaultPlan()
+        self.bucket = LeakyBucket(self.plan, self.clock)
+        self.executor = Executor(
+            catalog, self.bucket, self.stats, shop_domain=shop_domain, partial_apply=partial_apply, max_batch=max_batch
+        )
+        self.rest = RestApi(catalog, self.stats, self.plan_name, self.clock)
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    def __repr__(self) -> str:
-        return f"Emulator({self.shop.shop_domain!r}, plan={self.plan_name!r}, url={self.base_url if self._server else None!r})"
+    def __repr__(self) -> str:  # never the token
+        return f"Emulator({self.shop_domain!r}, plan={self.plan}, url={self.base_url if self._server else None!r})"
 
-    # -- life cycle ----------------------------------------------------------------------
+    # -- lifecycle -----------------------------------------------------------------------
     def start(self) -> Emulator:
-        emulator = self
-
-        class Handler(_Handler):
-            pass
-
-        Handler.emulator = emulator
-        self._server = ThreadingHTTPServer((self._host, self._port), Handler)
-        self._server.daemon_threads = True
+        if self._server is not None:
+            return self
+        self._server = _Server((self.host, self.port), self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="shopify-emulator", daemon=True
         )
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_open_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -119,222 +182,131 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running: call start()")
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def graphql_url(self, version: str) -> str:
+    def graphql_url(self, version: str = DEFAULT_API_VERSION) -> str:
         return f"{self.base_url}/admin/api/{version}/graphql.json"
 
-    def drain_bucket(self) -> None:
-        """As if another app on the shop had just spent every point."""
-        self.bucket.drain()
+    # -- test helpers --------------------------------------------------------------------
+    def drain_bucket(self, to: float = 0.0) -> None:
+        """Empty the cost bucket, as another app on the same shop would."""
+        self.bucket.drain(to)
 
-    # -- one GraphQL request -----------------------------------------------------------
-    def answer_graphql(self, version: str, token: str | None, raw: bytes) -> Answer:
-        if token != self._token:
-            self.stats.record(None, None, version, None, 401)
-            return Answer(
-                401,
-                json.dumps(
-                    {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
-                ),
-            )
-        try:
-            payload = json.loads(raw or b"")
-            query, variables = payload["query"], payload.get("variables") or {}
-            operation_name = payload.get("operationName")
-        except (ValueError, KeyError, TypeError):
-            self.stats.record(None, None, version, None, 400)
-            return Answer(400, json.dumps({"errors": "Bad Request: the body must be JSON with a query"}))
-        try:
-            document = parse(query)
-        except GraphQLError as exc:
-            self.stats.record(operation_name, variables, version, None, 200)
-            return Answer(200, json.dumps(_error_body(exc.message, "PARSE_ERROR")))
-        operation = get_operation_ast(document, operation_name)
-        name = operation.name.value if operation is not None and operation.name else operation_name
-        key = _idempotency_key(operation, variables)
-        fault = self.faults.next_for(name)
-        status = fault.code if fault is not None and fault.kind in ("status", "html", "invalid_json") else 200
-        self.stats.record(name, variables, version, key, status)
-        if fault is not None:
-            self.stats.count(faults_injected=1)
-            early = self._fault_answer(fault)
-            if early is not None:
-                return early
-        answer = self._execute(version, document, operation, variables, operation_name)
-        if fault is not None and fault.kind == "drop_after_apply":
-            return Answer(0, "", drop=True)  # executed, then the answer is lost
-        return answer
+    def throttle_status(self) -> dict:
+        return self.bucket.throttle_status()
 
-    def _fault_answer(self, fault: Fault) -> Answer | None:
-        if fault.kind == "status":
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            return Answer(fault.code, fault.body or fault.default_body, headers)
-        if fault.kind in ("html", "invalid_json"):
-            return Answer(
-                fault.code,
-                fault.body or fault.default_body,
-                {"Content-Type": "text/html" if fault.kind == "html" else "application/json"},
-            )
-        if fault.kind == "drop":
-            return Answer(0, "", drop=True)
-        if fault.kind == "throttled":
-            self.stats.count(throttled=1)
-            return Answer(200, json.dumps(self._throttled_body(requested=MAX_QUERY_COST)))
-        if fault.kind == "delay":
-            time.sleep(fault.seconds)
-        return None
-
-    def _throttled_body(self, requested: int) -> dict:
-        body = _error_body(
-            "Throttled", "THROTTLED", documentation="https://shopify.dev/api/usage/rate-limits"
-        )
-        body["extensions"] = {
-            "cost": {
-                "requestedQueryCost": requested,
-                "actualQueryCost": None,
-                "throttleStatus": self.bucket.status(),
-            }
-        }
-        return body
-
-    def _execute(
-        self,
-        version: str,
-        document: Any,
-        operation: OperationDefinitionNode | None,
-        variables: dict,
-        operation_name: str | None,
-    ) -> Answer:
-        schema = emulator_schema(sdl_for(version))
-        errors = validate(schema, document)
-        if errors:
-            body = {"errors": [e.formatted for e in errors]}
-            for error in body["errors"]:
-                error.setdefault("extensions", {})["code"] = "GRAPHQL_VALIDATION_FAILED"
-            return Answer(200, json.dumps(body))
-        if operation is None:
-            return Answer(
-                200,
-                json.dumps(
-                    _error_body("Operation not found: name the operation to run", "OPERATION_NOT_FOUND")
-                ),
-            )
-        cost = requested_cost(schema, operation, variables)
-        if cost > MAX_QUERY_COST:
-            body = _error_body(
-                f"Query cost is {cost}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).",
-                "MAX_COST_EXCEEDED",
-            )
-            body["extensions"] = {
-                "cost": {
-                    "requestedQueryCost": cost,
-                    "actualQueryCost": None,
-                    "throttleStatus": self.bucket.status(),
-                }
-            }
-            return Answer(200, json.dumps(body))
-        if not self.bucket.take(cost):
-            self.stats.count(throttled=1)
-            return Answer(200, json.dumps(self._throttled_body(cost)))
-        is_mutation = operation.operation is OperationType.MUTATION
-        root = Mutation(self.shop, version, variables) if is_mutation else QueryRoot(self.shop)
-        result = execute(
-            schema, document, root_value=root, variable_values=variables, operation_name=operation_name
-        )
-        actual = actual_cost(result.data, is_mutation) if result.data is not None else 0
-        actual = min(actual, cost)
-        self.bucket.refund(cost - actual)
-        self.stats.count(cost_requested=cost, cost_actual=actual)
-        body: dict[str, Any] = {}
-        if result.errors:
-            body["errors"] = [e.formatted for e in result.errors]
-        body["data"] = result.data
-        body["extensions"] = {
-            "cost": {
-                "requestedQueryCost": cost,
-                "actualQueryCost": actual,
-                "throttleStatus": self.bucket.status(),
-            }
-        }
-        return Answer(200, json.dumps(body))
-
-
-def _idempotency_key(operation: OperationDefinitionNode | None, variables: dict) -> str | None:
-    if operation is None:
-        return None
-    for selection in operation.selection_set.selections:
-        for directive in getattr(selection, "directives", None) or ():
-            if directive.name.value == "idempotent":
-                for argument in directive.arguments:
-                    if argument.name.value == "key":
-                        try:
-                            return value_from_ast_untyped(argument.value, variables)
-                        except Exception:  # noqa: BLE001 - a bad variable is reported by execution
-                            return None
-    return None
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, so a client session reuses its connection
-    emulator: Emulator
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read stats, not logs
-        pass
-
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _send(self, answer: Answer) -> None:
-        if answer.drop:
-            # Close without a byte of answer: the client sees a reset / remote disconnect.
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+    # -- requests ------------------------------------------------------------------------
+    def _handle_other(self, handler: _Handler) -> None:
+        raw = handler.read_body()
+        path = handler.path.split("?", 1)[0]
+        if handler.command == "GET" and not _GRAPHQL_PATH.match(path) and self._rest(handler, path, raw):
             return
-        if self.emulator.latency:
-            time.sleep(self.emulator.latency)
-        data = answer.body.encode()
-        self.send_response(answer.status)
-        headers = {"Content-Type": "application/json; charset=utf-8", **answer.headers}
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("X-Request-Id", f"emu-{id(answer):x}")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        handler.answer(404, status_body(404))
 
-    def _version(self, path_match: re.Match | None) -> str | None:
-        if path_match is None:
-            return None
+    def _rest(self, handler: _Handler, path: str, raw: bytes | None) -> bool:
+        """The old connector's REST calls (benchmark only); False when the path is not REST."""
+        match = REST_PATH.match(path)
+        if match is None:
+            return False
         try:
-            return check_api_version(path_match.group(1))
+            check_api_version(match.group(1))
         except UnsupportedApiVersion:
-            return None
+            return False
+        authorized = handler.headers.get("X-Shopify-Access-Token") == self._access_token
+        status, body, headers = self.rest.answer(handler.command, match.group(2), authorized, raw)
+        if self.latency > 0:
+            time.sleep(self.latency)
+        handler.answer(status, body, _JSON, headers)
+        return True
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = self._read_body()
-        path = self.path.split("?", 1)[0]
-        graphql = GRAPHQL_PATH.match(path)
-        version = self._version(graphql or REST_PATH.match(path))
-        if version is None:
-            self._send(Answer(404, json.dumps({"errors": "Not Found"})))
+    def _handle_post(self, handler: _Handler) -> None:
+        path = handler.path.split("?", 1)[0]
+        match = _GRAPHQL_PATH.match(path)
+        raw = handler.read_body()
+        if match is None:
+            if not self._rest(handler, path, raw):
+                handler.answer(404, status_body(404))
             return
-        token = self.headers.get("X-Shopify-Access-Token")
-        if graphql:
-            answer = self.emulator.answer_graphql(version, token, body)
-        else:
-            answer = self.emulator.rest.answer("POST", path, token == self.emulator._token, body)
-        self._send(answer)
+        version = match.group(1)
+        try:
+            check_api_version(version)
+        except UnsupportedApiVersion:
+            handler.answer(404, status_body(404))
+            return
 
-    def do_GET(self) -> None:  # noqa: N802
-        path = self.path.split("?", 1)[0]
-        if self._version(REST_PATH.match(path)) is None or GRAPHQL_PATH.match(path):
-            self._send(Answer(404, json.dumps({"errors": "Not Found"})))
+        try:
+            payload = json.loads(raw) if raw is not None else None
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        operation = operation_name_of(payload)
+        self.stats.count_call(operation)
+        record = {
+            "operation": operation,
+            "variables": payload.get("variables") if isinstance(payload, dict) else None,
+            "api_version": version,
+            "idempotency_key": self.executor.peek_idempotency_key(version, payload),
+            "status": None,
+        }
+        self.stats.record(record)
+
+        if handler.headers.get("X-Shopify-Access-Token") != self._access_token:
+            self._reply(handler, record, 401, status_body(401))
             return
-        token = self.headers.get("X-Shopify-Access-Token")
-        self._send(self.emulator.rest.answer("GET", path, token == self.emulator._token, b""))
+        if raw is None:
+            self._reply(handler, record, 411, json.dumps({"errors": "Length Required"}))
+            return
+        if payload is None:
+            self._reply(handler, record, 400, json.dumps({"errors": "Bad Request: the body is not valid JSON"}))
+            return
+
+        fault = self.faults.next_for(operation)
+        if fault is not None:
+            self.stats.add(faults_injected=1)
+            if self._inject(handler, record, fault, payload):
+                return
+        answer = self.executor.run(version, payload)
+        if fault is not None and fault.kind == "drop_after_apply":
+            handler.drop()
+            return
+        self._send(handler, record, answer)
+
+    def _inject(self, handler: _Handler, record: dict, fault: Fault, payload: Any) -> bool:
+        """Act out a fault; True when the request is finished with."""
+        if fault.kind == "drop":
+            handler.drop()
+            return True
+        if fault.kind == "delay":
+            time.sleep(fault.seconds)  # real time: the client's read timeout is real too
+            return False
+        if fault.kind == "throttled":
+            requested = self.executor.requested_cost(record["api_version"], payload)
+            self._reply(handler, record, 200, json.dumps(self.executor.throttled(requested)))
+            return True
+        if fault.kind in ("status", "html", "invalid_json"):
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
+            self._reply(handler, record, fault.code, fault.body or "", fault.content_type, headers)
+            return True
+        return False  # drop_after_apply: run first, then drop
+
+    def _send(self, handler: _Handler, record: dict, answer: Answer) -> None:
+        self._reply(handler, record, answer.status, json.dumps(answer.body), _JSON, answer.extra_headers)
+
+    def _reply(
+        self,
+        handler: _Handler,
+        record: dict,
+        status: int,
+        body: str,
+        content_type: str = _JSON,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if self.latency > 0:
+            time.sleep(self.latency)  # real time, so benchmarks see it; virtual time stands still
+        record["status"] = status
+        try:
+            handler.answer(status, body, content_type, headers)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True

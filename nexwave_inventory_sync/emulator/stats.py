@@ -1,60 +1,76 @@
-"""Counters the tests and benchmarks read. Thread-safe; never holds the access token."""
+"""What the emulator saw and did, for tests and benchmarks to assert on. Thread-safe."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from typing import Any
+
+_COUNTERS = (
+    "calls",
+    "throttled",
+    "cost_requested",
+    "cost_actual",
+    "mutations_applied",
+    "idempotent_replays",
+    "quantities_set",
+    "faults_injected",
+    "rest_calls",
+    "rest_throttled",
+)
 
 
-class Stats:
-    _COUNTERS = (
-        "calls",
-        "throttled",
-        "cost_requested",
-        "cost_actual",
-        "mutations_applied",
-        "idempotent_replays",
-        "quantities_set",
-        "faults_injected",
-        "rest_calls",
-        "rest_throttled",
-    )
+class EmulatorStats:
+    """Counters:
+    calls                every request to a GraphQL path (faults and 401s included)
+    calls_by_operation   operationName -> requests
+    throttled            THROTTLED answers (forced by a fault or by the bucket)
+    cost_requested/actual  summed over executed requests
+    mutations_applied    inventorySetQuantities calls that wrote at least one row (replays not counted)
+    idempotent_replays   calls answered from the idempotency cache
+    quantities_set       rows written
+    faults_injected      requests that met a fault
+    rest_calls, rest_throttled  requests to the two REST endpoints (old-connector benchmark)
+    requests             one dict per request: operation, variables, api_version,
+                         idempotency_key, status (None when the connection was dropped);
+                         never the access token
+    """
 
-    def __init__(self, keep_requests: bool = True):
+    def __init__(self, keep_requests: bool = True) -> None:
         self._lock = threading.Lock()
         self.keep_requests = keep_requests
         self.reset()
 
     def reset(self) -> None:
         with self._lock:
-            for name in self._COUNTERS:
+            for name in _COUNTERS:
                 setattr(self, name, 0)
             self.calls_by_operation: Counter = Counter()
-            self.requests: list[dict] = []
+            self.requests: list[dict[str, Any]] = []
 
-    def count(self, **increments: float) -> None:
+    def add(self, **increments: float) -> None:
         with self._lock:
             for name, value in increments.items():
+                if name not in _COUNTERS:
+                    raise AttributeError(name)
                 setattr(self, name, getattr(self, name) + value)
 
-    def record(
-        self,
-        operation: str | None,
-        variables: dict | None,
-        api_version: str,
-        idempotency_key: str | None,
-        status: int,
-    ) -> None:
+    def count_call(self, operation: str | None) -> None:
         with self._lock:
             self.calls += 1
-            self.calls_by_operation[operation or "?"] += 1
-            if self.keep_requests:
-                self.requests.append(
-                    {
-                        "operation": operation,
-                        "variables": variables,
-                        "api_version": api_version,
-                        "idempotency_key": idempotency_key,
-                        "status": status,
-                    }
-                )
+            self.calls_by_operation[operation or "(anonymous)"] += 1
+
+    def record(self, request: dict[str, Any]) -> None:
+        if not self.keep_requests:
+            return
+        with self._lock:
+            self.requests.append(request)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            summary = {name: getattr(self, name) for name in _COUNTERS}
+            summary["calls_by_operation"] = dict(self.calls_by_operation)
+            return summary
+
+    def __repr__(self) -> str:
+        return f"EmulatorStats({self.snapshot()})"

@@ -1,0 +1,192 @@
+"""inventorySetQuantities as Shopify applies it: input checks, per-row userErrors with their
+field paths, compare-and-set (changeFromQuantity from 2026-04, compareQuantity before), and
+all-or-nothing application (or good rows only, for a shop emulating partial application)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import Catalog, gid, parse_gid
+from .views import InventoryItem, Location
+
+# Shopify's documented reasons for inventory changes.
+REASONS = frozenset(
+    {
+        "correction",
+        "cycle_count_available",
+        "damaged",
+        "movement_created",
+        "movement_updated",
+        "movement_received",
+        "movement_canceled",
+        "other",
+        "promotion",
+        "quality_control",
+        "received",
+        "reservation_created",
+        "reservation_deleted",
+        "reservation_updated",
+        "restock",
+        "safety_stock",
+        "shrinkage",
+    }
+)
+SETTABLE_NAMES = ("available", "on_hand")
+MAX_QUANTITY = 1_000_000_000
+# "A valid URI with scheme and content": gid://app/Type/id, https://..., custom-scheme://...
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
+
+@dataclass
+class SetOutcome:
+    payload: dict  # {"inventoryAdjustmentGroup": ..., "userErrors": [...]}
+    rows_written: int = 0
+    changes: int = 0
+    user_errors: list[dict] = field(default_factory=list)
+
+
+def user_error(code: str, message: str, *path: Any) -> dict:
+    return {"code": code, "field": [str(p) for p in path] if path else None, "message": message}
+
+
+def _row_error(index: int, code: str, message: str, input_field: str) -> dict:
+    return user_error(code, message, "input", "quantities", index, input_field)
+
+
+def _check_input(data: dict) -> list[dict]:
+    errors = []
+    if data.get("name") not in SETTABLE_NAMES:
+        errors.append(
+            user_error("INVALID_NAME", "The quantity name must be either 'available' or 'on_hand'.", "input", "name")
+        )
+    if data.get("reason") not in REASONS:
+        errors.append(
+            user_error(
+                "INVALID_REASON",
+                f"The specified reason is invalid. Valid values are: {', '.join(sorted(REASONS))}.",
+                "input",
+                "reason",
+            )
+        )
+    uri = data.get("referenceDocumentUri")
+    if uri is not None and not _URI.match(uri):
+        errors.append(
+            user_error(
+                "INVALID_REFERENCE_DOCUMENT",
+                "The reference document URI must be a valid URI with a scheme and content.",
+                "input",
+                "referenceDocumentUri",
+            )
+        )
+    return errors
+
+
+def set_quantities(
+    catalog: Catalog,
+    data: dict,
+    *,
+    change_from_era: bool,
+    partial_apply: bool,
+    group_number: int,
+    created_at: str,
+) -> SetOutcome:
+    """Check and (if accepted) write one inventorySetQuantities input. The caller holds the
+    catalog lock, so a batch is written as one step."""
+    errors = _check_input(data)
+    if errors:
+        return SetOutcome({"inventoryAdjustmentGroup": None, "userErrors": errors}, user_errors=errors)
+
+    compare_required = not change_from_era and not data.get("ignoreCompareQuantity")
+    good: list[tuple[int, int, int, int]] = []  # (row, loc, quantity, current)
+    seen: set[tuple[int, int]] = set()
+    for index, quantity_input in enumerate(data.get("quantities") or []):
+        error = None
+        item = parse_gid(quantity_input.get("inventoryItemId"))
+        location = parse_gid(quantity_input.get("locationId"))
+        row = catalog.item_row(item[1]) if item and item[0] == "InventoryItem" else None
+        loc = catalog.location_row(location[1]) if location and location[0] == "Location" else None
+        quantity = quantity_input.get("quantity")
+        current = catalog.level(row, loc) if row is not None and loc is not None else None
+        if row is None:
+            error = _row_error(index, "INVALID_INVENTORY_ITEM", "The specified inventory item could not be found.", "inventoryItemId")
+        elif loc is None:
+            error = _row_error(index, "INVALID_LOCATION", "The specified location could not be found.", "locationId")
+        elif current is None:
+            error = _row_error(
+                index, "ITEM_NOT_STOCKED_AT_LOCATION", "The specified inventory item is not stocked at the location.", "locationId"
+            )
+        elif quantity < 0:
+            error = _row_error(index, "INVALID_QUANTITY_NEGATIVE", "The quantity can't be negative.", "quantity")
+        elif quantity > MAX_QUANTITY:
+            error = _row_error(index, "INVALID_QUANTITY_TOO_HIGH", f"The quantity can't be higher than {MAX_QUANTITY:,}.", "quantity")
+        elif (row, loc) in seen:
+            error = _row_error(
+                index,
+                "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                "The combination of inventoryItemId and locationId must be unique.",
+                "locationId",
+            )
+        elif change_from_era:
+            expected = quantity_input.get("changeFromQuantity")
+            if expected is not None and expected != current:
+                error = _row_error(
+                    index,
+                    "CHANGE_FROM_QUANTITY_STALE",
+                    "The changeFromQuantity value does not match the current quantity.",
+                    "changeFromQuantity",
+                )
+        elif compare_required:
+            expected = quantity_input.get("compareQuantity")
+            if expected is None:
+                error = _row_error(
+                    index,
+                    "COMPARE_QUANTITY_REQUIRED",
+                    "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.",
+                    "compareQuantity",
+                )
+            elif expected != current:
+                error = _row_error(
+                    index, "COMPARE_QUANTITY_STALE", "The compareQuantity value does not match persisted value.", "compareQuantity"
+                )
+        if row is not None and loc is not None:
+            seen.add((row, loc))
+        if error is not None:
+            errors.append(error)
+        else:
+            good.append((row, loc, quantity, current))
+
+    if errors and not partial_apply:
+        return SetOutcome({"inventoryAdjustmentGroup": None, "userErrors": errors}, user_errors=errors)
+
+    changes = []
+    for row, loc, quantity, current in good:
+        catalog.write_level(row, loc, quantity)
+        if quantity != current:
+            changes.append(
+                {
+                    "__typename": "InventoryChange",
+                    "name": data["name"],
+                    "delta": quantity - current,
+                    "quantityAfterChange": quantity,
+                    "item": InventoryItem(catalog, row),
+                    "location": Location(catalog, loc),
+                }
+            )
+    group = None
+    if changes:
+        group = {
+            "__typename": "InventoryAdjustmentGroup",
+            "id": gid("InventoryAdjustmentGroup", group_number),
+            "createdAt": created_at,
+            "reason": data["reason"],
+            "referenceDocumentUri": data.get("referenceDocumentUri"),
+            "changes": changes,
+        }
+    return SetOutcome(
+        {"inventoryAdjustmentGroup": group, "userErrors": errors},
+        rows_written=len(good),
+        changes=len(changes),
+        user_errors=errors,
+    )

@@ -1,0 +1,1 @@
+"""Benchmarks: the same scenarios measured the same way every time, written to docs/benchmarks.md."""

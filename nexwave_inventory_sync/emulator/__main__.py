@@ -1,6 +1,6 @@
 """Serve an emulated shop until Ctrl-C:
 
-    python -m nexwave_inventory_sync.emulator --items 7300 --locations 1 --token T --plan standard
+python -m nexwave_inventory_sync.emulator --items 7300 --locations 1 --token T --plan standard
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from .server import Emulator
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nexwave_inventory_sync.emulator", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m nexwave_inventory_sync.emulator", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--items", type=int, default=7300, help="variants to generate (default 7300)")
     parser.add_argument("--locations", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
@@ -24,10 +26,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default="shpat_test_token", help="the access token clients must send")
     parser.add_argument("--plan", choices=sorted(PLANS), default="standard")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")
-    parser.add_argument("--partial-apply", action="store_true", help="apply the good rows of a batch with bad ones")
+    parser.add_argument(
+        "--partial-apply", action="store_true", help="apply the good rows of a batch with bad ones"
+    )
     args = parser.parse_args(argv)
 
-    catalog = Catalog.from_file(args.catalog) if args.catalog else Catalog.generate(args.items, args.locations, seed=args.seed)
+    catalog = (
+        Catalog.from_file(args.catalog)
+        if args.catalog
+        else Catalog.generate(args.items, args.locations, seed=args.seed)
+    )
     emulator = Emulator(
         catalog,
         access_token=args.token,

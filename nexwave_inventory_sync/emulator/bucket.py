@@ -48,7 +48,9 @@ class LeakyBucket:
     def _refill_locked(self) -> float:
         now = self._clock.now()
         elapsed = max(0.0, now - self._updated_at)
-        self._available = min(float(self.plan.maximum_available), self._available + elapsed * self.plan.restore_rate)
+        self._available = min(
+            float(self.plan.maximum_available), self._available + elapsed * self.plan.restore_rate
+        )
         self._updated_at = now
         return self._available
 

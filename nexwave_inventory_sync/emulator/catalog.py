@@ -127,17 +127,23 @@ class Catalog:
             number = _number(variant.get("id"), "ProductVariant")
             item = _number(variant.get("inventory_item_id", number), "InventoryItem")
             if number is None or item is None:
-                raise CatalogError(f"variant {variant.get('id')!r} needs ProductVariant and InventoryItem gids")
+                raise CatalogError(
+                    f"variant {variant.get('id')!r} needs ProductVariant and InventoryItem gids"
+                )
             variants.append((number, item, variant))
         for number, item, variant in sorted(variants, key=lambda v: v[0]):
             product = _number(variant.get("product_id", number), "Product") or number
-            row = catalog._append_variant(number, item, product, variant.get("sku"), bool(variant.get("tracked", True)))
+            row = catalog._append_variant(
+                number, item, product, variant.get("sku"), bool(variant.get("tracked", True))
+            )
             if variant.get("product_title") and variant["product_title"] != f"Product {product}":
                 catalog._product_titles[row] = variant["product_title"]
             for location_id, quantity in (variant.get("levels") or {}).items():
                 loc = catalog._location_row(location_id)
                 if loc is None:
-                    raise CatalogError(f"variant {variant.get('id')!r} names unknown location {location_id!r}")
+                    raise CatalogError(
+                        f"variant {variant.get('id')!r} names unknown location {location_id!r}"
+                    )
                 catalog._levels[loc][row] = int(quantity)
         return catalog
 
@@ -150,7 +156,9 @@ class Catalog:
             return {
                 "locations": [
                     {"id": gid("Location", n), "name": name, "isActive": active}
-                    for n, name, active in zip(self._location_nums, self._location_names, self._location_active, strict=True)
+                    for n, name, active in zip(
+                        self._location_nums, self._location_names, self._location_active, strict=True
+                    )
                 ],
                 "variants": list(self.variants),
             }
@@ -180,7 +188,11 @@ class Catalog:
             self._levels[loc][row] = NOT_STOCKED
 
     def add_variant(
-        self, sku: str | None, tracked: bool = True, locations: Iterable[str | int] | None = None, quantity: int = 0
+        self,
+        sku: str | None,
+        tracked: bool = True,
+        locations: Iterable[str | int] | None = None,
+        quantity: int = 0,
     ) -> dict:
         """A new variant (and product, inventory item) numbered after the last one, stocked at
         `locations` (default: every location) with `quantity`."""
@@ -188,7 +200,11 @@ class Catalog:
             number = (self._variant_nums[-1] + 1) if self._variant_nums else 1
             item = max(self._by_item, default=0) + 1
             row = self._append_variant(number, item, number, sku, tracked)
-            targets = range(len(self._levels)) if locations is None else [self._require_location(loc) for loc in locations]
+            targets = (
+                range(len(self._levels))
+                if locations is None
+                else [self._require_location(loc) for loc in locations]
+            )
             for loc in targets:
                 self._levels[loc][row] = int(quantity)
             return self._variant_dict(row)

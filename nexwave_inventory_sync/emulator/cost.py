@@ -47,7 +47,9 @@ def _count(value: Any) -> int:
 
 
 class _Walk:
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]):
+    def __init__(
+        self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]
+    ):
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
@@ -96,11 +98,15 @@ class _Walk:
         if is_leaf_type(named):
             return 0
         if _is_connection(named.name):
-            first = _count(_argument(node, "first", self.variables)) or _count(_argument(node, "last", self.variables))
+            first = _count(_argument(node, "first", self.variables)) or _count(
+                _argument(node, "last", self.variables)
+            )
             return CONNECTION_COST + first * self.connection_node(named, node.selection_set)
         if parent is self.schema.query_type and name == "nodes":
             ids = _argument(node, "ids", self.variables)
-            return (len(ids) if isinstance(ids, list) else 0) * (1 + self.selection(named, node.selection_set))
+            return (len(ids) if isinstance(ids, list) else 0) * (
+                1 + self.selection(named, node.selection_set)
+            )
         return 1 + self.selection(named, node.selection_set)
 
     def connection_node(self, connection: Any, selection_set: SelectionSetNode | None) -> int:

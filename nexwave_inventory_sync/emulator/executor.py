@@ -79,7 +79,9 @@ def operation_name_of(payload: Any) -> str | None:
     if not isinstance(query, str):
         return None
     try:
-        operations = [d for d in parse(query, no_location=True).definitions if isinstance(d, OperationDefinitionNode)]
+        operations = [
+            d for d in parse(query, no_location=True).definitions if isinstance(d, OperationDefinitionNode)
+        ]
     except GraphQLError:
         return None
     if len(operations) == 1 and operations[0].name:
@@ -106,7 +108,9 @@ class Executor:
         self.max_batch = max_batch
         self.idempotency = IdempotencyStore()
         self._group_numbers = count(1)
-        self._parsed: OrderedDict[tuple[int, str], tuple[DocumentNode | None, list[GraphQLError]]] = OrderedDict()
+        self._parsed: OrderedDict[tuple[int, str], tuple[DocumentNode | None, list[GraphQLError]]] = (
+            OrderedDict()
+        )
         self._parsed_lock = threading.Lock()
 
     # -- answers -------------------------------------------------------------------------
@@ -122,7 +126,9 @@ class Executor:
     def throttled(self, requested: int | None) -> dict:
         self.stats.add(throttled=1)
         return {
-            "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": THROTTLE_DOCS}}],
+            "errors": [
+                {"message": "Throttled", "extensions": {"code": "THROTTLED", "documentation": THROTTLE_DOCS}}
+            ],
             "extensions": self.cost_extensions(requested, None),
         }
 
@@ -130,7 +136,9 @@ class Executor:
         return {"errors": errors, "extensions": self.cost_extensions(requested, None)}
 
     # -- parsing -------------------------------------------------------------------------
-    def _parse_and_validate(self, schema: GraphQLSchema, query: str) -> tuple[DocumentNode | None, list[GraphQLError]]:
+    def _parse_and_validate(
+        self, schema: GraphQLSchema, query: str
+    ) -> tuple[DocumentNode | None, list[GraphQLError]]:
         key = (id(schema), query)
         with self._parsed_lock:
             if key in self._parsed:
@@ -194,12 +202,20 @@ class Executor:
         schema = schema_for(version)
         document, errors = self._parse_and_validate(schema, query)
         if errors:
-            return Answer(200, self._errors([_format(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]), operation_name)
+            return Answer(
+                200, self._errors([_format(e, "GRAPHQL_VALIDATION_FAILED") for e in errors]), operation_name
+            )
         assert document is not None
         operation = get_operation_ast(document, operation_name)
         if operation is None:
-            message = f'No operation named "{operation_name}"' if operation_name else "An operation name is required"
-            return Answer(200, self._errors([{"message": message, "extensions": {"code": "OPERATION_NOT_FOUND"}}]))
+            message = (
+                f'No operation named "{operation_name}"'
+                if operation_name
+                else "An operation name is required"
+            )
+            return Answer(
+                200, self._errors([{"message": message, "extensions": {"code": "OPERATION_NOT_FOUND"}}])
+            )
         operation_name = operation.name.value if operation.name else operation_name
         if operation.operation == OperationType.SUBSCRIPTION:
             return Answer(200, self._errors([{"message": "Subscriptions are not supported"}]), operation_name)
@@ -213,7 +229,10 @@ class Executor:
                 "To query larger amounts of data with fewer limits, bulk operations should be used instead.\n"
                 "See https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n"
             )
-            error = {"message": message, "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_QUERY_COST}}
+            error = {
+                "message": message,
+                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_QUERY_COST},
+            }
             return Answer(200, self._errors([error], requested), operation_name)
         return _Prepared(schema, document, operation, operation_name, variables, requested)
 

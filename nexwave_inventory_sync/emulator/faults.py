@@ -60,12 +60,18 @@ class Fault:
     @classmethod
     def html(cls, code: int = 502) -> Fault:
         """An HTML error page, as a proxy in front of Shopify serves during an outage."""
-        return cls("html", code=code, body=HTML_PAGE.format(code=code), content_type="text/html; charset=utf-8")
+        return cls(
+            "html", code=code, body=HTML_PAGE.format(code=code), content_type="text/html; charset=utf-8"
+        )
 
     @classmethod
     def invalid_json(cls, code: int = 200) -> Fault:
         """A body announced as JSON that is not (cut off mid-way)."""
-        return cls("invalid_json", code=code, body='{"data": {"inventorySetQuantities": {"inventoryAdjustmentGroup": ')
+        return cls(
+            "invalid_json",
+            code=code,
+            body='{"data": {"inventorySetQuantities": {"inventoryAdjustmentGroup": ',
+        )
 
     @classmethod
     def drop(cls) -> Fault:

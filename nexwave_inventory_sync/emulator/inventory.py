@@ -59,7 +59,9 @@ def _check_input(data: dict) -> list[dict]:
     errors = []
     if data.get("name") not in SETTABLE_NAMES:
         errors.append(
-            user_error("INVALID_NAME", "The quantity name must be either 'available' or 'on_hand'.", "input", "name")
+            user_error(
+                "INVALID_NAME", "The quantity name must be either 'available' or 'on_hand'.", "input", "name"
+            )
         )
     if data.get("reason") not in REASONS:
         errors.append(
@@ -110,17 +112,34 @@ def set_quantities(
         quantity = quantity_input.get("quantity")
         current = catalog.level(row, loc) if row is not None and loc is not None else None
         if row is None:
-            error = _row_error(index, "INVALID_INVENTORY_ITEM", "The specified inventory item could not be found.", "inventoryItemId")
+            error = _row_error(
+                index,
+                "INVALID_INVENTORY_ITEM",
+                "The specified inventory item could not be found.",
+                "inventoryItemId",
+            )
         elif loc is None:
-            error = _row_error(index, "INVALID_LOCATION", "The specified location could not be found.", "locationId")
+            error = _row_error(
+                index, "INVALID_LOCATION", "The specified location could not be found.", "locationId"
+            )
         elif current is None:
             error = _row_error(
-                index, "ITEM_NOT_STOCKED_AT_LOCATION", "The specified inventory item is not stocked at the location.", "locationId"
+                index,
+                "ITEM_NOT_STOCKED_AT_LOCATION",
+                "The specified inventory item is not stocked at the location.",
+                "locationId",
             )
         elif quantity < 0:
-            error = _row_error(index, "INVALID_QUANTITY_NEGATIVE", "The quantity can't be negative.", "quantity")
+            error = _row_error(
+                index, "INVALID_QUANTITY_NEGATIVE", "The quantity can't be negative.", "quantity"
+            )
         elif quantity > MAX_QUANTITY:
-            error = _row_error(index, "INVALID_QUANTITY_TOO_HIGH", f"The quantity can't be higher than {MAX_QUANTITY:,}.", "quantity")
+            error = _row_error(
+                index,
+                "INVALID_QUANTITY_TOO_HIGH",
+                f"The quantity can't be higher than {MAX_QUANTITY:,}.",
+                "quantity",
+            )
         elif (row, loc) in seen:
             error = _row_error(
                 index,
@@ -148,7 +167,10 @@ def set_quantities(
                 )
             elif expected != current:
                 error = _row_error(
-                    index, "COMPARE_QUANTITY_STALE", "The compareQuantity value does not match persisted value.", "compareQuantity"
+                    index,
+                    "COMPARE_QUANTITY_STALE",
+                    "The compareQuantity value does not match persisted value.",
+                    "compareQuantity",
                 )
         if row is not None and loc is not None:
             seen.add((row, loc))

@@ -73,7 +73,9 @@ class QueryRoot:
     def _node(self, value: Any) -> Any:
         parsed = parse_gid(value)
         if parsed is None:
-            raise GraphQLError(f"Invalid global id '{value}'", extensions={"code": "argumentLiteralsIncompatible"})
+            raise GraphQLError(
+                f"Invalid global id '{value}'", extensions={"code": "argumentLiteralsIncompatible"}
+            )
         kind, number = parsed
         if kind == "ProductVariant":
             row = self.catalog.variant_row(number)
@@ -124,7 +126,9 @@ class QueryRoot:
             matched |= rows or set()
         return sorted(matched)
 
-    def productVariants(self, info: Any, first: int | None = None, after: str | None = None, query: str | None = None) -> dict:
+    def productVariants(
+        self, info: Any, first: int | None = None, after: str | None = None, query: str | None = None
+    ) -> dict:
         size = page_size(first)
         after_number = decode_cursor(after)
         matching = self._matching_rows(query)
@@ -135,7 +139,9 @@ class QueryRoot:
                 if len(rows) > size:
                     break
         else:
-            rows = [r for r in matching if after_number is None or self.catalog.variant_number(r) > after_number][: size + 1]
+            rows = [
+                r for r in matching if after_number is None or self.catalog.variant_number(r) > after_number
+            ][: size + 1]
         page = rows[:size]
         return connection(
             [ProductVariant(self.catalog, row) for row in page],
@@ -152,7 +158,9 @@ class QueryRoot:
         return {"count": total, "precision": "EXACT"}
 
     # -- locations -----------------------------------------------------------------------
-    def locations(self, info: Any, first: int | None = None, after: str | None = None, includeInactive: bool = False) -> dict:
+    def locations(
+        self, info: Any, first: int | None = None, after: str | None = None, includeInactive: bool = False
+    ) -> dict:
         size = page_size(first)
         after_number = decode_cursor(after)
         locs = [
@@ -182,11 +190,15 @@ class MutationRoot:
             present, key = idempotent_directive(field, context.raw_variables)
             if not present:
                 raise GraphQLError(
-                    "The @idempotent directive is required for this mutation.", field, extensions={"code": "BAD_REQUEST"}
+                    "The @idempotent directive is required for this mutation.",
+                    field,
+                    extensions={"code": "BAD_REQUEST"},
                 )
             if not isinstance(key, str) or not key.strip():
                 raise GraphQLError(
-                    "The @idempotent directive key must not be empty or whitespace.", field, extensions={"code": "BAD_REQUEST"}
+                    "The @idempotent directive key must not be empty or whitespace.",
+                    field,
+                    extensions={"code": "BAD_REQUEST"},
                 )
             self._require_change_from(field)
         quantities = input.get("quantities") or []
@@ -233,7 +245,11 @@ class MutationRoot:
             if argument.name.value == "input":
                 sent = value_from_ast_untyped(argument.value, self.context.raw_variables)
         rows = sent.get("quantities") if isinstance(sent, dict) else None
-        missing = [str(i) for i, row in enumerate(rows or []) if not isinstance(row, dict) or "changeFromQuantity" not in row]
+        missing = [
+            str(i)
+            for i, row in enumerate(rows or [])
+            if not isinstance(row, dict) or "changeFromQuantity" not in row
+        ]
         if missing:
             shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
             raise GraphQLError(

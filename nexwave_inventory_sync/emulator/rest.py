@@ -39,7 +39,9 @@ class RestApi:
             self._used += 1
             return True, int(self._used)
 
-    def answer(self, method: str, resource: str, authorized: bool, body: bytes | None) -> tuple[int, str, dict[str, str]]:
+    def answer(
+        self, method: str, resource: str, authorized: bool, body: bytes | None
+    ) -> tuple[int, str, dict[str, str]]:
         """(status, JSON body, headers) for one REST request on `resource` (path after the version)."""
         self.stats.add(rest_calls=1)
         if not authorized:
@@ -55,19 +57,41 @@ class RestApi:
             if found is None:
                 return 404, status_body(404), limit
             number = int(found["inventory_item_id"].rsplit("/", 1)[1])
-            return 200, json.dumps({"variant": {"id": int(variant.group(1)), "sku": found["sku"], "inventory_item_id": number}}), limit
+            return (
+                200,
+                json.dumps(
+                    {
+                        "variant": {
+                            "id": int(variant.group(1)),
+                            "sku": found["sku"],
+                            "inventory_item_id": number,
+                        }
+                    }
+                ),
+                limit,
+            )
         if method == "POST" and resource == "inventory_levels/set":
             try:
                 payload = json.loads(body or b"")
-                item, location, available = (int(payload[k]) for k in ("inventory_item_id", "location_id", "available"))
+                item, location, available = (
+                    int(payload[k]) for k in ("inventory_item_id", "location_id", "available")
+                )
             except (ValueError, KeyError, TypeError):
-                return 400, json.dumps({"errors": "inventory_item_id, location_id and available are required"}), limit
+                return (
+                    400,
+                    json.dumps({"errors": "inventory_item_id, location_id and available are required"}),
+                    limit,
+                )
             with self.catalog.lock:
                 row = self.catalog.item_row(item)
                 if row is None:
                     return 422, json.dumps({"errors": ["Inventory item does not exist"]}), limit
                 if not self.catalog.tracked(row):
-                    return 422, json.dumps({"errors": ["Inventory item does not have inventory tracking enabled"]}), limit
+                    return (
+                        422,
+                        json.dumps({"errors": ["Inventory item does not have inventory tracking enabled"]}),
+                        limit,
+                    )
                 if self.catalog.location_row(location) is None:
                     return 422, json.dumps({"errors": ["Location does not exist"]}), limit
                 self.catalog.set_available(gid("InventoryItem", item), gid("Location", location), available)

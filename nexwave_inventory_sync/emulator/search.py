@@ -54,11 +54,15 @@ def parse_search(text: str) -> list[list[Term]]:
             if word == "OR":
                 groups.append([])
             elif word != "AND":
-                raise GraphQLError(f"The emulator supports only {', '.join(SUPPORTED_FIELDS)} search terms, not {word!r}")
+                raise GraphQLError(
+                    f"The emulator supports only {', '.join(SUPPORTED_FIELDS)} search terms, not {word!r}"
+                )
             i = word_end
             continue
         if word not in SUPPORTED_FIELDS:
-            raise GraphQLError(f"The emulator supports only {', '.join(SUPPORTED_FIELDS)} search terms, not {word!r}")
+            raise GraphQLError(
+                f"The emulator supports only {', '.join(SUPPORTED_FIELDS)} search terms, not {word!r}"
+            )
         value, i = _read_value(text, word_end + 1)
         groups[-1].append(Term(word, value))
     return [group for group in groups if group]

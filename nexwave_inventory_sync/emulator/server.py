@@ -80,7 +80,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     # -- writing -------------------------------------------------------------------------
-    def answer(self, status: int, body: str, content_type: str = _JSON, headers: dict[str, str] | None = None) -> None:
+    def answer(
+        self, status: int, body: str, content_type: str = _JSON, headers: dict[str, str] | None = None
+    ) -> None:
         data = body.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -143,7 +145,12 @@ class Emulator:
         self.faults = FaultPlan()
         self.bucket = LeakyBucket(self.plan, self.clock)
         self.executor = Executor(
-            catalog, self.bucket, self.stats, shop_domain=shop_domain, partial_apply=partial_apply, max_batch=max_batch
+            catalog,
+            self.bucket,
+            self.stats,
+            shop_domain=shop_domain,
+            partial_apply=partial_apply,
+            max_batch=max_batch,
         )
         self.rest = RestApi(catalog, self.stats, self.plan_name, self.clock)
         self._server: _Server | None = None
@@ -158,7 +165,10 @@ class Emulator:
             return self
         self._server = _Server((self.host, self.port), self)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="shopify-emulator", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="shopify-emulator",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -259,7 +269,9 @@ class Emulator:
             self._reply(handler, record, 411, json.dumps({"errors": "Length Required"}))
             return
         if payload is None:
-            self._reply(handler, record, 400, json.dumps({"errors": "Bad Request: the body is not valid JSON"}))
+            self._reply(
+                handler, record, 400, json.dumps({"errors": "Bad Request: the body is not valid JSON"})
+            )
             return
 
         fault = self.faults.next_for(operation)

@@ -16,7 +16,16 @@ MAX_PAGE_SIZE = 250
 # Quantity names Shopify knows; the emulator models one figure, so on_hand equals available
 # and the others (committed, reserved, ...) read 0.
 QUANTITY_NAMES = frozenset(
-    {"available", "on_hand", "committed", "damaged", "incoming", "quality_control", "reserved", "safety_stock"}
+    {
+        "available",
+        "on_hand",
+        "committed",
+        "damaged",
+        "incoming",
+        "quality_control",
+        "reserved",
+        "safety_stock",
+    }
 )
 
 
@@ -132,7 +141,9 @@ class InventoryItem(_Row):
     def variant(self) -> ProductVariant:
         return ProductVariant(self.catalog, self.row)
 
-    def inventoryLevel(self, info: Any, locationId: str, includeInactive: bool = False) -> InventoryLevel | None:
+    def inventoryLevel(
+        self, info: Any, locationId: str, includeInactive: bool = False
+    ) -> InventoryLevel | None:
         parsed = parse_gid(locationId)
         loc = self.catalog.location_row(parsed[1]) if parsed and parsed[0] == "Location" else None
         if loc is None or self.catalog.level(self.row, loc) is None:
@@ -194,7 +205,9 @@ class InventoryLevel:
     @property
     def id(self) -> str:
         item = self.catalog.item_number(self.row)
-        return f"gid://shopify/InventoryLevel/{self.catalog.location_number(self.loc)}?inventory_item_id={item}"
+        return (
+            f"gid://shopify/InventoryLevel/{self.catalog.location_number(self.loc)}?inventory_item_id={item}"
+        )
 
     @property
     def item(self) -> InventoryItem:

@@ -23,6 +23,11 @@ from nexwave_inventory_sync.sync.schema import schema_for
 
 OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "shopify"
 ERAS = {"2026-10": "admin_2026-07.json.gz", "2025-01": "admin_schema_2025-01.json.gz"}
+# Differences found and reported, awaiting a fix in sync/sdl; listed so every other check keeps
+# guarding. Harmless meanwhile: an absent ignoreCompareQuantity means false either way.
+KNOWN_GAPS = {
+    "2025-01": {"InventorySetQuantitiesInput.ignoreCompareQuantity defaults to Undefined here, False there"},
+}
 
 
 def load_official(name: str) -> GraphQLSchema:
@@ -64,6 +69,10 @@ def differences(ours: GraphQLSchema, official: GraphQLSchema) -> list[str]:
                     continue
                 if str(field.type) != str(official_field.type):
                     problems.append(f"{name}.{field_name}: {field.type} here, {official_field.type} there")
+                if is_input_object_type(ours_type) and field.default_value != official_field.default_value:
+                    problems.append(
+                        f"{name}.{field_name} defaults to {field.default_value!r} here, {official_field.default_value!r} there"
+                    )
                 for arg_name, arg in getattr(field, "args", {}).items():
                     official_arg = official_field.args.get(arg_name)
                     if official_arg is None:
@@ -92,6 +101,11 @@ def differences(ours: GraphQLSchema, official: GraphQLSchema) -> list[str]:
             k: str(v.type) for k, v in official_directive.args.items()
         }:
             problems.append(f"directive @{directive.name} arguments differ")
+        elif (set(directive.locations), directive.is_repeatable) != (
+            set(official_directive.locations),
+            official_directive.is_repeatable,
+        ):
+            problems.append(f"directive @{directive.name} locations or repeatability differ")
     return problems
 
 
@@ -104,7 +118,8 @@ class OfficialSchemaTest(unittest.TestCase):
     def test_our_sdl_is_a_subset_of_the_official_schema(self):
         for version, official in self.official.items():
             with self.subTest(version=version):
-                self.assertEqual(differences(schema_for(version), official), [])
+                found = differences(schema_for(version), official)
+                self.assertEqual([p for p in found if p not in KNOWN_GAPS.get(version, ())], [])
 
     def test_every_document_validates_against_ours_and_the_official_schema(self):
         for version, official in self.official.items():
@@ -117,9 +132,24 @@ class OfficialSchemaTest(unittest.TestCase):
     def test_the_2026_mutation_is_refused_by_the_2025_schema(self):
         errors = validate(self.official["2025-01"], parse(all_documents("2026-10")["SetInventoryQuantities"]))
         self.assertTrue(any("Unknown directive '@idempotent'" in e.message for e in errors))
-        self.assertTrue(
-            any("changeFromQuantity" in str(e.message) or "Unknown directive" in e.message for e in errors)
-        )
+
+    def test_each_era_refuses_the_other_eras_compare_field(self):
+        """An inline row with compareQuantity is 2025-01 only, changeFromQuantity 2026-04+ only:
+        in Shopify's files and in ours alike."""
+        template = """mutation M {{ inventorySetQuantities(input: {{reason: "correction", name: "available",
+            quantities: [{{inventoryItemId: "gid://shopify/InventoryItem/1", locationId: "gid://shopify/Location/1",
+            quantity: 1, {field}: null}}]}}) {{ userErrors {{ code }} }} }}"""
+        for version, accepted, refused in (
+            ("2025-01", "compareQuantity", "changeFromQuantity"),
+            ("2026-10", "changeFromQuantity", "compareQuantity"),
+        ):
+            for schema in (self.official[version], schema_for(version)):
+                with self.subTest(
+                    version=version, schema="ours" if schema is schema_for(version) else "official"
+                ):
+                    self.assertEqual(validate(schema, parse(template.format(field=accepted))), [])
+                    errors = validate(schema, parse(template.format(field=refused)))
+                    self.assertTrue(any(refused in e.message for e in errors), errors)
 
     def test_the_checker_catches_a_made_up_field(self):
         fake = build_schema(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
@@ -51,14 +51,11 @@ class _Prepared:
 
 @dataclass
 class Answer:
-    """An HTTP answer to give: status, JSON body, and what the request was (for stats)."""
+    """An HTTP answer to give: status, JSON body, and the operation it answered."""
 
     status: int
     body: dict
     operation: str | None = None
-    idempotency_key: str | None = None
-    executed: bool = False
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
 
 def _format(error: GraphQLError, code: str | None = None) -> dict:
@@ -289,4 +286,4 @@ class Executor:
         if result.data is not None or not result.errors:
             body["data"] = result.data
         body["extensions"] = self.cost_extensions(requested, actual)
-        return Answer(200, body, operation_name, executed=True)
+        return Answer(200, body, operation_name)

@@ -304,7 +304,7 @@ class Emulator:
         return False  # drop_after_apply: run first, then drop
 
     def _send(self, handler: _Handler, record: dict, answer: Answer) -> None:
-        self._reply(handler, record, answer.status, json.dumps(answer.body), _JSON, answer.extra_headers)
+        self._reply(handler, record, answer.status, json.dumps(answer.body))
 
     def _reply(
         self,

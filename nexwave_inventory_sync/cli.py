@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     # bucket (2,000 at 100/s) paces over ~2 minutes; --plan standard shows that pacing.
     demo.add_argument("--plan", choices=("standard", "plus"), default="plus")
     demo.add_argument("--api-version", default=DEFAULT_API_VERSION)
-    demo.add_argument("--concurrency", type=int, default=1)
+    demo.add_argument("--concurrency", type=int, default=SyncOptions().concurrency)
     demo.add_argument("--seed", type=int, default=1)
     demo.set_defaults(handler=run_demo)
 
@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--endpoint", help="base URL of an emulator on loopback, e.g. http://127.0.0.1:8080 (tests and demos)"
     )
     push.add_argument("--safety-buffer", type=float, default=0, help="units held back from Shopify per row")
-    push.add_argument("--concurrency", type=int, default=1)
+    push.add_argument("--concurrency", type=int, default=SyncOptions().concurrency)
     push.set_defaults(handler=run_push)
     return parser
 

@@ -11,10 +11,11 @@ MUTATION = "SetInventoryQuantities"
 class RetryOverHttpTest(EmulatedShopTest):
     items = 750  # three batches
 
-    def run_with(self, *faults):
+    def run_with(self, *faults, concurrency=1):
+        """One batch at a time, so each scripted fault meets a known call."""
         self.emulator.faults.script(*faults, operation=MUTATION)
         rows = self.warm_rows()
-        return rows, self.sync(rows)
+        return rows, self.sync(rows, concurrency=concurrency)
 
     def test_429_honours_retry_after_then_succeeds(self):
         rows, result = self.run_with(Fault.status(429, retry_after="1.5"))
@@ -53,7 +54,7 @@ class RetryOverHttpTest(EmulatedShopTest):
     def test_slow_answer_past_the_read_timeout_is_retried(self):
         self.emulator.faults.script(Fault.delay(0.6), operation=MUTATION)
         rows = self.warm_rows()
-        result = self.sync(rows, timeout=(2.0, 0.3))
+        result = self.sync(rows, timeout=(2.0, 0.3), concurrency=1)
         self.assertEqual((result.pushed, result.retries), (750, 1))
         self.assertShopifyEquals(rows)
 
@@ -78,7 +79,8 @@ class RetryOverHttpTest(EmulatedShopTest):
         self.assertIn("Unprocessable: bad input", result.failures[0].message)
 
     def test_401_aborts_after_the_first_call(self):
-        rows, result = self.run_with(Fault.status(401))
+        # Default concurrency: the first batch goes alone, so the abort still costs one call.
+        rows, result = self.run_with(Fault.status(401), concurrency=4)
         self.assertTrue(result.aborted)
         self.assertEqual(result.abort_kind, "auth")
         self.assertEqual((result.api_calls, result.pushed, result.batches_ok), (1, 0, 0))
@@ -95,14 +97,14 @@ class RetryOverHttpTest(EmulatedShopTest):
             with self.subTest(status=status):
                 self.emulator.stats.reset()
                 self.emulator.faults.script(Fault.status(status), operation=MUTATION)
-                result = self.sync(self.warm_rows())
+                result = self.sync(self.warm_rows(), concurrency=4)
                 self.assertTrue(result.aborted)
                 self.assertIn(word, result.abort_reason)
                 self.assertEqual(result.api_calls, 1)
 
     def test_abort_midway_keeps_what_landed(self):
         self.emulator.faults.script(None, Fault.status(401), operation=MUTATION)
-        result = self.sync(self.warm_rows())
+        result = self.sync(self.warm_rows(), concurrency=1)
         self.assertEqual(
             (result.aborted, result.pushed, result.batches_ok, result.api_calls), (True, 250, 1, 2)
         )

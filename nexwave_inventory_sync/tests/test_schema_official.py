@@ -25,9 +25,7 @@ OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "shopify"
 ERAS = {"2026-10": "admin_2026-07.json.gz", "2025-01": "admin_schema_2025-01.json.gz"}
 # Differences found and reported, awaiting a fix in sync/sdl; listed so every other check keeps
 # guarding. Harmless meanwhile: an absent ignoreCompareQuantity means false either way.
-KNOWN_GAPS = {
-    "2025-01": {"InventorySetQuantitiesInput.ignoreCompareQuantity defaults to Undefined here, False there"},
-}
+KNOWN_GAPS: dict[str, set[str]] = {}
 
 
 def load_official(name: str) -> GraphQLSchema:

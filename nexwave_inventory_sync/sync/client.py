@@ -125,12 +125,11 @@ class ShopifyClient:
         attempts: Counter = Counter()
         waited = 0.0
         while True:
-            pause = self.bucket.wait_before(cost, self.clock.now())
+            pause = self.bucket.acquire(cost, self.clock.now())
             if pause > 0:
                 self._count(throttle_waits=1, seconds_waited=pause)
                 self.clock.sleep(pause)
                 waited += pause
-            self.bucket.reserve(cost)
             self._count(api_calls=1)
             with self._stats_lock:
                 self.stats.calls_by_operation[operation] += 1

@@ -89,16 +89,27 @@ class BucketModel:
     def wait_before(self, cost: float, now: float) -> float:
         """Seconds to wait so a call of `cost` points is not throttled (0 when unknown)."""
         with self._lock:
-            available = self._available_locked(now)
-            if available is None or self._status is None:
-                return 0.0
-            cost = min(cost, self._status.maximum_available)
-            if available >= cost:
-                return 0.0
-            # Shopify reports whole points, rounded down: wait for one more so a call sent
-            # at the computed instant is never short by a fraction.
-            status = ThrottleStatus(self._status.maximum_available, available, self._status.restore_rate)
-            return throttled_wait(cost + _ROUNDING_MARGIN, status)
+            return self._wait_locked(cost, now)
+
+    def acquire(self, cost: float, now: float) -> float:
+        """Reserve `cost` and return how long to wait before sending. Deciding and reserving in
+        one step keeps calls in flight from all seeing the same free points and firing at once."""
+        with self._lock:
+            wait = self._wait_locked(cost, now)
+            self._reserved += cost
+            return wait
+
+    def _wait_locked(self, cost: float, now: float) -> float:
+        available = self._available_locked(now)
+        if available is None or self._status is None:
+            return 0.0
+        cost = min(cost, self._status.maximum_available)
+        if available >= cost:
+            return 0.0
+        # Shopify reports whole points, rounded down: wait for one more so a call sent at the
+        # computed instant is never short by a fraction.
+        status = ThrottleStatus(self._status.maximum_available, available, self._status.restore_rate)
+        return throttled_wait(cost + _ROUNDING_MARGIN, status)
 
     def reserve(self, cost: float) -> None:
         with self._lock:

@@ -53,3 +53,10 @@ class ThrottleModelTest(unittest.TestCase):
     def test_throttled_wait_formula(self):
         self.assertEqual(throttled_wait(502, ThrottleStatus(2000, 102, 100)), 4.0)
         self.assertEqual(throttled_wait(50, ThrottleStatus(2000, 102, 100)), 0)
+
+    def test_acquire_reserves_so_parallel_callers_queue_up(self):
+        bucket = BucketModel()
+        bucket.observe(ThrottleStatus(2000, 0, 100), now=0)
+        waits = [bucket.acquire(10, now=0) for _ in range(4)]
+        # each caller waits for its own 10 points on top of those reserved before it
+        self.assertEqual([round(w, 2) for w in waits], [0.11, 0.21, 0.31, 0.41])

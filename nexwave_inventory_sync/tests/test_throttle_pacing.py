@@ -1,6 +1,9 @@
 """Pacing on throttleStatus against the emulator's leaky bucket, on a shared virtual clock."""
 
-from .emulated_shop import EmulatedShopTest
+from nexwave_inventory_sync.emulator import Emulator
+from nexwave_inventory_sync.sync.run import SyncOptions, sync_inventory
+
+from .emulated_shop import TOKEN, EmulatedShopTest
 
 
 class StandardPlanPacingTest(EmulatedShopTest):
@@ -31,3 +34,27 @@ class StandardPlanPacingTest(EmulatedShopTest):
         self.assertEqual(result.pushed, 2500)
         self.assertGreaterEqual(result.throttled_answers, 1)
         self.assertEqual(result.throttled_answers, self.emulator.stats.throttled)
+
+
+class ParallelPacingTest(EmulatedShopTest):
+    """Real time here: a shared virtual clock would let parallel sleeps add up and hide a race."""
+
+    items = 2000
+    plan = "standard"
+
+    def setUp(self):
+        super().setUp()
+        self.emulator.stop()
+        self.emulator = Emulator(self.catalog, access_token=TOKEN, plan=self.plan)
+        self.emulator.start()
+        self.addCleanup(self.emulator.stop)
+
+    def test_batches_in_flight_share_the_bucket_instead_of_racing_for_it(self):
+        self.emulator.drain_bucket()  # as after a cold run or another app's burst
+        rows = self.warm_rows()
+        result = sync_inventory(self.endpoint(), rows, options=SyncOptions(concurrency=4))
+        self.assertEqual(result.pushed, 2000)
+        # Only the very first call, sent before any answer told us the bucket was empty.
+        self.assertEqual(self.emulator.stats.throttled, 1)
+        self.assertGreater(result.throttle_waits, 0)
+        self.assertShopifyEquals(rows)

@@ -8,3 +8,16 @@ app_email = "dev@nexwave.example"
 app_license = "MIT"
 # "org/repo" form: a bare "erpnext" makes install-app look the org up on GitHub.
 required_apps = ["frappe/erpnext"]
+
+after_install = "nexwave_inventory_sync.install.after_install"
+before_tests = "nexwave_inventory_sync.install.before_tests"
+
+# Every 10 minutes: one background job per store that is due (its own interval decides).
+scheduler_events = {
+    "cron": {
+        "*/10 * * * *": ["nexwave_inventory_sync.scheduling.enqueue_due_stores"],
+    },
+}
+
+# Log Settings clears Shopify Logs older than 90 days (the admin can change it there).
+default_log_clearing_doctypes = {"Shopify Log": 90}

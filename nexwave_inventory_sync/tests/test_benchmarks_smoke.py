@@ -5,7 +5,10 @@ import tempfile
 import unittest
 from pathlib import Path
 
-HAVE_BENCHMARKS = importlib.util.find_spec("benchmarks") is not None and (Path(__file__).resolve().parents[2] / "benchmarks").is_dir()
+HAVE_BENCHMARKS = (
+    importlib.util.find_spec("benchmarks") is not None
+    and (Path(__file__).resolve().parents[2] / "benchmarks").is_dir()
+)
 
 
 @unittest.skipUnless(HAVE_BENCHMARKS, "the benchmarks package sits beside the app, in a source checkout only")

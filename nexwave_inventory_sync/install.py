@@ -1,0 +1,43 @@
+"""Install-time set-up: the Item table field that caches each variant's Shopify ids."""
+
+from __future__ import annotations
+
+from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
+
+from .constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD
+
+CUSTOM_FIELDS = {
+    "Item": [
+        {
+            "fieldname": "shopify_section",
+            "fieldtype": "Section Break",
+            "label": "Shopify",
+            "insert_after": "description",
+            "collapsible": 1,
+        },
+        {
+            "fieldname": ITEM_STORES_FIELD,
+            "fieldtype": "Table",
+            "label": "Shopify Stores",
+            "options": ITEM_STORE_DOCTYPE,
+            "insert_after": "shopify_section",
+            "description": "Filled by the inventory sync; edit only to map an item to a variant by hand.",
+        },
+    ]
+}
+
+
+def after_install() -> None:
+    make_custom_fields()
+
+
+def make_custom_fields() -> None:
+    create_custom_fields(CUSTOM_FIELDS, ignore_validate=True, update=True)
+
+
+def before_tests() -> None:
+    """`run-tests --app nexwave_inventory_sync` runs only this app's before_tests hooks, so
+    ERPNext's (setup wizard, a company, warehouses) is called from here."""
+    from erpnext.setup.utils import before_tests as erpnext_before_tests
+
+    erpnext_before_tests()

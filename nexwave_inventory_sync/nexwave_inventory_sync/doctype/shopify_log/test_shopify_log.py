@@ -1,0 +1,36 @@
+# Copyright (c) 2026, Nexwave and contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import add_days, now_datetime
+
+from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_log.shopify_log import ShopifyLog
+
+
+def make_log(**extra):
+    return frappe.get_doc(
+        {"doctype": "Shopify Log", "status": "Success", "trigger": "Manual", **extra}
+    ).insert(ignore_permissions=True)
+
+
+class TestShopifyLog(FrappeTestCase):
+    def test_read_only_after_insert(self):
+        log = make_log(pushed=5)
+        log.pushed = 6
+        with self.assertRaises(frappe.ValidationError):
+            log.save(ignore_permissions=True)
+
+    def test_old_logs_are_cleared_after_the_retention(self):
+        old = make_log(failed_rows=[{"code": "X", "message": "old"}])
+        frappe.db.set_value(
+            "Shopify Log", old.name, "creation", add_days(now_datetime(), -91), update_modified=False
+        )
+        recent = make_log()
+        ShopifyLog.clear_old_logs(days=90)
+        self.assertFalse(frappe.db.exists("Shopify Log", old.name))
+        self.assertFalse(frappe.db.exists("Shopify Log Row", {"parent": old.name}))
+        self.assertTrue(frappe.db.exists("Shopify Log", recent.name))
+
+    def test_registered_with_log_settings(self):
+        self.assertEqual(frappe.get_hooks("default_log_clearing_doctypes").get("Shopify Log"), [90])

@@ -1,0 +1,109 @@
+# Copyright (c) 2026, Nexwave and contributors
+# For license information, please see license.txt
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from nexwave_inventory_sync.scheduling import enqueue_store_sync, is_kill_switched
+from nexwave_inventory_sync.stock_levels import sku_column
+from nexwave_inventory_sync.store_sync import write_skipped_log
+from nexwave_inventory_sync.sync.endpoint import EndpointError, normalize_shop_domain
+from nexwave_inventory_sync.sync.ids import IdError, to_gid
+from nexwave_inventory_sync.sync.versions import UnsupportedApiVersion, check_api_version
+
+
+class ShopifyStore(Document):
+    # begin: auto-generated types
+    # This code is auto-generated. Do not modify anything in this block.
+
+    from typing import TYPE_CHECKING
+
+    if TYPE_CHECKING:
+        from frappe.types import DF
+
+        from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store_location.shopify_store_location import (
+            ShopifyStoreLocation,
+        )
+
+        access_token: DF.Password
+        api_version: DF.Data
+        enabled: DF.Check
+        inventory_sync_enabled: DF.Check
+        last_inventory_sync: DF.Datetime | None
+        last_log: DF.Link | None
+        last_run_status: DF.Data | None
+        locations: DF.Table[ShopifyStoreLocation]
+        safety_buffer: DF.Float
+        shop_domain: DF.Data
+        sku_field: DF.Data | None
+        sync_interval: DF.Int
+    # end: auto-generated types
+
+    def before_insert(self) -> None:
+        # The domain is the document's name, set before validate() runs: normalize it first.
+        self.normalize_domain()
+
+    def normalize_domain(self) -> None:
+        try:
+            self.shop_domain = normalize_shop_domain(self.shop_domain)
+        except EndpointError as exc:
+            frappe.throw(str(exc), title=_("Invalid Shopify Store"))
+
+    def validate(self) -> None:
+        self.normalize_domain()
+        try:
+            check_api_version(self.api_version)
+        except UnsupportedApiVersion as exc:
+            frappe.throw(str(exc), title=_("Invalid Shopify Store"))
+        if self.sync_interval is not None and self.sync_interval < 1:
+            frappe.throw(_("Sync Interval must be at least 1 minute"))
+        if (self.safety_buffer or 0) < 0:
+            frappe.throw(_("Safety Buffer cannot be negative"))
+        self.sku_field = sku_column(self.sku_field)
+        self.validate_locations()
+
+    def validate_locations(self) -> None:
+        seen: dict[str, str] = {}
+        for row in self.locations:
+            if frappe.db.get_value("Warehouse", row.warehouse, "is_group"):
+                frappe.throw(
+                    _("Row {0}: {1} is a group warehouse; map the warehouses inside it instead").format(
+                        row.idx, row.warehouse
+                    )
+                )
+            try:
+                row.shopify_location_id = to_gid("Location", row.shopify_location_id)
+            except IdError as exc:
+                frappe.throw(_("Row {0}: {1}").format(row.idx, exc))
+            if row.warehouse in seen and seen[row.warehouse] != row.shopify_location_id:
+                frappe.throw(
+                    _(
+                        "Row {0}: warehouse {1} already feeds {2}; one warehouse can feed only one location of a store"
+                    ).format(row.idx, row.warehouse, seen[row.warehouse])
+                )
+            if row.warehouse in seen:
+                frappe.throw(_("Row {0}: warehouse {1} is listed twice").format(row.idx, row.warehouse))
+            seen[row.warehouse] = row.shopify_location_id
+
+    @frappe.whitelist()
+    def sync_inventory(self) -> dict:
+        """The Sync Inventory button: bypasses the interval, never the kill switch or the lock."""
+        self.check_permission("write")
+        if is_kill_switched(self.shop_domain):
+            reason = _("Inventory sync is switched off for {0} in site config").format(self.shop_domain)
+            log = write_skipped_log(self, "Manual", reason)
+            return {"queued": False, "message": reason, "log": log}
+        if not (self.enabled and self.inventory_sync_enabled):
+            frappe.throw(_("Enable the store and its inventory sync first"))
+        if not self.locations:
+            frappe.throw(_("Map at least one warehouse to a Shopify location first"))
+        queued = enqueue_store_sync(self.name, trigger="Manual", force=True)
+        message = (
+            _("Inventory sync queued; progress shows here and the result lands in a Shopify Log")
+            if queued
+            else _("An inventory sync of this store is already queued or running")
+        )
+        return {"queued": queued, "message": message}

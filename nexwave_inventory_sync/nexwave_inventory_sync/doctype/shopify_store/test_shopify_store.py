@@ -1,0 +1,110 @@
+# Copyright (c) 2026, Nexwave and contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from nexwave_inventory_sync.constants import KILL_SWITCH_KEY
+from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+    clear_site_config,
+    set_site_config,
+    store,
+    warehouse,
+)
+from nexwave_inventory_sync.scheduling import job_id
+
+
+def drop_job(store_name):
+    from frappe.utils.background_jobs import get_job
+
+    job = get_job(job_id(store_name))
+    if job:
+        job.delete()
+
+
+class TestShopifyStore(FrappeTestCase):
+    def setUp(self):
+        self.wh1 = warehouse("Shopify WH 1")
+        self.wh2 = warehouse("Shopify WH 2")
+
+    def test_domain_is_validated_and_normalized(self):
+        name = store("https://Valid-Shop.myshopify.com/", [(self.wh1, "11")])
+        self.assertEqual(name, "valid-shop.myshopify.com")
+        doc = frappe.get_doc("Shopify Store", name)
+        self.assertEqual(doc.locations[0].shopify_location_id, "gid://shopify/Location/11")
+        for bad in ("not-a-shop.com", "shop.myshopify.com.evil.com", "http://x.myshopify.com"):
+            with self.subTest(domain=bad), self.assertRaises(frappe.ValidationError):
+                store(bad, [(self.wh1, "1")])
+
+    def test_domain_is_unique(self):
+        store("unique-shop.myshopify.com", [(self.wh1, "1")])
+        with self.assertRaises((frappe.DuplicateEntryError, frappe.UniqueValidationError)):
+            frappe.get_doc(
+                {"doctype": "Shopify Store", "shop_domain": "unique-shop.myshopify.com", "access_token": "x"}
+            ).insert()
+
+    def test_a_warehouse_may_not_feed_two_locations(self):
+        with self.assertRaisesRegex(frappe.ValidationError, "only one location"):
+            store("dup-shop.myshopify.com", [(self.wh1, "1"), (self.wh1, "2")])
+
+    def test_several_warehouses_may_feed_one_location(self):
+        name = store("sum-shop.myshopify.com", [(self.wh1, "1"), (self.wh2, "1")])
+        self.assertEqual(len(frappe.get_doc("Shopify Store", name).locations), 2)
+
+    def test_group_warehouses_are_refused(self):
+        group = warehouse("Shopify Group WH", is_group=1)
+        with self.assertRaisesRegex(frappe.ValidationError, "group warehouse"):
+            store("group-shop.myshopify.com", [(group, "1")])
+
+    def test_bad_location_id_and_api_version_are_refused(self):
+        with self.assertRaises(frappe.ValidationError):
+            store("loc-shop.myshopify.com", [(self.wh1, "gid://shopify/Product/1")])
+        with self.assertRaises(frappe.ValidationError):
+            store("ver-shop.myshopify.com", [(self.wh1, "1")], api_version="2023-13")
+
+    def test_sku_field_must_exist_on_item(self):
+        with self.assertRaisesRegex(frappe.ValidationError, "no field"):
+            store("sku-shop.myshopify.com", [(self.wh1, "1")], sku_field="no_such_field")
+
+
+class TestSyncInventoryButton(FrappeTestCase):
+    def setUp(self):
+        self.name = store("button-shop.myshopify.com", [(warehouse("Shopify WH 1"), "1")])
+        drop_job(self.name)
+        self.addCleanup(drop_job, self.name)
+
+    def test_queues_a_forced_run_once(self):
+        doc = frappe.get_doc("Shopify Store", self.name)
+        first = doc.sync_inventory()
+        self.assertTrue(first["queued"])
+        from frappe.utils.background_jobs import get_job
+
+        job = get_job(job_id(self.name))
+        self.assertEqual(job.kwargs["kwargs"]["force"], True)
+        self.assertEqual(job.kwargs["kwargs"]["trigger"], "Manual")
+        second = doc.sync_inventory()
+        self.assertFalse(second["queued"])  # deduplicated: never queued twice
+
+    def test_user_without_write_permission_is_refused(self):
+        user = "shopify-reader@example.com"
+        if not frappe.db.exists("User", user):
+            frappe.get_doc(
+                {"doctype": "User", "email": user, "first_name": "Reader", "send_welcome_email": 0}
+            ).insert(ignore_permissions=True)
+        frappe.set_user(user)
+        self.addCleanup(frappe.set_user, "Administrator")
+        doc = frappe.get_doc("Shopify Store", self.name)
+        with self.assertRaises(frappe.PermissionError):
+            doc.sync_inventory()
+
+    def test_kill_switch_skips_with_a_log_and_a_message(self):
+        set_site_config(KILL_SWITCH_KEY, ["button-shop.myshopify.com"])
+        self.addCleanup(clear_site_config, KILL_SWITCH_KEY)
+        answer = frappe.get_doc("Shopify Store", self.name).sync_inventory()
+        self.assertFalse(answer["queued"])
+        self.assertIn("switched off", answer["message"])
+        log = frappe.get_doc("Shopify Log", answer["log"])
+        self.assertEqual((log.status, log.trigger), ("Skipped", "Manual"))
+        from frappe.utils.background_jobs import is_job_enqueued
+
+        self.assertFalse(is_job_enqueued(job_id(self.name)))

@@ -7,7 +7,12 @@ app_dir="$(cd "$(dirname "$0")/.." && pwd)"
 bench_path="${1:?usage: bench-tests.sh BENCH_PATH}"
 cd "$bench_path"
 site="${FRAPPE_SITE:-$(cat sites/currentsite.txt 2>/dev/null || echo test_site)}"
-bench="${BENCH_CMD:-$(command -v bench || echo "$bench_path/env/bin/bench")}"
+
+# The bench CLI when installed; else Frappe's own command runner, which the CLI calls anyway.
+bench() {
+  if command -v bench >/dev/null 2>&1; then command bench "$@"
+  else (cd sites && ../env/bin/python -m frappe.utils.bench_helper frappe "$@"); fi
+}
 
 # Services die with the session that started them; CI starts its own.
 if ! mysqladmin ping --silent 2>/dev/null; then
@@ -25,9 +30,9 @@ done
 ln -sfn "$app_dir" apps/nexwave_inventory_sync
 ./env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e apps/nexwave_inventory_sync
 grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
-if ! "$bench" --site "$site" list-apps 2>/dev/null | grep -q nexwave_inventory_sync; then
-  "$bench" --site "$site" install-app nexwave_inventory_sync
+if ! bench --site "$site" list-apps 2>/dev/null | grep -q nexwave_inventory_sync; then
+  bench --site "$site" install-app nexwave_inventory_sync
 fi
-"$bench" --site "$site" migrate --skip-search-index >/dev/null
-"$bench" --site "$site" set-config allow_tests true >/dev/null
-"$bench" --site "$site" run-tests --app nexwave_inventory_sync
+bench --site "$site" migrate --skip-search-index >/dev/null
+bench --site "$site" set-config allow_tests true >/dev/null
+bench --site "$site" run-tests --app nexwave_inventory_sync

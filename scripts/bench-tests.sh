@@ -6,7 +6,8 @@ set -euo pipefail
 app_dir="$(cd "$(dirname "$0")/.." && pwd)"
 bench_path="${1:?usage: bench-tests.sh BENCH_PATH}"
 cd "$bench_path"
-site="${FRAPPE_SITE:-$(cat sites/currentsite.txt 2>/dev/null || echo test_site)}"
+default_site=$(python3 -c 'import json; print(json.load(open("sites/common_site_config.json")).get("default_site", ""))' 2>/dev/null || true)
+site="${FRAPPE_SITE:-${default_site:-test_site}}"
 
 # The bench CLI when installed; else Frappe's own command runner, which the CLI calls anyway.
 bench() {

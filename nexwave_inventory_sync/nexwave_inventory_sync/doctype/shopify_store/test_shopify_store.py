@@ -108,3 +108,23 @@ class TestSyncInventoryButton(FrappeTestCase):
         from frappe.utils.background_jobs import is_job_enqueued
 
         self.assertFalse(is_job_enqueued(job_id(self.name)))
+
+
+class TestInstall(FrappeTestCase):
+    def test_item_carries_the_shopify_stores_table(self):
+        field = frappe.db.get_value(
+            "Custom Field",
+            {"dt": "Item", "fieldname": "shopify_stores"},
+            ["fieldtype", "options"],
+            as_dict=True,
+        )
+        self.assertEqual((field.fieldtype, field.options), ("Table", "Item Shopify Store"))
+
+    def test_the_cron_hook_is_a_scheduled_job(self):
+        job = frappe.db.get_value(
+            "Scheduled Job Type",
+            {"method": "nexwave_inventory_sync.scheduling.enqueue_due_stores"},
+            ["frequency", "cron_format"],
+            as_dict=True,
+        )
+        self.assertEqual((job.frequency, job.cron_format), ("Cron", "*/10 * * * *"))

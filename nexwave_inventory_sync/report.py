@@ -37,6 +37,8 @@ def _value(result: RunResult, label: str, attribute: str | None) -> str:
     if label == "status":
         return result.status.value + (f" ({result.abort_reason})" if result.aborted else "")
     value = getattr(result, attribute)
+    if attribute == "query_cost":
+        return f"{value:,.0f}"  # whole points
     return f"{value:,.2f}" if isinstance(value, float) else f"{value:,}"
 
 

@@ -40,6 +40,8 @@ class BenchmarkHarnessTest(unittest.TestCase):
     def test_report_is_written(self):
         from benchmarks.__main__ import main
 
-        out = Path(tempfile.mkdtemp()) / "benchmarks.md"
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        out = Path(folder.name) / "benchmarks.md"
         self.assertEqual(main(["--quick", "--only", "delta", "--out", str(out)]), 0)
         self.assertIn("## 3. Delta pushes", out.read_text())

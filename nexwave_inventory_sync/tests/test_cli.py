@@ -58,7 +58,9 @@ class PushCommandTest(EmulatedShopTest):
     items = 40
 
     def csv(self, lines):
-        path = Path(tempfile.mkdtemp()) / "stock.csv"
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        path = Path(folder.name) / "stock.csv"
         path.write_text("sku,location_id,quantity\n" + "\n".join(lines) + "\n")
         return str(path)
 

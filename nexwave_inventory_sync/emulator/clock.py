@@ -4,16 +4,10 @@ tests cost no wall time."""
 from __future__ import annotations
 
 import threading
-import time
 
+from ..sync.clock import SystemClock  # one real clock for both sides
 
-class SystemClock:
-    def now(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            time.sleep(seconds)
+__all__ = ["FakeClock", "SystemClock"]
 
 
 class FakeClock:

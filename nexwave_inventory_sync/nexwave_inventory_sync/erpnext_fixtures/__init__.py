@@ -58,17 +58,16 @@ def item(code: str, **extra) -> str:
     return code
 
 
-def receive(rows: list[tuple[str, str, float]]) -> None:
-    """One submitted Material Receipt for many (item, warehouse, qty) rows."""
+def _stock_entry(entry_type: str, warehouse_field: str, rows: list[tuple[str, str, float]]) -> None:
     entry = frappe.get_doc(
-        {"doctype": "Stock Entry", "stock_entry_type": "Material Receipt", "company": company(), "items": []}
+        {"doctype": "Stock Entry", "stock_entry_type": entry_type, "company": company(), "items": []}
     )
-    for code, target, qty in rows:
+    for code, warehouse_name, qty in rows:
         entry.append(
             "items",
             {
                 "item_code": code,
-                "t_warehouse": target,
+                warehouse_field: warehouse_name,
                 "qty": qty,
                 "basic_rate": 10,
                 "conversion_factor": 1,
@@ -79,23 +78,13 @@ def receive(rows: list[tuple[str, str, float]]) -> None:
     entry.submit()
 
 
+def receive(rows: list[tuple[str, str, float]]) -> None:
+    """One submitted Material Receipt for many (item, warehouse, qty) rows."""
+    _stock_entry("Material Receipt", "t_warehouse", rows)
+
+
 def issue(code: str, source: str, qty: float) -> None:
-    entry = frappe.get_doc(
-        {"doctype": "Stock Entry", "stock_entry_type": "Material Issue", "company": company(), "items": []}
-    )
-    entry.append(
-        "items",
-        {
-            "item_code": code,
-            "s_warehouse": source,
-            "qty": qty,
-            "basic_rate": 10,
-            "conversion_factor": 1,
-            "uom": FRACTIONAL_UOM,
-        },
-    )
-    entry.insert(ignore_permissions=True)
-    entry.submit()
+    _stock_entry("Material Issue", "s_warehouse", [(code, source, qty)])
 
 
 def sales_order(code: str, source: str, qty: float) -> str:

@@ -48,8 +48,17 @@ def run_store_sync(store_name: str, trigger: str = "Scheduled", force: bool = Fa
         if trigger == "Manual":
             return write_skipped_log(store, trigger, _("Another inventory sync of this store is running"))
         return None
+    frappe.db.savepoint("shopify_inventory_sync")
     try:
         return _run(store, trigger, started)
+    except Exception as exc:
+        # Whatever broke, the run ends in a log the admin can see, not only in the worker's
+        # error log; the half-done writes of this run are undone first.
+        frappe.db.rollback(save_point="shopify_inventory_sync")
+        frappe.log_error(title=_("Shopify inventory sync failed: {0}").format(store.name))
+        return _finish(
+            store, trigger, started, None, None, [], error=f"{type(exc).__name__}: {exc}", status="Failed"
+        )
     finally:
         store.unlock()
 
@@ -173,7 +182,14 @@ def save_resolutions(store_name: str, rows: Iterable[StockRow], resolved: Iterab
 
 
 def _finish(
-    store, trigger: str, started, run_id: str, result: RunResult | None, rows: list, error: str | None = None
+    store,
+    trigger: str,
+    started,
+    run_id: str | None,
+    result: RunResult | None,
+    rows: list,
+    error: str | None = None,
+    status: str = "Aborted",
 ) -> str:
     finished = now_datetime()
     log = frappe.new_doc(LOG_DOCTYPE)
@@ -189,7 +205,7 @@ def _finish(
         }
     )
     if result is None:
-        log.status = "Aborted"
+        log.status = status
         log.error = error
         log.considered = len(rows)
     else:

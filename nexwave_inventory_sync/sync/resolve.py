@@ -26,6 +26,8 @@ _COST_PER_VARIANT = 2
 class Unresolved:
     code: str
     message: str
+    # The lookup call itself failed (5xx, bad answer): the row failed, it is not "not on Shopify".
+    lookup_failed: bool = False
 
 
 def sku_strategy(skus_needed: int, variant_count: int | None) -> str:
@@ -69,7 +71,11 @@ class Resolver:
 
     @staticmethod
     def _lookup_failed(failure: CallFailed) -> Unresolved:
-        return Unresolved(failure.error.code or "LOOKUP_FAILED", f"lookup failed: {failure.error.message}")
+        return Unresolved(
+            failure.error.code or failure.error.kind.upper(),
+            f"lookup failed: {failure.error.message}",
+            lookup_failed=True,
+        )
 
     def resolve_variants(self, variant_ids: Iterable[str]) -> None:
         missing = list(dict.fromkeys(v for v in variant_ids if v not in self.by_variant))

@@ -189,10 +189,14 @@ class _Preparer:
         else:
             tally.not_found(row, "NO_IDENTIFIER", "the row has no inventory item id, variant id or SKU")
             return None
-        if isinstance(found, Unresolved) or found is None:
-            tally.not_found(
-                row, found.code if found else "NOT_RESOLVED", found.message if found else "not resolved"
-            )
+        if found is None:
+            tally.not_found(row, "NOT_RESOLVED", "not resolved")
+            return None
+        if isinstance(found, Unresolved):
+            if found.lookup_failed:
+                tally.fail(row, found.code, found.message)
+            else:
+                tally.not_found(row, found.code, found.message)
             return None
         tally.resolved[key] = found
         return found

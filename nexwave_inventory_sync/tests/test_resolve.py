@@ -105,3 +105,20 @@ class UntrackedResolutionTest(EmulatedShopTest):
             for q in r["variables"]["input"]["quantities"]
         ]
         self.assertNotIn("gid://shopify/InventoryItem/10", sent)
+
+
+class LookupFailureTest(EmulatedShopTest):
+    items = 300
+
+    def test_a_failed_lookup_fails_its_rows_instead_of_calling_them_unmapped(self):
+        from nexwave_inventory_sync.emulator import Fault
+
+        # every retry of the first nodes call answers 500: those 250 variants cannot be looked up
+        self.emulator.faults.script(*[Fault.status(500)] * 3, operation="VariantInventoryItems")
+        rows = [
+            StockRow(location_id="1", quantity=1, variant_id=str(i), ref=f"ITEM-{i}") for i in range(1, 301)
+        ]
+        result = self.sync(rows)
+        self.assertEqual((result.failed, result.unresolved, result.pushed), (250, 0, 50))
+        self.assertIn("lookup failed", result.failures[0].message)
+        self.assertEqual(result.status.value, "Partial")

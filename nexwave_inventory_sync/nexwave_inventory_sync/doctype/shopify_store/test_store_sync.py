@@ -227,3 +227,16 @@ class TestFullCatalog(StoreSyncCase):
         wrong = [r for r in rows if self.shop.available(r.ref, r.location_id) != int(r.quantity)]
         self.assertEqual(wrong, [])
         self.assertEqual((log.considered, log.pushed), (370, 370))
+
+
+class TestBrokenRun(StoreSyncCase):
+    def test_an_unexpected_error_still_ends_in_a_failed_log(self):
+        code = self.variant("SHOP-X1")
+        receive([(code, self.wh1, 5)])
+        name = self.make_store()
+        # A bad SKU field slipped past validation (set straight in the database).
+        frappe.db.set_value("Shopify Store", name, "sku_field", "no_such_column")
+        log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
+        self.assertEqual(log.status, "Failed")
+        self.assertIn("no_such_column", log.error)
+        self.assertFalse(frappe.get_doc("Shopify Store", name).is_locked)

@@ -54,7 +54,8 @@ class ParallelPacingTest(EmulatedShopTest):
         rows = self.warm_rows()
         result = sync_inventory(self.endpoint(), rows, options=SyncOptions(concurrency=4))
         self.assertEqual(result.pushed, 2000)
-        # Only the very first call, sent before any answer told us the bucket was empty.
-        self.assertEqual(self.emulator.stats.throttled, 1)
+        # At most the very first call, sent before any answer told us the bucket was empty (on
+        # real time the bucket may have refilled 10 points by then). Racing batches: dozens.
+        self.assertLessEqual(self.emulator.stats.throttled, 1)
         self.assertGreater(result.throttle_waits, 0)
         self.assertShopifyEquals(rows)

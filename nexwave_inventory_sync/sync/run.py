@@ -318,6 +318,9 @@ def sync_inventory(
             tally.abort = abort
         finally:
             sender.close()
+        if progress is not None and sender.total != tally.batches_done and tally.abort is None:
+            # Skipped rows made the estimate too high: end the bar at 100 %, not short of it.
+            progress(tally.batches_done, tally.batches_done)
     finally:
         for client in clients:
             client.__exit__(None, None, None)

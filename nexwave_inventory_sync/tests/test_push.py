@@ -226,6 +226,16 @@ class PushBehaviourTest(EmulatedShopTest):
         self.sync(self.warm_rows(600), progress=lambda done, total: seen.append((done, total)))
         self.assertEqual(seen, [(n, 5) for n in range(1, 6)])
 
+    def test_progress_ends_complete_when_rows_were_skipped(self):
+        rows = self.warm_rows(600)
+        skipped = [
+            StockRow(location_id="1", quantity=1, inventory_item_id=str(i), tracked=False)
+            for i in range(1, 300)
+        ]
+        seen = []
+        self.sync(rows + skipped, progress=lambda done, total: seen.append((done, total)))
+        self.assertEqual(seen[-1], (5, 5))  # the estimate said 6 batches; 5 were needed
+
     def test_streamed_rows_and_concurrency_give_the_same_shop(self):
         rows = self.warm_rows(600)
         for concurrency in (1, 3):

@@ -36,4 +36,5 @@ if ! bench --site "$site" list-apps 2>/dev/null | grep -q nexwave_inventory_sync
 fi
 bench --site "$site" migrate --skip-search-index >/dev/null
 bench --site "$site" set-config allow_tests true >/dev/null
-bench --site "$site" run-tests --app nexwave_inventory_sync
+# Without CI set, Frappe 15's run-tests exits 0 even when a test fails.
+CI=1 bench --site "$site" run-tests --app nexwave_inventory_sync

@@ -38,7 +38,8 @@ def enqueue_store_sync(store_name: str, trigger: str, force: bool = False) -> bo
     """Queue one run for the store unless one is already queued or running. True if queued."""
     if is_job_enqueued(job_id(store_name)):
         return False
-    frappe.enqueue(
+    # deduplicate=True makes frappe.enqueue answer None when a racing caller queued it first.
+    job = frappe.enqueue(
         SYNC_JOB_METHOD,
         queue=SYNC_QUEUE,
         timeout=SYNC_TIMEOUT,
@@ -48,7 +49,7 @@ def enqueue_store_sync(store_name: str, trigger: str, force: bool = False) -> bo
         trigger=trigger,
         force=force,
     )
-    return True
+    return job is not None
 
 
 def due_stores(now: datetime | None = None) -> list[str]:

@@ -87,7 +87,9 @@ def issue(code: str, source: str, qty: float) -> None:
     _stock_entry("Material Issue", "s_warehouse", [(code, source, qty)])
 
 
-def sales_order(code: str, source: str, qty: float) -> str:
+def sales_order(code: str, source: str, qty: float, reserve_stock: bool = False) -> str:
+    """A submitted Sales Order; with reserve_stock, ERPNext also submits a Stock Reservation
+    Entry for it (Stock Settings must allow stock reservation)."""
     if not frappe.db.exists("Customer", "Shopify Test Customer"):
         frappe.get_doc(
             {
@@ -104,6 +106,7 @@ def sales_order(code: str, source: str, qty: float) -> str:
             "company": company(),
             "transaction_date": nowdate(),
             "delivery_date": add_days(nowdate(), 7),
+            "reserve_stock": int(reserve_stock),
             "items": [
                 {
                     "item_code": code,
@@ -113,6 +116,7 @@ def sales_order(code: str, source: str, qty: float) -> str:
                     "uom": FRACTIONAL_UOM,
                     "conversion_factor": 1,
                     "delivery_date": add_days(nowdate(), 7),
+                    "reserve_stock": int(reserve_stock),
                 }
             ],
         }

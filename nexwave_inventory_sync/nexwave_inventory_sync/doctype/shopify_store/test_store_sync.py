@@ -4,6 +4,7 @@
 the Shopify emulator over HTTP, with the log, the cache and the timestamps it leaves."""
 
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
@@ -22,7 +23,13 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     store,
     warehouse,
 )
-from nexwave_inventory_sync.scheduling import due_stores, enqueue_due_stores, is_due, job_id
+from nexwave_inventory_sync.scheduling import (
+    due_stores,
+    enqueue_due_stores,
+    enqueue_store_sync,
+    is_due,
+    job_id,
+)
 from nexwave_inventory_sync.stock_levels import stock_rows
 from nexwave_inventory_sync.store_sync import run_store_sync
 
@@ -63,6 +70,16 @@ class TestDueLogic(FrappeTestCase):
         self.assertIn(due, enqueue_due_stores())
         self.assertNotIn(due, enqueue_due_stores())  # already queued: not queued twice
 
+    def test_a_racing_enqueue_is_reported_as_not_queued(self):
+        # Two callers may both see "not queued"; frappe's deduplicate drops the second one,
+        # and the second caller must say so instead of claiming it queued a run.
+        name = store("race-shop.myshopify.com", [(warehouse("Shopify WH 1"), "1")])
+        drop_job(name)
+        self.addCleanup(drop_job, name)
+        self.assertTrue(enqueue_store_sync(name, trigger="Manual", force=True))
+        with patch("nexwave_inventory_sync.scheduling.is_job_enqueued", return_value=False):
+            self.assertFalse(enqueue_store_sync(name, trigger="Manual", force=True))
+
 
 class StoreSyncCase(FrappeTestCase):
     domain = "sync-shop.myshopify.com"
@@ -97,6 +114,49 @@ class TestStockQuery(StoreSyncCase):
         self.assertEqual(rows[(a, LOC1)], 12.5)  # 10 + 5.5 − 3 reserved by the open Sales Order
         self.assertEqual(rows[(b, LOC2)], 4)
         self.assertNotIn(("SHOP-DISABLED", LOC1), rows)
+
+    def test_a_stock_reservation_is_not_subtracted_twice(self):
+        # A Stock Reservation Entry reserves part of a Sales Order that reserved_qty already
+        # counts; Bin.reserved_stock must not be subtracted again.
+        code = self.variant("SHOP-SRE")
+        receive([(code, self.wh1, 10)])
+        frappe.db.set_single_value("Stock Settings", "enable_stock_reservation", 1)
+        self.addCleanup(frappe.db.set_single_value, "Stock Settings", "enable_stock_reservation", 0)
+        sales_order(code, self.wh1, 3, reserve_stock=True)
+        reserved = frappe.db.get_value(
+            "Bin",
+            {"item_code": code, "warehouse": self.wh1},
+            ["reserved_qty", "reserved_stock"],
+            as_dict=True,
+        )
+        self.assertEqual((reserved.reserved_qty, reserved.reserved_stock), (3, 3))  # the SRE is real
+        rows = {(r.ref, r.location_id): r.quantity for r in stock_rows(self.make_store())}
+        self.assertEqual(rows[(code, LOC1)], 7)
+
+    def test_production_subcontract_and_plan_reservations_are_subtracted(self):
+        code = self.variant("SHOP-PROD")
+        receive([(code, self.wh1, 10)])
+        # Work Orders, subcontracting and Production Plans each keep their own Bin column;
+        # set them directly rather than build a BOM and three documents per column.
+        frappe.db.set_value(
+            "Bin",
+            {"item_code": code, "warehouse": self.wh1},
+            {
+                "reserved_qty_for_production": 1,
+                "reserved_qty_for_sub_contract": 2,
+                "reserved_qty_for_production_plan": 3,
+            },
+        )
+        rows = {(r.ref, r.location_id): r.quantity for r in stock_rows(self.make_store())}
+        self.assertEqual(rows[(code, LOC1)], 4)
+
+    def test_non_stock_items_are_left_out(self):
+        stocked, service = self.variant("SHOP-STOCKED"), self.variant("SHOP-SERVICE")
+        receive([(stocked, self.wh1, 2), (service, self.wh1, 2)])
+        # ERPNext refuses the switch once stock moved; a Bin can still outlive it.
+        frappe.db.set_value("Item", service, "is_stock_item", 0)
+        refs = {r.ref for r in stock_rows(self.make_store())}
+        self.assertEqual(refs, {stocked})
 
     def test_one_query_per_run(self):
         for n in range(5):

@@ -34,3 +34,10 @@ class TestShopifyLog(FrappeTestCase):
 
     def test_registered_with_log_settings(self):
         self.assertEqual(frappe.get_hooks("default_log_clearing_doctypes").get("Shopify Log"), [90])
+        # Log Settings accepts it (it drops doctypes without a usable clear_old_logs).
+        settings = frappe.get_doc("Log Settings")
+        settings.logs_to_clear = [e for e in settings.logs_to_clear if e.ref_doctype != "Shopify Log"]
+        settings.add_default_logtypes()
+        settings.remove_unsupported_doctypes()
+        days = [e.days for e in settings.logs_to_clear if e.ref_doctype == "Shopify Log"]
+        self.assertEqual(days, [90])

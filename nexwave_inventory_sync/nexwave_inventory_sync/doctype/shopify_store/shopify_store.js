@@ -17,6 +17,8 @@ frappe.ui.form.on("Shopify Store", {
 		frappe.realtime.off("shopify_inventory_sync_progress");
 		frappe.realtime.on("shopify_inventory_sync_progress", (data) => {
 			if (data.store !== frm.doc.name) return;
+			// An aborted run never reaches 100 %, which is what closes the progress dialog.
+			frappe.hide_progress();
 			frappe.show_alert({
 				message: __("Inventory sync {0}: see {1}", [data.status, `<a href="/app/shopify-log/${data.log}">${data.log}</a>`]),
 				indicator: data.status === "Success" ? "green" : "orange",

@@ -1,4 +1,4 @@
-"""How a scenario is measured: wall time, calls, throttling, and peak memory of a child process."""
+"""Peak memory, and running a measurement in a child process of its own."""
 
 from __future__ import annotations
 
@@ -7,25 +7,6 @@ import os
 import resource
 import subprocess
 import sys
-import time
-from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass
-
-
-@dataclass
-class Timer:
-    seconds: float = 0.0
-
-
-@contextmanager
-def timed():
-    timer = Timer()
-    start = time.perf_counter()
-    try:
-        yield timer
-    finally:
-        timer.seconds = time.perf_counter() - start
 
 
 def peak_rss_mb() -> float:
@@ -49,9 +30,3 @@ def run_in_child(module: str, args: dict, timeout: float = 3600) -> dict:
     if done.returncode != 0:
         raise RuntimeError(f"{module} failed ({done.returncode}): {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def best_of(runs: int, work: Callable[[], dict], key: str = "wall_s") -> dict:
-    """Repeat a short measurement and keep the fastest: the least disturbed by the machine."""
-    results = [work() for _ in range(runs)]
-    return min(results, key=lambda r: r[key])

@@ -27,8 +27,6 @@ from graphql import (
 
 MUTATION_COST = 10
 CONNECTION_COST = 2
-# Shopify refuses any single query that requests more.
-MAX_QUERY_COST = 1000
 
 
 def _is_connection(type_name: str) -> bool:

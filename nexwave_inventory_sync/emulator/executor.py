@@ -25,11 +25,12 @@ from graphql import (
     validate,
 )
 
+from ..sync.limits import BATCH_SIZE, MAX_QUERY_COST
 from ..sync.schema import schema_for
 from ..sync.versions import uses_idempotency
 from .bucket import LeakyBucket
 from .catalog import Catalog
-from .cost import MAX_QUERY_COST, MUTATION_COST, ActualCost, requested_cost
+from .cost import MUTATION_COST, ActualCost, requested_cost
 from .idempotency import IdempotencyStore
 from .resolvers import MutationRoot, QueryRoot, RequestContext, idempotent_directive
 from .stats import EmulatorStats
@@ -95,7 +96,7 @@ class Executor:
         *,
         shop_domain: str,
         partial_apply: bool = False,
-        max_batch: int = 250,
+        max_batch: int = BATCH_SIZE,
     ):
         self.catalog = catalog
         self.bucket = bucket

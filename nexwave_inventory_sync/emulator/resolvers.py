@@ -9,6 +9,7 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLError, value_from_ast_untyped
 
+from ..sync.limits import MAX_NODES_PER_QUERY
 from .catalog import Catalog, parse_gid
 from .idempotency import IdempotencyStore, fingerprint
 from .inventory import set_quantities, user_error
@@ -25,7 +26,7 @@ from .views import (
     page_size,
 )
 
-MAX_INPUT_SIZE = 250
+MAX_INPUT_SIZE = MAX_NODES_PER_QUERY
 # productVariantsCount stops counting here and says AT_LEAST, as Shopify does.
 COUNT_LIMIT = 10_000
 

@@ -12,6 +12,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from ..sync.limits import BATCH_SIZE
 from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion, check_api_version
 from .bucket import LeakyBucket, Plan, plan_named
 from .catalog import Catalog
@@ -124,7 +125,7 @@ class Emulator:
         clock: Any = None,
         latency: float = 0.0,
         partial_apply: bool = False,
-        max_batch: int = 250,
+        max_batch: int = BATCH_SIZE,
         host: str = "127.0.0.1",
         port: int = 0,
         keep_requests: bool = True,

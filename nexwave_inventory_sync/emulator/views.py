@@ -10,9 +10,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from ..sync.limits import MAX_PAGE_SIZE
 from .catalog import Catalog, gid, parse_gid
 
-MAX_PAGE_SIZE = 250
 # Quantity names Shopify knows; the emulator models one figure, so on_hand equals available
 # and the others (committed, reserved, ...) read 0.
 QUANTITY_NAMES = frozenset(

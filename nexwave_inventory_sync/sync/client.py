@@ -18,7 +18,7 @@ from .clock import Clock, SystemClock
 from .endpoint import ShopifyEndpoint
 from .errors import ShopifyError, Throttled
 from .retry import Action, RetryPolicy
-from .schema import sdl_for
+from .schema import schema_for
 from .throttle import BucketModel, QueryCost, ThrottleStatus
 from .transport import ShopifyTransport
 
@@ -81,8 +81,9 @@ class ShopifyClient:
         self.stats = stats or CallStats()
         self._rng = rng or random.Random()
         self._transport = ShopifyTransport(endpoint.graphql_url, endpoint.access_token, timeout=timeout)
-        # Client(schema=SDL) validates every document before any HTTP request leaves.
-        self._client = Client(schema=sdl_for(endpoint.api_version), transport=self._transport)
+        # Client(schema=...) validates every document before any HTTP request leaves; the
+        # schema is built once per API shape and shared by every session.
+        self._client = Client(schema=schema_for(endpoint.api_version), transport=self._transport)
         self._session = None
         self._documents: dict[str, DocumentNode] = {}
         self._expected_cost: dict[str, float] = {}

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from . import documents
 from .client import CallFailed, RunAborted, ShopifyClient
-from .ids import to_gid
 from .limits import MAX_NODES_PER_QUERY, MAX_PAGE_SIZE
 from .results import Resolution
 from .retry import Action
@@ -212,7 +211,3 @@ class Resolver:
             variant_id=node.get("id"),
             sku=node.get("sku"),
         )
-
-
-def variant_gid(value: str) -> str:
-    return to_gid("ProductVariant", value)

@@ -111,10 +111,6 @@ class BucketModel:
         status = ThrottleStatus(self._status.maximum_available, available, self._status.restore_rate)
         return throttled_wait(cost + _ROUNDING_MARGIN, status)
 
-    def reserve(self, cost: float) -> None:
-        with self._lock:
-            self._reserved += cost
-
     def release(self, cost: float) -> None:
         with self._lock:
             self._reserved = max(0.0, self._reserved - cost)

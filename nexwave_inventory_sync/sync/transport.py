@@ -14,8 +14,8 @@ from gql.graphql_request import GraphQLRequest
 from gql.transport import Transport
 from graphql import ExecutionResult
 
+from .. import __version__
 from .errors import ConnectionFailed, ShopifyError, classify_response
-from .versions import DEFAULT_API_VERSION
 
 USER_AGENT = "nexwave_inventory_sync"
 
@@ -37,7 +37,7 @@ class ShopifyTransport(Transport):
                 "X-Shopify-Access-Token": self._access_token,
                 "Content-Type": "application/json",
                 "Accept": "application/json",
-                "User-Agent": f"{USER_AGENT} (api {DEFAULT_API_VERSION})",
+                "User-Agent": f"{USER_AGENT}/{__version__}",
             }
         )
         # requests retries nothing by default; keep it so: every retry decision is retry.py's.

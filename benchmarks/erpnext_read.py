@@ -19,7 +19,7 @@ def measure(site_bins: int) -> dict:
     import frappe
     from frappe.utils import now_datetime
 
-    from nexwave_inventory_sync.stock_levels import stock_rows
+    from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
 
     company = frappe.db.get_value("Company", {}, "name")
     parent = frappe.db.get_value("Warehouse", {"company": company, "is_group": 1}, "name")

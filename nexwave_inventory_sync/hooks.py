@@ -9,13 +9,13 @@ app_license = "MIT"
 # "org/repo" form: a bare "erpnext" makes install-app look the org up on GitHub.
 required_apps = ["frappe/erpnext"]
 
-after_install = "nexwave_inventory_sync.install.after_install"
-before_tests = "nexwave_inventory_sync.install.before_tests"
+after_install = "nexwave_inventory_sync.erpnext_side.install.after_install"
+before_tests = "nexwave_inventory_sync.erpnext_side.install.before_tests"
 
 # Every 10 minutes: one background job per store that is due (its own interval decides).
 scheduler_events = {
     "cron": {
-        "*/10 * * * *": ["nexwave_inventory_sync.scheduling.enqueue_due_stores"],
+        "*/10 * * * *": ["nexwave_inventory_sync.erpnext_side.scheduling.enqueue_due_stores"],
     },
 }
 

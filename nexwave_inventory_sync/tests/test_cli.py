@@ -10,7 +10,7 @@ from unittest import mock
 
 from nexwave_inventory_sync.cli import main
 from nexwave_inventory_sync.emulator import Fault
-from nexwave_inventory_sync.stock_csv import StockFileError, read_stock_csv
+from nexwave_inventory_sync.cli.stock_csv import StockFileError, read_stock_csv
 
 from .emulated_shop import TOKEN, EmulatedShopTest
 

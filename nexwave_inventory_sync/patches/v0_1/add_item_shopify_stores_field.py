@@ -1,4 +1,4 @@
-from nexwave_inventory_sync.install import make_custom_fields
+from nexwave_inventory_sync.erpnext_side.install import make_custom_fields
 
 
 def execute():

@@ -7,9 +7,9 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from nexwave_inventory_sync.scheduling import enqueue_store_sync, is_kill_switched
-from nexwave_inventory_sync.stock_levels import sku_column
-from nexwave_inventory_sync.store_sync import write_skipped_log
+from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, is_kill_switched
+from nexwave_inventory_sync.erpnext_side.stock_levels import sku_column
+from nexwave_inventory_sync.erpnext_side.store_sync import write_skipped_log
 from nexwave_inventory_sync.sync.endpoint import EndpointError, normalize_shop_domain
 from nexwave_inventory_sync.sync.ids import IdError, to_gid
 from nexwave_inventory_sync.sync.versions import UnsupportedApiVersion, check_api_version

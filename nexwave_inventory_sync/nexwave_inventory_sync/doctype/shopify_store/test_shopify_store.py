@@ -4,14 +4,14 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from nexwave_inventory_sync.constants import KILL_SWITCH_KEY
+from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     clear_site_config,
     set_site_config,
     store,
     warehouse,
 )
-from nexwave_inventory_sync.scheduling import job_id
+from nexwave_inventory_sync.erpnext_side.scheduling import job_id
 
 
 def drop_job(store_name):
@@ -123,7 +123,7 @@ class TestInstall(FrappeTestCase):
     def test_the_cron_hook_is_a_scheduled_job(self):
         job = frappe.db.get_value(
             "Scheduled Job Type",
-            {"method": "nexwave_inventory_sync.scheduling.enqueue_due_stores"},
+            {"method": "nexwave_inventory_sync.erpnext_side.scheduling.enqueue_due_stores"},
             ["frequency", "cron_format"],
             as_dict=True,
         )

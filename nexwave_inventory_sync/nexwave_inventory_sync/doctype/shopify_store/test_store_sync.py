@@ -10,7 +10,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import now_datetime
 
-from nexwave_inventory_sync.constants import KILL_SWITCH_KEY
+from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.emulator import Fault
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     EmulatedShop,
@@ -23,15 +23,15 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     store,
     warehouse,
 )
-from nexwave_inventory_sync.scheduling import (
+from nexwave_inventory_sync.erpnext_side.scheduling import (
     due_stores,
     enqueue_due_stores,
     enqueue_store_sync,
     is_due,
     job_id,
 )
-from nexwave_inventory_sync.stock_levels import stock_rows
-from nexwave_inventory_sync.store_sync import run_store_sync
+from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
+from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 
 LOC1, LOC2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
 
@@ -82,7 +82,7 @@ class TestDueLogic(FrappeTestCase):
         drop_job(name)
         self.addCleanup(drop_job, name)
         self.assertTrue(enqueue_store_sync(name, trigger="Manual", force=True))
-        with patch("nexwave_inventory_sync.scheduling.is_job_enqueued", return_value=False):
+        with patch("nexwave_inventory_sync.erpnext_side.scheduling.is_job_enqueued", return_value=False):
             self.assertFalse(enqueue_store_sync(name, trigger="Manual", force=True))
 
 

@@ -15,7 +15,7 @@ import frappe
 from frappe import _
 
 from .constants import ITEM_STORE_DOCTYPE, STORE_LOCATION_DOCTYPE
-from .sync.results import StockRow
+from ..sync.results import StockRow
 
 _STANDARD_SKU_FIELDS = {"name", "item_code", "item_name"}
 

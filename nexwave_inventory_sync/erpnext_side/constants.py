@@ -16,7 +16,7 @@ KILL_SWITCH_KEY = "nexwave_shopify_disable_graphql_inventory_sync"
 # calls to an emulator. The engine refuses any plain-http address off this machine.
 ENDPOINT_OVERRIDES_KEY = "nexwave_shopify_endpoint_overrides"
 
-SYNC_JOB_METHOD = "nexwave_inventory_sync.store_sync.run_store_sync"
+SYNC_JOB_METHOD = "nexwave_inventory_sync.erpnext_side.store_sync.run_store_sync"
 SYNC_QUEUE = "long"
 # A warm 100,000-row push takes minutes; a cold one on a Standard plan is bucket-bound.
 SYNC_TIMEOUT = 60 * 60

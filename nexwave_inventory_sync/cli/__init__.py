@@ -11,11 +11,11 @@ from dataclasses import replace
 
 from .report import ProgressBar, failure_lines, summary_table
 from .stock_csv import StockFileError, read_stock_csv
-from .sync.endpoint import EndpointError, ShopifyEndpoint
-from .sync.quantity import shopify_quantity
-from .sync.results import RunResult, StockRow
-from .sync.run import SyncOptions, sync_inventory
-from .sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion
+from ..sync.endpoint import EndpointError, ShopifyEndpoint
+from ..sync.quantity import shopify_quantity
+from ..sync.results import RunResult, StockRow
+from ..sync.run import SyncOptions, sync_inventory
+from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion
 
 EXIT_OK, EXIT_ABORTED, EXIT_ROWS_FAILED = 0, 1, 2
 TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
@@ -50,7 +50,7 @@ def _mismatches(catalog, rows: Sequence[StockRow], result: RunResult) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from .emulator import Catalog, Emulator
+    from ..emulator import Catalog, Emulator
 
     catalog = Catalog.generate(items=args.items, locations=args.locations, seed=args.seed)
     token = "shpat_demo_token"

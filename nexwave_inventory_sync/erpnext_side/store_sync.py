@@ -18,10 +18,10 @@ from .constants import (
 )
 from .scheduling import is_due, is_kill_switched
 from .stock_levels import stock_rows
-from .sync.endpoint import EndpointError, ShopifyEndpoint
-from .sync.results import Resolution, RunResult, StockRow
-from .sync.run import SyncOptions, sync_inventory
-from .sync.versions import UnsupportedApiVersion
+from ..sync.endpoint import EndpointError, ShopifyEndpoint
+from ..sync.results import Resolution, RunResult, StockRow
+from ..sync.run import SyncOptions, sync_inventory
+from ..sync.versions import UnsupportedApiVersion
 
 _BULK_CHUNK = 1000
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from .sync.ids import IdError, to_gid
-from .sync.results import StockRow
+from ..sync.ids import IdError, to_gid
+from ..sync.results import StockRow
 
 REQUIRED_COLUMNS = ("sku", "location_id", "quantity")
 

@@ -70,6 +70,8 @@ class Catalog:
         self._location_active: list[bool] = []
         self._by_location: dict[int, int] = {}
         self._levels: list[array] = []
+        # Units committed to orders per (row, loc), sparse: they count toward on_hand.
+        self._committed: dict[tuple[int, int], int] = {}
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -315,6 +317,15 @@ class Catalog:
 
     def write_level(self, row: int, loc: int, quantity: int) -> None:
         self._levels[loc][row] = quantity
+
+    def committed(self, row: int, loc: int) -> int:
+        return self._committed.get((row, loc), 0)
+
+    def set_committed(self, inventory_item_id: str | int, location_id: str | int, quantity: int) -> None:
+        """Units committed to unfulfilled orders at a location (on_hand = available + committed)."""
+        with self.lock:
+            row, loc = self._require(inventory_item_id, location_id)
+            self._committed[(row, loc)] = int(quantity)
 
     def location_count(self) -> int:
         return len(self._location_nums)

@@ -201,6 +201,18 @@ class PushCommandTest(EmulatedShopTest):
         self.assertIn(":4:", err)
         self.assertEqual(self.emulator.stats.calls, 0)
 
+    def test_deadline_stops_a_push_that_would_wait_past_it_exit_2(self):
+        # A 30 s Retry-After against a 5 s deadline: the push stops at once, rows listed.
+        self.emulator.faults.script(Fault.status(429, retry_after="30"), operation="SetInventoryQuantities")
+        path = self.csv([f"SKU-{i:06d},1,{i}" for i in range(1, 41)])
+        code, out, err = run_cli(
+            "push", "--shop", "cli-shop.myshopify.com", "--stock", path, "--endpoint",
+            self.emulator.base_url, "--deadline", "5", env={"SHOPIFY_ACCESS_TOKEN": TOKEN},
+        )  # fmt: skip
+        self.assertEqual(code, 2, out + err)
+        self.assertIn("NOT_CONFIRMED", out)
+        self.assertIn("deadline", err)
+
     def test_throttled_push_still_lands(self):
         self.emulator.faults.script(Fault.throttled(), operation="SetInventoryQuantities")
         code, out, _ = self.push(self.csv(["SKU-000001,1,5"]))

@@ -270,17 +270,21 @@ class StaleCachedIdTest(EmulatedShopTest):
         self.assertEqual(result.resolved, ())
 
 
+def run_against(base_url, rows, clock):
+    from nexwave_inventory_sync.sync.endpoint import ShopifyEndpoint
+    from nexwave_inventory_sync.sync.run import sync_inventory
+
+    endpoint = ShopifyEndpoint("test-shop.myshopify.com", "shpat_x", endpoint_override=base_url)
+    return sync_inventory(
+        endpoint, rows, options=SyncOptions(timeout=(2.0, 2.0), policy=NO_WAIT), clock=clock
+    )
+
+
 class UnreachableHostTest(EmulatedShopTest):
     items = 600
 
     def run_against(self, base_url, rows):
-        from nexwave_inventory_sync.sync.endpoint import ShopifyEndpoint
-        from nexwave_inventory_sync.sync.run import sync_inventory
-
-        endpoint = ShopifyEndpoint("test-shop.myshopify.com", "shpat_x", endpoint_override=base_url)
-        return sync_inventory(
-            endpoint, rows, options=SyncOptions(timeout=(2.0, 2.0), policy=NO_WAIT), clock=self.clock
-        )
+        return run_against(base_url, rows, self.clock)
 
     def test_connection_refused_stops_the_run_fast_with_the_reason(self):
         # Issue 9: "connection failed: ConnectionError" after 9 calls and 20 s of retries.
@@ -308,3 +312,51 @@ class UnreachableHostTest(EmulatedShopTest):
         self.assertEqual(result.status, RunStatus.FAILED)
         self.assertIn("600 rows failed", result.error)
         self.assertIn("500", result.error)
+
+
+class DnsTest(EmulatedShopTest):
+    items = 5
+
+    def test_a_host_that_does_not_resolve_says_dns(self):
+        # .invalid never resolves (RFC 6761), so this needs no network.
+        result = run_against("https://no-such-host.invalid", self.warm_rows(), self.clock)
+        self.assertTrue(result.aborted)
+        self.assertIn("DNS: no such host no-such-host.invalid", result.error)
+        self.assertLessEqual(result.api_calls, 2)
+
+
+class DeadlineTest(EmulatedShopTest):
+    """Issue 11 §3: the run's deadline bounds retries and throttle pauses; the run then ends
+    Partial with every row not sent counted and listed."""
+
+    items = 750
+
+    def test_a_retry_that_would_pass_the_deadline_ends_the_run_partial(self):
+        self.emulator.faults.script(None, Fault.status(429, retry_after="30"), operation=MUTATION)
+        rows = self.warm_rows()
+        result = self.sync(rows, concurrency=1, deadline_s=10)
+        self.assertTrue(result.deadline_reached)
+        self.assertFalse(result.aborted)
+        self.assertEqual(result.status, RunStatus.PARTIAL)
+        self.assertEqual((result.pushed, result.not_sent), (250, 500))
+        self.assertEqual((result.considered, result.accounted), (750, 750))
+        self.assertLess(result.seconds_waited, 10)
+        # The first 200 listed (the refused batch's rows first), all 500 counted.
+        self.assertEqual(len(result.unsent_rows), 200)
+        self.assertEqual(result.unsent_rows[0].code, "NOT_CONFIRMED")
+        self.assertIn("deadline", result.error)
+        self.assertShopifyEquals(rows[:250])
+
+    def test_a_throttle_pause_past_the_deadline_is_not_taken(self):
+        self.emulator.drain_bucket(0)
+        # The lookup's ~500 points take about a second to come back on a drained Plus bucket.
+        result = self.sync(self.sku_rows(300), deadline_s=0.5)
+        self.assertTrue(result.deadline_reached)
+        self.assertEqual(result.status, RunStatus.PARTIAL)
+        self.assertLess(self.clock.now(), 0.5)
+        self.assertEqual((result.considered, result.not_sent), (300, 300))
+
+    def test_without_a_deadline_the_same_run_waits_and_lands(self):
+        self.emulator.faults.script(None, Fault.status(429, retry_after="30"), operation=MUTATION)
+        result = self.sync(self.warm_rows(), concurrency=1)
+        self.assertEqual((result.pushed, result.status), (750, RunStatus.SUCCESS))

@@ -9,13 +9,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .report import ProgressBar, failure_lines, summary_table
-from .stock_csv import StockFileError, read_stock_csv
 from ..sync.endpoint import EndpointError, ShopifyEndpoint
 from ..sync.quantity import shopify_quantity
 from ..sync.results import RunResult, StockRow
 from ..sync.run import SyncOptions, sync_inventory
 from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion
+from .report import ProgressBar, failure_lines, summary_table
+from .stock_csv import StockFileError, read_stock_csv
 
 EXIT_OK, EXIT_ABORTED, EXIT_ROWS_FAILED = 0, 1, 2
 TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"

@@ -9,8 +9,8 @@ from pathlib import Path
 from unittest import mock
 
 from nexwave_inventory_sync.cli import main
-from nexwave_inventory_sync.emulator import Fault
 from nexwave_inventory_sync.cli.stock_csv import StockFileError, read_stock_csv
+from nexwave_inventory_sync.emulator import Fault
 
 from .emulated_shop import TOKEN, EmulatedShopTest
 

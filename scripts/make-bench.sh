@@ -58,14 +58,20 @@ if [ -z "$sources" ] && [ -d "$app_dir/../shared/frappe" ]; then
 fi
 
 started_all=$(date +%s)
-step_name=""; step_start=0
+step_name=""; step_start=0; step_report=""
 step() {  # step "what": closes the previous step with its duration and opens the next
   local now; now=$(date +%s)
-  [ -n "$step_name" ] && printf '   done in %ss\n' "$((now - step_start))"
+  if [ -n "$step_name" ]; then
+    printf '   done in %ss\n' "$((now - step_start))"
+    step_report+=$(printf '%6ss  %s' "$((now - step_start))" "$step_name")$'\n'
+  fi
   step_name="$1"; step_start=$now
   [ -n "$step_name" ] && printf '==> [%s] %s\n' "$(date -u +%H:%M:%S)" "$step_name"
   return 0
 }
+# Keeps logs readable: drops pip's notes about this machine's missing local indexes and
+# Frappe's carriage-return progress bars. The command's own exit status is kept (pipefail).
+tidy() { "$@" 2>&1 | tr '\r' '\n' | { grep -v -E '^(WARNING: Location .* is ignored|Updating DocTypes for|$)' || true; }; }
 die() { echo "make-bench: $*" >&2; exit 1; }
 trap 'rc=$?; [ $rc -ne 0 ] && [ -n "$step_name" ] && echo "make-bench: FAILED at step: $step_name" >&2; exit $rc' EXIT
 
@@ -149,7 +155,7 @@ step "bench CLI (frappe-bench from PyPI)"
 cli_venv="${XDG_CACHE_HOME:-$HOME/.cache}/nexwave-bench-cli"
 if [ ! -x "$cli_venv/bin/bench" ]; then
   python3 -m venv "$cli_venv"
-  "$cli_venv/bin/pip" install --quiet --disable-pip-version-check frappe-bench
+  tidy "$cli_venv/bin/pip" install --quiet --disable-pip-version-check frappe-bench
 fi
 export PATH="$cli_venv/bin:$PATH"
 bench --version
@@ -250,8 +256,8 @@ json.dump(conf, open(sys.argv[1], "w"), indent=1, sort_keys=True)
 EOF
   cd "$bench_path"
   step "bench get-app erpnext --branch version-$version"
-  bench get-app erpnext --branch "version-$version" --skip-assets
-  ./env/bin/pip install --quiet --disable-pip-version-check "${test_tools[@]}"
+  tidy bench get-app erpnext --branch "version-$version" --skip-assets
+  tidy ./env/bin/pip install --quiet --disable-pip-version-check "${test_tools[@]}"
 else
   [ -n "$sources" ] && [ -f "$sources/frappe-erpnext-v$version.tar.gz" ] \
     || die "GitHub is unreachable and no frappe-erpnext-v$version.tar.gz in '${sources:-<none>}' (give --sources DIR)"
@@ -268,15 +274,15 @@ else
 
   step "virtualenv and pip install frappe + erpnext ($("$python_bin" --version 2>&1))"
   "$python_bin" -m venv env
-  ./env/bin/pip install --quiet --disable-pip-version-check -U pip wheel "setuptools<80"  # frappe imports pkg_resources
+  tidy ./env/bin/pip install --quiet --disable-pip-version-check -U pip wheel "setuptools<80"  # frappe imports pkg_resources
   if [ "$version" = 16 ]; then
     # Frappe 16 pins its PyPika fork from git; PyPI's upstream 0.48.9 must not be picked.
     pypika="$sources/pypika-frappe-0.48.9-2c50e61.tar.gz"
     [ -f "$pypika" ] || die "no $pypika for Frappe 16's PyPika fork"
     mkdir -p build && tar xzf "$pypika" -C build
-    ./env/bin/pip install --quiet --disable-pip-version-check ./build/pypika-src
+    tidy ./env/bin/pip install --quiet --disable-pip-version-check ./build/pypika-src
   fi
-  ./env/bin/pip install --quiet --disable-pip-version-check -e apps/frappe -e apps/erpnext "${test_tools[@]}"
+  tidy ./env/bin/pip install --quiet --disable-pip-version-check -e apps/frappe -e apps/erpnext "${test_tools[@]}"
 fi
 cd "$bench_path"
 
@@ -313,7 +319,7 @@ if [ $site_ok = 0 ]; then
   step "bench new-site $site --install-app erpnext"
   rm -rf "sites/$site"
   # --force: a database left by an earlier bench at this path would make new-site stop and ask.
-  bench new-site "$site" --db-root-password "$db_root_password" --admin-password "$admin_password" \
+  tidy bench new-site "$site" --db-root-password "$db_root_password" --admin-password "$admin_password" \
     --install-app erpnext --force
 fi
 step "site config: allow_tests, default_site"
@@ -322,9 +328,9 @@ bench use "$site"
 
 step "link this checkout as apps/nexwave_inventory_sync and install it"
 ln -sfn "$app_dir" apps/nexwave_inventory_sync
-./env/bin/pip install --quiet --disable-pip-version-check -e apps/nexwave_inventory_sync
+tidy ./env/bin/pip install --quiet --disable-pip-version-check -e apps/nexwave_inventory_sync
 grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
-bench --site "$site" list-apps | grep -q nexwave_inventory_sync || bench --site "$site" install-app nexwave_inventory_sync
+bench --site "$site" list-apps | grep -q nexwave_inventory_sync || tidy bench --site "$site" install-app nexwave_inventory_sync
 
 # frappe/ecommerce_integrations: the connector merchants run beside us (issue 9 measures it).
 ecom_tarball="$sources/ecommerce_integrations-version-$version.tar.gz"
@@ -339,13 +345,13 @@ if [ "$with_ecommerce" = 1 ]; then
     git_commit_tree apps/ecommerce_integrations "$ecom_tarball"
   fi
   ./env/bin/python -c 'import ecommerce_integrations' 2>/dev/null \
-    || ./env/bin/pip install --quiet --disable-pip-version-check -e apps/ecommerce_integrations
+    || tidy ./env/bin/pip install --quiet --disable-pip-version-check -e apps/ecommerce_integrations
   grep -qx ecommerce_integrations sites/apps.txt || echo ecommerce_integrations >> sites/apps.txt
-  bench --site "$site" list-apps | grep -q ecommerce_integrations || bench --site "$site" install-app ecommerce_integrations
+  bench --site "$site" list-apps | grep -q ecommerce_integrations || tidy bench --site "$site" install-app ecommerce_integrations
 fi
 
 step "bench --site $site migrate"
-bench --site "$site" migrate --skip-search-index
+tidy bench --site "$site" migrate --skip-search-index
 
 if [ "$with_ecommerce" = 1 ]; then
   step "check ecommerce_integrations' doctypes exist"
@@ -368,4 +374,5 @@ if [ "$run_tests" = 1 ]; then
   printf '%s %s\n' "$bench_path" "$site" > "/tmp/bench-ready-v$version"
 fi
 step ""
+printf 'make-bench: step times\n%s' "$step_report"
 echo "make-bench: bench $bench_path, site $site, Frappe $version ($([ $reused = 1 ] && echo reused || echo built)) in $(( $(date +%s) - started_all ))s"

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import frappe
 from frappe import _
 
-from .constants import ITEM_STORE_DOCTYPE, STORE_LOCATION_DOCTYPE
 from ..sync.results import StockRow
+from .constants import ITEM_STORE_DOCTYPE, STORE_LOCATION_DOCTYPE
 
 _STANDARD_SKU_FIELDS = {"name", "item_code", "item_name"}
 

@@ -8,6 +8,10 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
+from ..sync.endpoint import EndpointError, ShopifyEndpoint
+from ..sync.results import Resolution, RunResult, StockRow
+from ..sync.run import SyncOptions, sync_inventory
+from ..sync.versions import UnsupportedApiVersion
 from .constants import (
     ENDPOINT_OVERRIDES_KEY,
     ITEM_STORE_DOCTYPE,
@@ -18,10 +22,6 @@ from .constants import (
 )
 from .scheduling import is_due, is_kill_switched
 from .stock_levels import stock_rows
-from ..sync.endpoint import EndpointError, ShopifyEndpoint
-from ..sync.results import Resolution, RunResult, StockRow
-from ..sync.run import SyncOptions, sync_inventory
-from ..sync.versions import UnsupportedApiVersion
 
 _BULK_CHUNK = 1000
 

@@ -7,12 +7,19 @@ frappe.ui.form.on("Shopify Store", {
 		frm.add_custom_button(__("Sync Inventory"), () => {
 			frm.call("sync_inventory").then((r) => {
 				const answer = r.message || {};
-				frappe.show_alert({ message: answer.message, indicator: answer.queued ? "blue" : "orange" });
+				frappe.show_alert({
+					message: answer.message,
+					indicator: answer.queued ? "blue" : "orange",
+				});
 				if (answer.log) frm.reload_doc();
 			});
 		});
 		if (frm.doc.last_log) {
-			frm.add_custom_button(__("Last Log"), () => frappe.set_route("Form", "Shopify Log", frm.doc.last_log), __("View"));
+			frm.add_custom_button(
+				__("Last Log"),
+				() => frappe.set_route("Form", "Shopify Log", frm.doc.last_log),
+				__("View"),
+			);
 		}
 		frappe.realtime.off("shopify_inventory_sync_progress");
 		frappe.realtime.on("shopify_inventory_sync_progress", (data) => {
@@ -20,7 +27,10 @@ frappe.ui.form.on("Shopify Store", {
 			// An aborted run never reaches 100 %, which is what closes the progress dialog.
 			frappe.hide_progress();
 			frappe.show_alert({
-				message: __("Inventory sync {0}: see {1}", [data.status, `<a href="/app/shopify-log/${data.log}">${data.log}</a>`]),
+				message: __("Inventory sync {0}: see {1}", [
+					data.status,
+					`<a href="/app/shopify-log/${data.log}">${data.log}</a>`,
+				]),
 				indicator: data.status === "Success" ? "green" : "orange",
 			});
 			frm.reload_doc();

@@ -195,6 +195,10 @@ class Resolver:
             if resolution is not None and resolution.sku:
                 found.setdefault(resolution.sku, []).append(resolution)
 
+    # Shopify caps pagination at 25,000 objects on the Storefront API and in Liquid, and says
+    # the Admin GraphQL API keeps higher limits (changelog "New pagination limits for Liquid &
+    # Storefront GraphQL API", 2025-06-17). Should a later page fail anyway, the whole lookup
+    # fails (CallFailed) and its SKUs are reported as lookups that failed, never as missing.
     def _variant_pages(self, query: str | None, after: str | None = None):
         while True:
             data = self._execute(

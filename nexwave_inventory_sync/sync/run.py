@@ -501,7 +501,11 @@ def _push_again(
 ) -> None:
     """Look the SKUs of refused cached ids up again, once, and push those rows with the ids
     found; the new ids go to the run's `resolved` (with `replaces`) for the caller to cache."""
-    resolver.resolve_skus([f.row.sku for f in stale], fresh=True)
+    try:
+        resolver.resolve_skus([f.row.sku for f in stale], fresh=True)
+    except RunAborted:
+        tally.failures.extend(stale)  # the run stops; these rows keep the failure they had
+        raise
     again: list[ReadyRow] = []
     for failure in stale:
         found = resolver.by_sku.get(failure.row.sku)

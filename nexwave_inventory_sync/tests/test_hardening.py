@@ -378,3 +378,16 @@ class DeadlineBoundsTheWaitForAnAnswerTest(EmulatedShopTest):
         )
         self.assertTrue(result.deadline_reached)
         self.assertEqual((result.status, result.not_sent), (RunStatus.PARTIAL, 10))
+
+
+class StaleIdThenAbortTest(EmulatedShopTest):
+    items = 30
+
+    def test_an_abort_while_looking_a_refused_id_up_again_keeps_every_row_counted(self):
+        self.catalog.remove_variant("gid://shopify/ProductVariant/7")
+        self.emulator.faults.script(Fault.status(401), operation="VariantsPage")
+        rows = [replace(r, sku=f"SKU-{i:06d}") for i, r in enumerate(self.warm_rows(), start=1)]
+        result = self.sync(rows)
+        self.assertTrue(result.aborted)
+        self.assertEqual((result.pushed, result.failed), (29, 1))
+        self.assertEqual(result.accounted, result.considered)

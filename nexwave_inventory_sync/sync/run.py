@@ -347,7 +347,7 @@ def _stale_id_failures(tally: _Tally) -> list[RowFailure]:
     return stale
 
 
-def _summary(tally: _Tally, stats: CallStats, deadline_reached: bool) -> str | None:
+def _summary(tally: _Tally, deadline_reached: bool) -> str | None:
     """The run's top-level error in one sentence: the abort's reason, or what most failed rows
     share, so a person sees the cause without opening the rows."""
     if tally.abort is not None:
@@ -492,7 +492,7 @@ def sync_inventory(
         not_sent=tally.not_sent,
         unsent_rows=tuple(tally.unsent_rows),
         deadline_reached=deadline_reached,
-        error=_summary(tally, stats, deadline_reached),
+        error=_summary(tally, deadline_reached),
     )
 
 

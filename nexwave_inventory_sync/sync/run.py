@@ -24,11 +24,12 @@ from .limits import BATCH_SIZE
 from .push import BatchOutcome, ReadyRow, send_batch
 from .quantity import QuantityError, shopify_quantity
 from .resolve import Resolver, Unresolved
-from .results import Resolution, RowFailure, RunResult, StockRow
+from .results import Checkpoint, Resolution, RowFailure, RunResult, StockRow
 from .retry import RetryPolicy
 from .throttle import BucketModel
 
 ProgressCallback = Callable[[int, "int | None"], None]
+CheckpointCallback = Callable[[Checkpoint], None]
 
 CHUNK_ROWS = 5000
 # The log keeps every failed row, but an unmapped catalog can leave 100,000 rows without
@@ -48,6 +49,8 @@ class SyncOptions:
     chunk_rows: int = CHUNK_ROWS
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = (5.0, 60.0)
+    # Called on the calling thread after each batch and after each chunk's resolution.
+    on_checkpoint: CheckpointCallback | None = None
 
 
 @dataclass
@@ -63,6 +66,7 @@ class _Tally:
     failures: list[RowFailure] = field(default_factory=list)
     unresolved_rows: list[RowFailure] = field(default_factory=list)
     resolved: dict[str, Resolution] = field(default_factory=dict)
+    new_resolved: list[Resolution] = field(default_factory=list)  # not yet in a checkpoint
     abort: RunAborted | None = None
 
     def fail(self, row: StockRow, code: str, message: str, **kw) -> None:
@@ -81,6 +85,17 @@ class _Tally:
             self.batches_ok += 1
         else:
             self.batches_failed += 1
+
+    def checkpoint(self) -> Checkpoint:
+        learnt, self.new_resolved = tuple(self.new_resolved), []
+        return Checkpoint(
+            resolved=learnt,
+            batches_done=self.batches_done,
+            batches_ok=self.batches_ok,
+            batches_failed=self.batches_failed,
+            pushed=self.pushed,
+            failed=sum(1 for f in self.failures if not f.conflict),
+        )
 
 
 def _chunks(rows: Iterable[StockRow], size: int) -> Iterator[list[StockRow]]:
@@ -198,6 +213,8 @@ class _Preparer:
             else:
                 tally.not_found(row, found.code, found.message)
             return None
+        if key not in tally.resolved:
+            tally.new_resolved.append(found)
         tally.resolved[key] = found
         return found
 
@@ -213,8 +230,10 @@ class _Sender:
         tally: _Tally,
         progress: ProgressCallback | None,
         total: int | None,
+        on_checkpoint: CheckpointCallback | None = None,
     ):
         self.clients = clients
+        self.on_checkpoint = on_checkpoint
         self.run_id = run_id
         self.tally = tally
         self.progress = progress
@@ -257,6 +276,8 @@ class _Sender:
                 self.tally.abort = abort
             return
         self.tally.add(outcome)
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(self.tally.checkpoint())
         if self.progress is not None:
             self.progress(self.tally.batches_done, self.total)
 
@@ -296,7 +317,9 @@ def sync_inventory(
         client.__enter__()
     try:
         preparer = _Preparer(Resolver(clients[0]), tally, options)
-        sender = _Sender(clients, run_id, tally, progress, estimate_batches(rows, total_rows))
+        sender = _Sender(
+            clients, run_id, tally, progress, estimate_batches(rows, total_rows), options.on_checkpoint
+        )
         try:
             if isinstance(rows, Sequence):
                 # All rows are at hand: one resolution pass picks the cheapest strategy for
@@ -309,6 +332,10 @@ def sync_inventory(
                 if not isinstance(rows, Sequence):
                     preparer.resolve(chunk)
                 pending.extend(preparer.prepare(chunk))
+                if options.on_checkpoint is not None and tally.new_resolved:
+                    # Saved before this chunk's batches go out: a run killed while sending
+                    # keeps every id it learnt.
+                    options.on_checkpoint(tally.checkpoint())
                 while len(pending) >= BATCH_SIZE and tally.abort is None:
                     sender.send(pending[:BATCH_SIZE])
                     del pending[:BATCH_SIZE]

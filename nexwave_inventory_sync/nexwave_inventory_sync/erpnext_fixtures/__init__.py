@@ -6,8 +6,8 @@ from __future__ import annotations
 import frappe
 from frappe.utils import add_days, nowdate
 
-from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY, KILL_SWITCH_KEY
 from nexwave_inventory_sync.emulator import Catalog, Emulator
+from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY, KILL_SWITCH_KEY
 
 TOKEN = "shpat_bench_test_token"
 

@@ -9,13 +9,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .report import ProgressBar, failure_lines, summary_table
-from .stock_csv import StockFileError, read_stock_csv
 from ..sync.endpoint import EndpointError, ShopifyEndpoint
-from ..sync.quantity import shopify_quantity
-from ..sync.results import RunResult, StockRow
+from ..sync.quantity import check_safety_buffer, shopify_quantity
+from ..sync.results import RunResult, RunStatus, StockRow
 from ..sync.run import SyncOptions, sync_inventory
 from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion
+from .report import ProgressBar, failure_lines, summary_table
+from .stock_csv import DEFAULT_ENCODING, StockFileError, check_stock_csv, iter_stock_csv
 
 EXIT_OK, EXIT_ABORTED, EXIT_ROWS_FAILED = 0, 1, 2
 TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
@@ -100,18 +100,25 @@ def run_push(args: argparse.Namespace) -> int:
         print(f"error: set {TOKEN_ENV} to the store's Admin API access token", file=sys.stderr)
         return EXIT_ABORTED
     try:
+        check_safety_buffer(args.safety_buffer)
+        if args.deadline is not None and args.deadline <= 0:
+            raise ValueError(f"--deadline must be a positive number of seconds, not {args.deadline}")
         endpoint = ShopifyEndpoint(args.shop, token, args.api_version, endpoint_override=args.endpoint)
-        rows = read_stock_csv(args.stock)
-    except (EndpointError, UnsupportedApiVersion, StockFileError) as exc:
+        # A first pass refuses a bad file before anything is pushed; the push then streams it.
+        count = check_stock_csv(args.stock, args.encoding)
+    except (EndpointError, UnsupportedApiVersion, StockFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ABORTED
-    print(f"Pushing {len(rows):,} rows to {endpoint.shop_domain} (API {endpoint.api_version})")
+    print(f"Pushing {count:,} rows to {endpoint.shop_domain} (API {endpoint.api_version})")
     bar = ProgressBar("push")
     result = sync_inventory(
         endpoint,
-        rows,
-        options=SyncOptions(safety_buffer=args.safety_buffer, concurrency=args.concurrency),
+        iter_stock_csv(args.stock, args.encoding),
+        options=SyncOptions(
+            safety_buffer=args.safety_buffer, concurrency=args.concurrency, deadline_s=args.deadline
+        ),
         progress=bar,
+        total_rows=count,
     )
     bar.close()
     print(summary_table([("push", result)]))
@@ -122,7 +129,10 @@ def run_push(args: argparse.Namespace) -> int:
     if result.aborted:
         print(f"\nRun aborted: {result.abort_reason}", file=sys.stderr)
         return EXIT_ABORTED
-    return EXIT_OK if not lines and result.status.value == "Success" else EXIT_ROWS_FAILED
+    if result.error:
+        print(f"\n{result.error}", file=sys.stderr)
+    # 0 only when every row landed (rows untracked on Shopify are skipped by design).
+    return EXIT_OK if result.status is RunStatus.SUCCESS else EXIT_ROWS_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,7 +167,20 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument(
         "--endpoint", help="base URL of an emulator on loopback, e.g. http://127.0.0.1:8080 (tests and demos)"
     )
-    push.add_argument("--safety-buffer", type=float, default=0, help="units held back from Shopify per row")
+    push.add_argument(
+        "--safety-buffer", type=float, default=0, help="units held back from Shopify per row (0 or more)"
+    )
+    push.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        help="the CSV's text encoding (default UTF-8; a file saved by Excel may need cp1252)",
+    )
+    push.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        help="seconds the whole push may take; rows not sent by then are listed and the exit code is 2",
+    )
     push.add_argument("--concurrency", type=int, default=SyncOptions().concurrency)
     push.set_defaults(handler=run_push)
     return parser

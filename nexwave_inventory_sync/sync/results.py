@@ -49,6 +49,9 @@ class Resolution:
     tracked: bool
     variant_id: str | None = None
     sku: str | None = None
+    # Set when a cached inventory item id was refused (INVALID_INVENTORY_ITEM: the product was
+    # deleted and re-created) and this run found the new one by SKU: the stale id it replaces.
+    replaces: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,15 @@ class RunResult:
     aborted: bool = False
     abort_kind: str | None = None
     abort_reason: str | None = None
+    # Rows read but never confirmed because the run stopped (abort or deadline): counted, the
+    # first UNRESOLVED_DETAIL_LIMIT kept with code NOT_SENT (never sent) or NOT_CONFIRMED (sent,
+    # no answer before the stop: Shopify may or may not have applied it).
+    not_sent: int = 0
+    unsent_rows: tuple[RowFailure, ...] = ()
+    deadline_reached: bool = False
+    # One sentence a person can act on, whenever the run is not a Success: the abort's reason,
+    # or what most rows failed with. (abort_reason stays for callers that read it.)
+    error: str | None = None
 
     @property
     def any_batch_succeeded(self) -> bool:
@@ -107,8 +119,28 @@ class RunResult:
 
     @property
     def status(self) -> RunStatus:
+        """Success only when every row that should reach Shopify did. Rows untracked on Shopify
+        are skipped by design and do not count against it; rows whose item is not on Shopify
+        (SKU not found, ambiguous SKU) do: the run is then Partial."""
         if self.aborted:
             return RunStatus.ABORTED
         if self.failed == 0 and self.conflicts == 0 and self.batches_failed == 0:
-            return RunStatus.SUCCESS
+            if self.unresolved == 0 and self.not_sent == 0 and not self.deadline_reached:
+                return RunStatus.SUCCESS
+            return RunStatus.PARTIAL
+        if self.deadline_reached:
+            return RunStatus.PARTIAL
         return RunStatus.PARTIAL if self.pushed > 0 or self.batches_ok > 0 else RunStatus.FAILED
+
+    @property
+    def accounted(self) -> int:
+        """Rows with a known fate; equals `considered` (every row read) in a correct run."""
+        return (
+            self.pushed
+            + self.failed
+            + self.conflicts
+            + self.unresolved
+            + self.untracked
+            + self.unchanged_skipped
+            + self.not_sent
+        )

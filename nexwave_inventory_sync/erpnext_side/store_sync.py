@@ -38,6 +38,7 @@ from .scheduling import (
     is_kill_switched,
     lock_ttl_seconds,
     next_backoff,
+    run_deadline_minutes,
 )
 from .stock_levels import stock_rows
 
@@ -206,7 +207,12 @@ def _run(store, log, started) -> str:
     result = sync_inventory(
         endpoint,
         rows,
-        options=SyncOptions(run_id=log.run_id, safety_buffer=flt(store.safety_buffer), on_checkpoint=saver),
+        options=SyncOptions(
+            run_id=log.run_id,
+            safety_buffer=flt(store.safety_buffer),
+            deadline_s=run_deadline_minutes(store.run_deadline) * 60,
+            on_checkpoint=saver,
+        ),
         progress=_progress_publisher(store.name),
     )
     saver.save_rest(result.resolved)
@@ -426,13 +432,11 @@ def close_interrupted_logs(store_name: str) -> list[str]:
     return names
 
 
-def summarise_rows(rows: list[RowFailure], unresolved_total: int, unresolved_listed: int) -> str:
+def summarise_rows(rows: list[RowFailure], beyond: dict[str, int]) -> str:
     """Every row that did not land, by code: exact whatever the log keeps."""
     counts = Counter(row.code for row in rows)
     lines = [f"{code}: {count:,}" for code, count in counts.most_common()]
-    beyond = unresolved_total - unresolved_listed
-    if beyond > 0:
-        lines.append(_("not on Shopify, codes not kept: {0:,}").format(beyond))
+    lines += [_("{0}, beyond those listed: {1:,}").format(what, n) for what, n in beyond.items() if n > 0]
     return "\n".join(lines)
 
 
@@ -460,7 +464,6 @@ def _finish(
     if warnings:
         log.warnings = "\n".join(warnings)
     not_landed: list[RowFailure] = [*data_failed, *data_unmapped]
-    unresolved_total = len(data_unmapped)
     if result is None:
         log.status = status
         log.error = error
@@ -470,7 +473,7 @@ def _finish(
         log.skipped_unmapped = len(data_unmapped)
     else:
         log.status = _log_status(result, len(data_failed), len(data_unmapped))
-        log.error = result.abort_reason
+        log.error = result.error
         log.update(
             {
                 "considered": result.considered + len(data_failed) + len(data_unmapped),
@@ -480,6 +483,7 @@ def _finish(
                 "skipped_unmapped": result.unresolved + len(data_unmapped),
                 "failed": result.failed + len(data_failed),
                 "conflicts": result.conflicts,
+                "not_sent": result.not_sent,
                 "batches_ok": result.batches_ok,
                 "batches_failed": result.batches_failed,
                 "api_calls": result.api_calls,
@@ -491,14 +495,19 @@ def _finish(
             }
         )
         not_landed.extend(result.failures)
+        not_landed.extend(result.unsent_rows)
         not_landed.extend(result.unresolved_rows)
-        unresolved_total += result.unresolved
-    log.failure_summary = summarise_rows(
-        not_landed, unresolved_total, len(data_unmapped) + (len(result.unresolved_rows) if result else 0)
+    # The engine counts every row but keeps the first 200 of each kind it cannot list in full.
+    beyond = (
+        {
+            _("not on Shopify"): result.unresolved - len(result.unresolved_rows),
+            _("not sent or not confirmed"): result.not_sent - len(result.unsent_rows),
+        }
+        if result
+        else {}
     )
-    log.rows_not_kept = max(len(not_landed) - LOG_ROWS_KEPT, 0) + max(
-        unresolved_total - len(data_unmapped) - (len(result.unresolved_rows) if result else 0), 0
-    )
+    log.failure_summary = summarise_rows(not_landed, beyond)
+    log.rows_not_kept = max(len(not_landed) - LOG_ROWS_KEPT, 0) + sum(beyond.values())
     log.set("failed_rows", [])
     for failure in not_landed[:LOG_ROWS_KEPT]:
         log.append(

@@ -2,7 +2,7 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from frappe.utils import add_days, now_datetime
 
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_log.shopify_log import ShopifyLog
@@ -14,7 +14,7 @@ def make_log(**extra):
     ).insert(ignore_permissions=True)
 
 
-class TestShopifyLog(FrappeTestCase):
+class TestShopifyLog(IntegrationTestCase):
     def test_read_only_after_insert(self):
         log = make_log(pushed=5)
         log.pushed = 6

@@ -2,7 +2,7 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.scheduling import job_id
@@ -22,8 +22,9 @@ def drop_job(store_name):
         job.delete()
 
 
-class TestShopifyStore(FrappeTestCase):
+class TestShopifyStore(IntegrationTestCase):
     def setUp(self):
+        super().setUp()
         self.wh1 = warehouse("Shopify WH 1")
         self.wh2 = warehouse("Shopify WH 2")
 
@@ -67,8 +68,9 @@ class TestShopifyStore(FrappeTestCase):
             store("sku-shop.myshopify.com", [(self.wh1, "1")], sku_field="no_such_field")
 
 
-class TestSyncInventoryButton(FrappeTestCase):
+class TestSyncInventoryButton(IntegrationTestCase):
     def setUp(self):
+        super().setUp()
         self.name = store("button-shop.myshopify.com", [(warehouse("Shopify WH 1"), "1")])
         drop_job(self.name)
         self.addCleanup(drop_job, self.name)
@@ -110,7 +112,7 @@ class TestSyncInventoryButton(FrappeTestCase):
         self.assertFalse(is_job_enqueued(job_id(self.name)))
 
 
-class TestInstall(FrappeTestCase):
+class TestInstall(IntegrationTestCase):
     def test_item_carries_the_shopify_stores_table(self):
         field = frappe.db.get_value(
             "Custom Field",

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from unittest.mock import patch
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.emulator import Fault
@@ -45,7 +45,7 @@ def drop_job(store_name):
         job.delete()
 
 
-class TestDueLogic(FrappeTestCase):
+class TestDueLogic(IntegrationTestCase):
     def test_is_due(self):
         now = datetime(2026, 11, 24, 12, 0)
         self.assertTrue(is_due(None, 60, now))
@@ -87,10 +87,14 @@ class TestDueLogic(FrappeTestCase):
             self.assertFalse(enqueue_store_sync(name, trigger="Manual", force=True))
 
 
-class StoreSyncCase(FrappeTestCase):
+class StoreSyncMixin:
+    """Shared set-up for the store-job tests. A mixin, not a base class: each test class names
+    IntegrationTestCase as its own direct base (see erpnext_side.compat)."""
+
     domain = "sync-shop.myshopify.com"
 
     def setUp(self):
+        super().setUp()
         # Warehouses of this test's own: the class shares one transaction, so stock from an
         # earlier test must not reach this test's store.
         tag = frappe.generate_hash(length=6)
@@ -112,7 +116,7 @@ class StoreSyncCase(FrappeTestCase):
         frappe.db.set_value("Shopify Store", name, "last_run_status", "Success")
 
 
-class TestStockQuery(StoreSyncCase):
+class TestStockQuery(StoreSyncMixin, IntegrationTestCase):
     def test_available_sums_warehouses_and_subtracts_reservations(self):
         a, b = self.variant("SHOP-A"), self.variant("SHOP-B")
         item("SHOP-DISABLED")
@@ -181,7 +185,7 @@ class TestStockQuery(StoreSyncCase):
         self.assertLessEqual(int(after) - int(before), 2)
 
 
-class TestStoreSync(StoreSyncCase):
+class TestStoreSync(StoreSyncMixin, IntegrationTestCase):
     def test_run_pushes_the_quantity_rule_and_writes_log_and_cache(self):
         a, b, c = self.variant("SHOP-R1"), self.variant("SHOP-R2"), self.variant("SHOP-R3")
         receive([(a, self.wh1, 10), (a, self.wh2, 5.5), (b, self.wh3, 7), (c, self.wh1, 1)])
@@ -289,7 +293,7 @@ class TestStoreSync(StoreSyncCase):
         self.assertEqual(self.shop.emulator.stats.calls, 0)
 
 
-class TestFullCatalog(StoreSyncCase):
+class TestFullCatalog(StoreSyncMixin, IntegrationTestCase):
     def test_320_items_at_two_locations_end_equal(self):
         codes = [f"SHOP-F{n:03d}" for n in range(320)]
         for code in codes:
@@ -307,7 +311,7 @@ class TestFullCatalog(StoreSyncCase):
         self.assertEqual((log.considered, log.pushed), (370, 370))
 
 
-class TestBrokenRun(StoreSyncCase):
+class TestBrokenRun(StoreSyncMixin, IntegrationTestCase):
     def test_an_unexpected_error_still_ends_in_a_failed_log(self):
         code = self.variant("SHOP-X1")
         receive([(code, self.wh1, 5)])

@@ -2,9 +2,9 @@
 # For license information, please see license.txt
 
 import frappe
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from frappe.utils import add_days, now_datetime
 
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_log.shopify_log import ShopifyLog
 
 

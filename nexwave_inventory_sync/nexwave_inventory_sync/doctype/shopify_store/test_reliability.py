@@ -11,18 +11,18 @@ from datetime import datetime, timedelta
 from unittest.mock import patch
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_to_date, now_datetime
 
 from nexwave_inventory_sync.emulator import Fault
 from nexwave_inventory_sync.erpnext_side import run_lock, store_sync
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.scheduling import due_stores, next_backoff
 from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync, save_resolutions
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import item, receive, store, warehouse
 from nexwave_inventory_sync.sync.results import Resolution, StockRow
 
-from .test_store_sync import LOC1, StoreSyncCase
+from .test_store_sync import LOC1, StoreSyncMixin
 
 
 class Killed(BaseException):
@@ -42,11 +42,11 @@ def plant_lock(store_name: str, **holder) -> None:
     frappe.cache.set(run_lock._key(store_name), json.dumps(fields), px=600_000)
 
 
-class TestRunLock(FrappeTestCase):
-    name = "lock-test-store"
+class TestRunLock(IntegrationTestCase):
+    store_name = "lock-test-store"
 
     def tearDown(self):
-        frappe.cache.delete(run_lock._key(self.name))
+        frappe.cache.delete(run_lock._key(self.store_name))
 
     def test_one_of_many_racing_runs_gets_the_lock(self):
         site = frappe.local.site
@@ -57,7 +57,7 @@ class TestRunLock(FrappeTestCase):
             frappe.init(site=site)
             try:
                 barrier.wait()
-                wins.append(run_lock.acquire(self.name, 60).ok)
+                wins.append(run_lock.acquire(self.store_name, 60).ok)
             finally:
                 frappe.destroy()
 
@@ -69,52 +69,52 @@ class TestRunLock(FrappeTestCase):
         self.assertEqual(sorted(wins), [False] * 7 + [True])
 
     def test_a_live_holder_keeps_others_out_until_it_releases(self):
-        first = run_lock.acquire(self.name, 60)
-        second = run_lock.acquire(self.name, 60)
+        first = run_lock.acquire(self.store_name, 60)
+        second = run_lock.acquire(self.store_name, 60)
         self.assertEqual((first.ok, second.ok), (True, False))
         self.assertEqual(second.holder.token, first.holder.token)
-        run_lock.release(self.name, first.holder)
-        self.assertTrue(run_lock.acquire(self.name, 60).ok)
+        run_lock.release(self.store_name, first.holder)
+        self.assertTrue(run_lock.acquire(self.store_name, 60).ok)
 
     def test_a_dead_process_does_not_hold_the_store(self):
         import socket
 
-        plant_lock(self.name, pid=dead_pid(), host=socket.gethostname())
-        taken = run_lock.acquire(self.name, 60)
+        plant_lock(self.store_name, pid=dead_pid(), host=socket.gethostname())
+        taken = run_lock.acquire(self.store_name, 60)
         self.assertTrue(taken.ok)
         self.assertEqual(taken.replaced.token, "planted")
 
     def test_a_job_rq_no_longer_runs_does_not_hold_the_store(self):
         plant_lock(
-            self.name, job_id=f"{frappe.local.site}::no-such-job", job_started_at="2026-11-25T10:00:00"
+            self.store_name, job_id=f"{frappe.local.site}::no-such-job", job_started_at="2026-11-25T10:00:00"
         )
-        self.assertTrue(run_lock.acquire(self.name, 60).ok)
+        self.assertTrue(run_lock.acquire(self.store_name, 60).ok)
 
     def test_a_holder_elsewhere_is_trusted_until_the_lock_expires(self):
-        plant_lock(self.name)
-        self.assertFalse(run_lock.acquire(self.name, 60).ok)
-        frappe.cache.pexpire(run_lock._key(self.name), 1)
-        frappe.cache.delete(run_lock._key(self.name))  # what the expiry does
-        self.assertTrue(run_lock.acquire(self.name, 60).ok)
+        plant_lock(self.store_name)
+        self.assertFalse(run_lock.acquire(self.store_name, 60).ok)
+        frappe.cache.pexpire(run_lock._key(self.store_name), 1)
+        frappe.cache.delete(run_lock._key(self.store_name))  # what the expiry does
+        self.assertTrue(run_lock.acquire(self.store_name, 60).ok)
 
     def test_release_never_frees_another_runs_lock(self):
-        mine = run_lock.acquire(self.name, 60)
-        frappe.cache.delete(run_lock._key(self.name))  # expired...
-        theirs = run_lock.acquire(self.name, 60)  # ...and taken by another run
-        run_lock.release(self.name, mine.holder)
-        self.assertEqual(run_lock.current_holder(self.name).token, theirs.holder.token)
+        mine = run_lock.acquire(self.store_name, 60)
+        frappe.cache.delete(run_lock._key(self.store_name))  # expired...
+        theirs = run_lock.acquire(self.store_name, 60)  # ...and taken by another run
+        run_lock.release(self.store_name, mine.holder)
+        self.assertEqual(run_lock.current_holder(self.store_name).token, theirs.holder.token)
 
     def test_the_lock_expires_with_the_jobs_timeout_not_three_hours(self):
         from nexwave_inventory_sync.erpnext_side.scheduling import job_timeout_seconds, lock_ttl_seconds
 
-        run_lock.acquire(self.name, lock_ttl_seconds(15))
-        ttl = frappe.cache.ttl(run_lock._key(self.name))
+        run_lock.acquire(self.store_name, lock_ttl_seconds(15))
+        ttl = frappe.cache.ttl(run_lock._key(self.store_name))
         self.assertGreater(ttl, job_timeout_seconds(15))
         self.assertLessEqual(ttl, job_timeout_seconds(15) + 60)
         self.assertLess(ttl, 3 * 60 * 60)
 
 
-class TestCrashSafety(StoreSyncCase):
+class TestCrashSafety(StoreSyncMixin, IntegrationTestCase):
     domain = "crash-shop.myshopify.com"
 
     def cold_store_with(self, count):
@@ -176,7 +176,7 @@ class TestCrashSafety(StoreSyncCase):
         self.assertEqual([self.shop.available(c, LOC1) for c in codes], [1, 2, 3])
 
 
-class TestLogSize(StoreSyncCase):
+class TestLogSize(StoreSyncMixin, IntegrationTestCase):
     domain = "logsize-shop.myshopify.com"
 
     def test_rows_kept_are_capped_counts_stay_exact_and_the_rest_is_summarised(self):
@@ -194,7 +194,7 @@ class TestLogSize(StoreSyncCase):
         self.assertEqual(log.failure_summary, "ITEM_NOT_STOCKED_AT_LOCATION: 5")
 
 
-class TestBackoff(StoreSyncCase):
+class TestBackoff(StoreSyncMixin, IntegrationTestCase):
     domain = "backoff-shop.myshopify.com"
 
     def test_pure_rule(self):
@@ -240,7 +240,7 @@ class TestBackoff(StoreSyncCase):
         self.assertEqual((doc.consecutive_failures, doc.backoff_until, doc.backoff_reason), (0, None, None))
 
 
-class TestCachedIds(StoreSyncCase):
+class TestCachedIds(StoreSyncMixin, IntegrationTestCase):
     domain = "cache-shop.myshopify.com"
 
     def cache_row(self, code, name):
@@ -369,7 +369,7 @@ class TestCachedIds(StoreSyncCase):
         self.assertEqual(cached.inventory_item_id, "gid://shopify/InventoryItem/222")
 
 
-class TestSkuField(FrappeTestCase):
+class TestSkuField(IntegrationTestCase):
     def test_only_data_fields_are_accepted(self):
         wh = warehouse("Shopify WH 1")
         # A Section Break and a Table (this app's own, on Item) have no column to match.

@@ -5,15 +5,15 @@
 from unittest.mock import patch
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from nexwave_inventory_sync.erpnext_side import store_sync
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.constants import MANAGER_ROLE
 from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, job_id
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import TOKEN, receive, store, warehouse
 
-from .test_store_sync import StoreSyncCase, drop_job
+from .test_store_sync import StoreSyncMixin, drop_job
 
 
 def user_with(email: str, *roles: str) -> str:
@@ -27,7 +27,7 @@ def user_with(email: str, *roles: str) -> str:
     return email
 
 
-class TestRoles(FrappeTestCase):
+class TestRoles(IntegrationTestCase):
     def setUp(self):
         self.name = store("perm-shop.myshopify.com", [(warehouse("Shopify WH 1"), "1")])
         drop_job(self.name)
@@ -72,7 +72,7 @@ class TestRoles(FrappeTestCase):
         self.assertEqual(frappe.get_doc("Shopify Store", self.name).get_password("access_token"), TOKEN)
 
 
-class TestTokenNeverLeaks(StoreSyncCase):
+class TestTokenNeverLeaks(StoreSyncMixin, IntegrationTestCase):
     domain = "leak-shop.myshopify.com"
 
     def test_not_in_the_log_nor_any_realtime_message(self):

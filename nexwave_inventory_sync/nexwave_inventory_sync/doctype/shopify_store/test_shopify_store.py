@@ -2,8 +2,8 @@
 # For license information, please see license.txt
 
 import frappe
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.scheduling import job_id
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (

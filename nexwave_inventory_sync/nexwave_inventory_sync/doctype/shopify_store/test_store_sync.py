@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from unittest.mock import patch
 
 import frappe
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.emulator import Fault
 from nexwave_inventory_sync.erpnext_side import run_lock
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.scheduling import (
     due_stores,

@@ -13,10 +13,10 @@ import sys
 import time
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import get_bench_path
 
 from nexwave_inventory_sync.erpnext_side import run_lock
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, job_timeout_seconds
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
@@ -42,7 +42,7 @@ def wait_for(predicate, timeout: float, what: str, step: float = 0.5):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-class TestWorkerKilledMidRun(FrappeTestCase):
+class TestWorkerKilledMidRun(IntegrationTestCase):
     domain = "crash-worker-shop.myshopify.com"
 
     def setUp(self):

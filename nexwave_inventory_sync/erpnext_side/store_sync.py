@@ -219,10 +219,14 @@ def _run(store, log, started) -> str:
     return _finish(store, log, started, result, screened)
 
 
+def _in_worker() -> bool:
+    return run_lock.current_job() is not None
+
+
 def _commit_checkpoint() -> None:
     """Inside a worker, commit what the run confirmed so far: a SIGKILL then loses none of it.
     Outside one (tests, bench execute) the caller owns the transaction."""
-    if run_lock.current_job() is None:
+    if not _in_worker():
         return
     frappe.db.commit()
     frappe.db.savepoint(_SAVEPOINT)

@@ -23,7 +23,7 @@ class TestBadData(StoreSyncMixin, IntegrationTestCase):
         frappe.db.set_value("Item", code, SKU_FIELD, sku)
         return code
 
-    def run(self, name):
+    def sync(self, name):
         return frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
 
     def test_an_item_without_sku_is_named_and_the_rest_lands(self):
@@ -31,7 +31,7 @@ class TestBadData(StoreSyncMixin, IntegrationTestCase):
         self.shop.catalog.add_variant("SKU-D1")
         bare = self.sku_item("SHOP-D2", None)
         receive([(good, self.wh1, 4), (bare, self.wh1, 5)])
-        log = self.run(self.make_store(sku_field=SKU_FIELD))
+        log = self.sync(self.make_store(sku_field=SKU_FIELD))
         self.assertEqual((log.status, log.pushed, log.skipped_unmapped), ("Partial", 1, 1))
         (row,) = log.failed_rows
         self.assertEqual((row.item_code, row.code), (bare, "NO_SKU"))
@@ -43,7 +43,7 @@ class TestBadData(StoreSyncMixin, IntegrationTestCase):
         self.shop.catalog.add_variant("SKU-DUP")
         self.shop.catalog.add_variant("SKU-D5")
         receive([("SHOP-D3", self.wh1, 1), ("SHOP-D4", self.wh1, 2), ("SHOP-D5", self.wh1, 3)])
-        log = self.run(self.make_store(sku_field=SKU_FIELD))
+        log = self.sync(self.make_store(sku_field=SKU_FIELD))
         self.assertEqual((log.status, log.pushed, log.failed), ("Partial", 1, 2))
         self.assertEqual({r.code for r in log.failed_rows}, {"SKU_ON_TWO_ITEMS"})
         self.assertIn(
@@ -67,7 +67,7 @@ class TestBadData(StoreSyncMixin, IntegrationTestCase):
                 "shopify_location_id": LOC2,
             }
         ).db_insert()
-        log = self.run(name)
+        log = self.sync(name)
         self.assertEqual(log.status, "Skipped")
         self.assertIn("mapped twice", log.error)
         self.assertEqual(self.shop.emulator.stats.calls, 0)
@@ -77,7 +77,7 @@ class TestBadData(StoreSyncMixin, IntegrationTestCase):
         receive([(a, self.wh1, 4), (b, self.wh3, 6)])
         name = self.make_store()
         frappe.db.delete("Warehouse", self.wh3)  # as a delete that skipped the link check leaves it
-        log = self.run(name)
+        log = self.sync(name)
         self.assertEqual((log.status, log.pushed), ("Success", 1))
         self.assertIn(f"Warehouse {self.wh3} no longer exists", log.warnings)
         self.assertEqual(self.shop.available(a, LOC1), 4)
@@ -85,14 +85,14 @@ class TestBadData(StoreSyncMixin, IntegrationTestCase):
 
     def test_a_store_without_locations_says_so(self):
         name = store(self.domain, [])
-        log = self.run(name)
+        log = self.sync(name)
         self.assertEqual(log.status, "Skipped")
         self.assertIn("No warehouse is mapped", log.error)
         self.assertEqual(frappe.db.get_value("Shopify Store", name, "last_run_status"), "Skipped")
 
     def test_a_disabled_store_says_so(self):
         name = self.make_store(enabled=0)
-        log = self.run(name)
+        log = self.sync(name)
         self.assertEqual(log.status, "Skipped")
         self.assertIn("disabled", log.error)
         self.assertEqual(self.shop.emulator.stats.calls, 0)
@@ -101,6 +101,6 @@ class TestBadData(StoreSyncMixin, IntegrationTestCase):
         code = self.variant("SHOP-D8")
         receive([(code, self.wh1, 5)])
         self.shop.emulator.faults.script(Fault.status(401))
-        log = self.run(self.make_store())
+        log = self.sync(self.make_store())
         self.assertEqual((log.status, log.api_calls), ("Aborted", 1))
         self.assertIn("authentication failed", log.error)

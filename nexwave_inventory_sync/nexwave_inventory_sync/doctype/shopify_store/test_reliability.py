@@ -142,7 +142,7 @@ class TestCrashSafety(StoreSyncMixin, IntegrationTestCase):
             return real_send(*args, **kwargs)
 
         with (
-            patch.object(run_lock, "current_job", return_value=object()),  # as inside a worker
+            patch.object(store_sync, "_in_worker", return_value=True),
             patch.object(frappe.db, "commit", side_effect=commit),
             patch.object(store_sync, "_CHECKPOINT_COMMIT_S", 0),
             patch("nexwave_inventory_sync.sync.run.BATCH_SIZE", 2),

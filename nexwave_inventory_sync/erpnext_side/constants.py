@@ -6,6 +6,9 @@ ITEM_STORE_DOCTYPE = "Item Shopify Store"
 LOG_DOCTYPE = "Shopify Log"
 LOG_ROW_DOCTYPE = "Shopify Log Row"
 
+# Runs syncs and reads logs; only System Manager reads or sets the token.
+MANAGER_ROLE = "Shopify Manager"
+
 # The Table field this app adds to Item (a Custom Field, so ERPNext's Item stays untouched).
 ITEM_STORES_FIELD = "shopify_stores"
 
@@ -18,6 +21,18 @@ ENDPOINT_OVERRIDES_KEY = "nexwave_shopify_endpoint_overrides"
 
 SYNC_JOB_METHOD = "nexwave_inventory_sync.erpnext_side.store_sync.run_store_sync"
 SYNC_QUEUE = "long"
-# A warm 100,000-row push takes minutes; a cold one on a Standard plan is bucket-bound.
-SYNC_TIMEOUT = 60 * 60
+# The engine stops a run at the store's deadline (default below); the job gets that plus a
+# margin to read ERPNext's stock and write the log, and the run lock that plus a minute.
+DEFAULT_RUN_DEADLINE_MINUTES = 15
+JOB_TIMEOUT_MARGIN_S = 15 * 60
+LOCK_GRACE_S = 60
+# Rows that did not land kept per Shopify Log; the counts stay exact and the rest are
+# summarised by code (a run where 100,000 x 5 rows fail must not write 500,000 child rows).
+LOG_ROWS_KEPT = 200
+# Scheduled runs of a store pause after this many runs in a row failed the same way...
+BACKOFF_AFTER_RUNS = 3
+# ...doubling the wait each time, up to this.
+BACKOFF_CAP_MINUTES = 24 * 60
+# Items cached as untracked on Shopify are looked up again this often (store setting default).
+DEFAULT_RECHECK_UNTRACKED_HOURS = 24
 PROGRESS_EVENT = "shopify_inventory_sync_progress"

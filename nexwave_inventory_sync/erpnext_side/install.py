@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import frappe
 from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 
-from .constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD
+from .constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD, MANAGER_ROLE
 
 CUSTOM_FIELDS = {
     "Item": [
@@ -29,6 +30,16 @@ CUSTOM_FIELDS = {
 
 def after_install() -> None:
     make_custom_fields()
+    make_manager_role()
+
+
+def make_manager_role() -> None:
+    """The role for people who run the connector: they trigger syncs and read logs; the token
+    stays with System Managers (a permlevel-1 field)."""
+    if not frappe.db.exists("Role", MANAGER_ROLE):
+        frappe.get_doc({"doctype": "Role", "role_name": MANAGER_ROLE, "desk_access": 1}).insert(
+            ignore_permissions=True
+        )
 
 
 def make_custom_fields() -> None:

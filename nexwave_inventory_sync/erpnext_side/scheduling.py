@@ -1,4 +1,4 @@
-"""When a store's inventory sync runs: due-ness, the kill switch, and the enqueue."""
+"""When a store's inventory sync runs: due-ness, back-off, the kill switch, and the enqueue."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from datetime import datetime, timedelta
 import frappe
 from frappe.utils.background_jobs import is_job_enqueued
 
-from .constants import KILL_SWITCH_KEY, STORE_DOCTYPE, SYNC_JOB_METHOD, SYNC_QUEUE, SYNC_TIMEOUT
+from .constants import (
+    BACKOFF_AFTER_RUNS,
+    BACKOFF_CAP_MINUTES,
+    DEFAULT_RUN_DEADLINE_MINUTES,
+    JOB_TIMEOUT_MARGIN_S,
+    KILL_SWITCH_KEY,
+    LOCK_GRACE_S,
+    STORE_DOCTYPE,
+    SYNC_JOB_METHOD,
+    SYNC_QUEUE,
+)
 
 
 def is_due(last_sync: datetime | None, interval_minutes: int | None, now: datetime) -> bool:
@@ -15,6 +25,54 @@ def is_due(last_sync: datetime | None, interval_minutes: int | None, now: dateti
     if not last_sync:
         return True
     return last_sync + timedelta(minutes=max(int(interval_minutes or 0), 0)) <= now
+
+
+def is_backed_off(backoff_until: datetime | None, now: datetime) -> bool:
+    return bool(backoff_until) and backoff_until > now
+
+
+def run_deadline_minutes(value: int | None) -> int:
+    return int(value) if value and int(value) > 0 else DEFAULT_RUN_DEADLINE_MINUTES
+
+
+def job_timeout_seconds(deadline_minutes: int | None) -> int:
+    """RQ kills a job at its timeout; the engine's own deadline must come first."""
+    return run_deadline_minutes(deadline_minutes) * 60 + JOB_TIMEOUT_MARGIN_S
+
+
+def lock_ttl_seconds(deadline_minutes: int | None) -> int:
+    """The run lock outlives the job by a grace only: a holder nobody can ask about (another
+    host, not a job) keeps the store no longer than its job could have run."""
+    return job_timeout_seconds(deadline_minutes) + LOCK_GRACE_S
+
+
+def failure_signature(status: str, abort_kind: str | None, codes: list[str]) -> str | None:
+    """How a run failed, to tell "the same way again" from a new problem. None: it did not fail
+    (a run where anything landed, or that was skipped, resets the count)."""
+    if status not in ("Failed", "Aborted"):
+        return None
+    if status == "Aborted":
+        return f"Aborted:{abort_kind or '?'}"
+    return "Failed:" + (",".join(sorted(set(codes))[:5]) or abort_kind or "?")
+
+
+def next_backoff(
+    previous_signature: str | None,
+    previous_count: int,
+    signature: str | None,
+    interval_minutes: int | None,
+    now: datetime,
+) -> tuple[int, datetime | None]:
+    """(runs in a row failing this way, when scheduled runs may resume or None). From the
+    BACKOFF_AFTER_RUNS-th such run on, the pause doubles from two intervals, capped."""
+    if signature is None:
+        return 0, None
+    count = previous_count + 1 if signature == previous_signature else 1
+    if count < BACKOFF_AFTER_RUNS:
+        return count, None
+    interval = max(int(interval_minutes or 0), 1)
+    minutes = min(interval * 2 ** (count - BACKOFF_AFTER_RUNS + 1), BACKOFF_CAP_MINUTES)
+    return count, now + timedelta(minutes=minutes)
 
 
 def kill_switched_domains() -> set[str]:
@@ -36,13 +94,21 @@ def job_id(store_name: str) -> str:
 
 def enqueue_store_sync(store_name: str, trigger: str, force: bool = False) -> bool:
     """Queue one run for the store unless one is already queued or running. True if queued."""
+    from frappe.utils.background_jobs import get_queue
+
+    from .run_lock import forget_abandoned_jobs
+
+    # A job whose worker was killed reads "started" until RQ's registry notices; without
+    # this the store could not be queued again for up to 10 minutes.
+    forget_abandoned_jobs(get_queue(SYNC_QUEUE).name)
     if is_job_enqueued(job_id(store_name)):
         return False
+    deadline = frappe.db.get_value(STORE_DOCTYPE, store_name, "run_deadline")
     # deduplicate=True makes frappe.enqueue answer None when a racing caller queued it first.
     job = frappe.enqueue(
         SYNC_JOB_METHOD,
         queue=SYNC_QUEUE,
-        timeout=SYNC_TIMEOUT,
+        timeout=job_timeout_seconds(deadline),
         job_id=job_id(store_name),
         deduplicate=True,
         store_name=store_name,
@@ -58,12 +124,14 @@ def due_stores(now: datetime | None = None) -> list[str]:
     stores = frappe.get_all(
         STORE_DOCTYPE,
         filters={"enabled": 1, "inventory_sync_enabled": 1},
-        fields=["name", "shop_domain", "last_inventory_sync", "sync_interval"],
+        fields=["name", "shop_domain", "last_inventory_sync", "sync_interval", "backoff_until"],
     )
     return [
         s.name
         for s in stores
-        if s.shop_domain.lower() not in switched_off and is_due(s.last_inventory_sync, s.sync_interval, now)
+        if s.shop_domain.lower() not in switched_off
+        and not is_backed_off(s.backoff_until, now)
+        and is_due(s.last_inventory_sync, s.sync_interval, now)
     ]
 
 

@@ -1,7 +1,14 @@
-"""The background job: one inventory run for one store, from ERPNext's Bins to a Shopify Log."""
+"""The background job: one inventory run for one store, from ERPNext's Bins to a Shopify Log.
+
+A run holds the store's run lock (run_lock.py), opens its log as Running, and saves as it
+goes: ids learnt and counts confirmed are committed at checkpoints inside a worker, so a worker
+killed mid-run leaves a log saying what landed and a cache that keeps what it learnt. The next
+run marks such a log Interrupted."""
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Iterable
 
 import frappe
@@ -9,26 +16,40 @@ from frappe import _
 from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
 from ..sync.endpoint import EndpointError, ShopifyEndpoint
-from ..sync.results import Resolution, RunResult, StockRow
+from ..sync.ids import IdError, to_gid
+from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockRow
 from ..sync.run import SyncOptions, sync_inventory
 from ..sync.versions import UnsupportedApiVersion
+from . import run_lock
 from .constants import (
+    DEFAULT_RECHECK_UNTRACKED_HOURS,
     ENDPOINT_OVERRIDES_KEY,
     ITEM_STORE_DOCTYPE,
     ITEM_STORES_FIELD,
     LOG_DOCTYPE,
+    LOG_ROWS_KEPT,
     PROGRESS_EVENT,
     STORE_DOCTYPE,
 )
-from .scheduling import is_due, is_kill_switched
+from .scheduling import (
+    failure_signature,
+    is_backed_off,
+    is_due,
+    is_kill_switched,
+    lock_ttl_seconds,
+    next_backoff,
+    run_deadline_minutes,
+)
 from .stock_levels import stock_rows
 
 _BULK_CHUNK = 1000
+_SAVEPOINT = "shopify_inventory_sync"
+# Count-only checkpoints are committed at most this often (ids learnt: always at once).
+_CHECKPOINT_COMMIT_S = 2.0
 
 
-def run_store_sync(store_name: str, trigger: str = "Scheduled", force: bool = False) -> str | None:
-    """Returns the Shopify Log's name, or None when a scheduled run found nothing to do
-    (another path synced the store since it was queued)."""
+def run_store_sync(store_name: str, trigger: str = "Scheduled", force: bool = False) -> str:
+    """Returns the Shopify Log's name. Every run leaves one, a skipped run too."""
     store = frappe.get_doc(STORE_DOCTYPE, store_name)
     started = now_datetime()
     # The kill switch wins over everything, force included.
@@ -40,32 +61,139 @@ def run_store_sync(store_name: str, trigger: str = "Scheduled", force: bool = Fa
         )
     if not (store.enabled and store.inventory_sync_enabled):
         return write_skipped_log(store, trigger, _("The store or its inventory sync is disabled"))
+    if not force and is_backed_off(store.backoff_until, started):
+        return write_skipped_log(store, trigger, backoff_message(store), keep_store_status=True)
     if not force and not is_due(store.last_inventory_sync, store.sync_interval, started):
-        return None
-    try:
-        store.lock()
-    except frappe.DocumentLockedError:
-        if trigger == "Manual":
-            return write_skipped_log(store, trigger, _("Another inventory sync of this store is running"))
-        return None
-    frappe.db.savepoint("shopify_inventory_sync")
-    try:
-        return _run(store, trigger, started)
-    except Exception as exc:
-        # Whatever broke, the run ends in a log the admin can see, not only in the worker's
-        # error log; the half-done writes of this run are undone first.
-        frappe.db.rollback(save_point="shopify_inventory_sync")
-        frappe.log_error(title=_("Shopify inventory sync failed: {0}").format(store.name))
-        return _finish(
-            store, trigger, started, None, None, [], error=f"{type(exc).__name__}: {exc}", status="Failed"
+        return write_skipped_log(
+            store,
+            trigger,
+            _("Not due: the store synced at {0}, after this run was queued").format(
+                store.last_inventory_sync
+            ),
+            keep_store_status=True,
         )
+    problem = configuration_problem(store)
+    if problem:
+        return write_skipped_log(store, trigger, problem)
+    lock = run_lock.acquire(store.name, lock_ttl_seconds(store.run_deadline))
+    if not lock.ok:
+        return write_skipped_log(
+            store,
+            trigger,
+            _("Another inventory sync of this store is running ({0})").format(lock.holder.describe()),
+            keep_store_status=True,
+        )
+    try:
+        close_interrupted_logs(store.name)
+        log = start_log(store, trigger, started)
+        _commit_checkpoint()
+        frappe.db.savepoint(_SAVEPOINT)
+        try:
+            return _run(store, log, started)
+        except Exception as exc:
+            # Whatever broke, the run ends in a log the admin can see, not only in the worker's
+            # error log; this run's writes since its last checkpoint are undone first.
+            frappe.db.rollback(save_point=_SAVEPOINT)
+            log.reload()  # the counts its last checkpoint confirmed
+            frappe.log_error(
+                title=_("Shopify inventory sync failed: {0}").format(store.name),
+                message=_without_token(frappe.get_traceback(), store),
+            )
+            error = _without_token(f"{type(exc).__name__}: {exc}", store)
+            return _finish(store, log, started, None, error=error, status="Failed")
     finally:
-        store.unlock()
+        run_lock.release(store.name, lock.holder)
 
 
-def _run(store, trigger: str, started) -> str:
-    rows = list(stock_rows(store.name, store.sku_field))
-    run_id = frappe.generate_hash(length=16)
+def _without_token(text: str, store) -> str:
+    """A traceback without frame variables (frappe.log_error's default prints them, and its
+    redaction goes by variable name, which a header dict escapes), and never the token."""
+    token = store.get_password("access_token", raise_exception=False)
+    return text.replace(token, "********") if token else text
+
+
+def configuration_problem(store) -> str | None:
+    """A store the run cannot start for, in one sentence the admin can act on."""
+    if not store.locations:
+        return _("No warehouse is mapped to a Shopify location: map at least one on the store")
+    seen = set()
+    for row in store.locations:
+        if row.warehouse in seen:
+            return _("Warehouse {0} is mapped twice on the store; one warehouse feeds one location").format(
+                row.warehouse
+            )
+        seen.add(row.warehouse)
+    existing = set(frappe.get_all("Warehouse", filters={"name": ["in", list(seen)]}, pluck="name"))
+    if not existing:
+        return _("None of the store's warehouses exists any more: {0}").format(", ".join(sorted(seen)))
+    return None
+
+
+def data_warnings(store) -> list[str]:
+    missing = sorted(
+        {row.warehouse for row in store.locations}
+        - set(
+            frappe.get_all(
+                "Warehouse", filters={"name": ["in", [r.warehouse for r in store.locations]]}, pluck="name"
+            )
+        )
+    )
+    if missing:
+        return [_("Warehouse {0} no longer exists; its stock is left out").format(", ".join(missing))]
+    return []
+
+
+def screen_rows(
+    rows: list[StockRow], sku_field: str
+) -> tuple[list[StockRow], list[RowFailure], list[RowFailure]]:
+    """Rows ERPNext's own data keeps from a sure answer: (rows to push, failed, not on Shopify).
+    An item with no SKU cannot be looked up; a SKU on two items would push one item's stock
+    onto the other's variant, so items found by that SKU are held back until it is fixed."""
+    first_item: dict[str, str] = {}
+    shared: dict[str, set[str]] = {}  # only SKUs on two or more items: 500,000 rows stay cheap
+    for row in rows:
+        if row.sku:
+            first = first_item.setdefault(row.sku, row.ref)
+            if first != row.ref:
+                shared.setdefault(row.sku, {first}).add(row.ref)
+    keep, failed, unmapped = [], [], []
+    for row in rows:
+        has_id = row.inventory_item_id or row.variant_id
+        if not has_id and not row.sku:
+            unmapped.append(
+                RowFailure(
+                    row, "NO_SKU", _("Item {0} has no {1} to match a Shopify SKU").format(row.ref, sku_field)
+                )
+            )
+        elif not has_id and row.sku in shared:
+            others = sorted(shared[row.sku] - {row.ref})
+            failed.append(
+                RowFailure(
+                    row,
+                    "SKU_ON_TWO_ITEMS",
+                    _("SKU {0} is on items {1} and {2}; give each item its own SKU").format(
+                        row.sku, row.ref, ", ".join(others)
+                    ),
+                )
+            )
+        else:
+            keep.append(row)
+    return keep, failed, unmapped
+
+
+def _run(store, log, started) -> str:
+    recheck = store.recheck_untracked_hours
+    rows = list(
+        stock_rows(
+            store.name,
+            store.sku_field,
+            DEFAULT_RECHECK_UNTRACKED_HOURS if recheck is None else cint(recheck),
+            started,
+        )
+    )
+    warnings = data_warnings(store)
+    rows, data_failed, data_unmapped = screen_rows(rows, store.sku_field or "item_code")
+    screened = (data_failed, data_unmapped, warnings)
     try:
         endpoint = ShopifyEndpoint(
             store.shop_domain,
@@ -74,15 +202,79 @@ def _run(store, trigger: str, started) -> str:
             endpoint_override=_endpoint_override(store.shop_domain),
         )
     except (EndpointError, UnsupportedApiVersion) as exc:
-        return _finish(store, trigger, started, run_id, None, rows, error=str(exc))
+        return _finish(store, log, started, None, screened, error=str(exc), considered=len(rows))
+    saver = _Checkpointer(store.name, log.name, rows)
     result = sync_inventory(
         endpoint,
         rows,
-        options=SyncOptions(run_id=run_id, safety_buffer=flt(store.safety_buffer)),
+        options=SyncOptions(
+            run_id=log.run_id,
+            safety_buffer=flt(store.safety_buffer),
+            deadline_s=run_deadline_minutes(store.run_deadline) * 60,
+            on_checkpoint=saver,
+        ),
         progress=_progress_publisher(store.name),
     )
-    save_resolutions(store.name, rows, result.resolved)
-    return _finish(store, trigger, started, run_id, result, rows)
+    saver.save_rest(result.resolved)
+    return _finish(store, log, started, result, screened)
+
+
+def _in_worker() -> bool:
+    return run_lock.current_job() is not None
+
+
+def _commit_checkpoint() -> None:
+    """Inside a worker, commit what the run confirmed so far: a SIGKILL then loses none of it.
+    Outside one (tests, bench execute) the caller owns the transaction."""
+    if not _in_worker():
+        return
+    frappe.db.commit()
+    frappe.db.savepoint(_SAVEPOINT)
+
+
+class _Checkpointer:
+    """The engine's on_checkpoint: ids learnt go to the Item cache, counts to the Running log."""
+
+    def __init__(self, store_name: str, log_name: str, rows: Iterable[StockRow]):
+        self.store_name = store_name
+        self.log_name = log_name
+        self.index = ResolutionIndex(rows)
+        self.saved: set[tuple] = set()
+        self.last_commit = time.monotonic()
+
+    def __call__(self, checkpoint: Checkpoint) -> None:
+        if checkpoint.resolved:
+            self.save(checkpoint.resolved)
+        frappe.db.set_value(
+            LOG_DOCTYPE,
+            self.log_name,
+            {
+                "pushed": checkpoint.pushed,
+                "failed": checkpoint.failed,
+                "batches_ok": checkpoint.batches_ok,
+                "batches_failed": checkpoint.batches_failed,
+            },
+            update_modified=False,
+        )
+        if checkpoint.resolved or time.monotonic() - self.last_commit >= _CHECKPOINT_COMMIT_S:
+            _commit_checkpoint()
+            self.last_commit = time.monotonic()
+
+    def save(self, resolved: Iterable[Resolution]) -> None:
+        resolved = list(resolved)
+        self.saved.update(_resolution_key(r) for r in resolved)
+        save_resolutions(self.store_name, self.index, resolved)
+
+    def save_rest(self, resolved: Iterable[Resolution]) -> None:
+        """What the engine reports at the end and no checkpoint carried (ids found again
+        for rows Shopify refused, for instance)."""
+        rest = [r for r in resolved if _resolution_key(r) not in self.saved]
+        if rest:
+            self.save(rest)
+
+
+def _resolution_key(resolution: Resolution) -> tuple:
+    return (resolution.inventory_item_id, resolution.variant_id, resolution.sku, resolution.tracked)
 
 
 def _endpoint_override(shop_domain: str) -> str | None:
@@ -109,31 +301,56 @@ def _progress_publisher(store_name: str):
     return publish
 
 
-def save_resolutions(store_name: str, rows: Iterable[StockRow], resolved: Iterable[Resolution]) -> int:
+def _variant_gid(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return to_gid("ProductVariant", value)
+    except IdError:
+        return None
+
+
+class ResolutionIndex:
+    """Which ERPNext item a Resolution belongs to: by variant id (hand-typed numbers and gids
+    alike), else by SKU."""
+
+    def __init__(self, rows: Iterable[StockRow]):
+        self.by_key: dict[tuple[str, str], str] = {}
+        for row in rows:
+            variant = _variant_gid(row.variant_id)
+            if variant:
+                self.by_key.setdefault(("variant", variant), row.ref)
+            if row.sku:
+                self.by_key.setdefault(("sku", row.sku), row.ref)
+
+    def item_of(self, resolution: Resolution) -> str | None:
+        variant = _variant_gid(resolution.variant_id)
+        return (variant and self.by_key.get(("variant", variant))) or self.by_key.get(("sku", resolution.sku))
+
+
+def save_resolutions(
+    store_name: str, rows: Iterable[StockRow] | ResolutionIndex, resolved: Iterable[Resolution]
+) -> int:
     """Cache what resolution learnt on Item Shopify Store: one multi-row upsert per 1,000
     items, never one save per item. Returns the number of items written."""
-    by_key = {}
-    for row in rows:
-        if row.variant_id:
-            by_key.setdefault(("variant", row.variant_id), row.ref)
-        if row.sku:
-            by_key.setdefault(("sku", row.sku), row.ref)
+    index = rows if isinstance(rows, ResolutionIndex) else ResolutionIndex(rows)
     learnt: dict[str, Resolution] = {}
     for resolution in resolved:
-        item = by_key.get(("variant", resolution.variant_id)) or by_key.get(("sku", resolution.sku))
+        item = index.item_of(resolution)
         if item:
             learnt[item] = resolution
     if not learnt:
         return 0
     items = list(learnt)
-    existing = {
-        r.parent: r
-        for r in frappe.get_all(
-            ITEM_STORE_DOCTYPE,
-            filters={"parenttype": "Item", "parent": ["in", items], "shopify_store": store_name},
-            fields=["name", "parent", "idx"],
-        )
-    }
+    existing = {}
+    # The row stock_levels reads is the lowest idx: update that one.
+    for r in frappe.get_all(
+        ITEM_STORE_DOCTYPE,
+        filters={"parenttype": "Item", "parent": ["in", items], "shopify_store": store_name},
+        fields=["name", "parent", "idx"],
+        order_by="idx desc",
+    ):
+        existing[r.parent] = r
     next_idx = dict(
         frappe.db.sql(
             f"SELECT parent, MAX(idx) FROM `tab{ITEM_STORE_DOCTYPE}` WHERE parenttype = 'Item' AND parent IN %(items)s GROUP BY parent",
@@ -154,6 +371,7 @@ def save_resolutions(store_name: str, rows: Iterable[StockRow], resolved: Iterab
                 current.idx if current else cint(next_idx.get(item)) + 1,
                 store_name,
                 resolution.variant_id,
+                resolution.variant_id,
                 resolution.inventory_item_id,
                 1 if resolution.tracked else 0,
                 now,
@@ -165,61 +383,111 @@ def save_resolutions(store_name: str, rows: Iterable[StockRow], resolved: Iterab
         )
     for start in range(0, len(values), _BULK_CHUNK):
         chunk = values[start : start + _BULK_CHUNK]
-        placeholders = ", ".join(["(" + ", ".join(["%s"] * 14) + ")"] * len(chunk))
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * 15) + ")"] * len(chunk))
         frappe.db.sql(
             f"""
             INSERT INTO `tab{ITEM_STORE_DOCTYPE}`
-                (name, parent, parenttype, parentfield, idx, shopify_store, variant_id, inventory_item_id,
-                 tracked, last_resolved, creation, modified, owner, modified_by)
+                (name, parent, parenttype, parentfield, idx, shopify_store, variant_id, resolved_variant_id,
+                 inventory_item_id, tracked, last_resolved, creation, modified, owner, modified_by)
             VALUES {placeholders}
             ON DUPLICATE KEY UPDATE
-                variant_id = VALUES(variant_id), inventory_item_id = VALUES(inventory_item_id),
-                tracked = VALUES(tracked), last_resolved = VALUES(last_resolved), modified = VALUES(modified)
+                variant_id = VALUES(variant_id), resolved_variant_id = VALUES(resolved_variant_id),
+                inventory_item_id = VALUES(inventory_item_id), tracked = VALUES(tracked),
+                last_resolved = VALUES(last_resolved), modified = VALUES(modified)
             """,
             [value for row in chunk for value in row],
         )
     return len(values)
 
 
-def _finish(
-    store,
-    trigger: str,
-    started,
-    run_id: str | None,
-    result: RunResult | None,
-    rows: list,
-    error: str | None = None,
-    status: str = "Aborted",
-) -> str:
-    finished = now_datetime()
+def start_log(store, trigger: str, started):
     log = frappe.new_doc(LOG_DOCTYPE)
     log.update(
         {
             "shopify_store": store.name,
             "trigger": trigger,
+            "status": "Running",
             "started_at": started,
-            "finished_at": finished,
-            "duration": time_diff_in_seconds(finished, started),
             "api_version": store.api_version,
-            "run_id": run_id,
+            "run_id": frappe.generate_hash(length=16),
         }
     )
+    return log.insert(ignore_permissions=True)
+
+
+INTERRUPTED_MESSAGE = (
+    "This run stopped without finishing: its worker was killed or timed out. The counts are what "
+    "Shopify had confirmed at the run's last checkpoint; the next run pushes the rest."
+)
+
+
+def close_interrupted_logs(store_name: str) -> list[str]:
+    """Called with the run lock held: a log still Running belongs to a run that is gone."""
+    names = frappe.get_all(
+        LOG_DOCTYPE, filters={"shopify_store": store_name, "status": "Running"}, pluck="name"
+    )
+    for name in names:
+        frappe.db.set_value(
+            LOG_DOCTYPE,
+            name,
+            {"status": "Interrupted", "error": _(INTERRUPTED_MESSAGE), "finished_at": now_datetime()},
+            update_modified=False,
+        )
+    return names
+
+
+def summarise_rows(rows: list[RowFailure], beyond: dict[str, int]) -> str:
+    """Every row that did not land, by code: exact whatever the log keeps."""
+    counts = Counter(row.code for row in rows)
+    lines = [f"{code}: {count:,}" for code, count in counts.most_common()]
+    lines += [_("{0}, beyond those listed: {1:,}").format(what, n) for what, n in beyond.items() if n > 0]
+    return "\n".join(lines)
+
+
+def _log_status(result: RunResult, extra_failed: int, extra_unmapped: int) -> str:
+    status = result.status.value
+    if status == "Success" and (extra_failed or extra_unmapped):
+        # Rows ERPNext's data held back did not land either: the run did not do everything.
+        return "Partial"
+    return status
+
+
+def _finish(
+    store,
+    log,
+    started,
+    result: RunResult | None,
+    screened: tuple[list[RowFailure], list[RowFailure], list[str]] = ((), (), ()),
+    error: str | None = None,
+    status: str = "Aborted",
+    considered: int = 0,
+) -> str:
+    data_failed, data_unmapped, warnings = screened
+    finished = now_datetime()
+    log.update({"finished_at": finished, "duration": time_diff_in_seconds(finished, started)})
+    if warnings:
+        log.warnings = "\n".join(warnings)
+    not_landed: list[RowFailure] = [*data_failed, *data_unmapped]
     if result is None:
         log.status = status
         log.error = error
-        log.considered = len(rows)
+        # pushed and failed stay what the run's last checkpoint confirmed
+        log.considered = considered + len(data_failed) + len(data_unmapped)
+        log.failed = cint(log.failed) + len(data_failed)
+        log.skipped_unmapped = len(data_unmapped)
     else:
-        log.status = result.status.value
-        log.error = result.abort_reason
+        log.status = _log_status(result, len(data_failed), len(data_unmapped))
+        log.error = result.error
         log.update(
             {
-                "considered": result.considered,
+                "considered": result.considered + len(data_failed) + len(data_unmapped),
                 "pushed": result.pushed,
                 "unchanged_skipped": result.unchanged_skipped,
                 "skipped_untracked": result.untracked,
-                "skipped_unmapped": result.unresolved,
-                "failed": result.failed,
+                "skipped_unmapped": result.unresolved + len(data_unmapped),
+                "failed": result.failed + len(data_failed),
                 "conflicts": result.conflicts,
+                "not_sent": result.not_sent,
                 "batches_ok": result.batches_ok,
                 "batches_failed": result.batches_failed,
                 "api_calls": result.api_calls,
@@ -230,23 +498,40 @@ def _finish(
                 "query_cost": result.query_cost,
             }
         )
-        for failure in (*result.failures, *result.unresolved_rows):
-            log.append(
-                "failed_rows",
-                {
-                    "item_code": failure.row.ref,
-                    "sku": failure.row.sku,
-                    "shopify_location_id": failure.row.location_id,
-                    "quantity": failure.quantity,
-                    "code": failure.code,
-                    "message": failure.message,
-                },
-            )
-    log.insert(ignore_permissions=True)
+        not_landed.extend(result.failures)
+        not_landed.extend(result.unsent_rows)
+        not_landed.extend(result.unresolved_rows)
+    # The engine counts every row but keeps the first 200 of each kind it cannot list in full.
+    beyond = (
+        {
+            _("not on Shopify"): result.unresolved - len(result.unresolved_rows),
+            _("not sent or not confirmed"): result.not_sent - len(result.unsent_rows),
+        }
+        if result
+        else {}
+    )
+    log.failure_summary = summarise_rows(not_landed, beyond)
+    log.rows_not_kept = max(len(not_landed) - LOG_ROWS_KEPT, 0) + sum(beyond.values())
+    log.set("failed_rows", [])
+    for failure in not_landed[:LOG_ROWS_KEPT]:
+        log.append(
+            "failed_rows",
+            {
+                "item_code": failure.row.ref,
+                "sku": failure.row.sku,
+                "shopify_location_id": failure.row.location_id,
+                "quantity": failure.quantity,
+                "code": failure.code,
+                "message": failure.message,
+            },
+        )
+    log.flags.finishing = True
+    log.save(ignore_permissions=True)
     updates = {"last_run_status": log.status, "last_log": log.name}
     # Advance only when something landed: a broken token must not hide behind a fresh timestamp.
     if result is not None and result.any_batch_succeeded:
         updates["last_inventory_sync"] = started
+    updates.update(_backoff_updates(store, log, result, not_landed))
     frappe.db.set_value(STORE_DOCTYPE, store.name, updates, update_modified=False)
     frappe.publish_realtime(
         PROGRESS_EVENT,
@@ -258,7 +543,39 @@ def _finish(
     return log.name
 
 
-def write_skipped_log(store, trigger: str, reason: str) -> str:
+def _backoff_updates(store, log, result: RunResult | None, not_landed: list[RowFailure]) -> dict:
+    kind = result.abort_kind if result else (log.error or "").split(":")[0]
+    signature = failure_signature(log.status, kind, [row.code for row in not_landed])
+    count, until = next_backoff(
+        store.failure_signature,
+        cint(store.consecutive_failures),
+        signature,
+        store.sync_interval,
+        now_datetime(),
+    )
+    reason = None
+    if until:
+        why = (log.error or log.failure_summary or "").strip().splitlines()
+        reason = _(
+            "{0} runs in a row ended {1} the same way ({2}). Scheduled runs pause until {3}; the Sync Inventory button still runs."
+        ).format(count, log.status, why[0][:200] if why else signature, until)
+    return {
+        "consecutive_failures": count,
+        "failure_signature": signature,
+        "backoff_until": until,
+        "backoff_reason": reason,
+    }
+
+
+def backoff_message(store) -> str:
+    return _("Scheduled runs are paused until {0}: {1}").format(
+        store.backoff_until, store.backoff_reason or ""
+    )
+
+
+def write_skipped_log(store, trigger: str, reason: str, keep_store_status: bool = False) -> str:
+    """keep_store_status: the store's last status stays what its last real run said (a run
+    skipped because another is going, or because it is not due, says nothing about the shop)."""
     now = now_datetime()
     log = frappe.get_doc(
         {
@@ -273,7 +590,11 @@ def write_skipped_log(store, trigger: str, reason: str) -> str:
             "error": reason,
         }
     ).insert(ignore_permissions=True)
-    frappe.db.set_value(
-        STORE_DOCTYPE, store.name, {"last_run_status": "Skipped", "last_log": log.name}, update_modified=False
-    )
+    if not keep_store_status:
+        frappe.db.set_value(
+            STORE_DOCTYPE,
+            store.name,
+            {"last_run_status": "Skipped", "last_log": log.name},
+            update_modified=False,
+        )
     return log.name

@@ -54,6 +54,19 @@ class Resolution:
     replaces: str | None = None
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """What a run has confirmed so far, handed to a caller that saves as it goes: a worker
+    killed mid-run then keeps the ids it learnt and a log of what landed."""
+
+    resolved: tuple[Resolution, ...]  # learnt since the previous checkpoint
+    batches_done: int
+    batches_ok: int
+    batches_failed: int
+    pushed: int
+    failed: int
+
+
 class RunStatus(str, Enum):
     SUCCESS = "Success"
     PARTIAL = "Partial"

@@ -24,11 +24,12 @@ from .limits import BATCH_SIZE
 from .push import BatchOutcome, ReadyRow, send_batch
 from .quantity import QuantityError, check_safety_buffer, shopify_quantity
 from .resolve import Resolver, Unresolved
-from .results import Resolution, RowFailure, RunResult, StockRow
+from .results import Checkpoint, Resolution, RowFailure, RunResult, StockRow
 from .retry import RetryPolicy
 from .throttle import BucketModel
 
 ProgressCallback = Callable[[int, "int | None"], None]
+CheckpointCallback = Callable[[Checkpoint], None]
 
 CHUNK_ROWS = 5000
 # The log keeps every failed row, but an unmapped catalog can leave 100,000 rows without
@@ -48,6 +49,8 @@ class SyncOptions:
     chunk_rows: int = CHUNK_ROWS
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = (5.0, 60.0)
+    # Called on the calling thread after each batch and after each chunk's resolution.
+    on_checkpoint: CheckpointCallback | None = None
     # Seconds the whole run may take (None: no limit). No retry or throttle pause starts that
     # would end past it; the run then ends Partial, the rows not sent listed.
     deadline_s: float | None = None
@@ -71,6 +74,7 @@ class _Tally:
     failures: list[RowFailure] = field(default_factory=list)
     unresolved_rows: list[RowFailure] = field(default_factory=list)
     resolved: dict[str, Resolution] = field(default_factory=dict)
+    new_resolved: list[Resolution] = field(default_factory=list)  # not yet in a checkpoint
     abort: RunAborted | None = None
     not_sent: int = 0
     unsent_rows: list[RowFailure] = field(default_factory=list)
@@ -100,6 +104,17 @@ class _Tally:
             self.batches_ok += 1
         else:
             self.batches_failed += 1
+
+    def checkpoint(self) -> Checkpoint:
+        learnt, self.new_resolved = tuple(self.new_resolved), []
+        return Checkpoint(
+            resolved=learnt,
+            batches_done=self.batches_done,
+            batches_ok=self.batches_ok,
+            batches_failed=self.batches_failed,
+            pushed=self.pushed,
+            failed=sum(1 for f in self.failures if not f.conflict),
+        )
 
 
 def _chunks(rows: Iterable[StockRow], size: int) -> Iterator[list[StockRow]]:
@@ -237,6 +252,8 @@ class _Preparer:
             else:
                 tally.not_found(row, found.code, found.message)
             return None
+        if key not in tally.resolved:
+            tally.new_resolved.append(found)
         tally.resolved[key] = found
         return found
 
@@ -252,8 +269,10 @@ class _Sender:
         tally: _Tally,
         progress: ProgressCallback | None,
         total: int | None,
+        on_checkpoint: CheckpointCallback | None = None,
     ):
         self.clients = clients
+        self.on_checkpoint = on_checkpoint
         self.run_id = run_id
         self.tally = tally
         self.progress = progress
@@ -311,6 +330,8 @@ class _Sender:
                 )
             return
         self.tally.add(outcome)
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(self.tally.checkpoint())
         if self.progress is not None:
             self.progress(self.tally.batches_done, self.total)
 
@@ -423,7 +444,9 @@ def sync_inventory(
     try:
         resolver = Resolver(resolver_client)
         preparer = _Preparer(resolver, tally, options)
-        sender = _Sender(clients, run_id, tally, progress, estimate_batches(rows, total_rows))
+        sender = _Sender(
+            clients, run_id, tally, progress, estimate_batches(rows, total_rows), options.on_checkpoint
+        )
         try:
             if isinstance(rows, Sequence):
                 # All rows are at hand: one resolution pass picks the cheapest strategy for
@@ -435,6 +458,10 @@ def sync_inventory(
                     preparer.resolve(chunk)
                 pending.extend(preparer.prepare(chunk))
                 unprepared = []
+                if options.on_checkpoint is not None and tally.new_resolved:
+                    # Saved before this chunk's batches go out: a run killed while sending
+                    # keeps every id it learnt.
+                    options.on_checkpoint(tally.checkpoint())
                 while len(pending) >= BATCH_SIZE and sender.send(pending[:BATCH_SIZE]):
                     del pending[:BATCH_SIZE]
                 if tally.stopped:

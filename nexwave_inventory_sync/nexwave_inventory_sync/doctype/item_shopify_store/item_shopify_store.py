@@ -18,6 +18,7 @@ class ItemShopifyStore(Document):
         parent: DF.Data
         parentfield: DF.Data
         parenttype: DF.Data
+        resolved_variant_id: DF.Data | None
         shopify_store: DF.Link
         tracked: DF.Check
         variant_id: DF.Data | None

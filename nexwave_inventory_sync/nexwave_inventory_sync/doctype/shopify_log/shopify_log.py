@@ -11,10 +11,11 @@ from frappe.query_builder.functions import Now
 
 
 class ShopifyLog(Document):
-    """One document per run and store; written once by the job, read-only after."""
+    """One document per run and store: opened Running when the run starts, written once more by
+    the run when it ends, read-only after."""
 
     def validate(self) -> None:
-        if not self.is_new():
+        if not self.is_new() and not self.flags.get("finishing"):
             frappe.throw(_("A Shopify Log records what a run did and cannot be changed"))
 
     @staticmethod

@@ -30,12 +30,18 @@ class ShopifyStore(Document):
 
         access_token: DF.Password
         api_version: DF.Data
+        backoff_reason: DF.SmallText | None
+        backoff_until: DF.Datetime | None
+        consecutive_failures: DF.Int
         enabled: DF.Check
+        failure_signature: DF.Data | None
         inventory_sync_enabled: DF.Check
         last_inventory_sync: DF.Datetime | None
         last_log: DF.Link | None
         last_run_status: DF.Data | None
         locations: DF.Table[ShopifyStoreLocation]
+        recheck_untracked_hours: DF.Int
+        run_deadline: DF.Int
         safety_buffer: DF.Float
         shop_domain: DF.Data
         sku_field: DF.Data | None
@@ -62,6 +68,8 @@ class ShopifyStore(Document):
             frappe.throw(_("Sync Interval must be at least 1 minute"))
         if (self.safety_buffer or 0) < 0:
             frappe.throw(_("Safety Buffer cannot be negative"))
+        if (self.run_deadline or 0) < 0 or (self.recheck_untracked_hours or 0) < 0:
+            frappe.throw(_("Run Deadline and Re-check Untracked Items cannot be negative"))
         self.sku_field = sku_column(self.sku_field)
         self.validate_locations()
 

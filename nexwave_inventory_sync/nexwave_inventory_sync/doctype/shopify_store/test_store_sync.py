@@ -10,6 +10,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.emulator import Fault
+from nexwave_inventory_sync.erpnext_side import run_lock
 from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.scheduling import (
@@ -109,6 +110,10 @@ class StoreSyncMixin:
 
     def make_store(self, **extra):
         return store(self.domain, [(self.wh1, "1"), (self.wh2, "1"), (self.wh3, "2")], **extra)
+
+    def mark_last_run_success(self, name):
+        """Give the store a last run of its own, so a test can see a skip leave it alone."""
+        frappe.db.set_value("Shopify Store", name, "last_run_status", "Success")
 
 
 class TestStockQuery(StoreSyncMixin, IntegrationTestCase):
@@ -248,14 +253,20 @@ class TestStoreSync(StoreSyncMixin, IntegrationTestCase):
         item("SHOP-NOT-ON-SHOPIFY")
         receive([(mapped, self.wh1, 2), ("SHOP-NOT-ON-SHOPIFY", self.wh1, 3)])
         log = frappe.get_doc("Shopify Log", run_store_sync(self.make_store(), trigger="Manual", force=True))
-        self.assertEqual((log.status, log.pushed, log.skipped_unmapped, log.failed), ("Success", 1, 1, 0))
+        # Partial: a row that never reached Shopify is not a Success (issue 11, item 7).
+        self.assertEqual((log.status, log.pushed, log.skipped_unmapped, log.failed), ("Partial", 1, 1, 0))
         self.assertEqual(log.failed_rows[0].code, "SKU_NOT_FOUND")
 
     def test_worker_rechecks_due_ness_unless_forced(self):
         code = self.variant("SHOP-W1")
         receive([(code, self.wh1, 5)])
         name = self.make_store(last_inventory_sync=now_datetime())
-        self.assertIsNone(run_store_sync(name, trigger="Scheduled"))
+        self.mark_last_run_success(name)
+        log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Scheduled"))
+        # Skipped, and said so in a log of its own; the store's status stays its last run's.
+        self.assertEqual(log.status, "Skipped")
+        self.assertIn("Not due", log.error)
+        self.assertEqual(frappe.db.get_value("Shopify Store", name, "last_run_status"), "Success")
         self.assertEqual(self.shop.emulator.stats.calls, 0)
         self.assertIsNotNone(run_store_sync(name, trigger="Manual", force=True))
         self.assertEqual(self.shop.available(code, LOC1), 5)
@@ -271,13 +282,15 @@ class TestStoreSync(StoreSyncMixin, IntegrationTestCase):
 
     def test_a_running_store_is_not_run_twice(self):
         name = self.make_store()
-        doc = frappe.get_doc("Shopify Store", name)
-        doc.lock()
-        self.addCleanup(doc.unlock)
-        log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
-        self.assertEqual(log.status, "Skipped")
-        self.assertIn("running", log.error)
-        self.assertIsNone(run_store_sync(name, trigger="Scheduled", force=True))
+        held = run_lock.acquire(name, 60)  # a live holder: this very process
+        self.assertTrue(held.ok)
+        self.addCleanup(run_lock.release, name, held.holder)
+        for trigger in ("Manual", "Scheduled"):
+            # Every skipped run leaves a log saying why, the scheduled one too.
+            log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger=trigger, force=True))
+            self.assertEqual(log.status, "Skipped")
+            self.assertIn("running", log.error)
+        self.assertEqual(self.shop.emulator.stats.calls, 0)
 
 
 class TestFullCatalog(StoreSyncMixin, IntegrationTestCase):
@@ -308,4 +321,4 @@ class TestBrokenRun(StoreSyncMixin, IntegrationTestCase):
         log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
         self.assertEqual(log.status, "Failed")
         self.assertIn("no_such_column", log.error)
-        self.assertFalse(frappe.get_doc("Shopify Store", name).is_locked)
+        self.assertIsNone(run_lock.current_holder(name))

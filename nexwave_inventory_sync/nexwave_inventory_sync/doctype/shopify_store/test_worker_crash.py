@@ -1,0 +1,147 @@
+# Copyright (c) 2026, Nexwave and contributors
+# For license information, please see license.txt
+"""A real RQ worker SIGKILLed mid-run (the worker and its work-horse, as the OOM killer or a
+machine going down would): the store is runnable again well within the job's timeout, the
+killed run's log says what Shopify had confirmed, and the next run completes the rest.
+
+The worker is another process, so this test commits its data and removes it afterwards."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import frappe
+from frappe.utils import get_bench_path
+
+from nexwave_inventory_sync.erpnext_side import run_lock
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
+from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, job_timeout_seconds
+from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
+from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+    EmulatedShop,
+    item,
+    receive,
+    store,
+    warehouse,
+)
+
+LOC1 = "gid://shopify/Location/1"
+ITEMS = 300  # two batches of 250 and 50
+
+
+def wait_for(predicate, timeout: float, what: str, step: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frappe.db.rollback()  # a fresh snapshot: see what the worker committed
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class TestWorkerKilledMidRun(IntegrationTestCase):
+    domain = "crash-worker-shop.myshopify.com"
+
+    def setUp(self):
+        self.tag = frappe.generate_hash(length=5).upper()
+        self.codes = [f"SHOP-CRASH-{self.tag}-{n:03d}" for n in range(ITEMS)]
+        self.shop = EmulatedShop(self.domain, items=0, locations=1, latency=2.0)
+        self.shop.__enter__()
+        self.addCleanup(self.shop.__exit__, None, None, None)
+        self.wh = warehouse(f"Shopify Crash {self.tag}")
+        for code in self.codes:
+            item(code)
+            self.shop.catalog.add_variant(code)
+        receive([(code, self.wh, n % 9 + 1) for n, code in enumerate(self.codes)])
+        self.name = store(self.domain, [(self.wh, "1")])
+        frappe.db.commit()
+        self.addCleanup(self.remove_data)
+
+    def remove_data(self):
+        frappe.db.rollback()
+        for entry in frappe.get_all(
+            "Stock Entry Detail", filters={"item_code": ["in", self.codes]}, pluck="parent", distinct=True
+        ):
+            doc = frappe.get_doc("Stock Entry", entry)
+            if doc.docstatus == 1:
+                doc.cancel()
+            frappe.delete_doc("Stock Entry", entry, force=True, ignore_permissions=True)
+        frappe.db.delete(
+            "Shopify Log Row",
+            {"parent": ["in", frappe.get_all("Shopify Log", {"shopify_store": self.name}, pluck="name")]},
+        )
+        frappe.db.delete("Shopify Log", {"shopify_store": self.name})
+        frappe.delete_doc("Shopify Store", self.name, force=True, ignore_permissions=True)
+        for code in self.codes:
+            frappe.db.delete("Bin", {"item_code": code})
+            frappe.delete_doc("Item", code, force=True, ignore_permissions=True)
+        frappe.delete_doc("Warehouse", self.wh, force=True, ignore_permissions=True)
+        frappe.db.commit()
+
+    def start_worker(self) -> subprocess.Popen:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "long"],
+            cwd=os.path.join(get_bench_path(), "sites"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.addCleanup(self.stop_worker, worker)
+        return worker
+
+    def stop_worker(self, worker):
+        kill_worker(worker)
+
+
+def kill_worker(worker: subprocess.Popen) -> int:
+    """SIGKILL the worker and its work-horses (rq forks each job into a horse that calls
+    setsid(), so killing the worker's process group would leave the horse running)."""
+    import psutil
+
+    try:
+        horses = psutil.Process(worker.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        horses = []
+    for process in (psutil.Process(worker.pid), *horses) if worker.poll() is None else horses:
+        try:
+            process.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess:
+            pass
+    worker.wait()
+    return len(horses)
+
+    def test_killed_run_keeps_what_landed_and_the_next_run_finishes(self):
+        worker = self.start_worker()
+        self.assertTrue(enqueue_store_sync(self.name, trigger="Manual", force=True))
+        log_of = lambda: frappe.db.get_value(  # noqa: E731
+            "Shopify Log", {"shopify_store": self.name}, ["name", "status", "pushed"], as_dict=True
+        )
+        # Killed once the first batch is confirmed and committed, the second one in flight.
+        running = wait_for(lambda: (log := log_of()) and log.pushed >= 250 and log, 180, "the first batch")
+        cached = frappe.db.count("Item Shopify Store", {"shopify_store": self.name})
+        self.assertEqual(kill_worker(worker), 1)  # the worker and the horse running our job
+        killed_at = time.monotonic()
+        self.assertEqual(running.status, "Running")
+        self.assertEqual(cached, ITEMS)  # every id learnt was committed before the batches went out
+
+        # Runnable again: the lock's holder is recognised as dead once RQ lets its job go.
+        holder = run_lock.current_holder(self.name)
+        self.assertIsNotNone(holder)  # the SIGKILL left the lock behind
+        wait_for(
+            lambda: not run_lock.is_alive(holder), job_timeout_seconds(15), "the dead run's lock", step=5
+        )
+        freed_after = time.monotonic() - killed_at
+        self.assertLess(freed_after, job_timeout_seconds(15))
+        print(f"\nstore runnable again {freed_after:.0f} s after the SIGKILL")
+
+        log = frappe.get_doc("Shopify Log", run_store_sync(self.name, trigger="Manual", force=True))
+        self.assertEqual(log.status, "Success", log.as_dict())
+        killed = frappe.get_doc("Shopify Log", running.name)
+        self.assertEqual(killed.status, "Interrupted")
+        self.assertGreaterEqual(killed.pushed, 250)
+        wrong = [code for n, code in enumerate(self.codes) if self.shop.available(code, LOC1) != n % 9 + 1]
+        self.assertEqual(wrong, [])
+        frappe.db.commit()
+        self.assertFalse(frappe.db.exists("Shopify Log", {"shopify_store": self.name, "status": "Running"}))

@@ -4,7 +4,8 @@
 # MariaDB and Redis if they are down, points the bench's app folder at this checkout, migrates
 # the site and runs the app's tests. Extra arguments go to run-tests (e.g. --module X).
 #
-# Several worktrees share one bench, so a run holds /tmp/bench-v<major>.lock (flock). Callers
+# Several worktrees share one bench, so a run holds /tmp/bench-v<major>.lock (flock; another
+# lock for a bench elsewhere than ~/frappe-bench or ~/frappe-bench-v16). Callers
 # that already hold it are not made to wait on themselves: BENCH_LOCK_HELD=<lock path> says so
 # (this script sets it when it takes the lock), and a lock taken by hand with flock(1)
 # (`flock /tmp/bench-v15.lock bash scripts/bench-tests.sh ...`) is found open in an ancestor.
@@ -16,7 +17,15 @@ cd "$bench_path"
 bench_path="$(pwd)"
 
 major=$(sed -n 's/^__version__ = "\([0-9]*\)\..*/\1/p' apps/frappe/frappe/__init__.py 2>/dev/null || true)
+# The lock guards one bench's app link: the shared benches (~/frappe-bench for 15,
+# ~/frappe-bench-v16 for 16) use the paths everyone wraps by hand; any other bench (a scratch
+# one of .ci/run or make-bench.sh --bench) its own, so it never queues behind the shared one.
 lock="/tmp/bench-v${major:-15}.lock"
+default_bench="$HOME/frappe-bench"; [ "${major:-15}" -ge 16 ] && default_bench="$HOME/frappe-bench-v16"
+if [ "$bench_path" != "$(cd "$default_bench" 2>/dev/null && pwd)" ]; then
+  lock="/tmp/bench-v${major:-15}$(echo "$bench_path" | tr -c 'A-Za-z0-9\n' '-').lock"
+fi
+lock="${BENCH_LOCK_FILE:-$lock}"
 held_by_ancestor() {
   local pid=$PPID
   for _ in 1 2 3 4 5; do
@@ -44,16 +53,25 @@ bench() {
   else (cd sites && ../env/bin/python -m frappe.utils.bench_helper frappe "$@"); fi
 }
 
+# Starts a daemon without the lock files this script holds open: flock(1) hands its lock's fd
+# to the command it runs, and a Redis or MariaDB that inherited it would hold the lock forever.
+detach() {
+  (
+    for fd in $(ls "/proc/$BASHPID/fd"); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+    cd / && exec setsid "$@" </dev/null
+  )
+}
+
 # Services die with the session that started them; CI starts its own.
 if ! mysqladmin ping --silent >/dev/null 2>&1; then
   mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
-  (cd / && setsid nohup mysqld_safe >/tmp/mysqld_safe.out 2>&1 < /dev/null &)
+  (detach mysqld_safe >/tmp/mysqld_safe.out 2>&1 &)
   for _ in $(seq 60); do mysqladmin ping --silent >/dev/null 2>&1 && break; sleep 1; done
 fi
 for conf in config/redis_cache.conf config/redis_queue.conf; do
   port=$(awk '$1 == "port" {print $2}' "$conf" 2>/dev/null || true)
   if [ -n "$port" ] && ! redis-cli -p "$port" ping >/dev/null 2>&1; then
-    redis-server "$conf" --daemonize yes >/dev/null
+    detach redis-server "$bench_path/$conf" --daemonize yes >/dev/null
     for _ in $(seq 20); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.5; done
   fi
 done
@@ -67,7 +85,8 @@ grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >>
 if ! bench --site "$site" list-apps 2>/dev/null | grep -q nexwave_inventory_sync; then
   bench --site "$site" install-app nexwave_inventory_sync
 fi
-bench --site "$site" migrate --skip-search-index >/dev/null
+# make-bench.sh, which has just migrated, sets BENCH_TESTS_SKIP_MIGRATE (a minute saved per run).
+[ -n "${BENCH_TESTS_SKIP_MIGRATE:-}" ] || bench --site "$site" migrate --skip-search-index >/dev/null
 bench --site "$site" set-config allow_tests true >/dev/null
 # Without CI set, Frappe 15's run-tests exits 0 even when a test fails.
 CI=1 bench --site "$site" run-tests --app nexwave_inventory_sync "$@"

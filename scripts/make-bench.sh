@@ -75,6 +75,15 @@ tidy() { "$@" 2>&1 | tr '\r' '\n' | { grep -v -E '^(WARNING: Location .* is igno
 die() { echo "make-bench: $*" >&2; exit 1; }
 trap 'rc=$?; [ $rc -ne 0 ] && [ -n "$step_name" ] && echo "make-bench: FAILED at step: $step_name" >&2; exit $rc' EXIT
 
+# Starts a daemon without the lock files this script holds open: flock(1) hands its lock's fd
+# to the command it runs, and a Redis or MariaDB that inherited it would hold the lock forever.
+detach() {
+  (
+    for fd in $(ls "/proc/$BASHPID/fd"); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+    cd / && exec setsid "$@" </dev/null
+  )
+}
+
 # Debian packages ---------------------------------------------------------------------------
 step "Debian packages (installed only when missing)"
 need_pkgs=(mariadb-server mariadb-client redis-server libmariadb-dev pkg-config build-essential
@@ -124,6 +133,10 @@ export BENCH_DISABLE_UV=1
 
 # MariaDB -----------------------------------------------------------------------------------
 step "MariaDB (utf8mb4, started without systemd)"
+# Two make-bench runs may start at once (.ci/run builds v15 and v16 side by side): one of
+# them starts and configures MariaDB, the other waits for it.
+exec 9>/tmp/make-bench-mariadb.lock
+flock 9
 conf=/etc/mysql/mariadb.conf.d/99-frappe.cnf
 if [ ! -f "$conf" ]; then
   cat > "$conf" <<'EOF'
@@ -139,7 +152,7 @@ EOF
 fi
 if ! mysqladmin ping --silent >/dev/null 2>&1; then
   mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
-  (cd / && setsid nohup mysqld_safe >/tmp/mysqld_safe.out 2>&1 < /dev/null &)
+  (detach mysqld_safe >/tmp/mysqld_safe.out 2>&1 &)
   for _ in $(seq 60); do mysqladmin ping --silent >/dev/null 2>&1 && break; sleep 1; done
   mysqladmin ping --silent >/dev/null 2>&1 || die "MariaDB did not start (see /tmp/mysqld_safe.out)"
 fi
@@ -149,14 +162,18 @@ if ! mysql -h127.0.0.1 -uroot -p"$db_root_password" -e 'select 1' >/dev/null 2>&
   mysql -uroot -e "ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('$db_root_password'); FLUSH PRIVILEGES;" \
     || die "cannot set MariaDB's root password (set DB_ROOT_PASSWORD to the one it has)"
 fi
+exec 9>&-
 
 # The bench CLI -----------------------------------------------------------------------------
 step "bench CLI (frappe-bench from PyPI)"
 cli_venv="${XDG_CACHE_HOME:-$HOME/.cache}/nexwave-bench-cli"
+exec 9>/tmp/make-bench-cli.lock
+flock 9
 if [ ! -x "$cli_venv/bin/bench" ]; then
   python3 -m venv "$cli_venv"
   tidy "$cli_venv/bin/pip" install --quiet --disable-pip-version-check frappe-bench
 fi
+exec 9>&-
 export PATH="$cli_venv/bin:$PATH"
 bench --version
 
@@ -228,7 +245,7 @@ start_redis() {
   local name port
   for name in cache queue; do
     port=$redis_cache_port; [ "$name" = queue ] && port=$redis_queue_port
-    redis-cli -p "$port" ping >/dev/null 2>&1 || redis-server "config/redis_$name.conf" --daemonize yes >/dev/null
+    redis-cli -p "$port" ping >/dev/null 2>&1 || detach redis-server "$bench_path/config/redis_$name.conf" --daemonize yes >/dev/null
   done
   for _ in $(seq 20); do redis-cli -p "$redis_queue_port" ping >/dev/null 2>&1 && break; sleep 0.5; done
 }
@@ -369,9 +386,11 @@ fi
 
 if [ "$run_tests" = 1 ]; then
   step "the app's Frappe suite (scripts/bench-tests.sh)"
-  FRAPPE_SITE="$site" bash "$app_dir/scripts/bench-tests.sh" "$bench_path"
+  FRAPPE_SITE="$site" BENCH_TESTS_SKIP_MIGRATE=1 bash "$app_dir/scripts/bench-tests.sh" "$bench_path"
   # Other helpers wait for this file before they run their tests on the bench.
-  printf '%s %s\n' "$bench_path" "$site" > "/tmp/bench-ready-v$version"
+  # (MAKE_BENCH_READY_FILE=none for a scratch bench nobody else should use.)
+  ready="${MAKE_BENCH_READY_FILE:-/tmp/bench-ready-v$version}"
+  [ "$ready" = none ] || printf '%s %s\n' "$bench_path" "$site" > "$ready"
 fi
 step ""
 printf 'make-bench: step times\n%s' "$step_report"

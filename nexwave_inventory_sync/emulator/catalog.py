@@ -69,7 +69,10 @@ class Catalog:
         self._location_names: list[str] = []
         self._location_active: list[bool] = []
         self._by_location: dict[int, int] = {}
-        self._levels: list[array] = []
+        self._levels: list[array] = []  # `available` per location
+        # `committed` per location (unfulfilled orders), made on the first sale: a catalog
+        # no test sells from stays as small as before.
+        self._committed: list[array] | None = None
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -316,6 +319,54 @@ class Catalog:
     def write_level(self, row: int, loc: int, quantity: int) -> None:
         self._levels[loc][row] = quantity
 
+    def committed_at(self, row: int, loc: int) -> int:
+        return 0 if self._committed is None else self._committed[loc][row]
+
+    def on_hand(self, row: int, loc: int) -> int | None:
+        """Shopify: available = on_hand - committed - reserved - ... (the emulator models
+        committed only), so on_hand = available + committed."""
+        available = self.level(row, loc)
+        return None if available is None else available + self.committed_at(row, loc)
+
+    def _committed_levels(self, loc: int) -> array:
+        if self._committed is None:
+            self._committed = [array("q", [0]) * len(self._variant_nums) for _ in self._levels]
+        return self._committed[loc]
+
+    # -- shop activity (what happens on Shopify without us) ------------------------------
+    def sell(self, inventory_item_id: str | int, location_id: str | int, units: int = 1) -> bool:
+        """A Shopify order: refused (False) when `available` is short, as checkout does for a
+        tracked item that does not continue selling; else available down, committed up."""
+        with self.lock:
+            row, loc = self._require(inventory_item_id, location_id)
+            available = self._levels[loc][row]
+            if available == NOT_STOCKED or available < units:
+                return False
+            self._levels[loc][row] = available - units
+            self._committed_levels(loc)[row] += units
+            return True
+
+    def fulfil(self, inventory_item_id: str | int, location_id: str | int, units: int = 1) -> None:
+        """Shipping committed units: committed (and so on_hand) down, available unchanged."""
+        with self.lock:
+            row, loc = self._require(inventory_item_id, location_id)
+            committed = self._committed_levels(loc)
+            committed[row] = max(0, committed[row] - units)
+
+    def committed(self, inventory_item_id: str | int, location_id: str | int) -> int:
+        with self.lock:
+            row, loc = self._require(inventory_item_id, location_id)
+            return self.committed_at(row, loc)
+
+    def adjust_available(self, inventory_item_id: str | int, location_id: str | int, delta: int) -> int:
+        """A restock or an admin edit by a delta; returns the new `available`."""
+        with self.lock:
+            row, loc = self._require(inventory_item_id, location_id)
+            if self._levels[loc][row] == NOT_STOCKED:
+                raise CatalogError(f"item {inventory_item_id!r} is not stocked at {location_id!r}")
+            self._levels[loc][row] += delta
+            return self._levels[loc][row]
+
     def location_count(self) -> int:
         return len(self._location_nums)
 
@@ -337,6 +388,8 @@ class Catalog:
         self._location_names.append(name)
         self._location_active.append(active)
         self._levels.append(array("q", [NOT_STOCKED]) * len(self._variant_nums))
+        if self._committed is not None:
+            self._committed.append(array("q", [0]) * len(self._variant_nums))
 
     def _append_variant(self, number: int, item: int, product: int, sku: str | None, tracked: bool) -> int:
         if self._variant_nums and number <= self._variant_nums[-1]:
@@ -362,6 +415,8 @@ class Catalog:
                 self._by_sku[sku] = [existing, row]
         for levels in self._levels:
             levels.append(NOT_STOCKED)
+        for committed in self._committed or ():
+            committed.append(0)
         self._live += 1
         return row
 

@@ -110,7 +110,13 @@ def set_quantities(
         row = catalog.item_row(item[1]) if item and item[0] == "InventoryItem" else None
         loc = catalog.location_row(location[1]) if location and location[0] == "Location" else None
         quantity = quantity_input.get("quantity")
-        current = catalog.level(row, loc) if row is not None and loc is not None else None
+        # Compare-and-set and the write both act on the named quantity: on_hand is
+        # available + committed (documented: "available = on_hand - committed - ...").
+        on_hand = data.get("name") == "on_hand"
+        if row is None or loc is None:
+            current = None
+        else:
+            current = catalog.on_hand(row, loc) if on_hand else catalog.level(row, loc)
         if row is None:
             error = _row_error(
                 index,
@@ -184,7 +190,10 @@ def set_quantities(
 
     changes = []
     for row, loc, quantity, current in good:
-        catalog.write_level(row, loc, quantity)
+        # Setting on_hand keeps committed: available becomes the new on_hand minus it (and may
+        # go below 0, as Shopify's does when on_hand is set under the committed units).
+        written = quantity - catalog.committed_at(row, loc) if data["name"] == "on_hand" else quantity
+        catalog.write_level(row, loc, written)
         if quantity != current:
             changes.append(
                 {

@@ -15,6 +15,7 @@ from typing import Any
 from ..sync.limits import BATCH_SIZE
 from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion, check_api_version
 from .bucket import LeakyBucket, Plan, plan_named
+from .bulk import BulkOperations
 from .catalog import Catalog
 from .clock import SystemClock
 from .executor import Answer, Executor, operation_name_of
@@ -23,6 +24,7 @@ from .rest import REST_PATH, RestApi
 from .stats import EmulatorStats
 
 _GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
+_BULK_PATH = re.compile(r"^/bulk-results/(\d+)\.jsonl$")
 _JSON = "application/json; charset=utf-8"
 _MAX_BODY = 16 * 1024 * 1024
 _LOOPBACK = ("127.0.0.1", "localhost")
@@ -154,6 +156,13 @@ class Emulator:
             max_batch=max_batch,
         )
         self.rest = RestApi(catalog, self.stats, self.plan_name, self.clock)
+        self.bulk = BulkOperations(self.clock, self.executor.run_bulk_query, self._bulk_url)
+        self.executor.bulk_operations = self.bulk
+        # Shop activity (orders, restocks, admin edits) played up to the clock's time before
+        # each request; `virtual_latency` advances a FakeClock per request so activity also
+        # happens during a run.
+        self.activity: Any = None
+        self.virtual_latency = 0.0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -210,9 +219,21 @@ class Emulator:
         return self.bucket.throttle_status()
 
     # -- requests ------------------------------------------------------------------------
+    def _bulk_url(self, number: int) -> str:
+        # A signed storage URL on Shopify; any GET without the token fetches it.
+        return f"{self.base_url}/bulk-results/{number}.jsonl"
+
     def _handle_other(self, handler: _Handler) -> None:
         raw = handler.read_body()
         path = handler.path.split("?", 1)[0]
+        bulk = _BULK_PATH.match(path)
+        if handler.command == "GET" and bulk:
+            body = self.bulk.file(int(bulk.group(1)))
+            if body is None:
+                handler.answer(404, status_body(404))
+            else:
+                handler.answer(200, body.decode(), "application/jsonl")
+            return
         if handler.command == "GET" and not _GRAPHQL_PATH.match(path) and self._rest(handler, path, raw):
             return
         handler.answer(404, status_body(404))
@@ -254,6 +275,7 @@ class Emulator:
             payload = None
         operation = operation_name_of(payload)
         self.stats.count_call(operation)
+        self._play_activity()
         record = {
             "operation": operation,
             "variables": payload.get("variables") if isinstance(payload, dict) else None,
@@ -285,6 +307,12 @@ class Emulator:
             handler.drop()
             return
         self._send(handler, record, answer)
+
+    def _play_activity(self) -> None:
+        if self.virtual_latency and hasattr(self.clock, "advance"):
+            self.clock.advance(self.virtual_latency)
+        if self.activity is not None:
+            self.activity.play_until(self.clock.now())
 
     def _inject(self, handler: _Handler, record: dict, fault: Fault, payload: Any) -> bool:
         """Act out a fault; True when the request is finished with."""

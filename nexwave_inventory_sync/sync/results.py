@@ -86,6 +86,13 @@ class RunResult:
     aborted: bool = False
     abort_kind: str | None = None
     abort_reason: str | None = None
+    held: int = 0  # conflicted rows that did not land (policy hold, or still stale after repeats)
+    activated: int = 0  # items connected to a location in this run (ITEM_NOT_STOCKED_AT_LOCATION)
+    quantity_name: str = "available"
+    # One per (item, location) Shopify accepted: the value it accepted (delta.ConfirmedLevel).
+    confirmed: tuple = ()
+    # Every conflict met, settled or not (conflicts.Conflict).
+    conflict_rows: tuple = ()
 
     @property
     def any_batch_succeeded(self) -> bool:
@@ -96,6 +103,7 @@ class RunResult:
     def status(self) -> RunStatus:
         if self.aborted:
             return RunStatus.ABORTED
-        if self.failed == 0 and self.conflicts == 0 and self.batches_failed == 0:
+        # Conflicts the policy settled landed: only held ones and failed rows make it partial.
+        if self.failed == 0 and self.held == 0:
             return RunStatus.SUCCESS
-        return RunStatus.PARTIAL if self.pushed > 0 or self.batches_ok > 0 else RunStatus.FAILED
+        return RunStatus.PARTIAL if self.pushed > 0 or self.batches_ok > 0 or self.held else RunStatus.FAILED

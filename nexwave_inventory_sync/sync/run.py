@@ -1,5 +1,26 @@
 """A whole sync run: rows in, RunResult out.
 
+Public API (stable; the Frappe side and the CLI call it):
+
+    sync_inventory(endpoint, rows, *, options=SyncOptions(...), clock=None, progress=None,
+                   total_rows=None, read_stock=None) -> RunResult
+
+- Pick the rows with `delta.select_delta(current_rows, confirmed_levels)` for a delta run:
+  it sets `StockRow.change_from` (compare-and-set) on every row with a confirmed level.
+- `SyncOptions.conflict_policy` (conflicts.ConflictPolicy, default keep-shopify-sales)
+  settles CHANGE_FROM_QUANTITY_STALE / COMPARE_QUANTITY_STALE rows; every conflict is in
+  `RunResult.conflict_rows` (conflicts.Conflict); held and unsettled rows count in
+  `RunResult.held` and make the status Partial.
+- `SyncOptions.quantity_name`: "available" (default) or "on_hand".
+- `SyncOptions.activate_unstocked`: on ITEM_NOT_STOCKED_AT_LOCATION, activate the item at
+  the location (inventoryActivate, idempotent) and push it again in the same run.
+- `RunResult.confirmed`: a `delta.ConfirmedLevel` per row Shopify accepted (its value as
+  accepted): store them, and pass them to select_delta next time.
+- `read_stock`: a cold run resolves ids first and only then reads the stock to push: pass
+  the identifier rows (SKUs / variant ids; their quantity is ignored) as `rows` and a
+  callable returning the stock rows as `read_stock`; it is called once resolution is done,
+  and the ids just resolved are used without another lookup.
+
 Rows are read in chunks, so a 500,000-row push holds one chunk, the run's id caches and at
 most `concurrency` batches in memory, never the catalog twice. Per chunk: resolve missing
 ids in bulk, apply the quantity rule, drop duplicates and unchanged rows, and send full
@@ -14,18 +35,21 @@ import math
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .client import CallStats, RunAborted, ShopifyClient
 from .clock import Clock, SystemClock
+from .conflicts import DEFAULT_POLICY, Conflict, ConflictPolicy
+from .delta import ConfirmedLevel
 from .endpoint import ShopifyEndpoint
 from .ids import IdError, to_gid
 from .limits import BATCH_SIZE
-from .push import BatchOutcome, ReadyRow, send_batch
+from .push import QUANTITY_NAME, QUANTITY_NAMES, BatchOutcome, ReadyRow, send_batch
 from .quantity import QuantityError, shopify_quantity
 from .resolve import Resolver, Unresolved
 from .results import Resolution, RowFailure, RunResult, StockRow
 from .retry import RetryPolicy
+from .settle import ACTIVATE_OPTION, NOT_STOCKED, activate_and_resend, settle_conflicts
 from .throttle import BucketModel
 
 ProgressCallback = Callable[[int, "int | None"], None]
@@ -48,6 +72,20 @@ class SyncOptions:
     chunk_rows: int = CHUNK_ROWS
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = (5.0, 60.0)
+    conflict_policy: ConflictPolicy = DEFAULT_POLICY
+    quantity_name: str = QUANTITY_NAME  # "available" or "on_hand"
+    activate_unstocked: bool = False  # the store option "connect items to mapped locations"
+    # SKUs to resolve from which one bulk operation replaces the catalog scan (a 100,000-
+    # variant scan is 400 pages, ~200,000 points); None turns bulk resolution off.
+    bulk_resolve_from: int | None = 10_000
+    # Fetches the bulk operation's JSONL URL (tests inject one; default: requests, no token).
+    http_get: Callable[[str], Iterable[bytes]] | None = None
+    bulk_poll_interval: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.quantity_name not in QUANTITY_NAMES:
+            raise ValueError(f"quantity_name must be one of {QUANTITY_NAMES}, not {self.quantity_name!r}")
+        object.__setattr__(self, "conflict_policy", ConflictPolicy.parse(self.conflict_policy))
 
 
 @dataclass
@@ -64,6 +102,7 @@ class _Tally:
     unresolved_rows: list[RowFailure] = field(default_factory=list)
     resolved: dict[str, Resolution] = field(default_factory=dict)
     abort: RunAborted | None = None
+    landed: list[ReadyRow] = field(default_factory=list)
 
     def fail(self, row: StockRow, code: str, message: str, **kw) -> None:
         self.failures.append(RowFailure(row, code, message, **kw))
@@ -77,6 +116,7 @@ class _Tally:
         self.batches_done += 1
         self.pushed += outcome.pushed
         self.failures.extend(outcome.failures)
+        self.landed.extend(outcome.landed)
         if outcome.ok:
             self.batches_ok += 1
         else:
@@ -213,7 +253,9 @@ class _Sender:
         tally: _Tally,
         progress: ProgressCallback | None,
         total: int | None,
+        name: str = QUANTITY_NAME,
     ):
+        self.name = name
         self.clients = clients
         self.run_id = run_id
         self.tally = tally
@@ -227,7 +269,7 @@ class _Sender:
         if self.tally.abort is not None:
             return
         if self._pool is None:
-            self._fold(lambda: send_batch(self.clients[0], batch, self.run_id))
+            self._fold(lambda: send_batch(self.clients[0], batch, self.run_id, name=self.name))
             return
         # The first batch goes alone: a bad token or a locked shop then costs one call, not k.
         while not self._idle or (self._in_flight and self.tally.batches_done == 0):
@@ -235,7 +277,8 @@ class _Sender:
             if self.tally.abort is not None:
                 return
         client = self._idle.pop()
-        self._in_flight[self._pool.submit(send_batch, client, batch, self.run_id)] = client
+        future = self._pool.submit(send_batch, client, batch, self.run_id, name=self.name)
+        self._in_flight[future] = client
 
     def close(self) -> None:
         if self._pool is not None:
@@ -274,9 +317,12 @@ def sync_inventory(
     clock: Clock | None = None,
     progress: ProgressCallback | None = None,
     total_rows: int | None = None,
+    read_stock: Callable[[], Iterable[StockRow]] | None = None,
 ) -> RunResult:
     """Push `rows` to the shop. Never raises for Shopify's answers: an aborted run comes back
-    with aborted=True and the reason; rows are streamed when `rows` is an iterator."""
+    with aborted=True and the reason; rows are streamed when `rows` is an iterator. With
+    `read_stock`, `rows` only name the items to resolve; the stock pushed is read_stock()'s,
+    read after resolution."""
     options = options or SyncOptions()
     clock = clock or SystemClock()
     run_id = options.run_id or uuid.uuid4().hex
@@ -296,8 +342,19 @@ def sync_inventory(
         client.__enter__()
     try:
         preparer = _Preparer(Resolver(clients[0]), tally, options)
-        sender = _Sender(clients, run_id, tally, progress, estimate_batches(rows, total_rows))
+        post = _PostRun()
+        sender = None
         try:
+            if read_stock is not None:
+                identifiers = list(rows)
+                _bulk_resolve(preparer.resolver, identifiers, options)
+                preparer.resolve(identifiers)
+                rows = read_stock()
+            elif isinstance(rows, Sequence):
+                _bulk_resolve(preparer.resolver, rows, options)
+            sender = _Sender(
+                clients, run_id, tally, progress, estimate_batches(rows, total_rows), options.quantity_name
+            )
             if isinstance(rows, Sequence):
                 # All rows are at hand: one resolution pass picks the cheapest strategy for
                 # the whole run (filter by SKU, or scan the catalog once).
@@ -314,11 +371,21 @@ def sync_inventory(
                     del pending[:BATCH_SIZE]
             if pending:
                 sender.send(pending)
-        except RunAborted as abort:  # raised by resolution calls
-            tally.abort = abort
-        finally:
             sender.close()
-        if progress is not None and sender.total != tally.batches_done and tally.abort is None:
+            if tally.abort is None:
+                post = _after_batches(clients[0], tally, options, run_id)
+        except RunAborted as abort:  # raised by resolution, conflict and activation calls
+            if tally.abort is None:
+                tally.abort = abort
+        finally:
+            if sender is not None:
+                sender.close()
+        if (
+            progress is not None
+            and sender is not None
+            and sender.total != tally.batches_done
+            and tally.abort is None
+        ):
             # Skipped rows made the estimate too high: end the bar at 100 %, not short of it.
             progress(tally.batches_done, tally.batches_done)
     finally:
@@ -335,7 +402,13 @@ def sync_inventory(
         untracked=tally.untracked,
         unresolved=tally.unresolved,
         failed=sum(1 for f in tally.failures if not f.conflict),
-        conflicts=sum(1 for f in tally.failures if f.conflict),
+        conflicts=len(post.conflicts) + sum(1 for f in tally.failures if f.conflict),
+        held=sum(1 for c in post.conflicts if c.outcome in ("held", "unsettled"))
+        + sum(1 for f in tally.failures if f.conflict),
+        activated=post.activated,
+        quantity_name=options.quantity_name,
+        confirmed=tuple(_confirmed(tally.landed, post)),
+        conflict_rows=tuple(post.conflicts),
         batches_ok=tally.batches_ok,
         batches_failed=tally.batches_failed,
         api_calls=stats.api_calls,
@@ -354,3 +427,76 @@ def sync_inventory(
         abort_kind=abort.kind if abort else None,
         abort_reason=str(abort) if abort else None,
     )
+
+
+@dataclass
+class _PostRun:
+    conflicts: list[Conflict] = field(default_factory=list)
+    activated: int = 0
+    landed: list[ReadyRow] = field(default_factory=list)
+
+
+def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, run_id: str) -> _PostRun:
+    """Connect unstocked items (if allowed), then settle conflicts by the policy. Rows these
+    steps land leave tally.failures; what they could not settle goes back in."""
+    post = _PostRun()
+
+    def send(batch: Sequence[ReadyRow]) -> BatchOutcome:
+        outcome = send_batch(client, batch, run_id, name=options.quantity_name)
+        tally.pushed += outcome.pushed
+        return outcome
+
+    unstocked = [
+        f for f in tally.failures if f.code == NOT_STOCKED and f.inventory_item_id and f.quantity is not None
+    ]
+    if unstocked and options.activate_unstocked:
+        tally.failures = [f for f in tally.failures if f not in unstocked]
+        done = activate_and_resend(client, unstocked, run_id, send)
+        post.activated = done.activated
+        post.landed += done.landed
+        tally.failures += done.failures
+    elif unstocked:
+        hint = f"; turn on the store option '{ACTIVATE_OPTION}' to connect it and push it in the same run"
+        tally.failures = [
+            replace(f, message=f.message + hint) if f.code == NOT_STOCKED else f for f in tally.failures
+        ]
+    conflicted = [f for f in tally.failures if f.conflict and f.inventory_item_id and f.quantity is not None]
+    if conflicted:
+        tally.failures = [f for f in tally.failures if not f.conflict]
+        done = settle_conflicts(client, conflicted, options.conflict_policy, send, options.quantity_name)
+        post.conflicts = done.conflicts
+        post.landed += done.landed
+        tally.failures += done.failures
+    return post
+
+
+def _confirmed(landed: Iterable[ReadyRow], post: _PostRun) -> Iterator[ConfirmedLevel]:
+    """One confirmed level per (item, location), the last value Shopify accepted."""
+    levels: dict[tuple[str, str], ConfirmedLevel] = {}
+    for source, rows in (("push", landed), ("conflict", post.landed)):
+        for ready in rows:
+            levels[(ready.inventory_item_id, ready.location_id)] = ConfirmedLevel(
+                ready.inventory_item_id, ready.location_id, ready.quantity, ready.row.label, source
+            )
+    yield from levels.values()
+
+
+def _bulk_resolve(resolver: Resolver, rows: Iterable[StockRow], options: SyncOptions) -> None:
+    """A cold run over a large catalog: one bulk operation lists every variant with its
+    inventory item instead of hundreds of scan pages. Falls back to the resolver's own
+    strategy when bulk is off, the catalog is small or the operation fails."""
+    if options.bulk_resolve_from is None:
+        return
+    skus = {row.sku for row in rows if row.sku and not row.inventory_item_id and not row.variant_id}
+    skus -= set(resolver.by_sku)
+    if len(skus) < options.bulk_resolve_from:
+        return
+    from .bulk import BulkReadFailed, bulk_levels
+
+    try:
+        read = bulk_levels(
+            resolver.client, (), http_get=options.http_get, poll_interval=options.bulk_poll_interval
+        )
+    except BulkReadFailed:
+        return  # the scan / search strategies still work, only slower
+    resolver.learn(read.resolutions, skus)

@@ -1,0 +1,154 @@
+"""Read Shopify's current quantities: for a few (item, location)s (conflicts), or every level
+of the shop (reconciliation), by pages or, for a large catalog, by one bulk operation.
+
+Public API (stable):
+
+- `read_levels(client, keys, name="available") -> dict[LevelKey, int | None]`: the named
+  quantity of each (item gid, location gid); None when the item is not stocked there (or
+  gone). Up to 250 items per call, one location per call.
+- `read_all_levels(client, location_ids, name="available", *, method="auto",
+  variant_count=None, http_get=None, clock=None) -> LevelRead`: every level at the given
+  locations. `method`: "pages" (location.inventoryLevels, 250 per page), "bulk"
+  (bulkOperationRunQuery, see bulk.py), or "auto": bulk from `BULK_THRESHOLD` variants up.
+- `LevelRead`: `levels` {key: quantity}, `skus` {inventory item gid: sku}, `resolutions`
+  (bulk only: every variant with its inventory item, for id resolution), `method`, `calls`.
+- `BULK_THRESHOLD`: where bulk becomes the cheaper read (docs/benchmarks.md, "Reading every
+  level"): pages cost about 2 points per level and one call per 250 levels; a bulk operation
+  costs a handful of calls and ~10 points whatever the size, but takes its own processing
+  time (tens of seconds on Shopify, a few on a small shop). Below ~10,000 levels the pages
+  finish within one bucket's worth of points (Standard: 1,000 points, refilling 100/s) faster
+  than a bulk operation completes; above it they cost minutes of throttle waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from . import documents
+from .client import CallFailed, RunAborted, ShopifyClient
+from .delta import LevelKey, level_key
+from .limits import MAX_NODES_PER_QUERY, MAX_PAGE_SIZE
+from .results import Resolution
+from .retry import Action
+
+BULK_THRESHOLD = 10_000
+# Requested cost of one level on a page: the level 1 + its item 1 + quantities 1.
+_COST_PER_LEVEL = 3
+# Pages of 250 levels would ask ~752 points: under the 1,000 cap, so the full page size holds.
+LEVEL_PAGE_SIZE = MAX_PAGE_SIZE
+
+
+class LevelReadFailed(Exception):
+    pass
+
+
+def _execute(client: ShopifyClient, document: str, variables: dict, operation: str, cost: float) -> dict:
+    try:
+        return client.execute(document, variables, operation=operation, expected_cost=cost)
+    except CallFailed as failure:
+        if failure.action is Action.ABORT_RUN:
+            raise RunAborted(failure) from None
+        raise
+
+
+def _quantity(quantities: Iterable[dict] | None, name: str) -> int | None:
+    for entry in quantities or ():
+        if entry.get("name") == name:
+            return int(entry["quantity"])
+    return None
+
+
+def read_levels(
+    client: ShopifyClient, keys: Iterable[LevelKey], name: str = "available"
+) -> dict[LevelKey, int | None]:
+    """Raises CallFailed (or RunAborted) when a read fails: the caller decides what the rows
+    it was reading for become."""
+    by_location: dict[str, list[str]] = {}
+    for item, location in dict.fromkeys(keys):
+        by_location.setdefault(location, []).append(item)
+    found: dict[LevelKey, int | None] = {}
+    for location, items in by_location.items():
+        for start in range(0, len(items), MAX_NODES_PER_QUERY):
+            chunk = items[start : start + MAX_NODES_PER_QUERY]
+            data = _execute(
+                client,
+                documents.LEVELS_AT_LOCATION,
+                {"ids": chunk, "locationId": location, "names": [name]},
+                "InventoryLevelsAt",
+                1 + _COST_PER_LEVEL * len(chunk),
+            )
+            nodes = data.get("nodes") or []
+            for item, node in zip(chunk, list(nodes) + [None] * (len(chunk) - len(nodes)), strict=True):
+                level = (node or {}).get("inventoryLevel")
+                found[(item, location)] = _quantity(level.get("quantities"), name) if level else None
+    return found
+
+
+@dataclass
+class LevelRead:
+    levels: dict[LevelKey, int] = field(default_factory=dict)
+    skus: dict[str, str | None] = field(default_factory=dict)  # inventory item gid -> sku
+    resolutions: list[Resolution] = field(default_factory=list)  # bulk reads only
+    method: str = "pages"
+    calls: int = 0
+
+
+def read_location_pages(client: ShopifyClient, location_id: str, name: str, read: LevelRead) -> None:
+    location = level_key(1, location_id)[1]
+    after = None
+    while True:
+        data = _execute(
+            client,
+            documents.LOCATION_LEVELS_PAGE,
+            {"locationId": location, "first": LEVEL_PAGE_SIZE, "after": after, "names": [name]},
+            "LocationLevelsPage",
+            2 + _COST_PER_LEVEL * LEVEL_PAGE_SIZE,
+        )
+        read.calls += 1
+        node = data.get("location")
+        if node is None:
+            raise LevelReadFailed(f"location {location} does not exist in the shop")
+        page = node.get("inventoryLevels") or {}
+        for level in page.get("nodes") or []:
+            item = level["item"]["id"]
+            quantity = _quantity(level.get("quantities"), name)
+            if quantity is not None:
+                read.levels[(item, location)] = quantity
+                read.skus[item] = level["item"].get("sku")
+        info = page.get("pageInfo") or {}
+        if not info.get("hasNextPage"):
+            return
+        after = info.get("endCursor")
+
+
+def choose_method(variant_count: int | None, locations: int) -> str:
+    if variant_count is None:
+        return "pages"
+    return "bulk" if variant_count * max(1, locations) >= BULK_THRESHOLD else "pages"
+
+
+def read_all_levels(
+    client: ShopifyClient,
+    location_ids: Iterable[str],
+    name: str = "available",
+    *,
+    method: str = "auto",
+    variant_count: int | None = None,
+    http_get: Callable[[str], Iterator[bytes]] | None = None,
+    poll_interval: float = 2.0,
+    max_wait: float = 1800.0,
+) -> LevelRead:
+    locations = [level_key(1, loc)[1] for loc in location_ids]
+    if method == "auto":
+        method = choose_method(variant_count, len(locations))
+    if method == "bulk":
+        from .bulk import bulk_levels  # local: bulk pulls in requests for the download
+
+        return bulk_levels(
+            client, locations, name, http_get=http_get, poll_interval=poll_interval, max_wait=max_wait
+        )
+    read = LevelRead(method="pages")
+    for location in locations:
+        read_location_pages(client, location, name, read)
+    return read

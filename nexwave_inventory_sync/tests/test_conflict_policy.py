@@ -1,0 +1,127 @@
+"""Conflict policies: the pure rule, then a run meeting real conflicts on the emulator."""
+
+import unittest
+
+from nexwave_inventory_sync.sync.conflicts import ConflictPolicy, settle
+from nexwave_inventory_sync.sync.results import RunStatus, StockRow
+
+from .emulated_shop import EmulatedShopTest
+
+ITEM = "gid://shopify/InventoryItem/{}"
+LOC = "gid://shopify/Location/1"
+
+
+class SettleTest(unittest.TestCase):
+    def test_erpnext_wins_sends_erpnexts_figure(self):
+        self.assertEqual(settle(ConflictPolicy.ERPNEXT_WINS, 10, 12, 9), 10)
+
+    def test_keep_shopify_sales_subtracts_what_shopify_sold_since_the_confirmed_level(self):
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 10, 12, 9), 7)
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 2, 12, 5), 0)  # never below 0
+
+    def test_keep_shopify_sales_lets_erpnext_win_when_shopify_went_up(self):
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 10, 12, 20), 10)
+
+    def test_hold_sends_nothing(self):
+        self.assertIsNone(settle(ConflictPolicy.HOLD, 10, 12, 9))
+
+    def test_parse(self):
+        self.assertIs(ConflictPolicy.parse("Keep Shopify Sales"), ConflictPolicy.KEEP_SHOPIFY_SALES)
+        with self.assertRaises(ValueError):
+            ConflictPolicy.parse("shopify-wins")
+
+
+class ConflictRunTest(EmulatedShopTest):
+    items = 600
+
+    def stale_rows(self, count: int, shopify: int = 9, confirmed: int = 12, erpnext: int = 10):
+        for i in range(1, count + 1):
+            self.catalog.set_available(ITEM.format(i), LOC, shopify)
+        return [
+            StockRow(
+                location_id=LOC,
+                quantity=erpnext,
+                inventory_item_id=ITEM.format(i),
+                change_from=confirmed,
+                ref=f"ITEM-{i}",
+            )
+            for i in range(1, count + 1)
+        ]
+
+    def test_keep_shopify_sales_resends_with_fresh_change_from_and_reports_each_conflict(self):
+        rows = self.stale_rows(300)
+        result = self.sync(rows, conflict_policy="keep-shopify-sales", concurrency=1)
+        self.assertEqual((result.conflicts, result.held, result.failed), (300, 0, 0))
+        self.assertEqual(result.status, RunStatus.SUCCESS)
+        self.assertShopifyEquals(rows, lambda r: 7)
+        first = result.conflict_rows[0]
+        self.assertEqual(
+            (first.erpnext, first.confirmed, first.shopify, first.sent, first.outcome),
+            (10, 12, 9, 7, "resolved"),
+        )
+        self.assertEqual({c.quantity for c in result.confirmed}, {7})
+        self.assertEqual(len(result.confirmed), 300)
+        # 2 rejected batches, one read of 300 rows (2 calls of <= 250), 2 resend batches.
+        self.assertEqual(result.calls_by_operation["InventoryLevelsAt"], 2)
+        self.assertEqual(result.calls_by_operation["SetInventoryQuantities"], 4)
+
+    def test_erpnext_wins(self):
+        rows = self.stale_rows(3)
+        result = self.sync(rows, conflict_policy="erpnext-wins")
+        self.assertShopifyEquals(rows, lambda r: 10)
+        self.assertEqual(result.held, 0)
+
+    def test_legacy_compare_quantity_conflicts_are_settled_too(self):
+        rows = self.stale_rows(3)
+        result = self.sync(rows, api_version="2025-01", conflict_policy="keep-shopify-sales")
+        self.assertEqual((result.conflicts, result.held), (3, 0))
+        self.assertShopifyEquals(rows, lambda r: 7)
+
+    def test_a_row_that_keeps_changing_is_reported_after_two_repeats(self):
+        rows = self.stale_rows(1)
+        # Every read of Shopify's figure is followed by another sale before the resend lands.
+        original = self.emulator._play_activity
+        item = ITEM.format(1)
+
+        def sell_before_each_mutation():
+            original()
+            self.catalog.sell(item, LOC, 1)
+
+        self.emulator._play_activity = sell_before_each_mutation
+        result = self.sync(rows, conflict_policy="erpnext-wins")
+        self.assertEqual((result.conflicts, result.held), (1, 1))
+        conflict = result.conflict_rows[-1]
+        self.assertEqual((conflict.outcome, conflict.attempts), ("unsettled", 3))
+        self.assertEqual(result.status, RunStatus.PARTIAL)
+        self.assertEqual(result.confirmed, ())
+
+    def test_confirmed_levels_are_the_values_shopify_accepted(self):
+        rows = self.warm_rows(5)
+        result = self.sync(rows)
+        self.assertEqual(
+            sorted((c.inventory_item_id, c.quantity) for c in result.confirmed),
+            sorted((r.inventory_item_id, r.quantity) for r in rows),
+        )
+
+    def test_on_hand_sets_on_hand_and_shopify_subtracts_its_own_orders(self):
+        item = ITEM.format(1)
+        self.catalog.set_available(item, LOC, 10)
+        self.assertTrue(self.catalog.sell(item, LOC, 3))  # available 7, committed 3, on_hand 10
+        result = self.sync(
+            [StockRow(location_id=LOC, quantity=12, inventory_item_id=item, change_from=10)],
+            quantity_name="on_hand",
+        )
+        self.assertEqual((result.pushed, result.conflicts), (1, 0))
+        self.assertEqual(self.catalog.available(item, LOC), 9)
+        self.assertEqual(self.catalog.committed(item, LOC), 3)
+
+    def test_unstocked_rows_are_reported_with_the_option_name_or_activated(self):
+        self.catalog.unstock(ITEM.format(2), LOC)
+        rows = self.warm_rows(2)
+        off = self.sync(rows)
+        self.assertEqual(off.failed, 1)
+        self.assertIn("connect items to mapped locations", off.failures[0].message)
+        on = self.sync(rows, activate_unstocked=True)
+        self.assertEqual((on.failed, on.activated), (0, 1))
+        self.assertShopifyEquals(rows)
+        self.assertEqual(self.emulator.stats.calls_by_operation["ActivateInventory"], 1)

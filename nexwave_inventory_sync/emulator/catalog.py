@@ -228,6 +228,13 @@ class Catalog:
             self._add_location_row(number, name or f"Location {number}", active)
             return gid("Location", number)
 
+    def levels_at(self, location_id: str | int) -> list[int | None]:
+        """`available` of every row at a location, row order (None where not stocked): one
+        copy, for simulations that sample the whole shop often."""
+        with self.lock:
+            loc = self._require_location(location_id)
+            return [None if q == NOT_STOCKED else q for q in self._levels[loc]]
+
     @property
     def variant_count(self) -> int:
         return self._live

@@ -12,12 +12,17 @@ Public API (stable):
   (bulkOperationRunQuery, see bulk.py), or "auto": bulk from `BULK_THRESHOLD` variants up.
 - `LevelRead`: `levels` {key: quantity}, `skus` {inventory item gid: sku}, `resolutions`
   (bulk only: every variant with its inventory item, for id resolution), `method`, `calls`.
-- `BULK_THRESHOLD`: where bulk becomes the cheaper read (docs/benchmarks.md, "Reading every
-  level"): pages cost about 2 points per level and one call per 250 levels; a bulk operation
-  costs a handful of calls and ~10 points whatever the size, but takes its own processing
-  time (tens of seconds on Shopify, a few on a small shop). Below ~10,000 levels the pages
-  finish within one bucket's worth of points (Standard: 1,000 points, refilling 100/s) faster
-  than a bulk operation completes; above it they cost minutes of throttle waits.
+- `BULK_THRESHOLD` (levels = variants x locations, 2,500) and `BULK_RESOLVE_THRESHOLD` (SKUs
+  to resolve on a cold run, 10,000): where one bulk operation replaces the pages. Measured
+  (docs/benchmarks.md, section 7, Standard bucket of 2,000 points refilling 100/s, 300 ms a
+  request): a page of 250 levels costs ~752 points, so 1,000 levels read in 11 s, 5,000 in
+  131 s, 10,000 in 282 s, 30,000 in ~14 minutes, and every point they take is a point the sync
+  runs of the same shop wait for. A bulk operation costs ~15 points whatever the size; its
+  own processing time is not documented (the emulator's 2 s + 1 s per 2,000 objects is a
+  guess; reports put small operations at seconds to tens of seconds). Pages win while they
+  fit in about one bucket plus the time a bulk operation takes: ~2,500 levels. Resolution
+  keeps the higher 10,000: a cold run happens once, its scan (2 points a variant) is half the
+  price of a level page, and the seed benchmarks' cold-run figures stay comparable.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from .limits import MAX_NODES_PER_QUERY, MAX_PAGE_SIZE
 from .results import Resolution
 from .retry import Action
 
-BULK_THRESHOLD = 10_000
+BULK_THRESHOLD = 2_500
+BULK_RESOLVE_THRESHOLD = 10_000
 # Requested cost of one level on a page: the level 1 + its item 1 + quantities 1.
 _COST_PER_LEVEL = 3
 # Pages of 250 levels would ask ~752 points: under the 1,000 cap, so the full page size holds.

@@ -43,6 +43,7 @@ from .conflicts import DEFAULT_POLICY, Conflict, ConflictPolicy
 from .delta import ConfirmedLevel
 from .endpoint import ShopifyEndpoint
 from .ids import IdError, to_gid
+from .levels import BULK_RESOLVE_THRESHOLD
 from .limits import BATCH_SIZE
 from .push import QUANTITY_NAME, QUANTITY_NAMES, BatchOutcome, ReadyRow, send_batch
 from .quantity import QuantityError, shopify_quantity
@@ -77,7 +78,7 @@ class SyncOptions:
     activate_unstocked: bool = False  # the store option "connect items to mapped locations"
     # SKUs to resolve from which one bulk operation replaces the catalog scan (a 100,000-
     # variant scan is 400 pages, ~200,000 points); None turns bulk resolution off.
-    bulk_resolve_from: int | None = 10_000
+    bulk_resolve_from: int | None = BULK_RESOLVE_THRESHOLD
     # Fetches the bulk operation's JSONL URL (tests inject one; default: requests, no token).
     http_get: Callable[[str], Iterable[bytes]] | None = None
     bulk_poll_interval: float = 2.0

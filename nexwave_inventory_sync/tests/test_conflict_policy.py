@@ -16,8 +16,15 @@ class SettleTest(unittest.TestCase):
         self.assertEqual(settle(ConflictPolicy.ERPNEXT_WINS, 10, 12, 9), 10)
 
     def test_keep_shopify_sales_subtracts_what_shopify_sold_since_the_confirmed_level(self):
-        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 10, 12, 9), 7)
-        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 2, 12, 5), 0)  # never below 0
+        # ERPNext rose 12 -> 14 (a receipt) while Shopify sold 3 (12 -> 9): keep the 3 sold.
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 14, 12, 9), 11)
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 2, 2, 0), 0)  # never below 0
+
+    def test_keep_shopify_sales_does_not_subtract_sales_erpnext_already_imported(self):
+        # Shopify sold 3 (12 -> 9); ERPNext fell 12 -> 10: 2 of them imported, 1 not yet.
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 10, 12, 9), 9)
+        # All 3 imported: ERPNext's figure is already right.
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 9, 12, 9), 9)
 
     def test_keep_shopify_sales_lets_erpnext_win_when_shopify_went_up(self):
         self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 10, 12, 20), 10)
@@ -49,17 +56,17 @@ class ConflictRunTest(EmulatedShopTest):
         ]
 
     def test_keep_shopify_sales_resends_with_fresh_change_from_and_reports_each_conflict(self):
-        rows = self.stale_rows(300)
+        rows = self.stale_rows(300, erpnext=14)
         result = self.sync(rows, conflict_policy="keep-shopify-sales", concurrency=1)
         self.assertEqual((result.conflicts, result.held, result.failed), (300, 0, 0))
         self.assertEqual(result.status, RunStatus.SUCCESS)
-        self.assertShopifyEquals(rows, lambda r: 7)
+        self.assertShopifyEquals(rows, lambda r: 11)
         first = result.conflict_rows[0]
         self.assertEqual(
             (first.erpnext, first.confirmed, first.shopify, first.sent, first.outcome),
-            (10, 12, 9, 7, "resolved"),
+            (14, 12, 9, 11, "resolved"),
         )
-        self.assertEqual({c.quantity for c in result.confirmed}, {7})
+        self.assertEqual({c.quantity for c in result.confirmed}, {11})
         self.assertEqual(len(result.confirmed), 300)
         # 2 rejected batches, one read of 300 rows (2 calls of <= 250), 2 resend batches.
         self.assertEqual(result.calls_by_operation["InventoryLevelsAt"], 2)
@@ -72,10 +79,10 @@ class ConflictRunTest(EmulatedShopTest):
         self.assertEqual(result.held, 0)
 
     def test_legacy_compare_quantity_conflicts_are_settled_too(self):
-        rows = self.stale_rows(3)
+        rows = self.stale_rows(3, erpnext=14)
         result = self.sync(rows, api_version="2025-01", conflict_policy="keep-shopify-sales")
         self.assertEqual((result.conflicts, result.held), (3, 0))
-        self.assertShopifyEquals(rows, lambda r: 7)
+        self.assertShopifyEquals(rows, lambda r: 11)
 
     def test_a_row_that_keeps_changing_is_reported_after_two_repeats(self):
         rows = self.stale_rows(1)

@@ -294,7 +294,7 @@ class World:
             truth = max(0, self.truth[k])
             # What Shopify should show by ERPNext's knowledge (available mode: its figure;
             # on_hand mode: its on_hand minus Shopify's committed).
-            committed = self.catalog.committed(self.items[k], LOCATION)
+            committed = self.catalog.committed_units(self.items[k], LOCATION)
             expected = max(
                 0,
                 self.actual[k] - committed if self.setting.quantity_name == "on_hand" else self.erp_figure(k),

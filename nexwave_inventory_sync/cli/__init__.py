@@ -12,13 +12,13 @@ from dataclasses import replace
 from ..sync.conflicts import DEFAULT_POLICY, ConflictPolicy
 from ..sync.delta import select_delta
 from ..sync.endpoint import EndpointError, ShopifyEndpoint
-from ..sync.quantity import shopify_quantity
-from ..sync.results import RunResult, StockRow
+from ..sync.quantity import check_safety_buffer, shopify_quantity
+from ..sync.results import RunResult, RunStatus, StockRow
 from ..sync.run import SyncOptions, sync_inventory
 from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion
 from .report import ProgressBar, conflict_lines, failure_lines, summary_table
 from .state import SyncState
-from .stock_csv import StockFileError, read_stock_csv
+from .stock_csv import DEFAULT_ENCODING, StockFileError, read_stock_csv
 
 EXIT_OK, EXIT_ABORTED, EXIT_ROWS_FAILED = 0, 1, 2
 TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
@@ -186,9 +186,14 @@ def _endpoint_and_rows(args: argparse.Namespace) -> tuple[ShopifyEndpoint, list[
         print(f"error: set {TOKEN_ENV} to the store's Admin API access token", file=sys.stderr)
         return EXIT_ABORTED
     try:
+        check_safety_buffer(args.safety_buffer)
+        if args.deadline is not None and args.deadline <= 0:
+            raise ValueError(f"--deadline must be a positive number of seconds, not {args.deadline}")
         endpoint = ShopifyEndpoint(args.shop, token, args.api_version, endpoint_override=args.endpoint)
-        rows = read_stock_csv(args.stock)
-    except (EndpointError, UnsupportedApiVersion, StockFileError) as exc:
+        # The whole file, checked before anything is pushed: a delta needs every row to know
+        # which confirmed items left the file (zeroing), so it is not streamed.
+        rows = read_stock_csv(args.stock, args.encoding)
+    except (EndpointError, UnsupportedApiVersion, StockFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ABORTED
     return endpoint, rows
@@ -200,6 +205,7 @@ def _sync_options(args: argparse.Namespace) -> SyncOptions:
         concurrency=args.concurrency,
         conflict_policy=ConflictPolicy.parse(args.conflict),
         quantity_name=args.quantity,
+        deadline_s=args.deadline,
     )
 
 
@@ -238,8 +244,11 @@ def run_push(args: argparse.Namespace) -> int:
     if result.aborted:
         print(f"\nRun aborted: {result.abort_reason}", file=sys.stderr)
         return EXIT_ABORTED
-    # Held rows did not land, as failed ones did not; conflicts the policy settled did.
-    return EXIT_OK if not lines and result.status.value == "Success" else EXIT_ROWS_FAILED
+    if result.error:
+        print(f"\n{result.error}", file=sys.stderr)
+    # 0 only when every row landed: held rows did not land, as failed ones did not; conflicts
+    # the policy settled did (rows untracked on Shopify are skipped by design).
+    return EXIT_OK if result.status is RunStatus.SUCCESS else EXIT_ROWS_FAILED
 
 
 def run_reconcile_command(args: argparse.Namespace) -> int:
@@ -327,7 +336,18 @@ def _common_options(command: argparse.ArgumentParser) -> None:
         help="the Shopify quantity the CSV sets",
     )
     command.add_argument(
-        "--safety-buffer", type=float, default=0, help="units held back from Shopify per row"
+        "--safety-buffer", type=float, default=0, help="units held back from Shopify per row (0 or more)"
+    )
+    command.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        help="the CSV's text encoding (default UTF-8; a file saved by Excel may need cp1252)",
+    )
+    command.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        help="seconds a push may take; rows not sent by then are listed and the exit code is 2",
     )
     command.add_argument("--concurrency", type=int, default=SyncOptions().concurrency)
 

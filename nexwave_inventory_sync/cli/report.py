@@ -17,6 +17,7 @@ SUMMARY_FIELDS = (
     ("failed", "failed"),
     ("conflicts", "conflicts"),
     ("  held (not landed)", "held"),
+    ("not sent (run stopped)", "not_sent"),
     ("batches ok / failed", None),
     ("API calls", "api_calls"),
     ("  of which mutations", None),
@@ -78,8 +79,12 @@ def failure_lines(result: RunResult, limit: int | None = None) -> list[str]:
         lines.append(
             f"  {row.sku or row.label}  {row.location_id}  qty={failure.quantity}  {failure.code}: {failure.message}"
         )
-    for failure in result.unresolved_rows[:limit]:
+    for failure in (*result.unresolved_rows[:limit], *result.unsent_rows[:limit]):
         lines.append(f"  {failure.row.label}  {failure.row.location_id}  {failure.code}: {failure.message}")
+    shown = len(result.unresolved_rows) + len(result.unsent_rows)
+    hidden = result.unresolved + result.not_sent - shown
+    if hidden > 0:
+        lines.append(f"  … and {hidden:,} more rows not on Shopify or not sent (counted above)")
     return lines
 
 

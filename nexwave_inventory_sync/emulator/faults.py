@@ -32,6 +32,15 @@ HTML_PAGE = (
 )
 
 
+# Shopify's "Status and error codes" table names these codes on HTTP 200; the texts are ours.
+GRAPHQL_ERROR_MESSAGES = {
+    "INTERNAL_SERVER_ERROR": "Internal error. Looks like something went wrong on our end.",
+    "SHOP_INACTIVE": "Shop is inactive: the shop is frozen, closed or its plan does not allow this.",
+    "THROTTLED": "Throttled",
+    "ACCESS_DENIED": "Access denied for inventorySetQuantities field.",
+}
+
+
 def status_body(code: int) -> str:
     return json.dumps({"errors": STATUS_MESSAGES.get(code, f"HTTP {code}")})
 
@@ -93,6 +102,44 @@ class Fault:
         """A THROTTLED answer whatever the bucket holds."""
         return cls("throttled")
 
+    @classmethod
+    def truncated(cls, keep: int = 20) -> Fault:
+        """Run the request (a mutation is applied), announce the whole body's Content-Length,
+        send its first `keep` bytes and close: the cut-off answer a proxy or a reset leaves."""
+        return cls("truncated", seconds=float(keep))
+
+    @classmethod
+    def graphql_error(cls, code: str, message: str | None = None) -> Fault:
+        """HTTP 200 with a top-level GraphQL error and nothing run. Shopify's documented form
+        for INTERNAL_SERVER_ERROR, THROTTLED and SHOP_INACTIVE ("Status and error codes",
+        https://shopify.dev/docs/api/admin-graphql#status_and_error_codes: "200 OK ... errors
+        ... extensions.code"). The message texts are guesses."""
+        return cls(
+            "graphql_error",
+            body=json.dumps(
+                {
+                    "errors": [
+                        {
+                            "message": message or GRAPHQL_ERROR_MESSAGES.get(code, code),
+                            "extensions": {"code": code},
+                        }
+                    ]
+                }
+            ),
+        )
+
+    @classmethod
+    def redirect(cls, location: str, code: int = 307) -> Fault:
+        """A 3xx pointing elsewhere (a guess at what a misrouted proxy or a moved shop does; Shopify
+        documents no redirect on the Admin API). A client following it would carry the token there."""
+        return cls("redirect", code=code, body=location)
+
+    @classmethod
+    def concurrent_request(cls) -> Fault:
+        """The userError IDEMPOTENCY_CONCURRENT_REQUEST, as if a request with the same key were
+        still running (the emulator also answers it for real overlaps; see Executor)."""
+        return cls("concurrent_request")
+
 
 # What faults.random(kinds=...) names stand for.
 RANDOM_KINDS = {
@@ -105,6 +152,9 @@ RANDOM_KINDS = {
     "drop": Fault.drop,
     "drop_after_apply": Fault.drop_after_apply,
     "throttled": Fault.throttled,
+    "truncated": Fault.truncated,
+    "internal_error": lambda: Fault.graphql_error("INTERNAL_SERVER_ERROR"),
+    "concurrent_request": Fault.concurrent_request,
 }
 
 

@@ -139,7 +139,13 @@ def set_quantities(
             error = _row_error(
                 index, "INVALID_QUANTITY_NEGATIVE", "The quantity can't be negative.", "quantity"
             )
-        elif quantity > MAX_QUANTITY:
+        elif (
+            quantity + (catalog.committed(row, loc) if data.get("name") == "available" else 0) > MAX_QUANTITY
+        ):
+            # The limit is on the item's total at the location, not on the figure sent: setting
+            # `available` also moves on_hand (available + committed). The code and its message
+            # are documented (InventorySetQuantitiesUserErrorCode); that it applies to the total
+            # is our reading of "quantity can't be higher" for the quantity the change produces.
             error = _row_error(
                 index,
                 "INVALID_QUANTITY_TOO_HIGH",
@@ -192,7 +198,7 @@ def set_quantities(
     for row, loc, quantity, current in good:
         # Setting on_hand keeps committed: available becomes the new on_hand minus it (and may
         # go below 0, as Shopify's does when on_hand is set under the committed units).
-        written = quantity - catalog.committed_at(row, loc) if data["name"] == "on_hand" else quantity
+        written = quantity - catalog.committed(row, loc) if data["name"] == "on_hand" else quantity
         catalog.write_level(row, loc, written)
         if quantity != current:
             changes.append(

@@ -116,7 +116,15 @@ class Resolver:
         self._scanned = True
 
     # -- SKUs --------------------------------------------------------------------------
-    def resolve_skus(self, skus: Iterable[str]) -> None:
+    def resolve_skus(self, skus: Iterable[str], *, fresh: bool = False) -> None:
+        """Resolve SKUs not yet known; `fresh` looks them up again by search whatever this run
+        learnt before (a cached id Shopify has just refused)."""
+        if fresh:
+            wanted = list(dict.fromkeys(skus))
+            for sku in wanted:
+                self.by_sku.pop(sku, None)
+            self._search(wanted)
+            return
         missing = list(dict.fromkeys(s for s in skus if s not in self.by_sku))
         if not missing:
             return
@@ -167,8 +175,13 @@ class Resolver:
             "VariantsCountAndFirstPage",
             3 + _COST_PER_VARIANT * MAX_PAGE_SIZE,
         )
-        count = (data.get("productVariantsCount") or {}).get("count")
-        self._variant_count = count if isinstance(count, int) else None
+        counted = data.get("productVariantsCount") or {}
+        count = counted.get("count") if isinstance(counted, dict) else None
+        # AT_LEAST: Shopify stopped counting at its limit (10,000 by default, documented on
+        # productVariantsCount); the catalog may be any size above it, so a scan's cost is
+        # unknown and searching, whose cost is known, is the safe choice.
+        exact = isinstance(counted, dict) and counted.get("precision") != "AT_LEAST"
+        self._variant_count = count if isinstance(count, int) and exact else None
         page = data.get("productVariants") or {}
         found: dict[str, list[Resolution]] = {}
         self._collect(page.get("nodes") or [], found)

@@ -9,7 +9,7 @@ from pathlib import Path
 from unittest import mock
 
 from nexwave_inventory_sync.cli import main
-from nexwave_inventory_sync.cli.stock_csv import StockFileError, read_stock_csv
+from nexwave_inventory_sync.cli.stock_csv import StockFileError, iter_stock_csv, read_stock_csv
 from nexwave_inventory_sync.emulator import Fault
 
 from .emulated_shop import TOKEN, EmulatedShopTest
@@ -52,6 +52,51 @@ class StockCsvTest(unittest.TestCase):
             with self.subTest(words=words), self.assertRaises(StockFileError) as caught:
                 read_stock_csv(self.write(text))
             self.assertIn(words, str(caught.exception))
+
+
+class StockCsvHardeningTest(unittest.TestCase):
+    """Issue 11 item 12: encodings, duplicated columns, line numbers, streaming."""
+
+    def write_bytes(self, data: bytes) -> str:
+        handle = tempfile.NamedTemporaryFile("wb", suffix=".csv", delete=False)
+        handle.write(data)
+        handle.close()
+        self.addCleanup(os.unlink, handle.name)
+        return handle.name
+
+    def test_a_cp1252_file_is_refused_with_its_line_and_a_hint_then_read_with_encoding(self):
+        path = self.write_bytes("sku,location_id,quantity\nA,1,5\nCAF\u00c9-1,1,2\n".encode("cp1252"))
+        with self.assertRaises(StockFileError) as caught:
+            read_stock_csv(path)
+        self.assertIn(":3:", str(caught.exception))
+        self.assertIn("--encoding cp1252", str(caught.exception))
+        rows = read_stock_csv(path, encoding="cp1252")
+        self.assertEqual([r.sku for r in rows], ["A", "CAF\u00c9-1"])
+
+    def test_utf8_with_excels_bom_is_read(self):
+        path = self.write_bytes("\ufeffsku,location_id,quantity\nB\u00c9,1,5\n".encode())
+        self.assertEqual([r.sku for r in read_stock_csv(path)], ["B\u00c9"])
+
+    def test_a_duplicated_column_is_refused(self):
+        path = self.write_bytes(b"sku,location_id,quantity,quantity\nA,1,5,6\n")
+        with self.assertRaises(StockFileError) as caught:
+            read_stock_csv(path)
+        self.assertIn("quantity", str(caught.exception))
+        self.assertIn("more than once", str(caught.exception))
+
+    def test_line_numbers_count_physical_lines(self):
+        path = self.write_bytes(b'sku,location_id,quantity\n"A\nB",1,5\nC,nowhere,1\n')
+        with self.assertRaises(StockFileError) as caught:
+            read_stock_csv(path)
+        self.assertIn(":4:", str(caught.exception))
+
+    def test_rows_stream_one_at_a_time(self):
+        path = self.write_bytes(b"sku,location_id,quantity\nA,1,5\nB,1,6\nC,nowhere,1\n")
+        rows = iter_stock_csv(path)
+        self.assertEqual(next(rows).sku, "A")  # read before the bad third row is reached
+        self.assertEqual(next(rows).sku, "B")
+        with self.assertRaises(StockFileError):
+            next(rows)
 
 
 class PushCommandTest(EmulatedShopTest):
@@ -133,6 +178,49 @@ class PushCommandTest(EmulatedShopTest):
         )
         self.assertEqual(code, 1)
         self.assertIn("loopback", err)
+
+    def test_negative_safety_buffer_is_refused_before_any_call(self):
+        # Item 5: --safety-buffer -5 pushed 5 units more than ERPNext had.
+        path = self.csv(["SKU-000001,1,5"])
+        code, _, err = run_cli(
+            "push",
+            "--shop",
+            "cli-shop.myshopify.com",
+            "--stock",
+            path,
+            "--endpoint",
+            self.emulator.base_url,
+            "--safety-buffer",
+            "-5",
+            env={"SHOPIFY_ACCESS_TOKEN": TOKEN},
+        )
+        self.assertEqual(code, 1)
+        self.assertIn("safety buffer", err)
+        self.assertEqual(self.emulator.stats.calls, 0)
+
+    def test_rows_not_on_shopify_alone_exit_2(self):
+        # Item 7: a run whose only trouble was an unknown SKU was a Success.
+        code, out, _ = self.push(self.csv(["SKU-000001,1,5", "NOPE,1,1"]))
+        self.assertEqual(code, 2, out)
+        self.assertIn("Partial", out)
+
+    def test_a_bad_line_late_in_the_file_stops_the_push_before_any_call(self):
+        code, _, err = self.push(self.csv(["SKU-000001,1,5", "SKU-000002,1,5", "SKU-000003,nowhere,1"]))
+        self.assertEqual(code, 1)
+        self.assertIn(":4:", err)
+        self.assertEqual(self.emulator.stats.calls, 0)
+
+    def test_deadline_stops_a_push_that_would_wait_past_it_exit_2(self):
+        # A 30 s Retry-After against a 5 s deadline: the push stops at once, rows listed.
+        self.emulator.faults.script(Fault.status(429, retry_after="30"), operation="SetInventoryQuantities")
+        path = self.csv([f"SKU-{i:06d},1,{i}" for i in range(1, 41)])
+        code, out, err = run_cli(
+            "push", "--shop", "cli-shop.myshopify.com", "--stock", path, "--endpoint",
+            self.emulator.base_url, "--deadline", "5", env={"SHOPIFY_ACCESS_TOKEN": TOKEN},
+        )  # fmt: skip
+        self.assertEqual(code, 2, out + err)
+        self.assertIn("NOT_CONFIRMED", out)
+        self.assertIn("deadline", err)
 
     def test_throttled_push_still_lands(self):
         self.emulator.faults.script(Fault.throttled(), operation="SetInventoryQuantities")

@@ -120,7 +120,7 @@ class ConflictRunTest(EmulatedShopTest):
         )
         self.assertEqual((result.pushed, result.conflicts), (1, 0))
         self.assertEqual(self.catalog.available(item, LOC), 9)
-        self.assertEqual(self.catalog.committed(item, LOC), 3)
+        self.assertEqual(self.catalog.committed_units(item, LOC), 3)
 
     def test_unstocked_rows_are_reported_with_the_option_name_or_activated(self):
         self.catalog.unstock(ITEM.format(2), LOC)

@@ -7,11 +7,15 @@ from nexwave_inventory_sync.sync.errors import (
     AuthError,
     BadResponse,
     ConnectionFailed,
+    DeadlineReached,
+    IdempotencyInProgress,
     InvalidRequest,
     RateLimited,
+    Redirected,
     ServerError,
     ShopUnavailable,
     Throttled,
+    Unreachable,
     classify_response,
 )
 from nexwave_inventory_sync.sync.retry import ACTIONS, Action, RetryPolicy
@@ -32,11 +36,15 @@ class RetryTableTest(unittest.TestCase):
                 AuthError,
                 BadResponse,
                 ConnectionFailed,
+                DeadlineReached,
+                IdempotencyInProgress,
                 InvalidRequest,
                 RateLimited,
+                Redirected,
                 ServerError,
                 ShopUnavailable,
                 Throttled,
+                Unreachable,
             )
         }
         self.assertEqual(kinds, set(ACTIONS))

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ..sync.conflicts import DEFAULT_POLICY, ConflictPolicy
 from ..sync.delta import select_delta
+from ..sync.delta import zeroed as count_zeroed
 from ..sync.endpoint import EndpointError, ShopifyEndpoint
 from ..sync.quantity import check_safety_buffer, shopify_quantity
 from ..sync.results import RunResult, RunStatus, StockRow
@@ -173,8 +174,7 @@ def delta_push(
     result = sync_inventory(endpoint, list(selection.to_push), options=options, progress=progress)
     state.save_ids(result.resolved)
     state.save_confirmed(result.confirmed)
-    zero_keys = {(r.inventory_item_id, r.location_id) for r in selection.zero_rows}
-    zeroed = sum(1 for level in result.confirmed if level.key in zero_keys)
+    zeroed = count_zeroed(selection, result.confirmed)
     # The rows left out as unchanged were considered too: say so in the counts.
     result = replace(result, unchanged_skipped=result.unchanged_skipped + selection.unchanged)
     return result, zeroed

@@ -110,8 +110,11 @@ def set_quantities(
         row = catalog.item_row(item[1]) if item and item[0] == "InventoryItem" else None
         loc = catalog.location_row(location[1]) if location and location[0] == "Location" else None
         quantity = quantity_input.get("quantity")
-        # Compare-and-set and the write both act on the named quantity: on_hand is
-        # available + committed (documented: "available = on_hand - committed - ...").
+        # Compare-and-set and the write both act on the named quantity. Documented: `name`
+        # is available or on_hand, and available = on_hand - committed - reserved - ...
+        # (Shopify's inventory states); changeFromQuantity is "the quantity currently expected
+        # at this location" (admin_2026-07). That it is compared with the NAMED quantity is our
+        # reading (a guess the simulation depends on for on_hand mode).
         on_hand = data.get("name") == "on_hand"
         if row is None or loc is None:
             current = None

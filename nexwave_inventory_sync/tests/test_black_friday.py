@@ -19,7 +19,7 @@ class BlackFridayTest(unittest.TestCase):
         from benchmarks import black_friday as bf
 
         cls.bf = bf
-        cls.scenario = bf.Scenario(skus=800, hours=1.0, orders_per_second=0.4, seed=7)
+        cls.scenario = bf.Scenario(skus=500, hours=1.0, orders_per_second=0.3, seed=7)
         settings = {s.name[:2]: s for s in bf.SETTINGS}
         cls.snapshot = bf.simulate(cls.scenario, settings["a."])
         cls.best = bf.simulate(cls.scenario, settings["d."])
@@ -40,14 +40,14 @@ class BlackFridayTest(unittest.TestCase):
         self.assertLess(self.best.calls, self.snapshot.calls)
 
     def test_with_other_channels_the_import_lag_still_oversells_there(self):
-        scenario = self.bf.Scenario(**{**self.scenario.__dict__, "other_sales_per_second": 0.3})
+        scenario = self.bf.Scenario(**{**self.scenario.__dict__, "skus": 300, "other_sales_per_second": 0.2})
         other = self.bf.simulate(scenario, [s for s in self.bf.SETTINGS if s.name.startswith("d.")][0])
         # Other channels sell on ERPNext's figure, blind to Shopify orders not imported yet.
         self.assertGreater(other.other_oversold, 0)
         self.assertLessEqual(other.drifted_after_last_run, 0.001 * scenario.skus)
 
     def test_admin_edits_are_found_and_corrected_by_the_reconciliation(self):
-        scenario = self.bf.Scenario(**{**self.scenario.__dict__, "admin_edits_per_hour": 30.0})
+        scenario = self.bf.Scenario(**{**self.scenario.__dict__, "skus": 300, "admin_edits_per_hour": 30.0})
         settings = {s.name[:2]: s for s in self.bf.SETTINGS}
         without = self.bf.simulate(scenario, settings["c."])
         reconciled = self.bf.simulate(scenario, settings["d."])

@@ -491,8 +491,9 @@ def findings(tables: dict[str, list[dict]], hours: float = 2.0) -> str:
     lines += [
         "",
         "**Defaults chosen.** Conflict policy: **keep-shopify-sales**, in the form that subtracts only the sales ERPNext's "
-        "figure does not reflect yet: of the policies that land every row it oversells least in `available` mode, and in "
-        "`on_hand` mode conflicts only come from edits in Shopify, where it behaves as erpnext-wins. Quantity: **`on_hand` "
+        "figure does not reflect yet: of the policies that land every row it oversells least in `available` mode, in all "
+        "three scenarios. In `on_hand` mode Shopify's sales do not move `on_hand`, so conflicts come only from edits made "
+        "in Shopify (none met in these runs) and the policy matters little. Quantity: **`on_hand` "
         "is the better mode** by every measure here, but it is right only when ERPNext's figure leaves out the reservations "
         "of this store's Shopify orders (the store setting naming the Sales Order field that marks them). Without that "
         "marker it would subtract those orders twice (Shopify shows less, never more). So `available` stays the engine's "

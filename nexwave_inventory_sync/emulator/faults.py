@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -55,6 +56,17 @@ class Fault:
     content_type: str = "application/json; charset=utf-8"
     retry_after: str | None = None
     seconds: float = 0.0
+
+    @property
+    def label(self) -> str:
+        """A short name for counting: "HTTP 503", "INTERNAL_SERVER_ERROR", "drop_after_apply"."""
+        if self.kind == "status":
+            return f"HTTP {self.code}"
+        if self.kind == "graphql_error":
+            return json.loads(self.body or "{}")["errors"][0]["extensions"]["code"]
+        if self.kind == "html":
+            return f"HTML {self.code}"
+        return self.kind
 
     @classmethod
     def status(cls, code: int, retry_after: str | float | None = None, body: str | None = None) -> Fault:
@@ -167,6 +179,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._script: list[tuple[str | None, Fault | None]] = []
         self._random: tuple[float, random.Random, tuple[str, ...], str | None] | None = None
+        self.fired: Counter = Counter()  # fault label -> requests it struck
 
     def script(self, *faults: Fault | None, operation: str | None = None) -> None:
         for fault in faults:
@@ -193,6 +206,7 @@ class FaultPlan:
         with self._lock:
             self._script.clear()
             self._random = None
+            self.fired.clear()
 
     @property
     def pending(self) -> int:
@@ -204,9 +218,13 @@ class FaultPlan:
             for index, (wanted, fault) in enumerate(self._script):
                 if wanted is None or wanted == operation:
                     del self._script[index]
+                    if fault is not None:
+                        self.fired[fault.label] += 1
                     return fault
             if self._random is not None:
                 rate, rng, kinds, wanted = self._random
                 if (wanted is None or wanted == operation) and rng.random() < rate:
-                    return RANDOM_KINDS[rng.choice(kinds)]()
+                    fault = RANDOM_KINDS[rng.choice(kinds)]()
+                    self.fired[fault.label] += 1
+                    return fault
             return None

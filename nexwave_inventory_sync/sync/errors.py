@@ -8,6 +8,7 @@ carries the access token: messages are built from status, codes and body text on
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -169,10 +170,10 @@ def _graphql_error_codes(errors: Any) -> list[str]:
         return []
     codes = []
     for error in errors:
-        if isinstance(error, Mapping):
-            code = (error.get("extensions") or {}).get("code")
-            if code:
-                codes.append(str(code))
+        extensions = error.get("extensions") if isinstance(error, Mapping) else None
+        code = extensions.get("code") if isinstance(extensions, Mapping) else None
+        if isinstance(code, str) and code:
+            codes.append(code)
     return codes
 
 
@@ -213,11 +214,19 @@ def classify_response(
     errors = body.get("errors")
     codes = _graphql_error_codes(errors)
     if "THROTTLED" in codes:
-        cost = (body.get("extensions") or {}).get("cost") or {}
+        extensions = body.get("extensions")
+        cost = extensions.get("cost") if isinstance(extensions, Mapping) else None
+        cost = cost if isinstance(cost, Mapping) else {}
+        requested = cost.get("requestedQueryCost")
         return body, Throttled(
             "Throttled: the query cost exceeds the points left in the bucket",
             code="THROTTLED",
-            requested=cost.get("requestedQueryCost"),
+            requested=float(requested)
+            if isinstance(requested, (int, float))
+            and not isinstance(requested, bool)
+            and math.isfinite(requested)
+            and requested >= 0
+            else None,
             throttle=cost.get("throttleStatus"),
             **common,
         )
@@ -242,7 +251,10 @@ def classify_response(
         return body, InvalidRequest(f"GraphQL error: {_error_messages(errors)}", code=code, **common)
     if "data" not in body:
         return body, BadResponse("Shopify answered JSON without data or errors", **common)
-    if body["data"] is not None and not isinstance(body["data"], dict):
+    if body["data"] is None:
+        # GraphQL allows a null data only next to errors; gql itself refuses it.
+        return body, BadResponse("Shopify answered data: null without errors", **common)
+    if not isinstance(body["data"], dict):
         return body, BadResponse(f"Shopify answered data that is not an object: {_snippet(text)}", **common)
     return body, None
 

@@ -83,6 +83,7 @@ class RunResult:
     query_cost: float = 0.0  # actual points spent
     duration_s: float = 0.0
     calls_by_operation: Mapping[str, int] = field(default_factory=dict)
+    retries_by_kind: Mapping[str, int] = field(default_factory=dict)
     failures: tuple[RowFailure, ...] = ()
     unresolved_rows: tuple[RowFailure, ...] = ()  # the first UNRESOLVED_DETAIL_LIMIT, with why
     resolved: tuple[Resolution, ...] = ()

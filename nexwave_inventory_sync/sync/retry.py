@@ -44,7 +44,9 @@ ACTIONS: dict[str, Action] = {
     "redirect": Action.ABORT_RUN,  # every call would be redirected the same way
     "deadline": Action.ABORT_RUN,
     "invalid_request": Action.FAIL_BATCH,
-    "bad_response": Action.FAIL_BATCH,
+    # A body that is not the JSON we expect is most often an answer cut off on the way (or a
+    # proxy's page): one retry, safe with the batch's idempotency key, then the batch fails.
+    "bad_response": Action.RETRY,
 }
 
 
@@ -60,6 +62,7 @@ class RetryPolicy:
     server_backoff: tuple[float, ...] = (2.0, 4.0)
     connection_backoff: tuple[float, ...] = (2.0, 4.0)
     unreachable_backoff: tuple[float, ...] = (1.0,)
+    bad_response_backoff: tuple[float, ...] = (2.0,)
     # Shopify says "please try again" without a delay; a first attempt that timed out on our
     # side usually finishes within seconds. About half a minute in all, then the batch fails.
     in_progress_backoff: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0)
@@ -75,6 +78,7 @@ class RetryPolicy:
             "server": len(self.server_backoff),
             "connection": len(self.connection_backoff),
             "unreachable": len(self.unreachable_backoff),
+            "bad_response": len(self.bad_response_backoff),
             "idempotency_in_progress": len(self.in_progress_backoff),
         }.get(kind, 0)
 
@@ -110,6 +114,7 @@ class RetryPolicy:
         backoff = {
             "server": self.server_backoff,
             "unreachable": self.unreachable_backoff,
+            "bad_response": self.bad_response_backoff,
             "idempotency_in_progress": self.in_progress_backoff,
         }.get(error.kind, self.connection_backoff)
         base = backoff[attempt]
@@ -121,6 +126,7 @@ NO_WAIT = RetryPolicy(
     server_backoff=(0.0, 0.0),
     connection_backoff=(0.0, 0.0),
     unreachable_backoff=(0.0,),
+    bad_response_backoff=(0.0,),
     in_progress_backoff=(0.0, 0.0, 0.0, 0.0, 0.0),
     jitter=0.0,
     retry_after_default=0.0,

@@ -561,6 +561,7 @@ def sync_inventory(
         query_cost=stats.cost_actual,
         duration_s=round(clock.now() - started, 3),
         calls_by_operation=dict(Counter(stats.calls_by_operation)),
+        retries_by_kind=dict(Counter(stats.retries_by_kind)),
         failures=tuple(tally.failures),
         unresolved_rows=tuple(tally.unresolved_rows),
         resolved=tuple(tally.resolved.values()),

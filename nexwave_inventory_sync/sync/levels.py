@@ -59,9 +59,14 @@ def _execute(client: ShopifyClient, document: str, variables: dict, operation: s
 
 
 def _quantity(quantities: Iterable[dict] | None, name: str) -> int | None:
-    for entry in quantities or ():
-        if entry.get("name") == name:
-            return int(entry["quantity"])
+    """The named figure, or None; an answer of the wrong shape counts as no figure (the
+    fuzzed-answer rule: nothing Shopify sends may raise out of the engine)."""
+    if not isinstance(quantities, list):
+        return None
+    for entry in quantities:
+        if isinstance(entry, dict) and entry.get("name") == name:
+            value = entry.get("quantity")
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
     return None
 
 
@@ -84,10 +89,13 @@ def read_levels(
                 "InventoryLevelsAt",
                 1 + _COST_PER_LEVEL * len(chunk),
             )
-            nodes = data.get("nodes") or []
-            for item, node in zip(chunk, list(nodes) + [None] * (len(chunk) - len(nodes)), strict=True):
-                level = (node or {}).get("inventoryLevel")
-                found[(item, location)] = _quantity(level.get("quantities"), name) if level else None
+            nodes = data.get("nodes")
+            nodes = nodes[: len(chunk)] if isinstance(nodes, list) else []
+            for item, node in zip(chunk, nodes + [None] * (len(chunk) - len(nodes)), strict=True):
+                level = node.get("inventoryLevel") if isinstance(node, dict) else None
+                found[(item, location)] = (
+                    _quantity(level.get("quantities"), name) if isinstance(level, dict) else None
+                )
     return found
 
 
@@ -113,19 +121,25 @@ def read_location_pages(client: ShopifyClient, location_id: str, name: str, read
         )
         read.calls += 1
         node = data.get("location")
-        if node is None:
+        if not isinstance(node, dict):
             raise LevelReadFailed(f"location {location} does not exist in the shop")
-        page = node.get("inventoryLevels") or {}
-        for level in page.get("nodes") or []:
-            item = level["item"]["id"]
+        page = node.get("inventoryLevels")
+        page = page if isinstance(page, dict) else {}
+        for level in page.get("nodes") if isinstance(page.get("nodes"), list) else []:
+            item = level.get("item") if isinstance(level, dict) else None
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
             quantity = _quantity(level.get("quantities"), name)
             if quantity is not None:
-                read.levels[(item, location)] = quantity
-                read.skus[item] = level["item"].get("sku")
-        info = page.get("pageInfo") or {}
+                read.levels[(item["id"], location)] = quantity
+                read.skus[item["id"]] = item.get("sku")
+        info = page.get("pageInfo") if isinstance(page.get("pageInfo"), dict) else {}
+        cursor = info.get("endCursor")
         if not info.get("hasNextPage"):
             return
-        after = info.get("endCursor")
+        if not cursor or cursor == after:
+            raise LevelReadFailed(f"the level pages of {location} stopped advancing")
+        after = cursor
 
 
 def choose_method(variant_count: int | None, locations: int) -> str:

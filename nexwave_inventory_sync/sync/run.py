@@ -689,13 +689,15 @@ def _bulk_resolve(resolver: Resolver, rows: Iterable[StockRow], options: SyncOpt
     skus -= set(resolver.by_sku)
     if len(skus) < options.bulk_resolve_from:
         return
-    from .bulk import BulkReadFailed, bulk_levels
+    from .bulk import bulk_levels
 
     try:
         read = bulk_levels(
             resolver.client, (), http_get=options.http_get, poll_interval=options.bulk_poll_interval
         )
-    except BulkReadFailed:
+    except RunAborted:
+        raise
+    except Exception:  # noqa: BLE001 - BulkReadFailed, or an answer of the wrong shape
         return  # the scan / search strategies still work, only slower
     resolver.learn(read.resolutions, skus)
 

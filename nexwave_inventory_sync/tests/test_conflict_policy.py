@@ -132,3 +132,33 @@ class ConflictRunTest(EmulatedShopTest):
         self.assertEqual((on.failed, on.activated), (0, 1))
         self.assertShopifyEquals(rows)
         self.assertEqual(self.emulator.stats.calls_by_operation["ActivateInventory"], 1)
+
+
+class ConflictReadFailureTest(EmulatedShopTest):
+    items = 5
+
+    def test_answers_of_the_wrong_shape_fail_the_conflicted_rows_never_the_run(self):
+        from nexwave_inventory_sync.emulator import Fault
+
+        self.catalog.set_available(ITEM.format(1), LOC, 9)
+        rows = [
+            StockRow(
+                location_id=LOC, quantity=10, inventory_item_id=ITEM.format(1), change_from=12, ref="ITEM-1"
+            )
+        ]
+        for fault in (
+            Fault.status(200, body='{"data": {"nodes": "not a list"}}'),
+            Fault.status(
+                200, body='{"data": {"nodes": [{"inventoryLevel": {"quantities": [{"name": "available"}]}}]}}'
+            ),
+            Fault.graphql_error("INTERNAL_SERVER_ERROR"),
+        ):
+            with self.subTest(fault=fault.label):
+                self.emulator.faults.clear()
+                self.emulator.faults.script(*[fault] * 5, operation="InventoryLevelsAt")
+                result = self.sync(rows)
+                self.assertFalse(result.aborted)
+                self.assertEqual(result.conflicts, 1)
+                outcome = result.conflict_rows[0].outcome
+                self.assertIn(outcome, ("failed",))
+                self.assertEqual(self.catalog.available(ITEM.format(1), LOC), 9)

@@ -637,17 +637,27 @@ def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, r
     steps land leave tally.failures; what they could not settle goes back in."""
     post = _PostRun()
 
-    def send(batch: Sequence[ReadyRow]) -> BatchOutcome:
-        outcome = _send_safely(client, batch, run_id, options.quantity_name)
-        tally.pushed += outcome.pushed
-        return outcome
+    def sender(step: str) -> Callable[[Sequence[ReadyRow]], BatchOutcome]:
+        # Each step sends under a run id of its own: a resend holding exactly the rows of a
+        # refused batch (one unstocked row, activated) must not reuse that batch's idempotency
+        # key, or Shopify replays the refusal; nor may a conflict's repeat that happens to hold
+        # the same figures as the attempt before it. Shopify's history shows the step too.
+        sends = itertools.count(1)
+
+        def send(batch: Sequence[ReadyRow]) -> BatchOutcome:
+            step_id = f"{run_id}.{step}-{next(sends)}"
+            outcome = _send_safely(client, batch, step_id, options.quantity_name)
+            tally.pushed += outcome.pushed
+            return outcome
+
+        return send
 
     unstocked = [
         f for f in tally.failures if f.code == NOT_STOCKED and f.inventory_item_id and f.quantity is not None
     ]
     if unstocked and options.activate_unstocked:
         tally.failures = [f for f in tally.failures if f not in unstocked]
-        done = activate_and_resend(client, unstocked, run_id, send)
+        done = activate_and_resend(client, unstocked, run_id, sender("activated"))
         post.activated = done.activated
         post.landed += done.landed
         tally.failures += done.failures
@@ -659,7 +669,9 @@ def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, r
     conflicted = [f for f in tally.failures if f.conflict and f.inventory_item_id and f.quantity is not None]
     if conflicted:
         tally.failures = [f for f in tally.failures if not f.conflict]
-        done = settle_conflicts(client, conflicted, options.conflict_policy, send, options.quantity_name)
+        done = settle_conflicts(
+            client, conflicted, options.conflict_policy, sender("conflicts"), options.quantity_name
+        )
         post.conflicts = done.conflicts
         # Shopify already showed the settled figure: landed without a write.
         tally.pushed += sum(1 for c in done.conflicts if c.outcome == "resolved" and c.sent is None)

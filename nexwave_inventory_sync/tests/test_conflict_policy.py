@@ -162,3 +162,16 @@ class ConflictReadFailureTest(EmulatedShopTest):
                 outcome = result.conflict_rows[0].outcome
                 self.assertIn(outcome, ("failed",))
                 self.assertEqual(self.catalog.available(ITEM.format(1), LOC), 9)
+
+
+class ActivationResendTest(EmulatedShopTest):
+    items = 3
+
+    def test_a_single_unstocked_row_is_activated_and_lands(self):
+        # The resend holds exactly the rows of the refused batch: it must not reuse its key
+        # (Shopify would replay the refusal).
+        self.catalog.unstock(ITEM.format(1), LOC)
+        rows = self.warm_rows(1)
+        result = self.sync(rows, activate_unstocked=True)
+        self.assertEqual((result.failed, result.activated, result.pushed), (0, 1, 1))
+        self.assertShopifyEquals(rows)

@@ -7,7 +7,7 @@ Public API (stable):
   quantity of each (item gid, location gid); None when the item is not stocked there (or
   gone). Up to 250 items per call, one location per call.
 - `read_all_levels(client, location_ids, name="available", *, method="auto",
-  variant_count=None, http_get=None, clock=None) -> LevelRead`: every level at the given
+  variant_count=None, http_get=None, poll_interval=2.0, max_wait=1800.0) -> LevelRead`: every level at the given
   locations. `method`: "pages" (location.inventoryLevels, 250 per page), "bulk"
   (bulkOperationRunQuery, see bulk.py), or "auto": bulk from `BULK_THRESHOLD` variants up.
 - `LevelRead`: `levels` {key: quantity}, `skus` {inventory item gid: sku}, `resolutions`

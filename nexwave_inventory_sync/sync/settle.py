@@ -18,6 +18,7 @@ from . import documents
 from .client import CallFailed, RunAborted, ShopifyClient
 from .conflicts import MAX_REPEATS, Conflict, ConflictPolicy, settle
 from .delta import LevelKey
+from .ids import to_gid
 from .levels import read_levels
 from .limits import BATCH_SIZE
 from .push import BatchOutcome, ReadyRow, batches
@@ -41,8 +42,6 @@ class Settled:
 
 def _ready(failure: RowFailure) -> ReadyRow:
     # RowFailures of rows that reached a batch carry the item and the quantity sent.
-    from .ids import to_gid
-
     return ReadyRow(
         failure.row, failure.inventory_item_id, to_gid("Location", failure.row.location_id), failure.quantity
     )

@@ -396,7 +396,7 @@ def _stale_id_failures(tally: _Tally) -> list[RowFailure]:
     return stale
 
 
-def _summary(tally: _Tally, stats: CallStats, deadline_reached: bool) -> str | None:
+def _summary(tally: _Tally, deadline_reached: bool) -> str | None:
     """The run's top-level error in one sentence: the abort's reason, or what most failed rows
     share, so a person sees the cause without opening the rows."""
     if tally.abort is not None:
@@ -571,7 +571,7 @@ def sync_inventory(
         not_sent=tally.not_sent,
         unsent_rows=tuple(tally.unsent_rows),
         deadline_reached=deadline_reached,
-        error=_summary(tally, stats, deadline_reached),
+        error=_summary(tally, deadline_reached),
     )
 
 
@@ -580,7 +580,11 @@ def _push_again(
 ) -> None:
     """Look the SKUs of refused cached ids up again, once, and push those rows with the ids
     found; the new ids go to the run's `resolved` (with `replaces`) for the caller to cache."""
-    resolver.resolve_skus([f.row.sku for f in stale], fresh=True)
+    try:
+        resolver.resolve_skus([f.row.sku for f in stale], fresh=True)
+    except RunAborted:
+        tally.failures.extend(stale)  # the run stops; these rows keep the failure they had
+        raise
     again: list[ReadyRow] = []
     for failure in stale:
         found = resolver.by_sku.get(failure.row.sku)

@@ -178,3 +178,20 @@ class ActivationResendTest(EmulatedShopTest):
         result = self.sync(rows, activate_unstocked=True)
         self.assertEqual((result.failed, result.activated, result.pushed), (0, 1, 1))
         self.assertShopifyEquals(rows)
+
+
+class MultiLocationActivationTest(EmulatedShopTest):
+    items = 4
+    locations = 3
+
+    def test_an_item_missing_at_several_locations_is_activated_in_one_call(self):
+        for j in (2, 3):
+            self.catalog.unstock(ITEM.format(1), f"gid://shopify/Location/{j}")
+        self.catalog.unstock(ITEM.format(2), "gid://shopify/Location/3")
+        rows = self.warm_rows()
+        result = self.sync(rows, activate_unstocked=True)
+        self.assertEqual((result.failed, result.activated), (0, 3))
+        self.assertShopifyEquals(rows)
+        calls = self.emulator.stats.calls_by_operation
+        self.assertEqual((calls["ActivateAtLocations"], calls["ActivateInventory"]), (1, 1))
+        self.assertEqual(result.accounted, result.considered)

@@ -16,6 +16,7 @@ SUMMARY_FIELDS = (
     ("not on Shopify (skipped)", "unresolved"),
     ("failed", "failed"),
     ("conflicts", "conflicts"),
+    ("  held (not landed)", "held"),
     ("not sent (run stopped)", "not_sent"),
     ("batches ok / failed", None),
     ("API calls", "api_calls"),
@@ -56,6 +57,19 @@ def summary_table(columns: Sequence[tuple[str, RunResult]]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def conflict_lines(result: RunResult, limit: int | None = None) -> list[str]:
+    """One line per conflict: ERPNext's figure, the confirmed one, Shopify's, what was sent."""
+    lines = []
+    for conflict in result.conflict_rows[:limit]:
+        sent = "-" if conflict.sent is None else str(conflict.sent)
+        shopify = "?" if conflict.shopify is None else str(conflict.shopify)
+        lines.append(
+            f"  {conflict.ref}  {conflict.location_id}  {conflict.erpnext} / {conflict.confirmed} / {shopify} -> {sent}"
+            f"  {conflict.outcome}{': ' + conflict.message if conflict.message else ''}"
+        )
+    return lines
 
 
 def failure_lines(result: RunResult, limit: int | None = None) -> list[str]:

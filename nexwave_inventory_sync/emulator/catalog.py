@@ -69,9 +69,10 @@ class Catalog:
         self._location_names: list[str] = []
         self._location_active: list[bool] = []
         self._by_location: dict[int, int] = {}
-        self._levels: list[array] = []
-        # Units committed to orders per (row, loc), sparse: they count toward on_hand.
-        self._committed: dict[tuple[int, int], int] = {}
+        self._levels: list[array] = []  # `available` per location
+        # `committed` per location (unfulfilled orders), made on the first sale: a catalog
+        # no test sells from stays as small as before.
+        self._committed: list[array] | None = None
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -227,6 +228,13 @@ class Catalog:
             self._add_location_row(number, name or f"Location {number}", active)
             return gid("Location", number)
 
+    def levels_at(self, location_id: str | int) -> list[int | None]:
+        """`available` of every row at a location, row order (None where not stocked): one
+        copy, for simulations that sample the whole shop often."""
+        with self.lock:
+            loc = self._require_location(location_id)
+            return [None if q == NOT_STOCKED else q for q in self._levels[loc]]
+
     @property
     def variant_count(self) -> int:
         return self._live
@@ -319,13 +327,58 @@ class Catalog:
         self._levels[loc][row] = quantity
 
     def committed(self, row: int, loc: int) -> int:
-        return self._committed.get((row, loc), 0)
+        return 0 if self._committed is None else self._committed[loc][row]
 
     def set_committed(self, inventory_item_id: str | int, location_id: str | int, quantity: int) -> None:
         """Units committed to unfulfilled orders at a location (on_hand = available + committed)."""
         with self.lock:
             row, loc = self._require(inventory_item_id, location_id)
-            self._committed[(row, loc)] = int(quantity)
+            self._committed_levels(loc)[row] = int(quantity)
+
+    def on_hand(self, row: int, loc: int) -> int | None:
+        """Shopify: available = on_hand - committed - reserved - ... (the emulator models
+        committed only), so on_hand = available + committed."""
+        available = self.level(row, loc)
+        return None if available is None else available + self.committed(row, loc)
+
+    def _committed_levels(self, loc: int) -> array:
+        if self._committed is None:
+            self._committed = [array("q", [0]) * len(self._variant_nums) for _ in self._levels]
+        return self._committed[loc]
+
+    # -- shop activity (what happens on Shopify without us) ------------------------------
+    def sell(self, inventory_item_id: str | int, location_id: str | int, units: int = 1) -> bool:
+        """A Shopify order: refused (False) when `available` is short, as checkout does for a
+        tracked item that does not continue selling; else available down, committed up."""
+        with self.lock:
+            row, loc = self._require(inventory_item_id, location_id)
+            available = self._levels[loc][row]
+            if available == NOT_STOCKED or available < units:
+                return False
+            self._levels[loc][row] = available - units
+            self._committed_levels(loc)[row] += units
+            return True
+
+    def fulfil(self, inventory_item_id: str | int, location_id: str | int, units: int = 1) -> None:
+        """Shipping committed units: committed (and so on_hand) down, available unchanged."""
+        with self.lock:
+            row, loc = self._require(inventory_item_id, location_id)
+            committed = self._committed_levels(loc)
+            committed[row] = max(0, committed[row] - units)
+
+    def committed_units(self, inventory_item_id: str | int, location_id: str | int) -> int:
+        with self.lock:
+            row, loc = self._require(inventory_item_id, location_id)
+            return self.committed(row, loc)
+
+    def adjust_available(self, inventory_item_id: str | int, location_id: str | int, delta: int) -> int:
+        """A restock or an admin edit by a delta; returns the new `available`."""
+        with self.lock:
+            row, loc = self._require(inventory_item_id, location_id)
+            if self._levels[loc][row] == NOT_STOCKED:
+                raise CatalogError(f"item {inventory_item_id!r} is not stocked at {location_id!r}")
+            self._levels[loc][row] += delta
+            return self._levels[loc][row]
 
     def location_count(self) -> int:
         return len(self._location_nums)
@@ -348,6 +401,8 @@ class Catalog:
         self._location_names.append(name)
         self._location_active.append(active)
         self._levels.append(array("q", [NOT_STOCKED]) * len(self._variant_nums))
+        if self._committed is not None:
+            self._committed.append(array("q", [0]) * len(self._variant_nums))
 
     def _append_variant(self, number: int, item: int, product: int, sku: str | None, tracked: bool) -> int:
         if self._variant_nums and number <= self._variant_nums[-1]:
@@ -373,6 +428,8 @@ class Catalog:
                 self._by_sku[sku] = [existing, row]
         for levels in self._levels:
             levels.append(NOT_STOCKED)
+        for committed in self._committed or ():
+            committed.append(0)
         self._live += 1
         return row
 

@@ -106,6 +106,7 @@ class Executor:
         self.max_batch = max_batch
         self.idempotency = IdempotencyStore()
         self._group_numbers = count(1)
+        self.bulk_operations = None  # set by the server (it knows the URL files are served at)
         self._parsed: OrderedDict[tuple[int, str], tuple[DocumentNode | None, list[GraphQLError]]] = (
             OrderedDict()
         )
@@ -278,6 +279,9 @@ class Executor:
             stats=self.stats,
             idempotency=self.idempotency,
             group_numbers=self._group_numbers,
+            bulk_operations=self.bulk_operations,
+            version=version,
+            schema=prepared.schema,
         )
         is_mutation = operation.operation == OperationType.MUTATION
         root = MutationRoot(context) if is_mutation else QueryRoot(context)
@@ -309,3 +313,25 @@ class Executor:
             body["data"] = result.data
         body["extensions"] = self.cost_extensions(requested, actual)
         return Answer(200, body, operation_name)
+
+    def run_bulk_query(self, version: str, query: str) -> dict:
+        """Execute a bulk query's text over the catalog, connections unpaged."""
+        from .bulk import execute_bulk
+
+        schema = schema_for(version)
+        context = RequestContext(
+            catalog=self.catalog,
+            shop_domain=self.shop_domain,
+            raw_variables={},
+            change_from_era=uses_idempotency(version),
+            partial_apply=self.partial_apply,
+            max_batch=self.max_batch,
+            stats=self.stats,
+            idempotency=self.idempotency,
+            group_numbers=self._group_numbers,
+            version=version,
+            schema=schema,
+            bulk=True,
+        )
+        with self.catalog.lock:
+            return execute_bulk(schema, query, QueryRoot(context), context)

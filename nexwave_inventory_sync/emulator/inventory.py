@@ -110,7 +110,16 @@ def set_quantities(
         row = catalog.item_row(item[1]) if item and item[0] == "InventoryItem" else None
         loc = catalog.location_row(location[1]) if location and location[0] == "Location" else None
         quantity = quantity_input.get("quantity")
-        current = catalog.level(row, loc) if row is not None and loc is not None else None
+        # Compare-and-set and the write both act on the named quantity. Documented: `name`
+        # is available or on_hand, and available = on_hand - committed - reserved - ...
+        # (Shopify's inventory states); changeFromQuantity is "the quantity currently expected
+        # at this location" (admin_2026-07). That it is compared with the NAMED quantity is our
+        # reading (a guess the simulation depends on for on_hand mode).
+        on_hand = data.get("name") == "on_hand"
+        if row is None or loc is None:
+            current = None
+        else:
+            current = catalog.on_hand(row, loc) if on_hand else catalog.level(row, loc)
         if row is None:
             error = _row_error(
                 index,
@@ -190,7 +199,10 @@ def set_quantities(
 
     changes = []
     for row, loc, quantity, current in good:
-        catalog.write_level(row, loc, quantity)
+        # Setting on_hand keeps committed: available becomes the new on_hand minus it (and may
+        # go below 0, as Shopify's does when on_hand is set under the committed units).
+        written = quantity - catalog.committed(row, loc) if data["name"] == "on_hand" else quantity
+        catalog.write_level(row, loc, written)
         if quantity != current:
             changes.append(
                 {

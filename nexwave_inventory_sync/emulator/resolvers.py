@@ -10,13 +10,14 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, value_from_ast_untyped
 
 from ..sync.limits import MAX_NODES_PER_QUERY
-from .catalog import Catalog, parse_gid
+from .catalog import NOT_STOCKED, Catalog, parse_gid
 from .idempotency import IdempotencyStore, fingerprint
 from .inventory import set_quantities, user_error
 from .search import parse_search
 from .stats import EmulatorStats
 from .views import (
     InventoryItem,
+    InventoryLevel,
     Location,
     Product,
     ProductVariant,
@@ -66,6 +67,10 @@ class RequestContext:
     stats: EmulatorStats
     idempotency: IdempotencyStore
     group_numbers: count
+    bulk_operations: Any = None  # bulk.BulkOperations
+    version: str = ""
+    schema: Any = None
+    bulk: bool = False  # executing a bulk query: connections without `first` return everything
 
 
 class QueryRoot:
@@ -95,6 +100,8 @@ class QueryRoot:
             return None if loc is None else Location(self.catalog, loc)
         if kind == "Shop" and number == 1:
             return Shop(self.context.shop_domain)
+        if kind == "BulkOperation" and self.context.bulk_operations is not None:
+            return self.context.bulk_operations.get(number)
         return None
 
     def node(self, info: Any, id: str) -> Any:
@@ -111,6 +118,23 @@ class QueryRoot:
 
     def shop(self, info: Any) -> Shop:
         return Shop(self.context.shop_domain)
+
+    def location(self, info: Any, id: str | None = None) -> Location | None:
+        node = self._node(id) if id is not None else None
+        return node if isinstance(node, Location) else None
+
+    # -- bulk operations -------------------------------------------------------------------
+    def currentBulkOperation(self, info: Any, type: str = "QUERY") -> Any:
+        operations = self.context.bulk_operations
+        if type != "QUERY" or operations is None:
+            return None
+        return operations.current()
+
+    def bulkOperation(self, info: Any, id: str) -> Any:
+        parsed = parse_gid(id)
+        if parsed is None or parsed[0] != "BulkOperation" or self.context.bulk_operations is None:
+            return None
+        return self.context.bulk_operations.get(parsed[1])
 
     # -- variants ------------------------------------------------------------------------
     def _matching_rows(self, query: str | None) -> list[int] | None:
@@ -133,7 +157,8 @@ class QueryRoot:
     def productVariants(
         self, info: Any, first: int | None = None, after: str | None = None, query: str | None = None
     ) -> dict:
-        size = page_size(first)
+        # In a bulk query a connection has no `first`: it returns every node.
+        size = 10**9 if self.context.bulk and first is None else page_size(first)
         after_number = decode_cursor(after)
         matching = self._matching_rows(query)
         rows: list[int] = []
@@ -241,6 +266,123 @@ class MutationRoot:
         if key is not None:
             context.idempotency.remember(key, print_, outcome.payload)
         return outcome.payload
+
+    def _require_idempotency_key(self, info: Any) -> None:
+        """From 2026-04 @idempotent(key:) is required on inventory mutations (field
+        descriptions in admin_2026-07); the error text and code are a guess."""
+        field = info.field_nodes[0]
+        present, key = idempotent_directive(field, self.context.raw_variables)
+        if not present:
+            raise GraphQLError(
+                "The @idempotent directive is required for this mutation.",
+                field,
+                extensions={"code": "BAD_REQUEST"},
+            )
+        if not isinstance(key, str) or not key.strip():
+            raise GraphQLError(
+                "The @idempotent directive key must not be empty or whitespace.",
+                field,
+                extensions={"code": "BAD_REQUEST"},
+            )
+
+    def inventoryActivate(
+        self,
+        info: Any,
+        inventoryItemId: str,
+        locationId: str,
+        available: int | None = None,
+        onHand: int | None = None,
+    ) -> dict:
+        """Stock an item at a location (documented: "Activate an inventory item at a
+        location"); a level that already exists is returned as is (guess: no error)."""
+        if self.context.change_from_era:
+            self._require_idempotency_key(info)
+        catalog = self.context.catalog
+        item = parse_gid(inventoryItemId)
+        location = parse_gid(locationId)
+        row = catalog.item_row(item[1]) if item and item[0] == "InventoryItem" else None
+        loc = catalog.location_row(location[1]) if location and location[0] == "Location" else None
+        if row is None or loc is None:
+            what = "inventoryItemId" if row is None else "locationId"
+            return {
+                "inventoryLevel": None,
+                "userErrors": [{"field": [what], "message": f"The {what} could not be found."}],
+            }
+        if catalog.level(row, loc) is None:
+            start = onHand if onHand is not None else (available or 0)
+            catalog.write_level(row, loc, start)
+            self.context.stats.add(activations=1)
+        return {"inventoryLevel": InventoryLevel(catalog, row, loc), "userErrors": []}
+
+    def inventoryBulkToggleActivation(
+        self, info: Any, inventoryItemId: str, inventoryItemUpdates: list[dict]
+    ) -> dict:
+        """Documented: activates or deactivates one item at several locations and returns the
+        activated levels. Guessed: the error paths and texts, that an unknown location fails
+        the whole call (nothing applied), and deactivation refused while units are committed."""
+        catalog = self.context.catalog
+        item = parse_gid(inventoryItemId)
+        row = catalog.item_row(item[1]) if item and item[0] == "InventoryItem" else None
+        if row is None:
+            return {
+                "inventoryItem": None,
+                "inventoryLevels": None,
+                "userErrors": [
+                    {
+                        "code": "INVENTORY_ITEM_NOT_FOUND",
+                        "field": ["inventoryItemId"],
+                        "message": "The inventory item could not be found.",
+                    }
+                ],
+            }
+        targets = []
+        for index, update in enumerate(inventoryItemUpdates):
+            location = parse_gid(update.get("locationId"))
+            loc = catalog.location_row(location[1]) if location and location[0] == "Location" else None
+            if loc is None:
+                return {
+                    "inventoryItem": InventoryItem(catalog, row),
+                    "inventoryLevels": None,
+                    "userErrors": [
+                        {
+                            "code": "LOCATION_NOT_FOUND",
+                            "field": ["inventoryItemUpdates", str(index), "locationId"],
+                            "message": "The location could not be found.",
+                        }
+                    ],
+                }
+            targets.append((loc, bool(update.get("activate"))))
+        levels, errors = [], []
+        for index, (loc, activate) in enumerate(targets):
+            if activate:
+                if catalog.level(row, loc) is None:
+                    catalog.write_level(row, loc, 0)
+                    self.context.stats.add(activations=1)
+                levels.append(InventoryLevel(catalog, row, loc))
+            elif catalog.level(row, loc) is not None:
+                if catalog.committed(row, loc):
+                    errors.append(
+                        {
+                            "code": "COMMITTED_INVENTORY_AT_LOCATION",
+                            "field": ["inventoryItemUpdates", str(index), "locationId"],
+                            "message": "The item has committed inventory at the location.",
+                        }
+                    )
+                else:
+                    catalog.write_level(row, loc, NOT_STOCKED)
+        return {"inventoryItem": InventoryItem(catalog, row), "inventoryLevels": levels, "userErrors": errors}
+
+    def bulkOperationRunQuery(self, info: Any, query: str, groupObjects: bool = False) -> dict:
+        operations = self.context.bulk_operations
+        if operations is None:
+            return {
+                "bulkOperation": None,
+                "userErrors": [{"code": "INVALID", "field": None, "message": "bulk operations are off"}],
+            }
+        payload = operations.run_query(self.context.version, self.context.schema, query)
+        if payload.get("bulkOperation") is not None:
+            self.context.stats.add(bulk_operations=1)
+        return payload
 
     def _require_change_from(self, field: FieldNode) -> None:
         """From 2026-04 every row must carry changeFromQuantity, even as null; only the input

@@ -21,6 +21,7 @@ from ..sync.versions import (
     check_api_version,
 )
 from .bucket import LeakyBucket, Plan, plan_named
+from .bulk import BulkOperations
 from .catalog import Catalog
 from .clock import SystemClock
 from .executor import Answer, Executor, operation_name_of
@@ -29,6 +30,7 @@ from .rest import REST_PATH, RestApi
 from .stats import EmulatorStats
 
 _GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
+_BULK_PATH = re.compile(r"^/bulk-results/(\d+)\.jsonl$")
 _JSON = "application/json; charset=utf-8"
 _MAX_BODY = 16 * 1024 * 1024
 _LOOPBACK = ("127.0.0.1", "localhost")
@@ -183,6 +185,13 @@ class Emulator:
             max_batch=max_batch,
         )
         self.rest = RestApi(catalog, self.stats, self.plan_name, self.clock)
+        self.bulk = BulkOperations(self.clock, self.executor.run_bulk_query, self._bulk_url)
+        self.executor.bulk_operations = self.bulk
+        # Shop activity (orders, restocks, admin edits) played up to the clock's time before
+        # each request; `virtual_latency` advances a FakeClock per request so activity also
+        # happens during a run.
+        self.activity: Any = None
+        self.virtual_latency = 0.0
         # Documented: idempotency keys are kept 24 hours ("Implementing idempotency",
         # https://shopify.dev/docs/api/usage/implementing-idempotency: the retention window).
         self.executor.idempotency.clock = self.clock
@@ -242,9 +251,21 @@ class Emulator:
         return self.bucket.throttle_status()
 
     # -- requests ------------------------------------------------------------------------
+    def _bulk_url(self, number: int) -> str:
+        # A signed storage URL on Shopify; any GET without the token fetches it.
+        return f"{self.base_url}/bulk-results/{number}.jsonl"
+
     def _handle_other(self, handler: _Handler) -> None:
         raw = handler.read_body()
         path, _, query = handler.path.partition("?")
+        bulk = _BULK_PATH.match(path)
+        if handler.command == "GET" and bulk:
+            body = self.bulk.file(int(bulk.group(1)))
+            if body is None:
+                handler.answer(404, status_body(404))
+            else:
+                handler.answer(200, body.decode(), "application/jsonl")
+            return
         if handler.command == "GET" and self.inspect and path.startswith(INSPECT_PREFIX):
             self._inspect(handler, path[len(INSPECT_PREFIX) :], query)
             return
@@ -326,6 +347,7 @@ class Emulator:
             payload = None
         operation = operation_name_of(payload)
         self.stats.count_call(operation)
+        self._play_activity()
         record = {
             "operation": operation,
             "variables": payload.get("variables") if isinstance(payload, dict) else None,
@@ -377,6 +399,12 @@ class Emulator:
             handler.answer_truncated(answer.status, json.dumps(answer.body), int(fault.seconds))
             return
         self._send(handler, record, answer, version)
+
+    def _play_activity(self) -> None:
+        if self.virtual_latency and hasattr(self.clock, "advance"):
+            self.clock.advance(self.virtual_latency)
+        if self.activity is not None:
+            self.activity.play_until(self.clock.now())
 
     def _inject(self, handler: _Handler, record: dict, fault: Fault, payload: Any) -> bool:
         """Act out a fault; True when the request is finished with."""

@@ -19,6 +19,8 @@ _COUNTERS = (
     "faults_injected",
     "rest_calls",
     "rest_throttled",
+    "activations",
+    "bulk_operations",
 )
 
 

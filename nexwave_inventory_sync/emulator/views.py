@@ -13,8 +13,8 @@ from graphql import GraphQLError
 from ..sync.limits import MAX_PAGE_SIZE
 from .catalog import Catalog, gid, parse_gid
 
-# Quantity names Shopify knows; the emulator models one figure, so on_hand equals available
-# and the others (committed, reserved, ...) read 0.
+# Quantity names Shopify knows; the emulator models available and committed (Shopify
+# orders not yet fulfilled), so on_hand = available + committed and the others read 0.
 QUANTITY_NAMES = frozenset(
     {
         "available",
@@ -155,7 +155,8 @@ class InventoryItem(_Row):
     def inventoryLevels(
         self, info: Any, first: int | None = None, after: str | None = None, includeInactive: bool = False
     ) -> dict:
-        size = page_size(first)
+        bulk = getattr(getattr(info, "context", None), "bulk", False)
+        size = 1_000_000 if bulk and first is None else page_size(first)
         after_number = decode_cursor(after)
         stocked = [
             loc
@@ -193,6 +194,27 @@ class Location:
     def isActive(self) -> bool:
         return self.catalog.location_active(self.loc)
 
+    def inventoryLevels(self, info: Any, first: int | None = None, after: str | None = None) -> dict:
+        """Levels stocked here, in variant order (the cursor carries the variant number; a
+        guess: Shopify's cursor is opaque). Bulk queries (no `first`) get them all."""
+        bulk = getattr(getattr(info, "context", None), "bulk", False)
+        size = None if bulk and first is None else page_size(first)
+        after_number = decode_cursor(after)
+        rows = []
+        for row in self.catalog.live_rows_after(after_number):
+            if self.catalog.level(row, self.loc) is None:
+                continue
+            rows.append(row)
+            if size is not None and len(rows) > size:
+                break
+        page = rows if size is None else rows[:size]
+        return connection(
+            [InventoryLevel(self.catalog, row, self.loc) for row in page],
+            [self.catalog.variant_number(row) for row in page],
+            has_next=size is not None and len(rows) > size,
+            has_previous=after_number is not None,
+        )
+
 
 class InventoryLevel:
     typename = "InventoryLevel"
@@ -222,6 +244,8 @@ class InventoryLevel:
         if unknown:
             raise GraphQLError(f"Invalid quantity names: {', '.join(unknown)}")
         available = self.catalog.level(self.row, self.loc) or 0
+        committed = self.catalog.committed(self.row, self.loc)
+        figures = {"available": available, "committed": committed, "on_hand": available + committed}
         item = self.catalog.item_number(self.row)
         location = self.catalog.location_number(self.loc)
         return [
@@ -229,7 +253,7 @@ class InventoryLevel:
                 "__typename": "InventoryQuantity",
                 "id": f"gid://shopify/InventoryQuantity/{location}?inventory_item_id={item}&name={name}",
                 "name": name,
-                "quantity": available if name in ("available", "on_hand") else 0,
+                "quantity": figures.get(name, 0),
             }
             for name in names
         ]

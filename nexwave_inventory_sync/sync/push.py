@@ -24,7 +24,10 @@ from .versions import uses_idempotency
 
 # Shopify's list of reasons; "correction" is the one for "the system of record says so".
 REASON = "correction"
+# The quantity ERPNext sets: "available" (default) or "on_hand" (Shopify then subtracts its
+# own unfulfilled orders, `committed`, itself). See docs/benchmarks.md for when to pick which.
 QUANTITY_NAME = "available"
+QUANTITY_NAMES = ("available", "on_hand")
 CONFLICT_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})
 # Documented in InventorySetQuantitiesUserErrorCode: "This request is currently in progress,
 # please try again." Not a rejection: the first attempt with this key may yet land.
@@ -56,6 +59,7 @@ class BatchOutcome:
     pushed: int = 0
     failures: list[RowFailure] = field(default_factory=list)
     calls_ok: int = 0  # mutations Shopify accepted (the batch, or its resend); 0 = the batch failed
+    landed: list[ReadyRow] = field(default_factory=list)  # rows Shopify accepted: their confirmed levels
 
     @property
     def ok(self) -> bool:
@@ -97,11 +101,13 @@ def idempotency_key(run_id: str, quantities: list[dict]) -> str:
     return f"nexwave-{digest[:48]}"
 
 
-def mutation_variables(batch: Sequence[ReadyRow], api_version: str, run_id: str) -> dict:
+def mutation_variables(
+    batch: Sequence[ReadyRow], api_version: str, run_id: str, name: str = QUANTITY_NAME
+) -> dict:
     quantities = batch_quantities(batch, api_version)
     payload = {
         "reason": REASON,
-        "name": QUANTITY_NAME,
+        "name": name,
         "referenceDocumentUri": reference_document_uri(run_id),
         "quantities": quantities,
     }
@@ -166,7 +172,12 @@ def _describe(errors: Sequence[dict]) -> tuple[str, str]:
 
 
 def send_batch(
-    client: ShopifyClient, batch: Sequence[ReadyRow], run_id: str, *, resend: bool = True
+    client: ShopifyClient,
+    batch: Sequence[ReadyRow],
+    run_id: str,
+    *,
+    resend: bool = True,
+    name: str = QUANTITY_NAME,
 ) -> BatchOutcome:
     """Push one batch; raise RunAborted when the run must stop (auth, locked shop)."""
     outcome = BatchOutcome()
@@ -174,7 +185,7 @@ def send_batch(
     try:
         data = client.execute(
             documents.set_quantities_document(api_version),
-            mutation_variables(batch, api_version, run_id),
+            mutation_variables(batch, api_version, run_id, name),
             operation="SetInventoryQuantities",
             answer_error=in_progress_error if uses_idempotency(api_version) else None,
         )
@@ -205,7 +216,8 @@ def send_batch(
         # Accepted (a null group with no errors means nothing needed changing).
         outcome.calls_ok = 1
         outcome.failures = [batch[i].failure(*_describe([e])) for i, e in sorted(by_row.items())]
-        outcome.pushed = len(batch) - len(by_row)
+        outcome.landed = [r for i, r in enumerate(batch) if i not in by_row]
+        outcome.pushed = len(outcome.landed)
         return outcome
 
     # Rejected whole: nothing was applied.
@@ -216,7 +228,8 @@ def send_batch(
         code, message = _describe(other or user_errors)
         outcome.failures += [r.failure(code, f"batch rejected: {message}") for r in good]
         return outcome
-    retry = send_batch(client, good, run_id, resend=False)
+    retry = send_batch(client, good, run_id, resend=False, name=name)
+    outcome.landed = retry.landed
     outcome.pushed = retry.pushed
     outcome.calls_ok = retry.calls_ok
     outcome.failures += retry.failures

@@ -107,6 +107,17 @@ class Resolver:
                     "VARIANT_NOT_FOUND", f"variant {variant_id} was not returned"
                 )
 
+    def learn(self, resolutions, skus) -> None:
+        """Take what a bulk read listed (every variant of the shop) as the answer for `skus`:
+        found once, resolved; twice, ambiguous; absent, not in the shop. No call."""
+        found: dict[str, list[Resolution]] = {}
+        for resolution in resolutions:
+            if resolution.sku:
+                found.setdefault(resolution.sku, []).append(resolution)
+        for sku in skus:
+            self.by_sku[sku] = self._pick(sku, found.get(sku, []))
+        self._scanned = True
+
     # -- SKUs --------------------------------------------------------------------------
     def resolve_skus(self, skus: Iterable[str], *, fresh: bool = False) -> None:
         """Resolve SKUs not yet known; `fresh` looks them up again by search whatever this run

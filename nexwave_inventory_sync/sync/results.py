@@ -103,6 +103,13 @@ class RunResult:
     aborted: bool = False
     abort_kind: str | None = None
     abort_reason: str | None = None
+    held: int = 0  # conflicted rows that did not land (policy hold, or still stale after repeats)
+    activated: int = 0  # items connected to a location in this run (ITEM_NOT_STOCKED_AT_LOCATION)
+    quantity_name: str = "available"
+    # One per (item, location) Shopify accepted: the value it accepted (delta.ConfirmedLevel).
+    confirmed: tuple = ()
+    # Every conflict met, settled or not (conflicts.Conflict).
+    conflict_rows: tuple = ()
     # Rows read but never confirmed because the run stopped (abort or deadline): counted, the
     # first UNRESOLVED_DETAIL_LIMIT kept with code NOT_SENT (never sent) or NOT_CONFIRMED (sent,
     # no answer before the stop: Shopify may or may not have applied it).
@@ -125,21 +132,23 @@ class RunResult:
         (SKU not found, ambiguous SKU) do: the run is then Partial."""
         if self.aborted:
             return RunStatus.ABORTED
-        if self.failed == 0 and self.conflicts == 0 and self.batches_failed == 0:
+        # Conflicts the policy settled landed: only held ones and failed rows make it partial.
+        if self.failed == 0 and self.held == 0:
             if self.unresolved == 0 and self.not_sent == 0 and not self.deadline_reached:
                 return RunStatus.SUCCESS
             return RunStatus.PARTIAL
         if self.deadline_reached:
             return RunStatus.PARTIAL
-        return RunStatus.PARTIAL if self.pushed > 0 or self.batches_ok > 0 else RunStatus.FAILED
+        return RunStatus.PARTIAL if self.pushed > 0 or self.batches_ok > 0 or self.held else RunStatus.FAILED
 
     @property
     def accounted(self) -> int:
-        """Rows with a known fate; equals `considered` (every row read) in a correct run."""
+        """Rows with a known fate; equals `considered` (every row read) in a correct run. A
+        conflict settled by the policy is in `pushed`, a held one in `held`."""
         return (
             self.pushed
             + self.failed
-            + self.conflicts
+            + self.held
             + self.unresolved
             + self.untracked
             + self.unchanged_skipped

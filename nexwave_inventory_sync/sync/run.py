@@ -4,6 +4,32 @@ Rows are read in chunks, so a 500,000-row push holds one chunk, the run's id cac
 most `concurrency` batches in memory, never the catalog twice. Per chunk: resolve missing
 ids in bulk, apply the quantity rule, drop duplicates and unchanged rows, and send full
 batches of 250 as they fill.
+
+Public API (stable; the Frappe side and the CLI call it):
+
+    sync_inventory(endpoint, rows, *, options=SyncOptions(...), clock=None, progress=None,
+                   total_rows=None, read_stock=None) -> RunResult
+
+- Pick the rows with `delta.select_delta(current_rows, confirmed_levels)` for a delta run:
+  it sets `StockRow.change_from` (compare-and-set) on every row with a confirmed level.
+- `SyncOptions.conflict_policy` (conflicts.ConflictPolicy, default keep-shopify-sales)
+  settles CHANGE_FROM_QUANTITY_STALE / COMPARE_QUANTITY_STALE rows; every conflict is in
+  `RunResult.conflict_rows` (conflicts.Conflict); held and unsettled rows count in
+  `RunResult.held` and make the status Partial.
+- `SyncOptions.quantity_name`: "available" (default) or "on_hand".
+- `SyncOptions.activate_unstocked`: on ITEM_NOT_STOCKED_AT_LOCATION, activate the item at
+  the location (inventoryActivate, idempotent) and push it again in the same run.
+- `RunResult.confirmed`: a `delta.ConfirmedLevel` per row Shopify accepted (its value as
+  accepted): store them, and pass them to select_delta next time.
+- `read_stock`: a cold run resolves ids first and only then reads the stock to push: pass
+  the identifier rows (SKUs / variant ids; their quantity is ignored) as `rows` and a
+  callable returning the stock rows as `read_stock`; it is called once resolution is done,
+  and the ids just resolved are used without another lookup.
+
+Rows are read in chunks, so a 500,000-row push holds one chunk, the run's id caches and at
+most `concurrency` batches in memory, never the catalog twice. Per chunk: resolve missing
+ids in bulk, apply the quantity rule, drop duplicates and unchanged rows, and send full
+batches of 250 as they fill.
 """
 
 from __future__ import annotations
@@ -18,14 +44,18 @@ from dataclasses import dataclass, field, replace
 
 from .client import CallStats, RunAborted, ShopifyClient
 from .clock import Clock, SystemClock
+from .conflicts import DEFAULT_POLICY, Conflict, ConflictPolicy
+from .delta import ConfirmedLevel
 from .endpoint import ShopifyEndpoint
 from .ids import IdError, to_gid
+from .levels import BULK_RESOLVE_THRESHOLD
 from .limits import BATCH_SIZE
-from .push import BatchOutcome, ReadyRow, send_batch
+from .push import QUANTITY_NAME, QUANTITY_NAMES, BatchOutcome, ReadyRow, send_batch
 from .quantity import QuantityError, check_safety_buffer, shopify_quantity
 from .resolve import Resolver, Unresolved
 from .results import Checkpoint, Resolution, RowFailure, RunResult, StockRow
 from .retry import RetryPolicy
+from .settle import ACTIVATE_OPTION, NOT_STOCKED, activate_and_resend, settle_conflicts
 from .throttle import BucketModel
 
 ProgressCallback = Callable[[int, "int | None"], None]
@@ -54,9 +84,21 @@ class SyncOptions:
     # Seconds the whole run may take (None: no limit). No retry or throttle pause starts that
     # would end past it; the run then ends Partial, the rows not sent listed.
     deadline_s: float | None = None
+    conflict_policy: ConflictPolicy = DEFAULT_POLICY
+    quantity_name: str = QUANTITY_NAME  # "available" or "on_hand"
+    activate_unstocked: bool = False  # the store option "connect items to mapped locations"
+    # SKUs to resolve from which one bulk operation replaces the catalog scan (a 100,000-
+    # variant scan is 400 pages, ~200,000 points); None turns bulk resolution off.
+    bulk_resolve_from: int | None = BULK_RESOLVE_THRESHOLD
+    # Fetches the bulk operation's JSONL URL (tests inject one; default: requests, no token).
+    http_get: Callable[[str], Iterable[bytes]] | None = None
+    bulk_poll_interval: float = 2.0
 
     def __post_init__(self) -> None:
         check_safety_buffer(self.safety_buffer)
+        if self.quantity_name not in QUANTITY_NAMES:
+            raise ValueError(f"quantity_name must be one of {QUANTITY_NAMES}, not {self.quantity_name!r}")
+        object.__setattr__(self, "conflict_policy", ConflictPolicy.parse(self.conflict_policy))
         if self.deadline_s is not None and self.deadline_s <= 0:
             raise ValueError(f"deadline_s must be positive seconds, not {self.deadline_s!r}")
 
@@ -78,6 +120,7 @@ class _Tally:
     abort: RunAborted | None = None
     not_sent: int = 0
     unsent_rows: list[RowFailure] = field(default_factory=list)
+    landed: list[ReadyRow] = field(default_factory=list)
 
     def fail(self, row: StockRow, code: str, message: str, **kw) -> None:
         self.failures.append(RowFailure(row, code, message, **kw))
@@ -100,6 +143,7 @@ class _Tally:
         self.batches_done += 1
         self.pushed += outcome.pushed
         self.failures.extend(outcome.failures)
+        self.landed.extend(outcome.landed)
         if outcome.ok:
             self.batches_ok += 1
         else:
@@ -269,8 +313,10 @@ class _Sender:
         tally: _Tally,
         progress: ProgressCallback | None,
         total: int | None,
+        name: str = QUANTITY_NAME,
         on_checkpoint: CheckpointCallback | None = None,
     ):
+        self.name = name
         self.clients = clients
         self.on_checkpoint = on_checkpoint
         self.run_id = run_id
@@ -287,7 +333,7 @@ class _Sender:
         if self.tally.stopped:
             return False
         if self._pool is None:
-            self._fold(lambda: _send_safely(self.clients[0], batch, self.run_id))
+            self._fold(lambda: _send_safely(self.clients[0], batch, self.run_id, self.name))
             return True
         # The first batch goes alone: a bad token or a locked shop then costs one call, not k.
         while not self._idle or (self._in_flight and self.tally.batches_done == 0):
@@ -295,7 +341,8 @@ class _Sender:
             if self.tally.stopped:
                 return False
         client = self._idle.pop()
-        self._in_flight[self._pool.submit(_send_safely, client, batch, self.run_id)] = client
+        future = self._pool.submit(_send_safely, client, batch, self.run_id, self.name)
+        self._in_flight[future] = client
         return True
 
     def flush(self) -> None:
@@ -340,11 +387,13 @@ def failure_location(failure: RowFailure) -> str:
     return to_gid("Location", failure.row.location_id)
 
 
-def _send_safely(client: ShopifyClient, batch: Sequence[ReadyRow], run_id: str) -> BatchOutcome:
+def _send_safely(
+    client: ShopifyClient, batch: Sequence[ReadyRow], run_id: str, name: str = QUANTITY_NAME
+) -> BatchOutcome:
     """send_batch, with a last guard: an error no rule foresaw fails this batch with its
     type and text instead of escaping sync_inventory (which never raises for an answer)."""
     try:
-        return send_batch(client, batch, run_id)
+        return send_batch(client, batch, run_id, name=name)
     except RunAborted:
         raise
     except Exception as exc:  # noqa: BLE001 - the guard is the point
@@ -407,10 +456,13 @@ def sync_inventory(
     clock: Clock | None = None,
     progress: ProgressCallback | None = None,
     total_rows: int | None = None,
+    read_stock: Callable[[], Iterable[StockRow]] | None = None,
 ) -> RunResult:
     """Push `rows` to the shop. Never raises for anything Shopify or the network does: an
     aborted run comes back with aborted=True and the reason; rows are streamed when `rows` is
-    an iterator. Every row read ends in exactly one count (see RunResult.accounted)."""
+    an iterator. Every row read ends in exactly one count (see RunResult.accounted). With
+    `read_stock`, `rows` only name the items to resolve; the stock pushed is read_stock()'s,
+    read after resolution."""
     options = options or SyncOptions()
     clock = clock or SystemClock()
     run_id = options.run_id or uuid.uuid4().hex
@@ -440,15 +492,37 @@ def sync_inventory(
         client.__enter__()
     pending: list[ReadyRow] = []
     unprepared: list[StockRow] = []  # a chunk read whose resolution was cut short by a stop
-    iterator = iter(rows)
+    post = _PostRun()
     try:
         resolver = Resolver(resolver_client)
         preparer = _Preparer(resolver, tally, options)
+        if read_stock is not None:
+            # Cold run: resolve first, read the stock after, so the figures pushed are as
+            # fresh as the push, not as old as the resolution.
+            identifiers = list(rows)
+            try:
+                _bulk_resolve(resolver, identifiers, options)
+                preparer.resolve(identifiers)
+            except RunAborted as abort:
+                tally.abort = abort
+            rows = read_stock() if tally.abort is None else []
+        elif isinstance(rows, Sequence):
+            try:
+                _bulk_resolve(resolver, rows, options)
+            except RunAborted as abort:
+                tally.abort = abort
+        iterator = iter(rows)
         sender = _Sender(
-            clients, run_id, tally, progress, estimate_batches(rows, total_rows), options.on_checkpoint
+            clients,
+            run_id,
+            tally,
+            progress,
+            estimate_batches(rows, total_rows),
+            options.quantity_name,
+            options.on_checkpoint,
         )
         try:
-            if isinstance(rows, Sequence):
+            if isinstance(rows, Sequence) and not tally.stopped:
                 # All rows are at hand: one resolution pass picks the cheapest strategy for
                 # the whole run (filter by SKU, or scan the catalog once).
                 preparer.resolve(rows)
@@ -472,7 +546,10 @@ def sync_inventory(
             stale = _stale_id_failures(tally) if not tally.stopped else []
             if stale:
                 _push_again(stale, resolver, preparer, sender, tally)
-        except RunAborted as abort:  # raised by resolution calls
+            if not tally.stopped:
+                # On the calling thread, every batch folded in: the resolver's session is free.
+                post = _after_batches(resolver_client, tally, options, run_id)
+        except RunAborted as abort:  # raised by resolution, conflict and activation calls
             if tally.abort is None:
                 tally.abort = abort
         finally:
@@ -497,7 +574,13 @@ def sync_inventory(
         untracked=tally.untracked,
         unresolved=tally.unresolved,
         failed=sum(1 for f in tally.failures if not f.conflict),
-        conflicts=sum(1 for f in tally.failures if f.conflict),
+        conflicts=len(post.conflicts) + sum(1 for f in tally.failures if f.conflict),
+        held=sum(1 for c in post.conflicts if c.outcome in ("held", "unsettled"))
+        + sum(1 for f in tally.failures if f.conflict),
+        activated=post.activated,
+        quantity_name=options.quantity_name,
+        confirmed=tuple(_confirmed(tally.landed, post)),
+        conflict_rows=tuple(post.conflicts),
         batches_ok=tally.batches_ok,
         batches_failed=tally.batches_failed,
         api_calls=stats.api_calls,
@@ -575,3 +658,142 @@ def _count_unsent(tally: _Tally, pending: list[ReadyRow], rest: Iterable[StockRo
     for row in rest:
         tally.considered += 1
         tally.unsent(row, "NOT_SENT", reason)
+
+
+@dataclass
+class _PostRun:
+    conflicts: list[Conflict] = field(default_factory=list)
+    activated: int = 0
+    landed: list[ReadyRow] = field(default_factory=list)
+
+
+def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, run_id: str) -> _PostRun:
+    """Connect unstocked items (if allowed), then settle conflicts by the policy. Rows these
+    steps land leave tally.failures; what they could not settle goes back in."""
+    post = _PostRun()
+
+    def sender(step: str) -> Callable[[Sequence[ReadyRow]], BatchOutcome]:
+        # Each step sends under a run id of its own: a resend holding exactly the rows of a
+        # refused batch (one unstocked row, activated) must not reuse that batch's idempotency
+        # key, or Shopify replays the refusal; nor may a conflict's repeat that happens to hold
+        # the same figures as the attempt before it. Shopify's history shows the step too.
+        sends = itertools.count(1)
+
+        def send(batch: Sequence[ReadyRow]) -> BatchOutcome:
+            step_id = f"{run_id}.{step}-{next(sends)}"
+            outcome = _send_safely(client, batch, step_id, options.quantity_name)
+            tally.pushed += outcome.pushed
+            return outcome
+
+        return send
+
+    unstocked = [
+        f for f in tally.failures if f.code == NOT_STOCKED and f.inventory_item_id and f.quantity is not None
+    ]
+    if unstocked and options.activate_unstocked:
+        tally.failures = [f for f in tally.failures if f not in unstocked]
+        done = activate_and_resend(client, unstocked, run_id, sender("activated"))
+        post.activated = done.activated
+        post.landed += done.landed
+        tally.failures += done.failures
+    elif unstocked:
+        hint = f"; turn on the store option '{ACTIVATE_OPTION}' to connect it and push it in the same run"
+        tally.failures = [
+            replace(f, message=f.message + hint) if f.code == NOT_STOCKED else f for f in tally.failures
+        ]
+    conflicted = [f for f in tally.failures if f.conflict and f.inventory_item_id and f.quantity is not None]
+    if conflicted:
+        tally.failures = [f for f in tally.failures if not f.conflict]
+        done = settle_conflicts(
+            client, conflicted, options.conflict_policy, sender("conflicts"), options.quantity_name
+        )
+        post.conflicts = done.conflicts
+        # Shopify already showed the settled figure: landed without a write.
+        tally.pushed += sum(1 for c in done.conflicts if c.outcome == "resolved" and c.sent is None)
+        post.landed += done.landed
+        tally.failures += done.failures
+    return post
+
+
+def _confirmed(landed: Iterable[ReadyRow], post: _PostRun) -> Iterator[ConfirmedLevel]:
+    """One confirmed level per (item, location), the last value Shopify accepted."""
+    levels: dict[tuple[str, str], ConfirmedLevel] = {}
+    for source, rows in (("push", landed), ("conflict", post.landed)):
+        for ready in rows:
+            levels[(ready.inventory_item_id, ready.location_id)] = ConfirmedLevel(
+                ready.inventory_item_id, ready.location_id, ready.quantity, ready.row.label, source
+            )
+    yield from levels.values()
+
+
+def _bulk_resolve(resolver: Resolver, rows: Iterable[StockRow], options: SyncOptions) -> None:
+    """A cold run over a large catalog: one bulk operation lists every variant with its
+    inventory item instead of hundreds of scan pages. Falls back to the resolver's own
+    strategy when bulk is off, the catalog is small or the operation fails."""
+    if options.bulk_resolve_from is None:
+        return
+    skus = {row.sku for row in rows if row.sku and not row.inventory_item_id and not row.variant_id}
+    skus -= set(resolver.by_sku)
+    if len(skus) < options.bulk_resolve_from:
+        return
+    from .bulk import bulk_levels
+
+    try:
+        read = bulk_levels(
+            resolver.client, (), http_get=options.http_get, poll_interval=options.bulk_poll_interval
+        )
+    except RunAborted:
+        raise
+    except Exception:  # noqa: BLE001 - BulkReadFailed, or an answer of the wrong shape
+        return  # the scan / search strategies still work, only slower
+    resolver.learn(read.resolutions, skus)
+
+
+@dataclass(frozen=True)
+class ResolvedRows:
+    rows: tuple[StockRow, ...]  # each with its inventory_item_id (and tracked) filled in
+    resolved: tuple[Resolution, ...]  # what was learnt, to cache
+    unresolved: tuple[RowFailure, ...]  # rows left out, with why
+    api_calls: int = 0
+    aborted: bool = False
+    abort_reason: str | None = None
+
+
+def resolve_rows(
+    endpoint: ShopifyEndpoint,
+    rows: Iterable[StockRow],
+    *,
+    options: SyncOptions | None = None,
+    clock: Clock | None = None,
+) -> ResolvedRows:
+    """Fill in the inventory item id of rows that only have a SKU or a variant id (in bulk:
+    one bulk operation, a scan or SKU searches, as a sync run would), without pushing. The
+    reconciliation needs ids before it can compare."""
+    options = options or SyncOptions()
+    clock = clock or SystemClock()
+    rows = list(rows)
+    stats = CallStats()
+    tally = _Tally()
+    with ShopifyClient(
+        endpoint, policy=options.policy, clock=clock, timeout=options.timeout, stats=stats
+    ) as client:
+        preparer = _Preparer(Resolver(client), tally, options)
+        try:
+            _bulk_resolve(preparer.resolver, rows, options)
+            preparer.resolve(rows)
+        except RunAborted as abort:
+            return ResolvedRows((), (), (), stats.api_calls, True, str(abort.failure.error))
+        out = []
+        for row in rows:
+            if row.inventory_item_id:
+                out.append(row)
+                continue
+            found = preparer._inventory_item(row)
+            if isinstance(found, Resolution):
+                out.append(replace(row, inventory_item_id=found.inventory_item_id, tracked=found.tracked))
+    return ResolvedRows(
+        tuple(out),
+        tuple(tally.resolved.values()),
+        tuple(tally.unresolved_rows) + tuple(tally.failures),
+        stats.api_calls,
+    )

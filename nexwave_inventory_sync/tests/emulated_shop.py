@@ -47,7 +47,14 @@ class EmulatedShopTest(unittest.TestCase):
         )
 
     def sync(
-        self, rows, *, api_version: str = DEFAULT_API_VERSION, token: str = TOKEN, progress=None, **options
+        self,
+        rows,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        token: str = TOKEN,
+        progress=None,
+        read_stock=None,
+        **options,
     ) -> RunResult:
         options.setdefault("timeout", (2.0, 5.0))
         return sync_inventory(
@@ -56,6 +63,7 @@ class EmulatedShopTest(unittest.TestCase):
             options=SyncOptions(**options),
             clock=self.clock,
             progress=progress,
+            read_stock=read_stock,
         )
 
     # -- rows ------------------------------------------------------------------------

@@ -16,12 +16,22 @@ from .emulated_shop import TOKEN, EmulatedShopTest
 
 
 def run_cli(*argv, env=None):
+    """Run the command in-process. Without --state the CLI keeps its SQLite state under
+    XDG_STATE_HOME: each call gets a fresh one, so no test reads another's (or the user's)."""
     out, err = io.StringIO(), io.StringIO()
+    env = dict(env or {})
+    state_home = None
+    if "XDG_STATE_HOME" not in env:
+        state_home = tempfile.TemporaryDirectory()
+        env["XDG_STATE_HOME"] = state_home.name
     with (
-        mock.patch.dict(os.environ, env or {}, clear=False),
+        contextlib.ExitStack() as cleanup,
+        mock.patch.dict(os.environ, env, clear=False),
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
     ):
+        if state_home is not None:
+            cleanup.callback(state_home.cleanup)
         code = main(list(argv))
     return code, out.getvalue(), err.getvalue()
 
@@ -102,6 +112,12 @@ class StockCsvHardeningTest(unittest.TestCase):
 class PushCommandTest(EmulatedShopTest):
     items = 40
 
+    def setUp(self):
+        super().setUp()
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.state = str(Path(folder.name) / "state.sqlite3")
+
     def csv(self, lines):
         folder = tempfile.TemporaryDirectory()
         self.addCleanup(folder.cleanup)
@@ -109,15 +125,18 @@ class PushCommandTest(EmulatedShopTest):
         path.write_text("sku,location_id,quantity\n" + "\n".join(lines) + "\n")
         return str(path)
 
-    def push(self, path, token=TOKEN):
+    def push(self, path, *extra, token=TOKEN, command="push"):
         return run_cli(
-            "push",
+            command,
             "--shop",
             "cli-shop.myshopify.com",
             "--stock",
             path,
             "--endpoint",
             self.emulator.base_url,
+            "--state",
+            self.state,
+            *extra,
             env={"SHOPIFY_ACCESS_TOKEN": token},
         )
 
@@ -226,3 +245,95 @@ class DemoCommandTest(unittest.TestCase):
         self.assertIn("Shopify now equals ERPNext: all 1,200 levels match", out)
         warm_mutations = [line for line in out.splitlines() if "of which mutations" in line][0].split()[-1]
         self.assertEqual(warm_mutations, "5")
+
+
+ITEM = "gid://shopify/InventoryItem/{}"
+LOC = "gid://shopify/Location/1"
+
+
+class DeltaAndReconcileCommandTest(PushCommandTest):
+    def stock(self, changes=None, drop=()):
+        quantities = {i: 10 for i in range(1, 41)}
+        quantities.update(changes or {})
+        return self.csv([f"SKU-{i:06d},1,{q}" for i, q in quantities.items() if i not in drop])
+
+    def calls(self):
+        return dict(self.emulator.stats.calls_by_operation)
+
+    def test_second_run_pushes_nothing_and_a_change_costs_one_call_without_lookups(self):
+        self.assertEqual(self.push(self.stock())[0], 0)
+        before = self.calls()
+        code, out, _ = self.push(self.stock())
+        self.assertEqual(code, 0, out)
+        self.assertIn("0 changed, 40 unchanged", out)
+        self.assertEqual(self.calls(), before)  # no lookup, no mutation
+        code, out, _ = self.push(self.stock({5: 3}))
+        self.assertIn("1 changed", out)
+        after = self.calls()
+        self.assertEqual(after.get("SetInventoryQuantities", 0) - before.get("SetInventoryQuantities", 0), 1)
+        self.assertEqual(
+            {k: v for k, v in after.items() if k != "SetInventoryQuantities"},
+            {k: v for k, v in before.items() if k != "SetInventoryQuantities"},
+        )
+        self.assertEqual(self.catalog.available(ITEM.format(5), LOC), 3)
+        # The change went with compare-and-set against the confirmed 10.
+        sent = self.emulator.stats.requests[-1]["variables"]["input"]["quantities"][0]
+        self.assertEqual(sent["changeFromQuantity"], 10)
+
+    def test_full_pushes_every_row(self):
+        self.push(self.stock())
+        code, out, _ = self.push(self.stock(), "--full")
+        self.assertEqual(code, 0)
+        self.assertIn("40 changed", out)
+
+    def test_rows_that_left_the_file_are_zeroed_unless_told_not_to(self):
+        self.push(self.stock())
+        code, out, _ = self.push(self.stock(drop=(7,)), "--no-zero")
+        self.assertIn("0 zeroed", out)
+        self.assertEqual(self.catalog.available(ITEM.format(7), LOC), 10)
+        code, out, _ = self.push(self.stock(drop=(7,)))
+        self.assertEqual(code, 0, out)
+        self.assertIn("1 zeroed", out)
+        self.assertEqual(self.catalog.available(ITEM.format(7), LOC), 0)
+
+    def test_conflicts_settled_exit_0_held_exit_2(self):
+        self.push(self.stock())
+        self.catalog.sell(ITEM.format(3), LOC, 2)  # Shopify sold 2 that ERPNext has not seen
+        code, out, _ = self.push(self.stock({3: 12}), "--conflict", "hold")
+        self.assertEqual(code, 2, out)
+        self.assertIn("held", out)
+        self.assertEqual(self.catalog.available(ITEM.format(3), LOC), 8)
+        code, out, _ = self.push(self.stock({3: 12}), "--conflict", "keep-shopify-sales")
+        self.assertEqual(code, 0, out)
+        self.assertIn("12 / 10 / 8 -> 10", out)  # ERPNext 12 / confirmed 10 / Shopify 8 -> sent
+        self.assertEqual(self.catalog.available(ITEM.format(3), LOC), 10)
+
+    def test_reconcile_reports_corrects_and_exits_by_what_remains(self):
+        self.push(self.stock())
+        self.catalog.adjust_available(ITEM.format(2), LOC, +4)  # an admin edit up
+        report = str(Path(self.state).with_name("drift.csv"))
+        code, out, _ = self.push(self.stock(), "--report", report, command="reconcile")
+        self.assertEqual(code, 2, out)  # drift found, not corrected
+        self.assertIn("drifted (> 0 units)   1", out)
+        self.assertIn("SKU-000002", Path(report).read_text())
+        code, out, _ = self.push(self.stock(), "--correct", command="reconcile")
+        self.assertEqual(code, 0, out)
+        self.assertEqual(self.catalog.available(ITEM.format(2), LOC), 10)
+        code, out, _ = self.push(self.stock(), command="reconcile")
+        self.assertEqual(code, 0, out)
+
+    def test_reconcile_tolerance_and_a_shortfall_waits(self):
+        self.push(self.stock())
+        self.catalog.sell(ITEM.format(4), LOC, 1)
+        code, out, _ = self.push(self.stock(), "--tolerance", "1", command="reconcile")
+        self.assertEqual(code, 0, out)
+        code, out, _ = self.push(self.stock(), "--correct", command="reconcile")
+        self.assertEqual(code, 2, out)  # a shortfall first seen waits for the next reconciliation
+        code, out, _ = self.push(self.stock(), "--correct", command="reconcile")
+        self.assertEqual(code, 0, out)
+        self.assertEqual(self.catalog.available(ITEM.format(4), LOC), 10)
+
+    def test_reconcile_aborts_exit_1(self):
+        code, _, err = self.push(self.stock(), token="shpat_wrong", command="reconcile")
+        self.assertEqual(code, 1)
+        self.assertNotIn("shpat_wrong", err)

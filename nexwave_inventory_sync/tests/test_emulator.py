@@ -171,7 +171,22 @@ class ValidationTest(EmulatorTestCase):
         for version in (OLD, "2026-01", "2026-04", NEW):
             for name, text in documents.all_documents(version).items():
                 with self.subTest(version=version, document=name):
-                    variables = {"ids": [], "first": 1}
+                    variables = {
+                        "ids": [],
+                        "first": 1,
+                        "id": "gid://shopify/BulkOperation/999",
+                        "locationId": "gid://shopify/Location/1",
+                        "names": ["available"],
+                        "inventoryItemId": "gid://shopify/InventoryItem/1",
+                        "idempotencyKey": "k",
+                        "updates": [],
+                    }
+                    if name == "BulkLevelsQuery":
+                        continue  # the text bulkOperationRunQuery runs, sent as BulkRunQuery's variable
+                    if name == "BulkRunQuery":
+                        variables["query"] = documents.BULK_LEVELS_QUERY
+                    if name == "ActivateInventory" and version < "2026-04":
+                        del variables["idempotencyKey"]
                     if name == "SetInventoryQuantities":
                         shape = new_input([]) if version >= "2026-04" else old_input([])
                         variables = (

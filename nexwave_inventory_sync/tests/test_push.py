@@ -181,10 +181,13 @@ class PushBehaviourTest(EmulatedShopTest):
             StockRow(location_id="1", quantity=5, inventory_item_id="1", change_from=8, ref="ITEM-1"),
             StockRow(location_id="1", quantity=5, inventory_item_id="2", change_from=9, ref="ITEM-2"),
         ]
-        result = self.sync(rows)
-        self.assertEqual((result.pushed, result.conflicts, result.failed), (1, 1, 0))
-        self.assertEqual(result.failures[0].code, "CHANGE_FROM_QUANTITY_STALE")
-        self.assertTrue(result.failures[0].conflict)
+        result = self.sync(rows, conflict_policy="hold")
+        self.assertEqual((result.pushed, result.conflicts, result.held, result.failed), (1, 1, 1, 0))
+        held = result.conflict_rows[0]
+        self.assertEqual(
+            (held.ref, held.erpnext, held.confirmed, held.shopify, held.outcome), ("ITEM-2", 5, 9, 8, "held")
+        )
+        self.assertEqual(result.status, RunStatus.PARTIAL)
         self.assertEqual(
             self.catalog.available("gid://shopify/InventoryItem/2", "gid://shopify/Location/1"), 8
         )

@@ -1,0 +1,176 @@
+"""One bulk query, start to finish: bulkOperationRunQuery, poll the operation, stream the
+JSONL file it links to. Used for the reconciliation read and for id resolution of a large
+catalog (one operation instead of 400 pages for 100,000 variants).
+
+Public API (stable):
+
+- `run_bulk_query(client, query, *, http_get=None, poll_interval=2.0, max_wait=1800.0)
+  -> Iterator[dict]`: the JSONL objects, one per line. Raises `BulkReadFailed` with `kind`
+  "in_progress" (another bulk query of this app still running after `max_wait`), "failed"
+  (Shopify's errorCode in the message), "expired", "canceled", "invalid" (userError), or
+  "timeout" (our `max_wait`).
+- `bulk_levels(client, location_ids, name, ...) -> levels.LevelRead`: every variant's
+  inventory item (as `Resolution`s) and its levels at the given locations.
+
+Documented (shopify.dev bulk operations guide and the BulkOperation / bulkOperationRunQuery
+reference): the operation runs asynchronously; `status` goes CREATED, RUNNING, then
+COMPLETED, FAILED, CANCELED or EXPIRED; `url` links the JSONL when COMPLETED (null when the
+query matched nothing) and expires after seven days; nested connection objects come on lines
+of their own with `__parentId`; an app may run a limited number of bulk queries at once
+(one before 2026-01, more after: "depends on the API version"), and asking for more answers
+the userError OPERATION_IN_PROGRESS (LIMIT_REACHED in newer versions).
+The download URL is a signed storage URL: it is fetched WITHOUT the access token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+
+from . import documents
+from .client import CallFailed, RunAborted, ShopifyClient
+from .delta import LevelKey
+from .levels import LevelRead, _quantity
+from .results import Resolution
+from .retry import Action
+
+BUSY_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
+DONE = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+
+
+class BulkReadFailed(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _execute(client: ShopifyClient, document: str, variables: dict, operation: str) -> dict:
+    try:
+        return client.execute(document, variables, operation=operation, expected_cost=10)
+    except CallFailed as failure:
+        if failure.action is Action.ABORT_RUN:
+            raise RunAborted(failure) from None
+        raise BulkReadFailed("failed", f"{operation}: {failure.error.message}") from None
+
+
+def default_http_get(url: str) -> Iterator[bytes]:
+    import requests  # the engine's own dependency; imported here to keep module import light
+
+    with requests.get(url, stream=True, timeout=(5.0, 120.0)) as answer:
+        if answer.status_code != 200:
+            raise BulkReadFailed(
+                "expired" if answer.status_code in (403, 404, 410) else "failed",
+                f"the bulk result download answered HTTP {answer.status_code}",
+            )
+        yield from answer.iter_lines()
+
+
+def _start(client: ShopifyClient, query: str, poll_interval: float, max_wait: float) -> str:
+    waited = 0.0
+    while True:
+        data = _execute(client, documents.BULK_RUN_QUERY, {"query": query}, "BulkRunQuery")
+        payload = data.get("bulkOperationRunQuery")
+        payload = payload if isinstance(payload, dict) else {}
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, dict)]
+        operation = payload.get("bulkOperation")
+        if isinstance(operation, dict) and isinstance(operation.get("id"), str) and not errors:
+            return operation["id"]
+        codes = {e.get("code") for e in errors}
+        message = "; ".join(str(e.get("message")) for e in errors) or "no bulk operation was created"
+        if not codes & BUSY_CODES:
+            raise BulkReadFailed("invalid", message)
+        # Another bulk query of this app is running (a reconciliation of another run, a
+        # cold run): wait for it, then ask again, never cancel someone else's operation.
+        if waited >= max_wait:
+            raise BulkReadFailed(
+                "in_progress", f"another bulk query is still running after {waited:.0f} s: {message}"
+            )
+        client.clock.sleep(poll_interval)
+        waited += poll_interval
+
+
+def _wait(client: ShopifyClient, operation_id: str, poll_interval: float, max_wait: float) -> dict:
+    waited = 0.0
+    while True:
+        data = _execute(client, documents.BULK_OPERATION, {"id": operation_id}, "BulkOperationById")
+        node = data.get("node")
+        node = node if isinstance(node, dict) else {}
+        status = node.get("status")
+        if status in DONE:
+            return node
+        if waited >= max_wait:
+            raise BulkReadFailed(
+                "timeout", f"bulk operation {operation_id} still {status} after {waited:.0f} s"
+            )
+        client.clock.sleep(poll_interval)
+        waited += poll_interval
+
+
+def run_bulk_query(
+    client: ShopifyClient,
+    query: str,
+    *,
+    http_get: Callable[[str], Iterable[bytes]] | None = None,
+    poll_interval: float = 2.0,
+    max_wait: float = 1800.0,
+) -> Iterator[dict]:
+    operation_id = _start(client, query, poll_interval, max_wait)
+    node = _wait(client, operation_id, poll_interval, max_wait)
+    status = node.get("status")
+    if status == "FAILED":
+        partial = " (partial data was available)" if node.get("partialDataUrl") else ""
+        raise BulkReadFailed(
+            "failed", f"bulk operation {operation_id} failed: {node.get('errorCode')}{partial}"
+        )
+    if status in ("EXPIRED", "CANCELED"):
+        raise BulkReadFailed(status.lower(), f"bulk operation {operation_id} is {status}")
+    url = node.get("url")
+    if not url:
+        return  # COMPLETED with no url: the query matched nothing
+    for line in (http_get or default_http_get)(url):
+        if line and line.strip():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                raise BulkReadFailed("failed", "the bulk result file holds a line that is not JSON") from None
+            if isinstance(obj, dict):
+                yield obj
+
+
+def bulk_levels(
+    client: ShopifyClient,
+    location_ids: Iterable[str],
+    name: str = "available",
+    *,
+    http_get: Callable[[str], Iterable[bytes]] | None = None,
+    poll_interval: float = 2.0,
+    max_wait: float = 1800.0,
+) -> LevelRead:
+    wanted = set(location_ids)
+    read = LevelRead(method="bulk")
+    item_of_variant: dict[str, str] = {}
+    orphans: list[dict] = []  # a level line before its variant's (order is not promised)
+    before = client.stats.api_calls
+    for obj in run_bulk_query(
+        client, documents.BULK_LEVELS_QUERY, http_get=http_get, poll_interval=poll_interval, max_wait=max_wait
+    ):
+        item = obj.get("inventoryItem")
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(obj.get("id"), str):
+            item_of_variant[obj["id"]] = item["id"]
+            read.skus[item["id"]] = obj.get("sku")
+            read.resolutions.append(
+                Resolution(item["id"], bool(item.get("tracked")), variant_id=obj["id"], sku=obj.get("sku"))
+            )
+        elif "location" in obj:
+            orphans.append(obj)
+    for obj in orphans:
+        parent = obj.get("__parentId")
+        item = item_of_variant.get(parent) if isinstance(parent, str) else None
+        location = obj.get("location").get("id") if isinstance(obj.get("location"), dict) else None
+        quantity = _quantity(obj.get("quantities"), name)
+        if item is None or location not in wanted or quantity is None:
+            continue
+        key: LevelKey = (item, location)
+        read.levels[key] = quantity
+    read.calls = client.stats.api_calls - before
+    return read

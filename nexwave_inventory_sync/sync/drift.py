@@ -1,0 +1,126 @@
+"""Drift reconciliation as a pure comparison: ERPNext's figures against what Shopify holds.
+
+Public API (stable):
+
+- `compare_levels(erpnext_rows, shopify, *, mode="available", tolerance=0,
+  previous_shortfalls=None, safety_buffer=0) -> DriftPlan`
+  - `erpnext_rows`: StockRows with cached inventory item ids (rows without are skipped:
+    nothing to compare them with);
+  - `shopify`: {(item gid, location gid): quantity} as read (`levels.read_*`);
+  - `previous_shortfalls`: the `DriftPlan.shortfalls` of the previous reconciliation.
+- `DriftPlan`: `compared`, `drifted` (every row beyond tolerance, as `LevelDrift`),
+  `corrections` (StockRows to push, `change_from` = the figure just read), `shortfalls` (keep
+  them for the next reconciliation), `not_stocked`, `drift_percent`, `largest(n)`.
+
+The available-mode rule: Shopify below ERPNext may be Shopify sales ERPNext has not imported
+yet; "correcting" them is the snapshot overwrite race. So a row where Shopify shows MORE than
+ERPNext is corrected at once; a row where it shows LESS only for the part of the shortfall that
+was already there at the previous reconciliation (an order import takes minutes, a
+reconciliation interval an hour: a shortfall that survived one interval is not an unimported
+order). In on_hand mode Shopify's own orders sit in `committed`, not in `on_hand`, so the
+comparison is exact and every drifted row is corrected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from .delta import LevelKey, row_key
+from .push import QUANTITY_NAMES
+from .quantity import QuantityError, shopify_quantity
+from .results import StockRow
+
+
+@dataclass(frozen=True)
+class LevelDrift:
+    key: LevelKey
+    ref: str
+    erpnext: int
+    shopify: int
+    # "correct": pushed now; "wait": a shortfall first seen, left for the next reconciliation;
+    # "partial": only the part of the shortfall seen last time is corrected.
+    action: str
+    target: int | None = None  # what the correction sets
+
+    @property
+    def difference(self) -> int:
+        """Shopify minus ERPNext: positive = Shopify shows more (oversell risk)."""
+        return self.shopify - self.erpnext
+
+
+@dataclass(frozen=True)
+class DriftPlan:
+    compared: int
+    drifted: tuple[LevelDrift, ...]
+    corrections: tuple[StockRow, ...]
+    shortfalls: Mapping[LevelKey, int] = field(default_factory=dict)
+    not_stocked: tuple[StockRow, ...] = ()  # ERPNext rows Shopify has no level for
+
+    @property
+    def drift_percent(self) -> float:
+        return round(100.0 * len(self.drifted) / self.compared, 3) if self.compared else 0.0
+
+    def largest(self, n: int = 20) -> list[LevelDrift]:
+        return sorted(self.drifted, key=lambda d: (-abs(d.difference), d.ref))[:n]
+
+
+def compare_levels(
+    erpnext_rows: Iterable[StockRow],
+    shopify: Mapping[LevelKey, int],
+    *,
+    mode: str = "available",
+    tolerance: int = 0,
+    previous_shortfalls: Mapping[LevelKey, int] | None = None,
+    safety_buffer: float = 0,
+) -> DriftPlan:
+    if mode not in QUANTITY_NAMES:
+        raise ValueError(f"mode must be one of {QUANTITY_NAMES}, not {mode!r}")
+    previous = previous_shortfalls or {}
+    compared = 0
+    drifted: list[LevelDrift] = []
+    corrections: list[StockRow] = []
+    shortfalls: dict[LevelKey, int] = {}
+    not_stocked: list[StockRow] = []
+    for row in erpnext_rows:
+        key = row_key(row)
+        if key is None:
+            continue
+        try:
+            erpnext = shopify_quantity(row.quantity, safety_buffer)
+        except QuantityError:
+            continue
+        if key not in shopify:
+            not_stocked.append(row)
+            continue
+        compared += 1
+        current = int(shopify[key])
+        gap = current - erpnext
+        if abs(gap) <= tolerance:
+            continue
+        label = row.label
+        if gap > 0 or mode == "on_hand":
+            target = erpnext
+            action = "correct"
+        else:
+            shortfall = -gap
+            shortfalls[key] = shortfall
+            seen_before = previous.get(key, 0)
+            if seen_before <= 0:
+                drifted.append(LevelDrift(key, label, erpnext, current, "wait"))
+                continue
+            persistent = min(seen_before, shortfall)
+            target = current + persistent
+            action = "correct" if target == erpnext else "partial"
+        drifted.append(LevelDrift(key, label, erpnext, current, action, target))
+        corrections.append(
+            replace(
+                row,
+                # The run applies the quantity rule again: add the buffer back so it lands on target.
+                quantity=target + safety_buffer if safety_buffer else target,
+                inventory_item_id=key[0],
+                location_id=key[1],
+                change_from=current,
+            )
+        )
+    return DriftPlan(compared, tuple(drifted), tuple(corrections), shortfalls, tuple(not_stocked))

@@ -1,0 +1,145 @@
+"""A reconciliation run: read what Shopify holds for every mapped item and location, compare
+it with ERPNext's figures (drift.compare_levels), correct the drifted rows with
+compare-and-set against the figure just read, and report.
+
+Public API (stable):
+
+    reconcile(endpoint, erpnext_rows, *, options=ReconcileOptions(...), clock=None)
+        -> ReconciliationResult
+
+- `erpnext_rows`: StockRows with cached inventory item ids (rows without are counted in
+  `skipped_without_id`).
+- `ReconcileOptions`: `tolerance` (units, default 0), `correct` (default True),
+  `previous_shortfalls` (the last result's `shortfalls`), `read_method` ("auto" | "pages" |
+  "bulk"; auto uses bulk from `levels.BULK_THRESHOLD` levels), `sync` (SyncOptions for the
+  corrections: its `quantity_name` is also the quantity compared; its conflict policy
+  settles a row that moved between the read and the correction).
+- `ReconciliationResult`: `plan` (drift.DriftPlan: compared, drifted, largest(n),
+  drift_percent, shortfalls), `corrected` (rows the correction landed), `correction`
+  (its RunResult, None when nothing was pushed), `confirmed` (a delta.ConfirmedLevel per
+  compared row: the figure read, or the one the correction set; store them so the next delta
+  run starts from Shopify's real figures), `read_method`, `read_calls`, `api_calls`,
+  `remaining` (drifted rows not corrected), `aborted`/`abort_reason`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .bulk import BulkReadFailed
+from .client import CallFailed, CallStats, RunAborted, ShopifyClient
+from .clock import Clock, SystemClock
+from .delta import ConfirmedLevel, LevelKey, row_key
+from .drift import DriftPlan, compare_levels
+from .endpoint import ShopifyEndpoint
+from .levels import LevelReadFailed, read_all_levels
+from .results import RunResult, StockRow
+from .run import SyncOptions, sync_inventory
+
+
+@dataclass(frozen=True)
+class ReconcileOptions:
+    tolerance: int = 0
+    correct: bool = True
+    previous_shortfalls: Mapping[LevelKey, int] | None = None
+    read_method: str = "auto"
+    sync: SyncOptions = field(default_factory=SyncOptions)
+    variant_count: int | None = None  # when known (the Item cache), picks the read method
+
+
+@dataclass(frozen=True)
+class ReconciliationResult:
+    plan: DriftPlan
+    confirmed: tuple[ConfirmedLevel, ...] = ()
+    corrected: int = 0
+    correction: RunResult | None = None
+    read_method: str = "pages"
+    read_calls: int = 0
+    api_calls: int = 0
+    skipped_without_id: int = 0
+    aborted: bool = False
+    abort_reason: str | None = None
+
+    @property
+    def remaining(self) -> int:
+        """Drifted rows not corrected (waiting shortfalls, failed or held corrections)."""
+        return len(self.plan.drifted) - self.corrected
+
+    @property
+    def shortfalls(self) -> Mapping[LevelKey, int]:
+        return self.plan.shortfalls
+
+
+def reconcile(
+    endpoint: ShopifyEndpoint,
+    erpnext_rows: Iterable[StockRow],
+    *,
+    options: ReconcileOptions | None = None,
+    clock: Clock | None = None,
+) -> ReconciliationResult:
+    options = options or ReconcileOptions()
+    clock = clock or SystemClock()
+    name = options.sync.quantity_name
+    rows = list(erpnext_rows)
+    with_ids = [r for r in rows if row_key(r) is not None]
+    locations = sorted({row_key(r)[1] for r in with_ids})
+    stats = CallStats()
+    try:
+        with ShopifyClient(
+            endpoint, policy=options.sync.policy, clock=clock, timeout=options.sync.timeout, stats=stats
+        ) as client:
+            variant_count = options.variant_count or len({row_key(r)[0] for r in with_ids})
+            try:
+                read = read_all_levels(
+                    client,
+                    locations,
+                    name,
+                    method=options.read_method,
+                    variant_count=variant_count,
+                    http_get=options.sync.http_get,
+                    poll_interval=options.sync.bulk_poll_interval,
+                )
+            except (BulkReadFailed, KeyError, TypeError, ValueError, AttributeError):
+                # A failed or expired bulk operation (or a file of the wrong shape): the
+                # pages still give the answer.
+                read = read_all_levels(client, locations, name, method="pages")
+    except (RunAborted, CallFailed, LevelReadFailed, BulkReadFailed) as error:
+        reason = str(error.failure.error) if isinstance(error, RunAborted) else str(error)
+        return ReconciliationResult(
+            DriftPlan(0, (), ()), aborted=True, abort_reason=reason, api_calls=stats.api_calls
+        )
+    plan = compare_levels(
+        with_ids,
+        read.levels,
+        mode=name,
+        tolerance=options.tolerance,
+        previous_shortfalls=options.previous_shortfalls,
+        safety_buffer=options.sync.safety_buffer,
+    )
+    confirmed: dict[LevelKey, ConfirmedLevel] = {}
+    for row in with_ids:
+        key = row_key(row)
+        if key in read.levels:
+            confirmed[key] = ConfirmedLevel(key[0], key[1], read.levels[key], row.label, "reconcile")
+    correction = None
+    corrected = 0
+    if options.correct and plan.corrections:
+        correction = sync_inventory(endpoint, list(plan.corrections), options=options.sync, clock=clock)
+        corrected = len(correction.confirmed)
+        for level in correction.confirmed:
+            confirmed[level.key] = ConfirmedLevel(
+                level.inventory_item_id, level.location_id, level.quantity, level.ref, "reconcile"
+            )
+    return ReconciliationResult(
+        plan=plan,
+        confirmed=tuple(confirmed.values()),
+        corrected=corrected,
+        correction=correction,
+        read_method=read.method,
+        read_calls=stats.api_calls,
+        api_calls=stats.api_calls + (correction.api_calls if correction else 0),
+        skipped_without_id=len(rows) - len(with_ids),
+        aborted=bool(correction and correction.aborted),
+        abort_reason=correction.abort_reason if correction else None,
+    )

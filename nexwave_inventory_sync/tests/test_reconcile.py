@@ -1,0 +1,66 @@
+"""A reconciliation against the emulator: read, compare, correct with compare-and-set."""
+
+from nexwave_inventory_sync.sync.reconcile import ReconcileOptions, reconcile
+from nexwave_inventory_sync.sync.run import SyncOptions
+
+from .emulated_shop import EmulatedShopTest
+
+LOC = "gid://shopify/Location/1"
+
+
+def item(i):
+    return f"gid://shopify/InventoryItem/{i}"
+
+
+class ReconcileTest(EmulatedShopTest):
+    items = 50
+
+    def setUp(self):
+        super().setUp()
+        self.rows = self.warm_rows(quantity=lambda i, j: 10)
+        self.sync(self.rows)
+
+    def run_reconcile(self, **kw):
+        kw.setdefault("sync", SyncOptions(timeout=(2.0, 5.0)))
+        return reconcile(self.endpoint(), self.rows, options=ReconcileOptions(**kw), clock=self.clock)
+
+    def test_nothing_drifted(self):
+        result = self.run_reconcile()
+        self.assertEqual((result.plan.compared, len(result.plan.drifted), result.corrected), (50, 0, 0))
+        self.assertIsNone(result.correction)
+        self.assertEqual(len(result.confirmed), 50)
+        self.assertEqual(result.read_method, "pages")
+
+    def test_admin_edit_up_is_corrected_a_shortfall_only_the_second_time(self):
+        self.catalog.adjust_available(item(1), LOC, +5)  # admin typed 15
+        self.catalog.adjust_available(item(2), LOC, -4)  # sold on Shopify, or a miscount
+        first = self.run_reconcile()
+        self.assertEqual(first.corrected, 1)
+        self.assertEqual(first.remaining, 1)
+        self.assertEqual(self.catalog.available(item(1), LOC), 10)
+        self.assertEqual(self.catalog.available(item(2), LOC), 6)
+        second = self.run_reconcile(previous_shortfalls=first.shortfalls)
+        self.assertEqual((second.corrected, second.remaining), (1, 0))
+        self.assertEqual(self.catalog.available(item(2), LOC), 10)
+        levels = {c.inventory_item_id: c.quantity for c in second.confirmed}
+        self.assertEqual(levels[item(2)], 10)
+
+    def test_report_only(self):
+        self.catalog.adjust_available(item(1), LOC, +5)
+        result = self.run_reconcile(correct=False)
+        self.assertEqual((len(result.plan.drifted), result.corrected), (1, 0))
+        self.assertEqual(self.catalog.available(item(1), LOC), 15)
+
+    def test_bulk_read_gives_the_same_answer(self):
+        self.catalog.adjust_available(item(3), LOC, +2)
+        result = self.run_reconcile(
+            read_method="bulk", sync=SyncOptions(timeout=(2.0, 5.0), bulk_poll_interval=1.0)
+        )
+        self.assertEqual((result.read_method, result.corrected), ("bulk", 1))
+
+    def test_a_failed_bulk_read_falls_back_to_pages(self):
+        self.emulator.bulk.fail_next("INTERNAL_SERVER_ERROR")
+        result = self.run_reconcile(
+            read_method="bulk", sync=SyncOptions(timeout=(2.0, 5.0), bulk_poll_interval=1.0)
+        )
+        self.assertEqual((result.read_method, result.plan.compared), ("pages", 50))

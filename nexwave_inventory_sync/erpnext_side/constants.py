@@ -21,3 +21,11 @@ SYNC_QUEUE = "long"
 # A warm 100,000-row push takes minutes; a cold one on a Standard plan is bucket-bound.
 SYNC_TIMEOUT = 60 * 60
 PROGRESS_EVENT = "shopify_inventory_sync_progress"
+
+CONFIRMED_LEVEL_DOCTYPE = "Shopify Confirmed Level"
+RECONCILIATION_DOCTYPE = "Shopify Reconciliation"
+RECONCILE_JOB_METHOD = "nexwave_inventory_sync.erpnext_side.reconciliation.run_store_reconciliation"
+RECONCILE_PROGRESS_EVENT = "shopify_reconciliation_progress"
+# ecommerce_integrations' order import writes the Shopify order id here: when Sales Order has
+# this field, it is the default marker of a store's own orders (on_hand mode).
+DEFAULT_ORDER_MARKER_FIELD = "shopify_order_id"

@@ -6,8 +6,12 @@ from collections.abc import Iterable
 
 import frappe
 from frappe import _
-from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
+from frappe.utils import cint, now_datetime, time_diff_in_seconds
 
+from ..sync.endpoint import EndpointError, ShopifyEndpoint
+from ..sync.results import Resolution, RunResult, StockRow
+from ..sync.run import sync_inventory
+from ..sync.versions import UnsupportedApiVersion
 from .constants import (
     ENDPOINT_OVERRIDES_KEY,
     ITEM_STORE_DOCTYPE,
@@ -17,18 +21,18 @@ from .constants import (
     STORE_DOCTYPE,
 )
 from .scheduling import is_due, is_kill_switched
-from .stock_levels import stock_rows
-from ..sync.endpoint import EndpointError, ShopifyEndpoint
-from ..sync.results import Resolution, RunResult, StockRow
-from ..sync.run import SyncOptions, sync_inventory
-from ..sync.versions import UnsupportedApiVersion
+from .stock_levels import rows_to_resolve
+from .stock_truth import PushPlan, conflict_rows, log_fields, plan_push, record, sync_options
 
 _BULK_CHUNK = 1000
 
 
-def run_store_sync(store_name: str, trigger: str = "Scheduled", force: bool = False) -> str | None:
+def run_store_sync(
+    store_name: str, trigger: str = "Scheduled", force: bool = False, scope: str | None = None
+) -> str | None:
     """Returns the Shopify Log's name, or None when a scheduled run found nothing to do
-    (another path synced the store since it was queued)."""
+    (another path synced the store since it was queued). `scope` "all" pushes every row;
+    otherwise only rows that differ from what Shopify confirmed (a full push when due)."""
     store = frappe.get_doc(STORE_DOCTYPE, store_name)
     started = now_datetime()
     # The kill switch wins over everything, force included.
@@ -50,7 +54,7 @@ def run_store_sync(store_name: str, trigger: str = "Scheduled", force: bool = Fa
         return None
     frappe.db.savepoint("shopify_inventory_sync")
     try:
-        return _run(store, trigger, started)
+        return _run(store, trigger, started, scope)
     except Exception as exc:
         # Whatever broke, the run ends in a log the admin can see, not only in the worker's
         # error log; the half-done writes of this run are undone first.
@@ -63,8 +67,7 @@ def run_store_sync(store_name: str, trigger: str = "Scheduled", force: bool = Fa
         store.unlock()
 
 
-def _run(store, trigger: str, started) -> str:
-    rows = list(stock_rows(store.name, store.sku_field))
+def _run(store, trigger: str, started, scope: str | None = None) -> str:
     run_id = frappe.generate_hash(length=16)
     try:
         endpoint = ShopifyEndpoint(
@@ -74,15 +77,22 @@ def _run(store, trigger: str, started) -> str:
             endpoint_override=_endpoint_override(store.shop_domain),
         )
     except (EndpointError, UnsupportedApiVersion) as exc:
-        return _finish(store, trigger, started, run_id, None, rows, error=str(exc))
+        return _finish(store, trigger, started, run_id, None, [], error=str(exc))
+    plan = plan_push(store, scope, started)
+    # Items without cached ids are resolved first and the stock read after (the engine calls
+    # the plan's reader then): a cold run pushes figures as fresh as a warm one.
+    identifiers = rows_to_resolve(store.name, store.sku_field)
+    read = plan.reader(store)
     result = sync_inventory(
         endpoint,
-        rows,
-        options=SyncOptions(run_id=run_id, safety_buffer=flt(store.safety_buffer)),
+        identifiers if identifiers else read(),
+        options=sync_options(store, run_id),
         progress=_progress_publisher(store.name),
+        read_stock=read if identifiers else None,
     )
-    save_resolutions(store.name, rows, result.resolved)
-    return _finish(store, trigger, started, run_id, result, rows)
+    save_resolutions(store.name, [*identifiers, *plan.stock], result.resolved)
+    record(store, plan, result, started)
+    return _finish(store, trigger, started, run_id, result, plan.stock, plan=plan)
 
 
 def _endpoint_override(shop_domain: str) -> str | None:
@@ -190,6 +200,7 @@ def _finish(
     rows: list,
     error: str | None = None,
     status: str = "Aborted",
+    plan: PushPlan | None = None,
 ) -> str:
     finished = now_datetime()
     log = frappe.new_doc(LOG_DOCTYPE)
@@ -242,6 +253,8 @@ def _finish(
                     "message": failure.message,
                 },
             )
+        if plan is not None:
+            _add_stock_truth(log, plan, result, rows)
     log.insert(ignore_permissions=True)
     updates = {"last_run_status": log.status, "last_log": log.name}
     # Advance only when something landed: a broken token must not hide behind a fresh timestamp.
@@ -256,6 +269,15 @@ def _finish(
         after_commit=True,
     )
     return log.name
+
+
+def _add_stock_truth(log, plan: PushPlan, result: RunResult, rows: list[StockRow]) -> None:
+    """Delta counts (changed, zeroed, full push) and one row per conflict with ERPNext's,
+    the confirmed and Shopify's figures."""
+    log.update(log_fields(plan, result))
+    skus = {row.ref: row.sku for row in rows}
+    for row in conflict_rows(result, skus):
+        log.append("conflict_rows", row)
 
 
 def write_skipped_log(store, trigger: str, reason: str) -> str:

@@ -10,8 +10,17 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import now_datetime
 
-from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.emulator import Fault
+from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
+from nexwave_inventory_sync.erpnext_side.scheduling import (
+    due_stores,
+    enqueue_due_stores,
+    enqueue_store_sync,
+    is_due,
+    job_id,
+)
+from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
+from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     EmulatedShop,
     clear_site_config,
@@ -23,15 +32,6 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     store,
     warehouse,
 )
-from nexwave_inventory_sync.erpnext_side.scheduling import (
-    due_stores,
-    enqueue_due_stores,
-    enqueue_store_sync,
-    is_due,
-    job_id,
-)
-from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
-from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 
 LOC1, LOC2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
 
@@ -207,10 +207,11 @@ class TestStoreSync(StoreSyncCase):
         receive([(code, self.wh1, 5) for code in codes])
         name = self.make_store()
         run_store_sync(name, trigger="Manual", force=True)
+        receive([(code, self.wh1, 1) for code in codes])  # every row changed: all are sent
         stats = self.shop.emulator.stats
         stats.reset()
         log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
-        self.assertEqual(log.status, "Success")
+        self.assertEqual((log.status, log.pushed), ("Success", 3))
         self.assertEqual(dict(stats.calls_by_operation), {"SetInventoryQuantities": 1})
 
     def test_partial_run_logs_failed_rows_and_advances_the_timestamp(self):

@@ -66,7 +66,8 @@ class TestConfirmedLevels(FrappeTestCase):
         self.assertEqual(levels, {(self.a, LOC1): 4, (self.a, LOC2): 7, (self.b, LOC1): 0})
 
     def test_a_thousand_levels_take_two_statements_not_a_save_each(self):
-        codes = [item(f"SHOP-LVL-{n:04d}") for n in range(1001)]
+        # The upsert writes rows, not documents: item codes need no Item behind them here.
+        codes = [f"SHOP-LVL-{n:04d}" for n in range(1001)]
         levels = [ConfirmedLevel(inv(10_000 + n), LOC1, n % 9, ref=code) for n, code in enumerate(codes)]
         before = frappe.db.sql("show session status like 'Questions'")[0][1]
         self.assertEqual(confirmed_levels.upsert(self.store, levels, PUSH), 1001)

@@ -3,6 +3,7 @@
 """Reconciliation on a real ERPNext against the Shopify emulator: drift found, corrected by
 the rules, recorded, notified; confirmed levels refreshed; its schedule, button and lock."""
 
+from dataclasses import replace
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -149,6 +150,28 @@ class TestReconciliation(ReconcileCase):
         quiet = self.reconcile(name)  # corrected last time: no drift, no notification
         self.assertFalse(quiet.notified)
         self.assertFalse(frappe.db.exists("Notification Log", {"document_name": quiet.name}))
+
+    def test_a_large_catalog_is_read_with_one_bulk_operation(self):
+        from nexwave_inventory_sync.erpnext_side import reconciliation
+        from nexwave_inventory_sync.sync import levels
+
+        name, (a, b) = self.synced_store([3, 4])
+        self.shopify_set(b, 1)  # a shortfall on Shopify, first seen
+        self.shop.emulator.bulk.base_delay = 0.1
+        real_options = reconciliation.sync_options
+
+        def quick_polls(store, run_id):
+            return replace(real_options(store, run_id), bulk_poll_interval=0.05)
+
+        # The threshold is the engine's (measured); 1 makes this two-row store "large".
+        with (
+            patch.object(levels, "BULK_THRESHOLD", 1),
+            patch.object(reconciliation, "sync_options", quick_polls),
+        ):
+            rec = self.reconcile(name)
+        self.assertEqual((rec.read_method, rec.rows_compared, rec.rows_drifted), ("bulk", 2, 1))
+        self.assertEqual(self.shop.emulator.stats.calls_by_operation.get("LocationLevelsPage", 0), 0)
+        self.assertEqual(rec.differences[0].item_code, b)
 
     def test_progress_is_published_on_the_store(self):
         name, (code,) = self.synced_store([4])

@@ -118,18 +118,27 @@ class TestDeltaPush(TruthCase):
 
 class TestZeroing(TruthCase):
     def test_items_that_leave_the_stock_query_are_set_to_0(self):
-        kept, disabled, service, moved = (self.variant(f"TRUTH-Z{n}") for n in range(4))
-        receive([(kept, self.wh1, 3), (disabled, self.wh1, 4), (service, self.wh1, 5), (moved, self.wh3, 6)])
+        kept, disabled, service, moved, binless = (self.variant(f"TRUTH-Z{n}") for n in range(5))
+        receive(
+            [
+                (kept, self.wh1, 3),
+                (disabled, self.wh1, 4),
+                (service, self.wh1, 5),
+                (moved, self.wh3, 6),
+                (binless, self.wh1, 2),
+            ]
+        )
         name = self.make_store()
         self.sync(name)
         frappe.db.set_value("Item", disabled, "disabled", 1)
         frappe.db.set_value("Item", service, "is_stock_item", 0)
+        frappe.db.delete("Bin", {"item_code": binless, "warehouse": self.wh1})
         store = frappe.get_doc("Shopify Store", name)
         store.locations = [row for row in store.locations if row.warehouse != self.wh3]  # unmapped
         store.save()
         log = self.sync(name)
-        self.assertEqual((log.status, log.zeroed, log.changed), ("Success", 3, 0))
-        for code, location in ((disabled, LOC1), (service, LOC1), (moved, LOC2)):
+        self.assertEqual((log.status, log.zeroed, log.changed), ("Success", 4, 0))
+        for code, location in ((disabled, LOC1), (service, LOC1), (moved, LOC2), (binless, LOC1)):
             self.assertEqual(self.shop.available(code, location), 0, code)
             self.assertEqual(self.levels(name)[(code, location)], 0)
         self.assertEqual(self.shop.available(kept, LOC1), 3)

@@ -9,13 +9,17 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .report import ProgressBar, failure_lines, summary_table
-from .stock_csv import StockFileError, read_stock_csv
+from ..sync.conflicts import DEFAULT_POLICY, ConflictPolicy
+from ..sync.delta import select_delta
+from ..sync.delta import zeroed as count_zeroed
 from ..sync.endpoint import EndpointError, ShopifyEndpoint
-from ..sync.quantity import shopify_quantity
-from ..sync.results import RunResult, StockRow
+from ..sync.quantity import check_safety_buffer, shopify_quantity
+from ..sync.results import RunResult, RunStatus, StockRow
 from ..sync.run import SyncOptions, sync_inventory
 from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion
+from .report import ProgressBar, conflict_lines, failure_lines, summary_table
+from .state import SyncState
+from .stock_csv import DEFAULT_ENCODING, StockFileError, read_stock_csv
 
 EXIT_OK, EXIT_ABORTED, EXIT_ROWS_FAILED = 0, 1, 2
 TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
@@ -91,38 +95,169 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"MISMATCH: {wrong:,} of {len(warm_rows):,} Shopify levels differ from ERPNext's stock.")
             return EXIT_ROWS_FAILED
         print(f"Shopify now equals ERPNext: all {len(warm_rows):,} levels match the pushed stock.")
-    return EXIT_OK
+        return _demo_delta_and_reconcile(catalog, endpoint, options, warm_rows, warm, args.seed)
 
 
-def run_push(args: argparse.Namespace) -> int:
+def _demo_delta_and_reconcile(catalog, endpoint, options, warm_rows, warm, seed: int) -> int:
+    """Delta: 50 items move in ERPNext while Shopify sells 3 of them; only those 50 are sent,
+    with compare-and-set, and the policy settles the 3. Reconciliation: two admin edits in
+    Shopify are found by one read and corrected."""
+    from ..sync.reconcile import ReconcileOptions, reconcile
+
+    rng = random.Random(seed)
+    confirmed = list(warm.confirmed)
+    moved = set(rng.sample(range(len(warm_rows)), min(50, len(warm_rows))))
+    rows = [
+        replace(r, quantity=shopify_quantity(r.quantity) + 2) if k in moved else r
+        for k, r in enumerate(warm_rows)
+    ]
+    by_key = {(lv.inventory_item_id, lv.location_id): lv for lv in confirmed}
+    for k in sorted(moved)[:3]:  # Shopify sells one of three moved items before the run
+        level = by_key[(rows[k].inventory_item_id, rows[k].location_id)]
+        if level.quantity > 0:
+            catalog.sell(level.inventory_item_id, level.location_id, 1)
+    selection = select_delta(rows, confirmed)
+    delta = sync_inventory(endpoint, list(selection.to_push), options=options)
+    print()
+    print(
+        f"Delta run: {len(selection.rows):,} changed of {len(rows):,} ({selection.unchanged:,} unchanged, not sent)"
+    )
+    print(summary_table([("delta (compare-and-set)", delta)]))
+    for line in conflict_lines(delta):
+        print(line)
+    edited = rows[:2]
+    for row in edited:
+        catalog.adjust_available(row.inventory_item_id, row.location_id, 5)  # admin edits in Shopify
+    result = reconcile(endpoint, rows, options=ReconcileOptions(sync=options))
+    print()
+    waiting = sum(1 for d in result.plan.drifted if d.action == "wait")
+    print(
+        f"Reconciliation: {result.plan.compared:,} rows read ({result.read_method}, {result.read_calls} calls), "
+        f"{len(result.plan.drifted)} drifted, {result.corrected} corrected"
+        + (
+            f", {waiting} below ERPNext left for the next reconciliation (a Shopify sale ERPNext has not "
+            "imported yet is not corrected away)."
+            if waiting
+            else "."
+        )
+    )
+    return EXIT_OK if delta.status.value == "Success" and result.remaining == waiting else EXIT_ROWS_FAILED
+
+
+def with_cached_ids(rows: Sequence[StockRow], state: SyncState) -> list[StockRow]:
+    """Give each row the inventory item id resolved on an earlier run: no lookup for it."""
+    ids = state.item_ids()
+    out = []
+    for row in rows:
+        known = ids.get(row.sku) if row.sku and not row.inventory_item_id else None
+        out.append(replace(row, inventory_item_id=known[0], tracked=known[1]) if known else row)
+    return out
+
+
+def delta_push(
+    endpoint: ShopifyEndpoint,
+    rows: Sequence[StockRow],
+    state: SyncState,
+    options: SyncOptions,
+    *,
+    full: bool = False,
+    zero_missing: bool = True,
+    progress=None,
+) -> tuple[RunResult, int]:
+    """Push what changed since the confirmed levels (all rows with full), zero the confirmed
+    rows that left the file, store what Shopify accepted. Returns the result and the rows
+    zeroed."""
+    rows = with_cached_ids(rows, state)
+    selection = select_delta(
+        rows, state.confirmed(), full=full, zero_missing=zero_missing, safety_buffer=options.safety_buffer
+    )
+    result = sync_inventory(endpoint, list(selection.to_push), options=options, progress=progress)
+    state.save_ids(result.resolved)
+    state.save_confirmed(result.confirmed)
+    zeroed = count_zeroed(selection, result.confirmed)
+    # The rows left out as unchanged were considered too: say so in the counts.
+    result = replace(result, unchanged_skipped=result.unchanged_skipped + selection.unchanged)
+    return result, zeroed
+
+
+def _endpoint_and_rows(args: argparse.Namespace) -> tuple[ShopifyEndpoint, list[StockRow]] | int:
     token = os.environ.get(TOKEN_ENV, "")
     if not token.strip():
         print(f"error: set {TOKEN_ENV} to the store's Admin API access token", file=sys.stderr)
         return EXIT_ABORTED
     try:
+        check_safety_buffer(args.safety_buffer)
+        if args.deadline is not None and args.deadline <= 0:
+            raise ValueError(f"--deadline must be a positive number of seconds, not {args.deadline}")
         endpoint = ShopifyEndpoint(args.shop, token, args.api_version, endpoint_override=args.endpoint)
-        rows = read_stock_csv(args.stock)
-    except (EndpointError, UnsupportedApiVersion, StockFileError) as exc:
+        # The whole file, checked before anything is pushed: a delta needs every row to know
+        # which confirmed items left the file (zeroing), so it is not streamed.
+        rows = read_stock_csv(args.stock, args.encoding)
+    except (EndpointError, UnsupportedApiVersion, StockFileError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ABORTED
-    print(f"Pushing {len(rows):,} rows to {endpoint.shop_domain} (API {endpoint.api_version})")
-    bar = ProgressBar("push")
-    result = sync_inventory(
-        endpoint,
-        rows,
-        options=SyncOptions(safety_buffer=args.safety_buffer, concurrency=args.concurrency),
-        progress=bar,
+    return endpoint, rows
+
+
+def _sync_options(args: argparse.Namespace) -> SyncOptions:
+    return SyncOptions(
+        safety_buffer=args.safety_buffer,
+        concurrency=args.concurrency,
+        conflict_policy=ConflictPolicy.parse(args.conflict),
+        quantity_name=args.quantity,
+        deadline_s=args.deadline,
     )
-    bar.close()
-    print(summary_table([("push", result)]))
+
+
+def run_push(args: argparse.Namespace) -> int:
+    found = _endpoint_and_rows(args)
+    if isinstance(found, int):
+        return found
+    endpoint, rows = found
+    with SyncState(args.state, endpoint.shop_domain) as state:
+        kind = "full push" if args.full else "delta push"
+        print(
+            f"{kind.capitalize()} of {len(rows):,} rows to {endpoint.shop_domain} (API {endpoint.api_version}; state {state.path})"
+        )
+        bar = ProgressBar("push")
+        result, zeroed = delta_push(
+            endpoint,
+            rows,
+            state,
+            _sync_options(args),
+            full=args.full,
+            zero_missing=not args.no_zero,
+            progress=bar,
+        )
+        bar.close()
+    changed = result.pushed + result.failed + result.held
+    print(f"{changed:,} changed, {result.unchanged_skipped:,} unchanged, {zeroed:,} zeroed (left the file)")
+    print(summary_table([(kind, result)]))
     lines = failure_lines(result)
     if lines:
         print("\nRows that did not land:")
         print("\n".join(lines))
+    conflicts = conflict_lines(result)
+    if conflicts:
+        print(f"\nConflicts (policy {args.conflict}): ERPNext / confirmed / Shopify -> sent")
+        print("\n".join(conflicts))
     if result.aborted:
         print(f"\nRun aborted: {result.abort_reason}", file=sys.stderr)
         return EXIT_ABORTED
-    return EXIT_OK if not lines and result.status.value == "Success" else EXIT_ROWS_FAILED
+    if result.error:
+        print(f"\n{result.error}", file=sys.stderr)
+    # 0 only when every row landed: held rows did not land, as failed ones did not; conflicts
+    # the policy settled did (rows untracked on Shopify are skipped by design).
+    return EXIT_OK if result.status is RunStatus.SUCCESS else EXIT_ROWS_FAILED
+
+
+def run_reconcile_command(args: argparse.Namespace) -> int:
+    from .reconcile import run_reconcile
+
+    found = _endpoint_and_rows(args)
+    if isinstance(found, int):
+        return found
+    return run_reconcile(args, *found)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,10 +292,64 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument(
         "--endpoint", help="base URL of an emulator on loopback, e.g. http://127.0.0.1:8080 (tests and demos)"
     )
-    push.add_argument("--safety-buffer", type=float, default=0, help="units held back from Shopify per row")
-    push.add_argument("--concurrency", type=int, default=SyncOptions().concurrency)
+    push.add_argument("--full", action="store_true", help="push every row, not only the changed ones")
+    push.add_argument(
+        "--no-zero",
+        action="store_true",
+        help="leave items that are no longer in the file as Shopify has them",
+    )
+    _common_options(push)
     push.set_defaults(handler=run_push)
+
+    reconcile = commands.add_parser(
+        "reconcile",
+        help="compare Shopify's figures with a CSV, report the drift, and with --correct fix it",
+    )
+    reconcile.add_argument("--shop", required=True, help="your-shop.myshopify.com")
+    reconcile.add_argument("--stock", required=True, help="CSV with header sku,location_id,quantity")
+    reconcile.add_argument("--tolerance", type=int, default=0, help="units of difference that are not drift")
+    reconcile.add_argument("--correct", action="store_true", help="push the drifted rows (compare-and-set)")
+    reconcile.add_argument("--report", help="write every drifted row to this CSV")
+    reconcile.add_argument("--read", choices=("auto", "pages", "bulk"), default="auto")
+    reconcile.add_argument("--api-version", default=DEFAULT_API_VERSION)
+    reconcile.add_argument("--endpoint", help="base URL of an emulator on loopback (tests and demos)")
+    _common_options(reconcile)
+    reconcile.set_defaults(handler=run_reconcile_command)
     return parser
+
+
+def _common_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--state",
+        help="SQLite file of resolved ids and confirmed levels (default ~/.local/state/nexwave-sync/state.sqlite3)",
+    )
+    command.add_argument(
+        "--conflict",
+        choices=[p.value for p in ConflictPolicy],
+        default=DEFAULT_POLICY.value,
+        help="when Shopify's figure moved since it was confirmed (default: %(default)s)",
+    )
+    command.add_argument(
+        "--quantity",
+        choices=("available", "on_hand"),
+        default="available",
+        help="the Shopify quantity the CSV sets",
+    )
+    command.add_argument(
+        "--safety-buffer", type=float, default=0, help="units held back from Shopify per row (0 or more)"
+    )
+    command.add_argument(
+        "--encoding",
+        default=DEFAULT_ENCODING,
+        help="the CSV's text encoding (default UTF-8; a file saved by Excel may need cp1252)",
+    )
+    command.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        help="seconds a push may take; rows not sent by then are listed and the exit code is 2",
+    )
+    command.add_argument("--concurrency", type=int, default=SyncOptions().concurrency)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

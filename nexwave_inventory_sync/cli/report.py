@@ -16,6 +16,8 @@ SUMMARY_FIELDS = (
     ("not on Shopify (skipped)", "unresolved"),
     ("failed", "failed"),
     ("conflicts", "conflicts"),
+    ("  held (not landed)", "held"),
+    ("not sent (run stopped)", "not_sent"),
     ("batches ok / failed", None),
     ("API calls", "api_calls"),
     ("  of which mutations", None),
@@ -57,6 +59,19 @@ def summary_table(columns: Sequence[tuple[str, RunResult]]) -> str:
     return "\n".join(lines)
 
 
+def conflict_lines(result: RunResult, limit: int | None = None) -> list[str]:
+    """One line per conflict: ERPNext's figure, the confirmed one, Shopify's, what was sent."""
+    lines = []
+    for conflict in result.conflict_rows[:limit]:
+        sent = "-" if conflict.sent is None else str(conflict.sent)
+        shopify = "?" if conflict.shopify is None else str(conflict.shopify)
+        lines.append(
+            f"  {conflict.ref}  {conflict.location_id}  {conflict.erpnext} / {conflict.confirmed} / {shopify} -> {sent}"
+            f"  {conflict.outcome}{': ' + conflict.message if conflict.message else ''}"
+        )
+    return lines
+
+
 def failure_lines(result: RunResult, limit: int | None = None) -> list[str]:
     lines = []
     for failure in result.failures[:limit]:
@@ -64,8 +79,12 @@ def failure_lines(result: RunResult, limit: int | None = None) -> list[str]:
         lines.append(
             f"  {row.sku or row.label}  {row.location_id}  qty={failure.quantity}  {failure.code}: {failure.message}"
         )
-    for failure in result.unresolved_rows[:limit]:
+    for failure in (*result.unresolved_rows[:limit], *result.unsent_rows[:limit]):
         lines.append(f"  {failure.row.label}  {failure.row.location_id}  {failure.code}: {failure.message}")
+    shown = len(result.unresolved_rows) + len(result.unsent_rows)
+    hidden = result.unresolved + result.not_sent - shown
+    if hidden > 0:
+        lines.append(f"  … and {hidden:,} more rows not on Shopify or not sent (counted above)")
     return lines
 
 

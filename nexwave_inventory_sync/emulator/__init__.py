@@ -3,6 +3,7 @@
 on a leaky bucket, applies inventorySetQuantities with Shopify's rules and userErrors, and
 injects faults on request. No frappe import."""
 
+from .activity import Popularity, ShopActivity, ShopEvent
 from .bucket import PLANS, LeakyBucket, Plan
 from .catalog import Catalog, CatalogError
 from .clock import FakeClock, SystemClock
@@ -20,5 +21,8 @@ __all__ = [
     "Fault",
     "LeakyBucket",
     "Plan",
+    "Popularity",
+    "ShopActivity",
+    "ShopEvent",
     "SystemClock",
 ]

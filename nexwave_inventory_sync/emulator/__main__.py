@@ -29,6 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--partial-apply", action="store_true", help="apply the good rows of a batch with bad ones"
     )
+    parser.add_argument(
+        "--inspect",
+        action="store_true",
+        help="serve GET /__emulator/stats and /__emulator/levels[?items=1,2] (read-only, no token)",
+    )
+    parser.add_argument(
+        "--keep-requests", type=int, default=0, help="keep the last N requests in memory (default none)"
+    )
     args = parser.parse_args(argv)
 
     catalog = (
@@ -43,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         latency=args.latency_ms / 1000,
         partial_apply=args.partial_apply,
         port=args.port,
+        inspect=args.inspect,
+        keep_requests=args.keep_requests,
     )
     with emulator:
         print(emulator.base_url, flush=True)

@@ -228,6 +228,13 @@ class Catalog:
             self._add_location_row(number, name or f"Location {number}", active)
             return gid("Location", number)
 
+    def levels_at(self, location_id: str | int) -> list[int | None]:
+        """`available` of every row at a location, row order (None where not stocked): one
+        copy, for simulations that sample the whole shop often."""
+        with self.lock:
+            loc = self._require_location(location_id)
+            return [None if q == NOT_STOCKED else q for q in self._levels[loc]]
+
     @property
     def variant_count(self) -> int:
         return self._live
@@ -319,14 +326,20 @@ class Catalog:
     def write_level(self, row: int, loc: int, quantity: int) -> None:
         self._levels[loc][row] = quantity
 
-    def committed_at(self, row: int, loc: int) -> int:
+    def committed(self, row: int, loc: int) -> int:
         return 0 if self._committed is None else self._committed[loc][row]
+
+    def set_committed(self, inventory_item_id: str | int, location_id: str | int, quantity: int) -> None:
+        """Units committed to unfulfilled orders at a location (on_hand = available + committed)."""
+        with self.lock:
+            row, loc = self._require(inventory_item_id, location_id)
+            self._committed_levels(loc)[row] = int(quantity)
 
     def on_hand(self, row: int, loc: int) -> int | None:
         """Shopify: available = on_hand - committed - reserved - ... (the emulator models
         committed only), so on_hand = available + committed."""
         available = self.level(row, loc)
-        return None if available is None else available + self.committed_at(row, loc)
+        return None if available is None else available + self.committed(row, loc)
 
     def _committed_levels(self, loc: int) -> array:
         if self._committed is None:
@@ -353,10 +366,10 @@ class Catalog:
             committed = self._committed_levels(loc)
             committed[row] = max(0, committed[row] - units)
 
-    def committed(self, inventory_item_id: str | int, location_id: str | int) -> int:
+    def committed_units(self, inventory_item_id: str | int, location_id: str | int) -> int:
         with self.lock:
             row, loc = self._require(inventory_item_id, location_id)
-            return self.committed_at(row, loc)
+            return self.committed(row, loc)
 
     def adjust_available(self, inventory_item_id: str | int, location_id: str | int, delta: int) -> int:
         """A restock or an admin edit by a delta; returns the new `available`."""

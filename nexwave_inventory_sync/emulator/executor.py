@@ -131,6 +131,27 @@ class Executor:
             "extensions": self.cost_extensions(requested, None),
         }
 
+    def concurrent_request(self) -> dict:
+        """The answer to a mutation whose idempotency key is held by a request still running.
+        The code and its text are Shopify's (InventorySetQuantitiesUserErrorCode); a null field
+        path and the 10-point charge are guesses."""
+        self.bucket.take(MUTATION_COST)
+        return {
+            "data": {
+                "inventorySetQuantities": {
+                    "inventoryAdjustmentGroup": None,
+                    "userErrors": [
+                        {
+                            "code": "IDEMPOTENCY_CONCURRENT_REQUEST",
+                            "field": None,
+                            "message": "This request is currently in progress, please try again.",
+                        }
+                    ],
+                }
+            },
+            "extensions": self.cost_extensions(MUTATION_COST, MUTATION_COST),
+        }
+
     def _errors(self, errors: list[dict], requested: int | None = None) -> dict:
         return {"errors": errors, "extensions": self.cost_extensions(requested, None)}
 

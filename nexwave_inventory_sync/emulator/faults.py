@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,6 +33,15 @@ HTML_PAGE = (
 )
 
 
+# Shopify's "Status and error codes" table names these codes on HTTP 200; the texts are ours.
+GRAPHQL_ERROR_MESSAGES = {
+    "INTERNAL_SERVER_ERROR": "Internal error. Looks like something went wrong on our end.",
+    "SHOP_INACTIVE": "Shop is inactive: the shop is frozen, closed or its plan does not allow this.",
+    "THROTTLED": "Throttled",
+    "ACCESS_DENIED": "Access denied for inventorySetQuantities field.",
+}
+
+
 def status_body(code: int) -> str:
     return json.dumps({"errors": STATUS_MESSAGES.get(code, f"HTTP {code}")})
 
@@ -46,6 +56,17 @@ class Fault:
     content_type: str = "application/json; charset=utf-8"
     retry_after: str | None = None
     seconds: float = 0.0
+
+    @property
+    def label(self) -> str:
+        """A short name for counting: "HTTP 503", "INTERNAL_SERVER_ERROR", "drop_after_apply"."""
+        if self.kind == "status":
+            return f"HTTP {self.code}"
+        if self.kind == "graphql_error":
+            return json.loads(self.body or "{}")["errors"][0]["extensions"]["code"]
+        if self.kind == "html":
+            return f"HTML {self.code}"
+        return self.kind
 
     @classmethod
     def status(cls, code: int, retry_after: str | float | None = None, body: str | None = None) -> Fault:
@@ -93,6 +114,44 @@ class Fault:
         """A THROTTLED answer whatever the bucket holds."""
         return cls("throttled")
 
+    @classmethod
+    def truncated(cls, keep: int = 20) -> Fault:
+        """Run the request (a mutation is applied), announce the whole body's Content-Length,
+        send its first `keep` bytes and close: the cut-off answer a proxy or a reset leaves."""
+        return cls("truncated", seconds=float(keep))
+
+    @classmethod
+    def graphql_error(cls, code: str, message: str | None = None) -> Fault:
+        """HTTP 200 with a top-level GraphQL error and nothing run. Shopify's documented form
+        for INTERNAL_SERVER_ERROR, THROTTLED and SHOP_INACTIVE ("Status and error codes",
+        https://shopify.dev/docs/api/admin-graphql#status_and_error_codes: "200 OK ... errors
+        ... extensions.code"). The message texts are guesses."""
+        return cls(
+            "graphql_error",
+            body=json.dumps(
+                {
+                    "errors": [
+                        {
+                            "message": message or GRAPHQL_ERROR_MESSAGES.get(code, code),
+                            "extensions": {"code": code},
+                        }
+                    ]
+                }
+            ),
+        )
+
+    @classmethod
+    def redirect(cls, location: str, code: int = 307) -> Fault:
+        """A 3xx pointing elsewhere (a guess at what a misrouted proxy or a moved shop does; Shopify
+        documents no redirect on the Admin API). A client following it would carry the token there."""
+        return cls("redirect", code=code, body=location)
+
+    @classmethod
+    def concurrent_request(cls) -> Fault:
+        """The userError IDEMPOTENCY_CONCURRENT_REQUEST, as if a request with the same key were
+        still running (the emulator also answers it for real overlaps; see Executor)."""
+        return cls("concurrent_request")
+
 
 # What faults.random(kinds=...) names stand for.
 RANDOM_KINDS = {
@@ -105,6 +164,9 @@ RANDOM_KINDS = {
     "drop": Fault.drop,
     "drop_after_apply": Fault.drop_after_apply,
     "throttled": Fault.throttled,
+    "truncated": Fault.truncated,
+    "internal_error": lambda: Fault.graphql_error("INTERNAL_SERVER_ERROR"),
+    "concurrent_request": Fault.concurrent_request,
 }
 
 
@@ -117,6 +179,7 @@ class FaultPlan:
         self._lock = threading.Lock()
         self._script: list[tuple[str | None, Fault | None]] = []
         self._random: tuple[float, random.Random, tuple[str, ...], str | None] | None = None
+        self.fired: Counter = Counter()  # fault label -> requests it struck
 
     def script(self, *faults: Fault | None, operation: str | None = None) -> None:
         for fault in faults:
@@ -143,6 +206,7 @@ class FaultPlan:
         with self._lock:
             self._script.clear()
             self._random = None
+            self.fired.clear()
 
     @property
     def pending(self) -> int:
@@ -154,9 +218,13 @@ class FaultPlan:
             for index, (wanted, fault) in enumerate(self._script):
                 if wanted is None or wanted == operation:
                     del self._script[index]
+                    if fault is not None:
+                        self.fired[fault.label] += 1
                     return fault
             if self._random is not None:
                 rate, rng, kinds, wanted = self._random
                 if (wanted is None or wanted == operation) and rng.random() < rate:
-                    return RANDOM_KINDS[rng.choice(kinds)]()
+                    fault = RANDOM_KINDS[rng.choice(kinds)]()
+                    self.fired[fault.label] += 1
+                    return fault
             return None

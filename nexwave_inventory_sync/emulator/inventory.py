@@ -110,8 +110,11 @@ def set_quantities(
         row = catalog.item_row(item[1]) if item and item[0] == "InventoryItem" else None
         loc = catalog.location_row(location[1]) if location and location[0] == "Location" else None
         quantity = quantity_input.get("quantity")
-        # Compare-and-set and the write both act on the named quantity: on_hand is
-        # available + committed (documented: "available = on_hand - committed - ...").
+        # Compare-and-set and the write both act on the named quantity. Documented: `name`
+        # is available or on_hand, and available = on_hand - committed - reserved - ...
+        # (Shopify's inventory states); changeFromQuantity is "the quantity currently expected
+        # at this location" (admin_2026-07). That it is compared with the NAMED quantity is our
+        # reading (a guess the simulation depends on for on_hand mode).
         on_hand = data.get("name") == "on_hand"
         if row is None or loc is None:
             current = None
@@ -139,7 +142,13 @@ def set_quantities(
             error = _row_error(
                 index, "INVALID_QUANTITY_NEGATIVE", "The quantity can't be negative.", "quantity"
             )
-        elif quantity > MAX_QUANTITY:
+        elif (
+            quantity + (catalog.committed(row, loc) if data.get("name") == "available" else 0) > MAX_QUANTITY
+        ):
+            # The limit is on the item's total at the location, not on the figure sent: setting
+            # `available` also moves on_hand (available + committed). The code and its message
+            # are documented (InventorySetQuantitiesUserErrorCode); that it applies to the total
+            # is our reading of "quantity can't be higher" for the quantity the change produces.
             error = _row_error(
                 index,
                 "INVALID_QUANTITY_TOO_HIGH",
@@ -192,7 +201,7 @@ def set_quantities(
     for row, loc, quantity, current in good:
         # Setting on_hand keeps committed: available becomes the new on_hand minus it (and may
         # go below 0, as Shopify's does when on_hand is set under the committed units).
-        written = quantity - catalog.committed_at(row, loc) if data["name"] == "on_hand" else quantity
+        written = quantity - catalog.committed(row, loc) if data["name"] == "on_hand" else quantity
         catalog.write_level(row, loc, written)
         if quantity != current:
             changes.append(

@@ -28,8 +28,11 @@ from .views import (
 )
 
 MAX_INPUT_SIZE = MAX_NODES_PER_QUERY
-# productVariantsCount stops counting here and says AT_LEAST, as Shopify does.
+# productVariantsCount stops counting at `limit` (default 10,000; null: no limit) and says
+# AT_LEAST (documented on productVariantsCount and CountPrecision). 2025-01 has no `limit`
+# argument; that it caps at 10,000 there too is a guess.
 COUNT_LIMIT = 10_000
+_UNSET = object()
 
 
 def max_input_size_error(size: int, limit: int) -> GraphQLError:
@@ -176,11 +179,12 @@ class QueryRoot:
             has_previous=after_number is not None,
         )
 
-    def productVariantsCount(self, info: Any, query: str | None = None) -> dict:
+    def productVariantsCount(self, info: Any, query: str | None = None, limit: Any = _UNSET) -> dict:
         matching = self._matching_rows(query)
         total = self.catalog.variant_count if matching is None else len(matching)
-        if total > COUNT_LIMIT:
-            return {"count": COUNT_LIMIT, "precision": "AT_LEAST"}
+        cap = COUNT_LIMIT if limit is _UNSET else limit
+        if cap is not None and total > cap:
+            return {"count": max(0, cap), "precision": "AT_LEAST"}
         return {"count": total, "precision": "EXACT"}
 
     # -- locations -----------------------------------------------------------------------

@@ -11,9 +11,15 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 from ..sync.limits import BATCH_SIZE
-from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion, check_api_version
+from ..sync.versions import (
+    DEFAULT_API_VERSION,
+    OLDEST_API_VERSION,
+    UnsupportedApiVersion,
+    check_api_version,
+)
 from .bucket import LeakyBucket, Plan, plan_named
 from .bulk import BulkOperations
 from .catalog import Catalog
@@ -28,6 +34,9 @@ _BULK_PATH = re.compile(r"^/bulk-results/(\d+)\.jsonl$")
 _JSON = "application/json; charset=utf-8"
 _MAX_BODY = 16 * 1024 * 1024
 _LOOPBACK = ("127.0.0.1", "localhost")
+_RELEASE_NAME = re.compile(r"^20\d\d-(01|04|07|10)$")
+VERSION_HEADER = "X-Shopify-API-Version"
+INSPECT_PREFIX = "/__emulator/"
 
 
 class _Server(ThreadingHTTPServer):
@@ -97,6 +106,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
+    def answer_truncated(self, status: int, body: str, keep: int) -> None:
+        """Announce the whole body, send `keep` bytes of it, and close the connection."""
+        data = body.encode("utf-8")
+        self.close_connection = True
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", _JSON)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: max(0, min(keep, len(data) - 1))])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def drop(self) -> None:
         """Close without a byte of answer, as a reset or a proxy timeout would."""
         self.close_connection = True
@@ -130,7 +154,8 @@ class Emulator:
         max_batch: int = BATCH_SIZE,
         host: str = "127.0.0.1",
         port: int = 0,
-        keep_requests: bool = True,
+        keep_requests: bool | int = True,
+        inspect: bool = False,
     ):
         if host not in _LOOPBACK:
             # The emulator accepts any client that knows the token over plain http: loopback only.
@@ -144,7 +169,11 @@ class Emulator:
         self.clock = clock or SystemClock()
         self.latency = float(latency)
         self.port = port
+        # keep_requests=True keeps the last REQUEST_HISTORY requests (bounded, so a long-running
+        # emulator never grows); an int keeps that many; False none.
         self.stats = EmulatorStats(keep_requests=keep_requests)
+        # Opt-in read-only route GET /__emulator/{stats,levels} for looking in from outside.
+        self.inspect = inspect
         self.faults = FaultPlan()
         self.bucket = LeakyBucket(self.plan, self.clock)
         self.executor = Executor(
@@ -163,6 +192,9 @@ class Emulator:
         # happens during a run.
         self.activity: Any = None
         self.virtual_latency = 0.0
+        # Documented: idempotency keys are kept 24 hours ("Implementing idempotency",
+        # https://shopify.dev/docs/api/usage/implementing-idempotency: the retention window).
+        self.executor.idempotency.clock = self.clock
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -225,7 +257,7 @@ class Emulator:
 
     def _handle_other(self, handler: _Handler) -> None:
         raw = handler.read_body()
-        path = handler.path.split("?", 1)[0]
+        path, _, query = handler.path.partition("?")
         bulk = _BULK_PATH.match(path)
         if handler.command == "GET" and bulk:
             body = self.bulk.file(int(bulk.group(1)))
@@ -234,21 +266,63 @@ class Emulator:
             else:
                 handler.answer(200, body.decode(), "application/jsonl")
             return
+        if handler.command == "GET" and self.inspect and path.startswith(INSPECT_PREFIX):
+            self._inspect(handler, path[len(INSPECT_PREFIX) :], query)
+            return
         if handler.command == "GET" and not _GRAPHQL_PATH.match(path) and self._rest(handler, path, raw):
             return
         handler.answer(404, status_body(404))
+
+    def _inspect(self, handler: _Handler, what: str, query: str) -> None:
+        """Counters, bucket and levels, for a person or a script looking at a running emulator.
+        Needs no token: it is opt-in and the emulator serves loopback only."""
+        if what == "stats":
+            body = {**self.stats.snapshot(), "throttle_status": self.bucket.throttle_status()}
+            handler.answer(200, json.dumps(body))
+            return
+        if what == "levels":
+            params = parse_qs(query)
+            wanted = [w for v in params.get("items", []) for w in v.split(",") if w.strip()]
+            limit = int((params.get("limit") or ["1000"])[0] or 1000)
+            levels: dict[str, dict[str, int]] = {}
+            with self.catalog.lock:
+                variants = (self.catalog.variant(w) for w in wanted) if wanted else self.catalog.variants
+                for variant in variants:
+                    if variant is None:
+                        continue
+                    levels[variant["inventory_item_id"]] = dict(variant["levels"])
+                    if len(levels) >= limit:
+                        break
+            handler.answer(200, json.dumps({"levels": levels}))
+            return
+        handler.answer(404, status_body(404))
+
+    @staticmethod
+    def served_version(requested: str) -> str | None:
+        """The version that answers a request for `requested`, or None (404).
+
+        Documented: a request for a version that is no longer supported is answered by the
+        oldest supported stable version ("falls forward"), and the X-Shopify-API-Version header
+        says which version answered (https://shopify.dev/docs/api/usage/versioning). What
+        Shopify does with a well-formed but never-released or future name is a guess: 404."""
+        try:
+            return check_api_version(requested)
+        except UnsupportedApiVersion:
+            if _RELEASE_NAME.match(requested) and requested < OLDEST_API_VERSION:
+                return OLDEST_API_VERSION
+            return None
 
     def _rest(self, handler: _Handler, path: str, raw: bytes | None) -> bool:
         """The old connector's REST calls (benchmark only); False when the path is not REST."""
         match = REST_PATH.match(path)
         if match is None:
             return False
-        try:
-            check_api_version(match.group(1))
-        except UnsupportedApiVersion:
+        served = self.served_version(match.group(1))
+        if served is None:
             return False
         authorized = handler.headers.get("X-Shopify-Access-Token") == self._access_token
         status, body, headers = self.rest.answer(handler.command, match.group(2), authorized, raw)
+        headers = {**headers, VERSION_HEADER: served}
         if self.latency > 0:
             time.sleep(self.latency)
         handler.answer(status, body, _JSON, headers)
@@ -262,10 +336,8 @@ class Emulator:
             if not self._rest(handler, path, raw):
                 handler.answer(404, status_body(404))
             return
-        version = match.group(1)
-        try:
-            check_api_version(version)
-        except UnsupportedApiVersion:
+        version = self.served_version(match.group(1))
+        if version is None:
             handler.answer(404, status_body(404))
             return
 
@@ -297,16 +369,36 @@ class Emulator:
             )
             return
 
+        key = record["idempotency_key"]
         fault = self.faults.next_for(operation)
         if fault is not None:
             self.stats.add(faults_injected=1)
-            if self._inject(handler, record, fault, payload):
+            if fault.kind == "concurrent_request":
+                self._reply(
+                    handler, record, 200, json.dumps(self.executor.concurrent_request()), version=version
+                )
                 return
-        answer = self.executor.run(version, payload)
+        # A key is "in progress" from the moment its request arrives until it is answered, so a
+        # retry that overtakes a slow first attempt meets IDEMPOTENCY_CONCURRENT_REQUEST (the
+        # code is documented; when Shopify starts and stops counting a request is a guess).
+        if key is not None and not self.executor.idempotency.begin(key):
+            self._reply(handler, record, 200, json.dumps(self.executor.concurrent_request()), version=version)
+            return
+        try:
+            if fault is not None and self._inject(handler, record, fault, payload):
+                return
+            answer = self.executor.run(version, payload)
+        finally:
+            if key is not None:
+                self.executor.idempotency.end(key)
         if fault is not None and fault.kind == "drop_after_apply":
             handler.drop()
             return
-        self._send(handler, record, answer)
+        if fault is not None and fault.kind == "truncated":
+            record["status"] = answer.status
+            handler.answer_truncated(answer.status, json.dumps(answer.body), int(fault.seconds))
+            return
+        self._send(handler, record, answer, version)
 
     def _play_activity(self) -> None:
         if self.virtual_latency and hasattr(self.clock, "advance"):
@@ -326,14 +418,20 @@ class Emulator:
             requested = self.executor.requested_cost(record["api_version"], payload)
             self._reply(handler, record, 200, json.dumps(self.executor.throttled(requested)))
             return True
+        if fault.kind == "graphql_error":
+            self._reply(handler, record, 200, fault.body or "{}", version=record["api_version"])
+            return True
+        if fault.kind == "redirect":
+            self._reply(handler, record, fault.code, "", headers={"Location": fault.body or "/"})
+            return True
         if fault.kind in ("status", "html", "invalid_json"):
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None
             self._reply(handler, record, fault.code, fault.body or "", fault.content_type, headers)
             return True
-        return False  # drop_after_apply: run first, then drop
+        return False  # drop_after_apply, truncated: run first, then cut the answer
 
-    def _send(self, handler: _Handler, record: dict, answer: Answer) -> None:
-        self._reply(handler, record, answer.status, json.dumps(answer.body))
+    def _send(self, handler: _Handler, record: dict, answer: Answer, version: str | None = None) -> None:
+        self._reply(handler, record, answer.status, json.dumps(answer.body), version=version)
 
     def _reply(
         self,
@@ -343,7 +441,10 @@ class Emulator:
         body: str,
         content_type: str = _JSON,
         headers: dict[str, str] | None = None,
+        version: str | None = None,
     ) -> None:
+        if version is not None:
+            headers = {**(headers or {}), VERSION_HEADER: version}
         if self.latency > 0:
             time.sleep(self.latency)  # real time, so benchmarks see it; virtual time stands still
         record["status"] = status

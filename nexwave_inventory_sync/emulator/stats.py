@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from typing import Any
+
+REQUEST_HISTORY = 10_000
 
 _COUNTERS = (
     "calls",
@@ -33,14 +35,19 @@ class EmulatorStats:
     quantities_set       rows written
     faults_injected      requests that met a fault
     rest_calls, rest_throttled  requests to the two REST endpoints (old-connector benchmark)
-    requests             one dict per request: operation, variables, api_version,
+    requests             the last REQUEST_HISTORY requests (keep_requests=True), or the last n
+                         (keep_requests=n), one dict each: operation, variables, api_version,
                          idempotency_key, status (None when the connection was dropped);
-                         never the access token
+                         never the access token. Bounded so a long-running emulator never grows.
     """
 
-    def __init__(self, keep_requests: bool = True) -> None:
+    def __init__(self, keep_requests: bool | int = True) -> None:
         self._lock = threading.Lock()
-        self.keep_requests = keep_requests
+        if keep_requests is True:
+            self._history = REQUEST_HISTORY
+        else:
+            self._history = int(keep_requests or 0)
+        self.keep_requests = self._history > 0
         self.reset()
 
     def reset(self) -> None:
@@ -48,7 +55,7 @@ class EmulatorStats:
             for name in _COUNTERS:
                 setattr(self, name, 0)
             self.calls_by_operation: Counter = Counter()
-            self.requests: list[dict[str, Any]] = []
+            self._requests: deque[dict[str, Any]] = deque(maxlen=self._history or 1)
 
     def add(self, **increments: float) -> None:
         with self._lock:
@@ -66,7 +73,13 @@ class EmulatorStats:
         if not self.keep_requests:
             return
         with self._lock:
-            self.requests.append(request)
+            self._requests.append(request)
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """A copy of the kept history, oldest first."""
+        with self._lock:
+            return list(self._requests)
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

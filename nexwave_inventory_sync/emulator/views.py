@@ -244,7 +244,7 @@ class InventoryLevel:
         if unknown:
             raise GraphQLError(f"Invalid quantity names: {', '.join(unknown)}")
         available = self.catalog.level(self.row, self.loc) or 0
-        committed = self.catalog.committed_at(self.row, self.loc)
+        committed = self.catalog.committed(self.row, self.loc)
         figures = {"available": available, "committed": committed, "on_hand": available + committed}
         item = self.catalog.item_number(self.row)
         location = self.catalog.location_number(self.loc)

@@ -69,10 +69,11 @@ def _start(client: ShopifyClient, query: str, poll_interval: float, max_wait: fl
     waited = 0.0
     while True:
         data = _execute(client, documents.BULK_RUN_QUERY, {"query": query}, "BulkRunQuery")
-        payload = data.get("bulkOperationRunQuery") or {}
-        errors = payload.get("userErrors") or []
+        payload = data.get("bulkOperationRunQuery")
+        payload = payload if isinstance(payload, dict) else {}
+        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, dict)]
         operation = payload.get("bulkOperation")
-        if operation and not errors:
+        if isinstance(operation, dict) and isinstance(operation.get("id"), str) and not errors:
             return operation["id"]
         codes = {e.get("code") for e in errors}
         message = "; ".join(str(e.get("message")) for e in errors) or "no bulk operation was created"
@@ -92,7 +93,8 @@ def _wait(client: ShopifyClient, operation_id: str, poll_interval: float, max_wa
     waited = 0.0
     while True:
         data = _execute(client, documents.BULK_OPERATION, {"id": operation_id}, "BulkOperationById")
-        node = data.get("node") or {}
+        node = data.get("node")
+        node = node if isinstance(node, dict) else {}
         status = node.get("status")
         if status in DONE:
             return node
@@ -127,7 +129,12 @@ def run_bulk_query(
         return  # COMPLETED with no url: the query matched nothing
     for line in (http_get or default_http_get)(url):
         if line and line.strip():
-            yield json.loads(line)
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                raise BulkReadFailed("failed", "the bulk result file holds a line that is not JSON") from None
+            if isinstance(obj, dict):
+                yield obj
 
 
 def bulk_levels(
@@ -147,8 +154,8 @@ def bulk_levels(
     for obj in run_bulk_query(
         client, documents.BULK_LEVELS_QUERY, http_get=http_get, poll_interval=poll_interval, max_wait=max_wait
     ):
-        if "inventoryItem" in obj:
-            item = obj["inventoryItem"]
+        item = obj.get("inventoryItem")
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(obj.get("id"), str):
             item_of_variant[obj["id"]] = item["id"]
             read.skus[item["id"]] = obj.get("sku")
             read.resolutions.append(
@@ -157,8 +164,9 @@ def bulk_levels(
         elif "location" in obj:
             orphans.append(obj)
     for obj in orphans:
-        item = item_of_variant.get(obj.get("__parentId", ""))
-        location = (obj.get("location") or {}).get("id")
+        parent = obj.get("__parentId")
+        item = item_of_variant.get(parent) if isinstance(parent, str) else None
+        location = obj.get("location").get("id") if isinstance(obj.get("location"), dict) else None
         quantity = _quantity(obj.get("quantities"), name)
         if item is None or location not in wanted or quantity is None:
             continue

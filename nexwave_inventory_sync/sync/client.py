@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ from graphql import DocumentNode
 
 from .clock import Clock, SystemClock
 from .endpoint import ShopifyEndpoint
-from .errors import ShopifyError, Throttled
+from .errors import DeadlineReached, ShopifyError, Throttled
 from .retry import Action, RetryPolicy
 from .schema import schema_for
 from .throttle import BucketModel, QueryCost, ThrottleStatus
@@ -50,9 +50,11 @@ class CallFailed(Exception):
 class RunAborted(Exception):
     """Raised where a call failed in a way every later call would share (auth, locked shop)."""
 
-    def __init__(self, failure: CallFailed):
+    def __init__(self, failure: CallFailed, rows: tuple = ()):
         super().__init__(str(failure.error))
         self.failure = failure
+        # The batch (ReadyRows) whose call met the abort: not confirmed, reported as such.
+        self.rows = tuple(rows)
 
 
 # Before the first answer tells us better: a mutation costs 10 points; a query of n objects
@@ -73,8 +75,11 @@ class ShopifyClient:
         rng: random.Random | None = None,
         bucket: BucketModel | None = None,
         stats: CallStats | None = None,
+        deadline: float | None = None,
     ):
         self.endpoint = endpoint
+        # Clock time after which no call is sent and no wait begins that would end later.
+        self.deadline = deadline
         self.policy = policy or RetryPolicy()
         self.clock = clock or SystemClock()
         self.bucket = bucket or BucketModel()
@@ -115,8 +120,11 @@ class ShopifyClient:
         *,
         operation: str,
         expected_cost: float | None = None,
+        answer_error: Callable[[dict], ShopifyError | None] | None = None,
     ) -> dict[str, Any]:
-        """Send one operation, retrying per policy; return its `data` or raise CallFailed."""
+        """Send one operation, retrying per policy; return its `data` or raise CallFailed.
+        `answer_error` may turn a well-formed answer into a retryable error (a userError that
+        means "try again", such as IDEMPOTENCY_CONCURRENT_REQUEST)."""
         if self._session is None:
             raise RuntimeError("use ShopifyClient as a context manager")
         request = GraphQLRequest(
@@ -128,9 +136,15 @@ class ShopifyClient:
         while True:
             pause = self.bucket.acquire(cost, self.clock.now())
             if pause > 0:
+                if not self._fits_deadline(pause):
+                    self.bucket.release(cost)
+                    self._deadline_failure(f"a throttle pause of {pause:.1f} s")
                 self._count(throttle_waits=1, seconds_waited=pause)
                 self.clock.sleep(pause)
                 waited += pause
+            elif not self._fits_deadline(0.0):
+                self.bucket.release(cost)
+                self._deadline_failure("another call")
             self._count(api_calls=1)
             with self._stats_lock:
                 self.stats.calls_by_operation[operation] += 1
@@ -141,20 +155,38 @@ class ShopifyClient:
                 if isinstance(error, Throttled):
                     self._count(throttled_answers=1)
                     self.bucket.observe(ThrottleStatus.from_json(error.throttle), self.clock.now())
-                decision = self.policy.decide(error, attempts[error.kind], waited, self._rng)
-                if decision.action is not Action.RETRY:
-                    raise CallFailed(error, decision.action) from None
-                attempts[error.kind] += 1
-                with self._stats_lock:
-                    self.stats.retries += 1
-                    self.stats.retries_by_kind[error.kind] += 1
-                    self.stats.seconds_waited += decision.wait
-                self.clock.sleep(decision.wait)
-                waited += decision.wait
+                waited += self._retry_or_raise(error, attempts, waited)
                 continue
             self.bucket.release(cost)
             self._observe(operation, QueryCost.from_extensions(result.extensions))
-            return result.data or {}
+            data = result.data if isinstance(result.data, dict) else {}
+            error = answer_error(data) if answer_error is not None else None
+            if error is None:
+                return data
+            waited += self._retry_or_raise(error, attempts, waited)
+
+    def _retry_or_raise(self, error: ShopifyError, attempts: Counter, waited: float) -> float:
+        """Sleep before the next attempt and return the wait, or raise CallFailed."""
+        decision = self.policy.decide(error, attempts[error.kind], waited, self._rng)
+        if decision.action is not Action.RETRY:
+            raise CallFailed(error, decision.action) from None
+        if not self._fits_deadline(decision.wait):
+            self._deadline_failure(f"a retry after {error.kind} ({error.message})")
+        attempts[error.kind] += 1
+        with self._stats_lock:
+            self.stats.retries += 1
+            self.stats.retries_by_kind[error.kind] += 1
+            self.stats.seconds_waited += decision.wait
+        self.clock.sleep(decision.wait)
+        return decision.wait
+
+    def _fits_deadline(self, wait: float) -> bool:
+        return self.deadline is None or self.clock.now() + wait < self.deadline
+
+    def _deadline_failure(self, what: str) -> None:
+        raise CallFailed(
+            DeadlineReached(f"the run's deadline was reached before {what}"), Action.ABORT_RUN
+        ) from None
 
     def _observe(self, operation: str, cost: QueryCost | None) -> None:
         if cost is None:

@@ -15,6 +15,9 @@ Public API (stable; the Frappe side and the CLI call it):
     warehouse unmapped, no Bin), to be set to 0, also compare-and-set;
   - `unchanged`: how many rows equal their confirmed level and are not sent.
 
+- `zeroed(selection, confirmed) -> int`: how many of the selection's zero rows Shopify
+  accepted (`confirmed` = RunResult.confirmed): the log's "zeroed" count.
+
 Rows without a cached inventory item id (only a SKU or a variant id) cannot be matched to a
 confirmed level before resolution, so they are always pushed, without compare-and-set: a
 cold run is a full push.
@@ -128,3 +131,8 @@ def select_delta(
                 )
             )
     return DeltaSelection(tuple(selected), tuple(zero_rows), unchanged)
+
+
+def zeroed(selection: DeltaSelection, confirmed: Iterable[ConfirmedLevel]) -> int:
+    keys = {row_key(row) for row in selection.zero_rows}
+    return sum(1 for level in confirmed if level.key in keys and level.quantity == 0)

@@ -8,8 +8,10 @@ carries the access token: messages are built from status, codes and body text on
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 _BODY_SNIPPET = 300
 
@@ -87,6 +89,32 @@ class ShopUnavailable(ShopifyError):
     kind = "shop_unavailable"
 
 
+class Unreachable(ShopifyError):
+    """The host refused the connection, does not resolve, or failed the TLS handshake: every
+    later call would meet the same, so after a first retry the run stops with that reason."""
+
+    kind = "unreachable"
+
+
+class Redirected(ShopifyError):
+    """A 3xx: never followed (the token would go along to wherever it points)."""
+
+    kind = "redirect"
+
+
+class IdempotencyInProgress(ShopifyError):
+    """IDEMPOTENCY_CONCURRENT_REQUEST: an earlier attempt with this key is still running at
+    Shopify (a retry after a read timeout overtook it); resend the same key after a pause."""
+
+    kind = "idempotency_in_progress"
+
+
+class DeadlineReached(ShopifyError):
+    """The run's deadline leaves no time for this wait or call."""
+
+    kind = "deadline"
+
+
 class InvalidRequest(ShopifyError):
     """Other 4xx and GraphQL errors: a bug or bad data; retrying sends the same mistake."""
 
@@ -142,10 +170,10 @@ def _graphql_error_codes(errors: Any) -> list[str]:
         return []
     codes = []
     for error in errors:
-        if isinstance(error, Mapping):
-            code = (error.get("extensions") or {}).get("code")
-            if code:
-                codes.append(str(code))
+        extensions = error.get("extensions") if isinstance(error, Mapping) else None
+        code = extensions.get("code") if isinstance(extensions, Mapping) else None
+        if isinstance(code, str) and code:
+            codes.append(code)
     return codes
 
 
@@ -162,6 +190,14 @@ def classify_response(
         body = None
     common = {"status": status, "request_id": request_id, "retry_after": retry_after}
 
+    if 300 <= status < 400:
+        location = headers.get("Location") or headers.get("location") or "?"
+        target = urlsplit(location).netloc or location
+        return None, Redirected(
+            f"Shopify answered {status} redirecting to {target}; not followed, so the access token "
+            "was not sent there: check the shop domain (a renamed or moved shop) or a proxy in between",
+            **common,
+        )
     if not isinstance(body, dict):
         # HTML error pages and truncated bodies. A 5xx page is still Shopify's outage, so it
         # keeps the 5xx class; anything else that is not JSON fails the batch at once.
@@ -178,11 +214,19 @@ def classify_response(
     errors = body.get("errors")
     codes = _graphql_error_codes(errors)
     if "THROTTLED" in codes:
-        cost = (body.get("extensions") or {}).get("cost") or {}
+        extensions = body.get("extensions")
+        cost = extensions.get("cost") if isinstance(extensions, Mapping) else None
+        cost = cost if isinstance(cost, Mapping) else {}
+        requested = cost.get("requestedQueryCost")
         return body, Throttled(
             "Throttled: the query cost exceeds the points left in the bucket",
             code="THROTTLED",
-            requested=cost.get("requestedQueryCost"),
+            requested=float(requested)
+            if isinstance(requested, (int, float))
+            and not isinstance(requested, bool)
+            and math.isfinite(requested)
+            and requested >= 0
+            else None,
             throttle=cost.get("throttleStatus"),
             **common,
         )
@@ -190,18 +234,36 @@ def classify_response(
         return body, _status_error(status, _error_messages(errors) if errors else f"HTTP {status}", common)
     if errors:
         code = codes[0] if codes else None
+        if code == "INTERNAL_SERVER_ERROR":
+            # Shopify's usual form of its own failure: HTTP 200 with this code. A 5xx by another name.
+            return body, ServerError(
+                f"Shopify internal error: {_error_messages(errors)}", code=code, **common
+            )
+        if code == "SHOP_INACTIVE":
+            return body, ShopUnavailable(
+                f"the shop is inactive (SHOP_INACTIVE): it is frozen, closed or paused: {_error_messages(errors)}",
+                code=code,
+                **common,
+            )
         if code == "ACCESS_DENIED":
             # A missing scope fails every call the same way: treat it as the 403 it means.
             return body, ShopUnavailable(f"access denied: {_error_messages(errors)}", code=code, **common)
         return body, InvalidRequest(f"GraphQL error: {_error_messages(errors)}", code=code, **common)
     if "data" not in body:
         return body, BadResponse("Shopify answered JSON without data or errors", **common)
+    if body["data"] is None:
+        # GraphQL allows a null data only next to errors; gql itself refuses it.
+        return body, BadResponse("Shopify answered data: null without errors", **common)
+    if not isinstance(body["data"], dict):
+        return body, BadResponse(f"Shopify answered data that is not an object: {_snippet(text)}", **common)
     return body, None
 
 
 def _status_error(status: int, detail: str, common: dict) -> ShopifyError:
     if status == 401:
-        return AuthError(f"authentication failed: {detail}", **common)
+        return AuthError(
+            f"authentication failed (401: the access token is invalid or was revoked): {detail}", **common
+        )
     if status in _ABORT_STATUS_REASONS:
         return ShopUnavailable(f"{_ABORT_STATUS_REASONS[status]}: {detail}", **common)
     if status == 429:

@@ -7,17 +7,22 @@ Public API (stable):
   quantity of each (item gid, location gid); None when the item is not stocked there (or
   gone). Up to 250 items per call, one location per call.
 - `read_all_levels(client, location_ids, name="available", *, method="auto",
-  variant_count=None, http_get=None, clock=None) -> LevelRead`: every level at the given
+  variant_count=None, http_get=None, poll_interval=2.0, max_wait=1800.0) -> LevelRead`: every level at the given
   locations. `method`: "pages" (location.inventoryLevels, 250 per page), "bulk"
   (bulkOperationRunQuery, see bulk.py), or "auto": bulk from `BULK_THRESHOLD` variants up.
 - `LevelRead`: `levels` {key: quantity}, `skus` {inventory item gid: sku}, `resolutions`
   (bulk only: every variant with its inventory item, for id resolution), `method`, `calls`.
-- `BULK_THRESHOLD`: where bulk becomes the cheaper read (docs/benchmarks.md, "Reading every
-  level"): pages cost about 2 points per level and one call per 250 levels; a bulk operation
-  costs a handful of calls and ~10 points whatever the size, but takes its own processing
-  time (tens of seconds on Shopify, a few on a small shop). Below ~10,000 levels the pages
-  finish within one bucket's worth of points (Standard: 1,000 points, refilling 100/s) faster
-  than a bulk operation completes; above it they cost minutes of throttle waits.
+- `BULK_THRESHOLD` (levels = variants x locations, 2,500) and `BULK_RESOLVE_THRESHOLD` (SKUs
+  to resolve on a cold run, 10,000): where one bulk operation replaces the pages. Measured
+  (docs/benchmarks.md, section 7, Standard bucket of 2,000 points refilling 100/s, 300 ms a
+  request): a page of 250 levels costs ~752 points, so 1,000 levels read in 11 s, 5,000 in
+  131 s, 10,000 in 282 s, 30,000 in ~14 minutes, and every point they take is a point the sync
+  runs of the same shop wait for. A bulk operation costs ~15 points whatever the size; its
+  own processing time is not documented (the emulator's 2 s + 1 s per 2,000 objects is a
+  guess; reports put small operations at seconds to tens of seconds). Pages win while they
+  fit in about one bucket plus the time a bulk operation takes: ~2,500 levels. Resolution
+  keeps the higher 10,000: a cold run happens once, its scan (2 points a variant) is half the
+  price of a level page, and the seed benchmarks' cold-run figures stay comparable.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from .limits import MAX_NODES_PER_QUERY, MAX_PAGE_SIZE
 from .results import Resolution
 from .retry import Action
 
-BULK_THRESHOLD = 10_000
+BULK_THRESHOLD = 2_500
+BULK_RESOLVE_THRESHOLD = 10_000
 # Requested cost of one level on a page: the level 1 + its item 1 + quantities 1.
 _COST_PER_LEVEL = 3
 # Pages of 250 levels would ask ~752 points: under the 1,000 cap, so the full page size holds.
@@ -53,9 +59,14 @@ def _execute(client: ShopifyClient, document: str, variables: dict, operation: s
 
 
 def _quantity(quantities: Iterable[dict] | None, name: str) -> int | None:
-    for entry in quantities or ():
-        if entry.get("name") == name:
-            return int(entry["quantity"])
+    """The named figure, or None; an answer of the wrong shape counts as no figure (the
+    fuzzed-answer rule: nothing Shopify sends may raise out of the engine)."""
+    if not isinstance(quantities, list):
+        return None
+    for entry in quantities:
+        if isinstance(entry, dict) and entry.get("name") == name:
+            value = entry.get("quantity")
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
     return None
 
 
@@ -78,10 +89,13 @@ def read_levels(
                 "InventoryLevelsAt",
                 1 + _COST_PER_LEVEL * len(chunk),
             )
-            nodes = data.get("nodes") or []
-            for item, node in zip(chunk, list(nodes) + [None] * (len(chunk) - len(nodes)), strict=True):
-                level = (node or {}).get("inventoryLevel")
-                found[(item, location)] = _quantity(level.get("quantities"), name) if level else None
+            nodes = data.get("nodes")
+            nodes = nodes[: len(chunk)] if isinstance(nodes, list) else []
+            for item, node in zip(chunk, nodes + [None] * (len(chunk) - len(nodes)), strict=True):
+                level = node.get("inventoryLevel") if isinstance(node, dict) else None
+                found[(item, location)] = (
+                    _quantity(level.get("quantities"), name) if isinstance(level, dict) else None
+                )
     return found
 
 
@@ -107,19 +121,25 @@ def read_location_pages(client: ShopifyClient, location_id: str, name: str, read
         )
         read.calls += 1
         node = data.get("location")
-        if node is None:
+        if not isinstance(node, dict):
             raise LevelReadFailed(f"location {location} does not exist in the shop")
-        page = node.get("inventoryLevels") or {}
-        for level in page.get("nodes") or []:
-            item = level["item"]["id"]
+        page = node.get("inventoryLevels")
+        page = page if isinstance(page, dict) else {}
+        for level in page.get("nodes") if isinstance(page.get("nodes"), list) else []:
+            item = level.get("item") if isinstance(level, dict) else None
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
             quantity = _quantity(level.get("quantities"), name)
             if quantity is not None:
-                read.levels[(item, location)] = quantity
-                read.skus[item] = level["item"].get("sku")
-        info = page.get("pageInfo") or {}
+                read.levels[(item["id"], location)] = quantity
+                read.skus[item["id"]] = item.get("sku")
+        info = page.get("pageInfo") if isinstance(page.get("pageInfo"), dict) else {}
+        cursor = info.get("endCursor")
         if not info.get("hasNextPage"):
             return
-        after = info.get("endCursor")
+        if not cursor or cursor == after:
+            raise LevelReadFailed(f"the level pages of {location} stopped advancing")
+        after = cursor
 
 
 def choose_method(variant_count: int | None, locations: int) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from . import documents
 from .client import CallFailed, RunAborted, ShopifyClient
+from .errors import IdempotencyInProgress
 from .limits import BATCH_SIZE
 from .results import RowFailure, StockRow
 from .retry import Action
@@ -28,6 +29,9 @@ REASON = "correction"
 QUANTITY_NAME = "available"
 QUANTITY_NAMES = ("available", "on_hand")
 CONFLICT_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"})
+# Documented in InventorySetQuantitiesUserErrorCode: "This request is currently in progress,
+# please try again." Not a rejection: the first attempt with this key may yet land.
+IN_PROGRESS_CODE = "IDEMPOTENCY_CONCURRENT_REQUEST"
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,31 @@ def mutation_variables(
     return {"input": payload}
 
 
+def _user_errors(payload: object) -> list[dict]:
+    """The payload's userErrors, each a dict; anything else in their place becomes a generic
+    error that names no row (so an odd answer rejects the batch instead of crashing)."""
+    errors = payload.get("userErrors") if isinstance(payload, dict) else None
+    if not errors:
+        return []
+    if not isinstance(errors, list):
+        errors = [errors]
+    return [
+        e if isinstance(e, dict) else {"code": "USER_ERROR", "message": str(e), "field": None} for e in errors
+    ]
+
+
+def in_progress_error(data: dict) -> IdempotencyInProgress | None:
+    """The retryable error hiding in a payload whose key is still being processed, or None."""
+    for error in _user_errors(data.get("inventorySetQuantities")):
+        if error.get("code") == IN_PROGRESS_CODE:
+            return IdempotencyInProgress(
+                "Shopify is still processing an earlier attempt of this batch (same idempotency key): "
+                + str(error.get("message")),
+                code=IN_PROGRESS_CODE,
+            )
+    return None
+
+
 def map_user_errors(size: int, user_errors: Sequence[dict]) -> tuple[dict[int, dict], list[dict]]:
     """Split userErrors into {row index: error} (field ["input","quantities","<i>",...]) and
     the errors that name no row (input-level: reason, name, idempotency)."""
@@ -121,10 +150,13 @@ def map_user_errors(size: int, user_errors: Sequence[dict]) -> tuple[dict[int, d
     other: list[dict] = []
     for error in user_errors:
         path = error.get("field") or []
+        if not isinstance(path, list):
+            path = [path]
         if (
             len(path) >= 3
             and path[0] == "input"
             and path[1] == "quantities"
+            and str(path[2]).isascii()
             and str(path[2]).isdigit()
             and int(path[2]) < size
         ):
@@ -136,7 +168,7 @@ def map_user_errors(size: int, user_errors: Sequence[dict]) -> tuple[dict[int, d
 
 def _describe(errors: Sequence[dict]) -> tuple[str, str]:
     first = errors[0]
-    return str(first.get("code") or "USER_ERROR"), "; ".join(str(e.get("message")) for e in errors)
+    return str(first.get("code") or "USER_ERROR"), "; ".join(str(e.get("message")) for e in errors)[:500]
 
 
 def send_batch(
@@ -155,16 +187,29 @@ def send_batch(
             documents.set_quantities_document(api_version),
             mutation_variables(batch, api_version, run_id, name),
             operation="SetInventoryQuantities",
+            answer_error=in_progress_error if uses_idempotency(api_version) else None,
         )
     except CallFailed as failure:
         if failure.action is Action.ABORT_RUN:
-            raise RunAborted(failure) from None
+            raise RunAborted(failure, rows=batch) from None
         code = failure.error.code or failure.error.kind.upper()
-        outcome.failures = [r.failure(code, failure.error.message) for r in batch]
+        message = str(failure.error)  # with the HTTP status and request id, for Shopify support
+        if code == IN_PROGRESS_CODE:
+            message += " (still in progress after every retry: it may have landed; the next run settles it)"
+        outcome.failures = [r.failure(code, message) for r in batch]
         return outcome
 
-    payload = data.get("inventorySetQuantities") or {}
-    user_errors = payload.get("userErrors") or []
+    payload = data.get("inventorySetQuantities")
+    if not isinstance(payload, dict):
+        outcome.failures = [
+            r.failure(
+                "BAD_RESPONSE",
+                f"Shopify answered without an inventorySetQuantities payload: {payload!r:.100}",
+            )
+            for r in batch
+        ]
+        return outcome
+    user_errors = _user_errors(payload)
     by_row, other = map_user_errors(len(batch), user_errors)
     applied = payload.get("inventoryAdjustmentGroup") is not None or not user_errors
     if applied:

@@ -30,9 +30,30 @@ def shopify_quantity(stock: float | int | Decimal | str, safety_buffer: float = 
         raise QuantityError("INVALID_QUANTITY", f"{stock!r} is not a number") from None
     if not value.is_finite():
         raise QuantityError("INVALID_QUANTITY", f"{stock!r} is not a finite number")
-    whole = math.floor(round(value, _FLOAT_NOISE_PLACES))
+    # Compare before rounding: round() of a Decimal with more digits than the context's 28
+    # (1e22 and up) raises InvalidOperation, which once crashed the whole run.
+    if value >= MAX_QUANTITY + 1:
+        raise QuantityError(
+            "INVALID_QUANTITY_TOO_HIGH", f"quantity {stock} is above Shopify's maximum of {MAX_QUANTITY:,}"
+        )
+    if value <= 0:
+        return 0
+    try:
+        whole = math.floor(round(value, _FLOAT_NOISE_PLACES))
+    except ArithmeticError:
+        raise QuantityError("INVALID_QUANTITY", f"{stock!r} cannot be rounded to a whole number") from None
     if whole > MAX_QUANTITY:
         raise QuantityError(
-            "INVALID_QUANTITY_TOO_HIGH", f"quantity {whole} is above Shopify's maximum of {MAX_QUANTITY}"
+            "INVALID_QUANTITY_TOO_HIGH", f"quantity {whole} is above Shopify's maximum of {MAX_QUANTITY:,}"
         )
-    return max(whole, 0)
+    return whole
+
+
+def check_safety_buffer(buffer: float | int | Decimal | str | None) -> None:
+    """A negative buffer would push more than ERPNext has: refuse it wherever it comes from."""
+    try:
+        value = Decimal(str(buffer or 0))
+    except ArithmeticError:
+        raise ValueError(f"safety buffer {buffer!r} is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"safety buffer {buffer!r} must be a number of units, 0 or more")

@@ -100,8 +100,9 @@ def reconcile(
                     http_get=options.sync.http_get,
                     poll_interval=options.sync.bulk_poll_interval,
                 )
-            except BulkReadFailed:
-                # A failed or expired bulk operation: the pages still give the answer.
+            except (BulkReadFailed, KeyError, TypeError, ValueError, AttributeError):
+                # A failed or expired bulk operation (or a file of the wrong shape): the
+                # pages still give the answer.
                 read = read_all_levels(client, locations, name, method="pages")
     except (RunAborted, CallFailed, LevelReadFailed, BulkReadFailed) as error:
         reason = str(error.failure.error) if isinstance(error, RunAborted) else str(error)

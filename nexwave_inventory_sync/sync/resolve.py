@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from . import documents
 from .client import CallFailed, RunAborted, ShopifyClient
+from .errors import BadResponse
 from .limits import MAX_NODES_PER_QUERY, MAX_PAGE_SIZE
 from .results import Resolution
 from .retry import Action
@@ -91,14 +92,13 @@ class Resolver:
                 for variant_id in chunk:
                     self.by_variant[variant_id] = self._lookup_failed(failure)
                 continue
-            nodes = data.get("nodes") or []
+            nodes = data.get("nodes")
+            nodes = nodes if isinstance(nodes, list) else []
             for variant_id, node in zip(chunk, nodes, strict=False):
-                if not node or not node.get("inventoryItem"):
-                    self.by_variant[variant_id] = Unresolved(
-                        "VARIANT_NOT_FOUND", f"variant {variant_id} does not exist in the shop"
-                    )
-                else:
-                    self.by_variant[variant_id] = self._resolution(node)
+                found = self._resolution(node)
+                self.by_variant[variant_id] = found or Unresolved(
+                    "VARIANT_NOT_FOUND", f"variant {variant_id} does not exist in the shop"
+                )
             for variant_id in chunk[len(nodes) :]:
                 self.by_variant[variant_id] = Unresolved(
                     "VARIANT_NOT_FOUND", f"variant {variant_id} was not returned"
@@ -116,7 +116,15 @@ class Resolver:
         self._scanned = True
 
     # -- SKUs --------------------------------------------------------------------------
-    def resolve_skus(self, skus: Iterable[str]) -> None:
+    def resolve_skus(self, skus: Iterable[str], *, fresh: bool = False) -> None:
+        """Resolve SKUs not yet known; `fresh` looks them up again by search whatever this run
+        learnt before (a cached id Shopify has just refused)."""
+        if fresh:
+            wanted = list(dict.fromkeys(skus))
+            for sku in wanted:
+                self.by_sku.pop(sku, None)
+            self._search(wanted)
+            return
         missing = list(dict.fromkeys(s for s in skus if s not in self.by_sku))
         if not missing:
             return
@@ -146,8 +154,9 @@ class Resolver:
             found: dict[str, list[Resolution]] = {}
             try:
                 for node in self._variant_pages(sku_search_query(chunk)):
-                    if node.get("sku") in wanted:
-                        found.setdefault(node["sku"], []).append(self._resolution(node))
+                    resolution = self._resolution(node)
+                    if resolution is not None and resolution.sku in wanted:
+                        found.setdefault(resolution.sku, []).append(resolution)
             except CallFailed as failure:
                 self._fail_skus(chunk, failure)
                 continue
@@ -167,18 +176,24 @@ class Resolver:
             "VariantsCountAndFirstPage",
             3 + _COST_PER_VARIANT * MAX_PAGE_SIZE,
         )
-        count = (data.get("productVariantsCount") or {}).get("count")
-        self._variant_count = count if isinstance(count, int) else None
-        page = data.get("productVariants") or {}
+        counted = data.get("productVariantsCount") or {}
+        count = counted.get("count") if isinstance(counted, dict) else None
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            count = None
+        # AT_LEAST: Shopify stopped counting at its limit (10,000 by default, documented on
+        # productVariantsCount); the catalog may be any size above it, so a scan's cost is
+        # unknown and searching, whose cost is known, is the safe choice.
+        exact = isinstance(counted, dict) and counted.get("precision") != "AT_LEAST"
+        self._variant_count = count if isinstance(count, int) and exact else None
+        nodes, cursor = _page(data)
         found: dict[str, list[Resolution]] = {}
-        self._collect(page.get("nodes") or [], found)
-        info = page.get("pageInfo") or {}
-        complete = not info.get("hasNextPage")
+        self._collect(nodes, found)
+        complete = cursor is None
         if not complete and sku_strategy(pending, self._variant_count) != "scan":
             # A SKU seen once on this page may repeat on a later one: searching settles it.
             return
         if not complete:
-            for node in self._variant_pages(None, after=info.get("endCursor")):
+            for node in self._variant_pages(None, after=cursor):
                 self._collect([node], found)
         for sku, matches in found.items():
             self.by_sku[sku] = self._pick(sku, matches)
@@ -187,8 +202,9 @@ class Resolver:
     @classmethod
     def _collect(cls, nodes: list[dict], found: dict[str, list[Resolution]]) -> None:
         for node in nodes:
-            if node.get("sku"):
-                found.setdefault(node["sku"], []).append(cls._resolution(node))
+            resolution = cls._resolution(node)
+            if resolution is not None and resolution.sku:
+                found.setdefault(resolution.sku, []).append(resolution)
 
     def _variant_pages(self, query: str | None, after: str | None = None):
         while True:
@@ -198,12 +214,17 @@ class Resolver:
                 "VariantsPage",
                 2 + _COST_PER_VARIANT * MAX_PAGE_SIZE,
             )
-            page = data.get("productVariants") or {}
-            yield from page.get("nodes") or []
-            info = page.get("pageInfo") or {}
-            if not info.get("hasNextPage"):
+            nodes, cursor = _page(data)
+            yield from nodes
+            if cursor is None:
                 return
-            after = info.get("endCursor")
+            if cursor == after:
+                # A page that points back at itself would loop for ever; what lies beyond it
+                # is unknown, so the lookup fails rather than calling the rest missing.
+                raise CallFailed(
+                    BadResponse("Shopify's variant pages did not advance (same cursor)"), Action.FAIL_BATCH
+                )
+            after = cursor
 
     def _pick(self, sku: str, matches: list[Resolution]) -> Resolution | Unresolved:
         if not matches:
@@ -214,11 +235,29 @@ class Resolver:
         return matches[0]
 
     @staticmethod
-    def _resolution(node: dict) -> Resolution:
-        item = node["inventoryItem"]
+    def _resolution(node: object) -> Resolution | None:
+        """The variant node as a Resolution; None for anything without an inventory item id."""
+        item = node.get("inventoryItem") if isinstance(node, dict) else None
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(item_id, str) or not item_id:
+            return None
+        variant_id, sku = node.get("id"), node.get("sku")
         return Resolution(
-            inventory_item_id=item["id"],
-            tracked=bool(item.get("tracked")),
-            variant_id=node.get("id"),
-            sku=node.get("sku"),
+            inventory_item_id=item_id,
+            # tracked is Boolean! in the schema; only an explicit false skips the item.
+            tracked=item.get("tracked") is not False,
+            variant_id=variant_id if isinstance(variant_id, str) else None,
+            sku=sku if isinstance(sku, str) and sku else None,
         )
+
+
+def _page(data: dict) -> tuple[list, str | None]:
+    """A productVariants page's nodes and the cursor of the next page (None: the last page)."""
+    page = data.get("productVariants")
+    page = page if isinstance(page, dict) else {}
+    nodes = page.get("nodes")
+    info = page.get("pageInfo")
+    info = info if isinstance(info, dict) else {}
+    cursor = info.get("endCursor")
+    more = info.get("hasNextPage") is True and isinstance(cursor, str) and bool(cursor)
+    return (nodes if isinstance(nodes, list) else []), (cursor if more else None)

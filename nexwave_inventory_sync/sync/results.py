@@ -49,6 +49,9 @@ class Resolution:
     tracked: bool
     variant_id: str | None = None
     sku: str | None = None
+    # Set when a cached inventory item id was refused (INVALID_INVENTORY_ITEM: the product was
+    # deleted and re-created) and this run found the new one by SKU: the stale id it replaces.
+    replaces: str | None = None
 
 
 class RunStatus(str, Enum):
@@ -80,6 +83,7 @@ class RunResult:
     query_cost: float = 0.0  # actual points spent
     duration_s: float = 0.0
     calls_by_operation: Mapping[str, int] = field(default_factory=dict)
+    retries_by_kind: Mapping[str, int] = field(default_factory=dict)
     failures: tuple[RowFailure, ...] = ()
     unresolved_rows: tuple[RowFailure, ...] = ()  # the first UNRESOLVED_DETAIL_LIMIT, with why
     resolved: tuple[Resolution, ...] = ()
@@ -93,6 +97,15 @@ class RunResult:
     confirmed: tuple = ()
     # Every conflict met, settled or not (conflicts.Conflict).
     conflict_rows: tuple = ()
+    # Rows read but never confirmed because the run stopped (abort or deadline): counted, the
+    # first UNRESOLVED_DETAIL_LIMIT kept with code NOT_SENT (never sent) or NOT_CONFIRMED (sent,
+    # no answer before the stop: Shopify may or may not have applied it).
+    not_sent: int = 0
+    unsent_rows: tuple[RowFailure, ...] = ()
+    deadline_reached: bool = False
+    # One sentence a person can act on, whenever the run is not a Success: the abort's reason,
+    # or what most rows failed with. (abort_reason stays for callers that read it.)
+    error: str | None = None
 
     @property
     def any_batch_succeeded(self) -> bool:
@@ -101,9 +114,30 @@ class RunResult:
 
     @property
     def status(self) -> RunStatus:
+        """Success only when every row that should reach Shopify did. Rows untracked on Shopify
+        are skipped by design and do not count against it; rows whose item is not on Shopify
+        (SKU not found, ambiguous SKU) do: the run is then Partial."""
         if self.aborted:
             return RunStatus.ABORTED
         # Conflicts the policy settled landed: only held ones and failed rows make it partial.
         if self.failed == 0 and self.held == 0:
-            return RunStatus.SUCCESS
+            if self.unresolved == 0 and self.not_sent == 0 and not self.deadline_reached:
+                return RunStatus.SUCCESS
+            return RunStatus.PARTIAL
+        if self.deadline_reached:
+            return RunStatus.PARTIAL
         return RunStatus.PARTIAL if self.pushed > 0 or self.batches_ok > 0 or self.held else RunStatus.FAILED
+
+    @property
+    def accounted(self) -> int:
+        """Rows with a known fate; equals `considered` (every row read) in a correct run. A
+        conflict settled by the policy is in `pushed`, a held one in `held`."""
+        return (
+            self.pushed
+            + self.failed
+            + self.held
+            + self.unresolved
+            + self.untracked
+            + self.unchanged_skipped
+            + self.not_sent
+        )

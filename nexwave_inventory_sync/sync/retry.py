@@ -34,11 +34,24 @@ ACTIONS: dict[str, Action] = {
     "rate_limited": Action.RETRY,
     "server": Action.RETRY,
     "connection": Action.RETRY,
+    # A refused connection, an unknown host or a failed TLS handshake: one retry (a restart
+    # or a DNS blip), then the run stops with the reason instead of failing every batch.
+    "unreachable": Action.RETRY,
+    # Our earlier attempt with the same key is still running at Shopify: wait, resend the key.
+    "idempotency_in_progress": Action.RETRY,
     "auth": Action.ABORT_RUN,
     "shop_unavailable": Action.ABORT_RUN,
+    "redirect": Action.ABORT_RUN,  # every call would be redirected the same way
+    "deadline": Action.ABORT_RUN,
     "invalid_request": Action.FAIL_BATCH,
-    "bad_response": Action.FAIL_BATCH,
+    # A body that is not the JSON we expect is most often an answer cut off on the way (or a
+    # proxy's page): one retry, safe with the batch's idempotency key, then the batch fails.
+    "bad_response": Action.RETRY,
 }
+
+
+# What a kind does once its retries are spent (default: fail the batch, the run goes on).
+EXHAUSTED: dict[str, Action] = {"unreachable": Action.ABORT_RUN}
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,11 @@ class RetryPolicy:
     # One entry per retry: 2 s then 4 s, then the batch fails (the seed's schedule).
     server_backoff: tuple[float, ...] = (2.0, 4.0)
     connection_backoff: tuple[float, ...] = (2.0, 4.0)
+    unreachable_backoff: tuple[float, ...] = (1.0,)
+    bad_response_backoff: tuple[float, ...] = (2.0,)
+    # Shopify says "please try again" without a delay; a first attempt that timed out on our
+    # side usually finishes within seconds. About half a minute in all, then the batch fails.
+    in_progress_backoff: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0)
     jitter: float = 0.25  # up to +25 % so many workers do not retry in lock-step
     retry_after_default: float = 2.0  # a 429 without a usable Retry-After
     retry_after_cap: float = 60.0
@@ -59,6 +77,9 @@ class RetryPolicy:
             "rate_limited": self.rate_limited_retries,
             "server": len(self.server_backoff),
             "connection": len(self.connection_backoff),
+            "unreachable": len(self.unreachable_backoff),
+            "bad_response": len(self.bad_response_backoff),
+            "idempotency_in_progress": len(self.in_progress_backoff),
         }.get(kind, 0)
 
     def decide(
@@ -70,7 +91,7 @@ class RetryPolicy:
         if action is not Action.RETRY:
             return Decision(action)
         if attempt >= self.budget(error.kind):
-            return Decision(Action.FAIL_BATCH)
+            return Decision(EXHAUSTED.get(error.kind, Action.FAIL_BATCH))
         wait = self._wait(error, attempt, rng or random)
         if waited + wait > self.max_wait_per_call:
             return Decision(Action.FAIL_BATCH)
@@ -90,7 +111,12 @@ class RetryPolicy:
             return retry_after if retry_after is not None else self.retry_after_default
         if error.kind == "rate_limited":
             return retry_after if retry_after is not None else self.retry_after_default
-        backoff = self.server_backoff if error.kind == "server" else self.connection_backoff
+        backoff = {
+            "server": self.server_backoff,
+            "unreachable": self.unreachable_backoff,
+            "bad_response": self.bad_response_backoff,
+            "idempotency_in_progress": self.in_progress_backoff,
+        }.get(error.kind, self.connection_backoff)
         base = backoff[attempt]
         return base + rng.uniform(0, base * self.jitter)
 
@@ -99,6 +125,9 @@ class RetryPolicy:
 NO_WAIT = RetryPolicy(
     server_backoff=(0.0, 0.0),
     connection_backoff=(0.0, 0.0),
+    unreachable_backoff=(0.0,),
+    bad_response_backoff=(0.0,),
+    in_progress_backoff=(0.0, 0.0, 0.0, 0.0, 0.0),
     jitter=0.0,
     retry_after_default=0.0,
     retry_after_cap=0.0,

@@ -1,5 +1,10 @@
 """A whole sync run: rows in, RunResult out.
 
+Rows are read in chunks, so a 500,000-row push holds one chunk, the run's id caches and at
+most `concurrency` batches in memory, never the catalog twice. Per chunk: resolve missing
+ids in bulk, apply the quantity rule, drop duplicates and unchanged rows, and send full
+batches of 250 as they fill.
+
 Public API (stable; the Frappe side and the CLI call it):
 
     sync_inventory(endpoint, rows, *, options=SyncOptions(...), clock=None, progress=None,
@@ -43,9 +48,10 @@ from .conflicts import DEFAULT_POLICY, Conflict, ConflictPolicy
 from .delta import ConfirmedLevel
 from .endpoint import ShopifyEndpoint
 from .ids import IdError, to_gid
+from .levels import BULK_RESOLVE_THRESHOLD
 from .limits import BATCH_SIZE
 from .push import QUANTITY_NAME, QUANTITY_NAMES, BatchOutcome, ReadyRow, send_batch
-from .quantity import QuantityError, shopify_quantity
+from .quantity import QuantityError, check_safety_buffer, shopify_quantity
 from .resolve import Resolver, Unresolved
 from .results import Resolution, RowFailure, RunResult, StockRow
 from .retry import RetryPolicy
@@ -72,20 +78,26 @@ class SyncOptions:
     chunk_rows: int = CHUNK_ROWS
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = (5.0, 60.0)
+    # Seconds the whole run may take (None: no limit). No retry or throttle pause starts that
+    # would end past it; the run then ends Partial, the rows not sent listed.
+    deadline_s: float | None = None
     conflict_policy: ConflictPolicy = DEFAULT_POLICY
     quantity_name: str = QUANTITY_NAME  # "available" or "on_hand"
     activate_unstocked: bool = False  # the store option "connect items to mapped locations"
     # SKUs to resolve from which one bulk operation replaces the catalog scan (a 100,000-
     # variant scan is 400 pages, ~200,000 points); None turns bulk resolution off.
-    bulk_resolve_from: int | None = 10_000
+    bulk_resolve_from: int | None = BULK_RESOLVE_THRESHOLD
     # Fetches the bulk operation's JSONL URL (tests inject one; default: requests, no token).
     http_get: Callable[[str], Iterable[bytes]] | None = None
     bulk_poll_interval: float = 2.0
 
     def __post_init__(self) -> None:
+        check_safety_buffer(self.safety_buffer)
         if self.quantity_name not in QUANTITY_NAMES:
             raise ValueError(f"quantity_name must be one of {QUANTITY_NAMES}, not {self.quantity_name!r}")
         object.__setattr__(self, "conflict_policy", ConflictPolicy.parse(self.conflict_policy))
+        if self.deadline_s is not None and self.deadline_s <= 0:
+            raise ValueError(f"deadline_s must be positive seconds, not {self.deadline_s!r}")
 
 
 @dataclass
@@ -102,10 +114,21 @@ class _Tally:
     unresolved_rows: list[RowFailure] = field(default_factory=list)
     resolved: dict[str, Resolution] = field(default_factory=dict)
     abort: RunAborted | None = None
+    not_sent: int = 0
+    unsent_rows: list[RowFailure] = field(default_factory=list)
     landed: list[ReadyRow] = field(default_factory=list)
 
     def fail(self, row: StockRow, code: str, message: str, **kw) -> None:
         self.failures.append(RowFailure(row, code, message, **kw))
+
+    def unsent(self, row: StockRow, code: str, message: str, **kw) -> None:
+        self.not_sent += 1
+        if len(self.unsent_rows) < UNRESOLVED_DETAIL_LIMIT:
+            self.unsent_rows.append(RowFailure(row, code, message, **kw))
+
+    @property
+    def stopped(self) -> bool:
+        return self.abort is not None
 
     def not_found(self, row: StockRow, code: str, message: str) -> None:
         self.unresolved += 1
@@ -162,6 +185,26 @@ class _Preparer:
             if prepared is not None:
                 ready.append(prepared)
         return ready
+
+    def again(self, failure: RowFailure, resolution: Resolution) -> ReadyRow | None:
+        """A row whose cached id Shopify refused, with the id found for its SKU now; None
+        (counted) when there is nothing to send."""
+        row = failure.row
+        if not resolution.tracked:
+            self.tally.untracked += 1
+            return None
+        key = hash((resolution.inventory_item_id, failure_location(failure)))
+        if key in self._seen:
+            self.tally.fail(
+                row,
+                "DUPLICATE_ROW",
+                f"{row.label} appears twice for {failure_location(failure)}",
+                quantity=failure.quantity,
+                inventory_item_id=resolution.inventory_item_id,
+            )
+            return None
+        self._seen.add(key)
+        return ReadyRow(row, resolution.inventory_item_id, failure_location(failure), failure.quantity)
 
     def _prepare(self, row: StockRow) -> ReadyRow | None:
         tally = self.tally
@@ -265,25 +308,32 @@ class _Sender:
         self._idle = list(clients)
         self._in_flight: dict[cf.Future, ShopifyClient] = {}
 
-    def send(self, batch: Sequence[ReadyRow]) -> None:
-        if self.tally.abort is not None:
-            return
+    def send(self, batch: Sequence[ReadyRow]) -> bool:
+        """Send (or queue) one batch; False, with the batch counted as not sent, once the
+        run has stopped."""
+        if self.tally.stopped:
+            return False
         if self._pool is None:
-            self._fold(lambda: send_batch(self.clients[0], batch, self.run_id, name=self.name))
-            return
+            self._fold(lambda: _send_safely(self.clients[0], batch, self.run_id, self.name))
+            return True
         # The first batch goes alone: a bad token or a locked shop then costs one call, not k.
         while not self._idle or (self._in_flight and self.tally.batches_done == 0):
             self._wait(cf.FIRST_COMPLETED)
-            if self.tally.abort is not None:
-                return
+            if self.tally.stopped:
+                return False
         client = self._idle.pop()
-        future = self._pool.submit(send_batch, client, batch, self.run_id, name=self.name)
+        future = self._pool.submit(_send_safely, client, batch, self.run_id, self.name)
         self._in_flight[future] = client
+        return True
+
+    def flush(self) -> None:
+        """Wait for every batch in flight and fold it in."""
+        while self._in_flight:
+            self._wait(cf.ALL_COMPLETED)
 
     def close(self) -> None:
+        self.flush()
         if self._pool is not None:
-            while self._in_flight:
-                self._wait(cf.ALL_COMPLETED)
             self._pool.shutdown()
 
     def _wait(self, how: str) -> None:
@@ -298,10 +348,78 @@ class _Sender:
         except RunAborted as abort:
             if self.tally.abort is None:
                 self.tally.abort = abort
+            for ready in abort.rows:
+                self.tally.unsent(
+                    ready.row,
+                    "NOT_CONFIRMED",
+                    f"sent, but the run stopped before Shopify confirmed it: {abort.failure.error.message}",
+                    quantity=ready.quantity,
+                    inventory_item_id=ready.inventory_item_id,
+                )
             return
         self.tally.add(outcome)
         if self.progress is not None:
             self.progress(self.tally.batches_done, self.total)
+
+
+def failure_location(failure: RowFailure) -> str:
+    return to_gid("Location", failure.row.location_id)
+
+
+def _send_safely(
+    client: ShopifyClient, batch: Sequence[ReadyRow], run_id: str, name: str = QUANTITY_NAME
+) -> BatchOutcome:
+    """send_batch, with a last guard: an error no rule foresaw fails this batch with its
+    type and text instead of escaping sync_inventory (which never raises for an answer)."""
+    try:
+        return send_batch(client, batch, run_id, name=name)
+    except RunAborted:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the guard is the point
+        outcome = BatchOutcome()
+        outcome.failures = [
+            r.failure("UNEXPECTED_ERROR", f"{type(exc).__name__}: {exc}"[:300]) for r in batch
+        ]
+        return outcome
+
+
+STALE_ID_CODE = "INVALID_INVENTORY_ITEM"
+
+
+def _stale_id_failures(tally: _Tally) -> list[RowFailure]:
+    """Rows Shopify refused because their cached inventory item no longer exists (a product
+    deleted and re-created with the same SKU): taken out of the failures to be looked up again."""
+    stale = [f for f in tally.failures if f.code == STALE_ID_CODE and f.row.inventory_item_id and f.row.sku]
+    if stale:
+        ids = {id(f) for f in stale}
+        tally.failures = [f for f in tally.failures if id(f) not in ids]
+    return stale
+
+
+def _summary(tally: _Tally, stats: CallStats, deadline_reached: bool) -> str | None:
+    """The run's top-level error in one sentence: the abort's reason, or what most failed rows
+    share, so a person sees the cause without opening the rows."""
+    if tally.abort is not None:
+        error = tally.abort.failure.error
+        prefix = "deadline reached" if deadline_reached else "run aborted"
+        text = f"{prefix}: {error}"
+        if tally.not_sent:
+            text += f" ({tally.not_sent:,} rows not sent or not confirmed)"
+        return text
+    failures = [f for f in tally.failures if not f.conflict]
+    if failures:
+        by_code = Counter(f.code for f in failures)
+        code, count = by_code.most_common(1)[0]
+        example = next(f.message for f in failures if f.code == code)
+        text = f"{len(failures):,} rows failed; {count:,} with {code}: {example}"
+        if len(by_code) > 1:
+            text += f" (and {len(by_code) - 1} other reason(s))"
+        return text
+    if tally.unresolved:
+        return f"{tally.unresolved:,} rows name items that are not on Shopify (SKU not found or ambiguous)"
+    if tally.failures:
+        return f"{len(tally.failures):,} rows changed on Shopify since they were read (conflicts)"
+    return None
 
 
 def estimate_batches(rows: Iterable[StockRow], total_rows: int | None) -> int | None:
@@ -319,80 +437,103 @@ def sync_inventory(
     total_rows: int | None = None,
     read_stock: Callable[[], Iterable[StockRow]] | None = None,
 ) -> RunResult:
-    """Push `rows` to the shop. Never raises for Shopify's answers: an aborted run comes back
-    with aborted=True and the reason; rows are streamed when `rows` is an iterator. With
+    """Push `rows` to the shop. Never raises for anything Shopify or the network does: an
+    aborted run comes back with aborted=True and the reason; rows are streamed when `rows` is
+    an iterator. Every row read ends in exactly one count (see RunResult.accounted). With
     `read_stock`, `rows` only name the items to resolve; the stock pushed is read_stock()'s,
     read after resolution."""
     options = options or SyncOptions()
     clock = clock or SystemClock()
     run_id = options.run_id or uuid.uuid4().hex
     started = clock.now()
+    deadline = started + options.deadline_s if options.deadline_s is not None else None
     tally = _Tally()
     stats = CallStats()
     bucket = BucketModel()
 
     def new_client() -> ShopifyClient:
         return ShopifyClient(
-            endpoint, policy=options.policy, clock=clock, timeout=options.timeout, bucket=bucket, stats=stats
+            endpoint,
+            policy=options.policy,
+            clock=clock,
+            timeout=options.timeout,
+            bucket=bucket,
+            stats=stats,
+            deadline=deadline,
         )
 
     workers = max(1, options.concurrency)
     clients = [new_client() for _ in range(workers)]
-    for client in clients:
+    # Resolution runs on the calling thread while batches are in flight on the senders'
+    # threads: it gets a session of its own (a requests.Session is not for two threads).
+    resolver_client = new_client()
+    for client in (*clients, resolver_client):
         client.__enter__()
+    pending: list[ReadyRow] = []
+    unprepared: list[StockRow] = []  # a chunk read whose resolution was cut short by a stop
+    post = _PostRun()
     try:
-        preparer = _Preparer(Resolver(clients[0]), tally, options)
-        post = _PostRun()
-        sender = None
-        try:
-            if read_stock is not None:
-                identifiers = list(rows)
-                _bulk_resolve(preparer.resolver, identifiers, options)
+        resolver = Resolver(resolver_client)
+        preparer = _Preparer(resolver, tally, options)
+        if read_stock is not None:
+            # Cold run: resolve first, read the stock after, so the figures pushed are as
+            # fresh as the push, not as old as the resolution.
+            identifiers = list(rows)
+            try:
+                _bulk_resolve(resolver, identifiers, options)
                 preparer.resolve(identifiers)
-                rows = read_stock()
-            elif isinstance(rows, Sequence):
-                _bulk_resolve(preparer.resolver, rows, options)
-            sender = _Sender(
-                clients, run_id, tally, progress, estimate_batches(rows, total_rows), options.quantity_name
-            )
-            if isinstance(rows, Sequence):
+            except RunAborted as abort:
+                tally.abort = abort
+            rows = read_stock() if tally.abort is None else []
+        elif isinstance(rows, Sequence):
+            try:
+                _bulk_resolve(resolver, rows, options)
+            except RunAborted as abort:
+                tally.abort = abort
+        iterator = iter(rows)
+        sender = _Sender(
+            clients, run_id, tally, progress, estimate_batches(rows, total_rows), options.quantity_name
+        )
+        try:
+            if isinstance(rows, Sequence) and not tally.stopped:
                 # All rows are at hand: one resolution pass picks the cheapest strategy for
                 # the whole run (filter by SKU, or scan the catalog once).
                 preparer.resolve(rows)
-            pending: list[ReadyRow] = []
-            for chunk in _chunks(rows, options.chunk_rows):
-                if tally.abort is not None:
-                    break
+            for chunk in _chunks(iterator, options.chunk_rows):
+                unprepared = chunk
                 if not isinstance(rows, Sequence):
                     preparer.resolve(chunk)
                 pending.extend(preparer.prepare(chunk))
-                while len(pending) >= BATCH_SIZE and tally.abort is None:
-                    sender.send(pending[:BATCH_SIZE])
+                unprepared = []
+                while len(pending) >= BATCH_SIZE and sender.send(pending[:BATCH_SIZE]):
                     del pending[:BATCH_SIZE]
-            if pending:
-                sender.send(pending)
-            sender.close()
-            if tally.abort is None:
-                post = _after_batches(clients[0], tally, options, run_id)
+                if tally.stopped:
+                    break
+            if pending and sender.send(pending):
+                pending = []
+            sender.flush()
+            stale = _stale_id_failures(tally) if not tally.stopped else []
+            if stale:
+                _push_again(stale, resolver, preparer, sender, tally)
+            if not tally.stopped:
+                # On the calling thread, every batch folded in: the resolver's session is free.
+                post = _after_batches(resolver_client, tally, options, run_id)
         except RunAborted as abort:  # raised by resolution, conflict and activation calls
             if tally.abort is None:
                 tally.abort = abort
         finally:
-            if sender is not None:
-                sender.close()
-        if (
-            progress is not None
-            and sender is not None
-            and sender.total != tally.batches_done
-            and tally.abort is None
-        ):
+            sender.close()
+        if progress is not None and sender.total != tally.batches_done and not tally.stopped:
             # Skipped rows made the estimate too high: end the bar at 100 %, not short of it.
             progress(tally.batches_done, tally.batches_done)
     finally:
-        for client in clients:
+        for client in (*clients, resolver_client):
             client.__exit__(None, None, None)
 
-    abort = tally.abort.failure.error if tally.abort else None
+    deadline_reached = tally.abort is not None and tally.abort.failure.error.kind == "deadline"
+    if tally.stopped:
+        _count_unsent(tally, pending, itertools.chain(unprepared, iterator))
+    abort = tally.abort.failure.error if tally.abort and not deadline_reached else None
     return RunResult(
         run_id=run_id,
         api_version=endpoint.api_version,
@@ -420,13 +561,68 @@ def sync_inventory(
         query_cost=stats.cost_actual,
         duration_s=round(clock.now() - started, 3),
         calls_by_operation=dict(Counter(stats.calls_by_operation)),
+        retries_by_kind=dict(Counter(stats.retries_by_kind)),
         failures=tuple(tally.failures),
         unresolved_rows=tuple(tally.unresolved_rows),
         resolved=tuple(tally.resolved.values()),
         aborted=abort is not None,
         abort_kind=abort.kind if abort else None,
         abort_reason=str(abort) if abort else None,
+        not_sent=tally.not_sent,
+        unsent_rows=tuple(tally.unsent_rows),
+        deadline_reached=deadline_reached,
+        error=_summary(tally, stats, deadline_reached),
     )
+
+
+def _push_again(
+    stale: list[RowFailure], resolver: Resolver, preparer: _Preparer, sender: _Sender, tally: _Tally
+) -> None:
+    """Look the SKUs of refused cached ids up again, once, and push those rows with the ids
+    found; the new ids go to the run's `resolved` (with `replaces`) for the caller to cache."""
+    resolver.resolve_skus([f.row.sku for f in stale], fresh=True)
+    again: list[ReadyRow] = []
+    for failure in stale:
+        found = resolver.by_sku.get(failure.row.sku)
+        if not isinstance(found, Resolution) or found.inventory_item_id == to_gid(
+            "InventoryItem", failure.row.inventory_item_id
+        ):
+            why = found.message if isinstance(found, Unresolved) else "the SKU still names this item"
+            tally.failures.append(
+                replace(failure, message=f"{failure.message} (looked up again by SKU: {why})")
+            )
+            continue
+        stale_id = to_gid("InventoryItem", failure.row.inventory_item_id)
+        tally.resolved[f"sku:{failure.row.sku}"] = replace(found, replaces=stale_id)
+        ready = preparer.again(failure, found)
+        if ready is not None:
+            again.append(ready)
+    for start in range(0, len(again), BATCH_SIZE):
+        if not sender.send(again[start : start + BATCH_SIZE]):
+            for ready in again[start:]:
+                tally.unsent(
+                    ready.row,
+                    "NOT_SENT",
+                    "the run stopped before this row was sent again",
+                    quantity=ready.quantity,
+                    inventory_item_id=ready.inventory_item_id,
+                )
+            break
+    sender.flush()
+
+
+def _count_unsent(tally: _Tally, pending: list[ReadyRow], rest: Iterable[StockRow]) -> None:
+    """After a stop, every row read but not sent, and every row not yet read, is counted and
+    (the first few) listed, so the log says exactly what did not reach Shopify."""
+    error = tally.abort.failure.error if tally.abort else None
+    reason = f"the run stopped before this row was sent: {error.message}" if error else "not sent"
+    for ready in pending:
+        tally.unsent(
+            ready.row, "NOT_SENT", reason, quantity=ready.quantity, inventory_item_id=ready.inventory_item_id
+        )
+    for row in rest:
+        tally.considered += 1
+        tally.unsent(row, "NOT_SENT", reason)
 
 
 @dataclass
@@ -441,17 +637,27 @@ def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, r
     steps land leave tally.failures; what they could not settle goes back in."""
     post = _PostRun()
 
-    def send(batch: Sequence[ReadyRow]) -> BatchOutcome:
-        outcome = send_batch(client, batch, run_id, name=options.quantity_name)
-        tally.pushed += outcome.pushed
-        return outcome
+    def sender(step: str) -> Callable[[Sequence[ReadyRow]], BatchOutcome]:
+        # Each step sends under a run id of its own: a resend holding exactly the rows of a
+        # refused batch (one unstocked row, activated) must not reuse that batch's idempotency
+        # key, or Shopify replays the refusal; nor may a conflict's repeat that happens to hold
+        # the same figures as the attempt before it. Shopify's history shows the step too.
+        sends = itertools.count(1)
+
+        def send(batch: Sequence[ReadyRow]) -> BatchOutcome:
+            step_id = f"{run_id}.{step}-{next(sends)}"
+            outcome = _send_safely(client, batch, step_id, options.quantity_name)
+            tally.pushed += outcome.pushed
+            return outcome
+
+        return send
 
     unstocked = [
         f for f in tally.failures if f.code == NOT_STOCKED and f.inventory_item_id and f.quantity is not None
     ]
     if unstocked and options.activate_unstocked:
         tally.failures = [f for f in tally.failures if f not in unstocked]
-        done = activate_and_resend(client, unstocked, run_id, send)
+        done = activate_and_resend(client, unstocked, run_id, sender("activated"))
         post.activated = done.activated
         post.landed += done.landed
         tally.failures += done.failures
@@ -463,8 +669,12 @@ def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, r
     conflicted = [f for f in tally.failures if f.conflict and f.inventory_item_id and f.quantity is not None]
     if conflicted:
         tally.failures = [f for f in tally.failures if not f.conflict]
-        done = settle_conflicts(client, conflicted, options.conflict_policy, send, options.quantity_name)
+        done = settle_conflicts(
+            client, conflicted, options.conflict_policy, sender("conflicts"), options.quantity_name
+        )
         post.conflicts = done.conflicts
+        # Shopify already showed the settled figure: landed without a write.
+        tally.pushed += sum(1 for c in done.conflicts if c.outcome == "resolved" and c.sent is None)
         post.landed += done.landed
         tally.failures += done.failures
     return post
@@ -491,12 +701,64 @@ def _bulk_resolve(resolver: Resolver, rows: Iterable[StockRow], options: SyncOpt
     skus -= set(resolver.by_sku)
     if len(skus) < options.bulk_resolve_from:
         return
-    from .bulk import BulkReadFailed, bulk_levels
+    from .bulk import bulk_levels
 
     try:
         read = bulk_levels(
             resolver.client, (), http_get=options.http_get, poll_interval=options.bulk_poll_interval
         )
-    except BulkReadFailed:
+    except RunAborted:
+        raise
+    except Exception:  # noqa: BLE001 - BulkReadFailed, or an answer of the wrong shape
         return  # the scan / search strategies still work, only slower
     resolver.learn(read.resolutions, skus)
+
+
+@dataclass(frozen=True)
+class ResolvedRows:
+    rows: tuple[StockRow, ...]  # each with its inventory_item_id (and tracked) filled in
+    resolved: tuple[Resolution, ...]  # what was learnt, to cache
+    unresolved: tuple[RowFailure, ...]  # rows left out, with why
+    api_calls: int = 0
+    aborted: bool = False
+    abort_reason: str | None = None
+
+
+def resolve_rows(
+    endpoint: ShopifyEndpoint,
+    rows: Iterable[StockRow],
+    *,
+    options: SyncOptions | None = None,
+    clock: Clock | None = None,
+) -> ResolvedRows:
+    """Fill in the inventory item id of rows that only have a SKU or a variant id (in bulk:
+    one bulk operation, a scan or SKU searches, as a sync run would), without pushing. The
+    reconciliation needs ids before it can compare."""
+    options = options or SyncOptions()
+    clock = clock or SystemClock()
+    rows = list(rows)
+    stats = CallStats()
+    tally = _Tally()
+    with ShopifyClient(
+        endpoint, policy=options.policy, clock=clock, timeout=options.timeout, stats=stats
+    ) as client:
+        preparer = _Preparer(Resolver(client), tally, options)
+        try:
+            _bulk_resolve(preparer.resolver, rows, options)
+            preparer.resolve(rows)
+        except RunAborted as abort:
+            return ResolvedRows((), (), (), stats.api_calls, True, str(abort.failure.error))
+        out = []
+        for row in rows:
+            if row.inventory_item_id:
+                out.append(row)
+                continue
+            found = preparer._inventory_item(row)
+            if isinstance(found, Resolution):
+                out.append(replace(row, inventory_item_id=found.inventory_item_id, tracked=found.tracked))
+    return ResolvedRows(
+        tuple(out),
+        tuple(tally.resolved.values()),
+        tuple(tally.unresolved_rows) + tuple(tally.failures),
+        stats.api_calls,
+    )

@@ -18,6 +18,7 @@ from . import documents
 from .client import CallFailed, RunAborted, ShopifyClient
 from .conflicts import MAX_REPEATS, Conflict, ConflictPolicy, settle
 from .delta import LevelKey
+from .ids import to_gid
 from .levels import read_levels
 from .limits import BATCH_SIZE
 from .push import BatchOutcome, ReadyRow, batches
@@ -41,8 +42,6 @@ class Settled:
 
 def _ready(failure: RowFailure) -> ReadyRow:
     # RowFailures of rows that reached a batch carry the item and the quantity sent.
-    from .ids import to_gid
-
     return ReadyRow(
         failure.row, failure.inventory_item_id, to_gid("Location", failure.row.location_id), failure.quantity
     )
@@ -85,12 +84,19 @@ def settle_conflicts(
     while pending:
         try:
             current = read_levels(client, pending.keys(), name)
-        except CallFailed as failure:
-            if failure.action is Action.ABORT_RUN:
+        except RunAborted:
+            raise
+        except Exception as failure:  # noqa: BLE001 - a read that fails fails these rows, never the run
+            if isinstance(failure, CallFailed) and failure.action is Action.ABORT_RUN:
                 raise RunAborted(failure) from None
+            why = (
+                failure.error.message
+                if isinstance(failure, CallFailed)
+                else f"{type(failure).__name__}: {failure}"
+            )
             for key in pending:
-                report(key, "failed", message=f"could not read Shopify's figure: {failure.error.message}")
-                out.failures.append(first[key].failure("CONFLICT_READ_FAILED", failure.error.message))
+                report(key, "failed", message=f"could not read Shopify's figure: {why}")
+                out.failures.append(first[key].failure("CONFLICT_READ_FAILED", why))
             return out
         resend: list[ReadyRow] = []
         for key in pending:

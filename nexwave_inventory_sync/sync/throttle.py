@@ -7,10 +7,25 @@ and its "pause below 200 points" rule both waste time the bucket does not ask fo
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+
+def finite_number(value: Any) -> float | None:
+    """A JSON number that is a real, finite, non-negative figure; None for anything else
+    (a bool, a string, 1e999 parsed as inf): Shopify's figures feed sleeps and sums here."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+# No single pause the bucket model asks for is longer than this: a Standard bucket refills a
+# 1,000-point query in 20 s; a longer figure means the reported status is nonsense.
+MAX_PAUSE = 60.0
 
 
 @dataclass(frozen=True)
@@ -23,14 +38,12 @@ class ThrottleStatus:
     def from_json(cls, status: Mapping[str, Any] | None) -> ThrottleStatus | None:
         if not isinstance(status, Mapping):
             return None
-        try:
-            return cls(
-                maximum_available=float(status["maximumAvailable"]),
-                currently_available=float(status["currentlyAvailable"]),
-                restore_rate=float(status["restoreRate"]),
-            )
-        except (KeyError, TypeError, ValueError):
+        maximum = finite_number(status.get("maximumAvailable"))
+        available = finite_number(status.get("currentlyAvailable"))
+        rate = finite_number(status.get("restoreRate"))
+        if maximum is None or available is None or not rate:
             return None
+        return cls(maximum_available=maximum, currently_available=min(available, maximum), restore_rate=rate)
 
 
 @dataclass(frozen=True)
@@ -46,8 +59,7 @@ class QueryCost:
             return None
 
         def number(key: str) -> float | None:
-            value = cost.get(key)
-            return float(value) if isinstance(value, (int, float)) else None
+            return finite_number(cost.get(key))
 
         return cls(
             number("requestedQueryCost"),
@@ -109,7 +121,7 @@ class BucketModel:
         # Shopify reports whole points, rounded down: wait for one more so a call sent at the
         # computed instant is never short by a fraction.
         status = ThrottleStatus(self._status.maximum_available, available, self._status.restore_rate)
-        return throttled_wait(cost + _ROUNDING_MARGIN, status)
+        return min(MAX_PAUSE, throttled_wait(cost + _ROUNDING_MARGIN, status))
 
     def release(self, cost: float) -> None:
         with self._lock:

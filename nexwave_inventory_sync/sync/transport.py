@@ -2,12 +2,16 @@
 
 gql's RequestsHTTPTransport drops the HTTP status of JSON answers and turns THROTTLED into a
 generic TransportQueryError, both of which the retry policy needs; this transport hands the
-raw answer to errors.classify_response and raises the typed error instead.
+raw answer to errors.classify_response and raises the typed error instead. Whatever the
+network does (refused, unresolvable, TLS, cut-off body, a redirect) comes out as a
+ShopifyError with words a person can act on, never as a requests exception.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+from urllib.parse import urlsplit
 
 import requests
 from gql.graphql_request import GraphQLRequest
@@ -15,9 +19,65 @@ from gql.transport import Transport
 from graphql import ExecutionResult
 
 from .. import __version__
-from .errors import ConnectionFailed, ShopifyError, classify_response
+from .errors import BadResponse, ConnectionFailed, ShopifyError, Unreachable, classify_response
 
 USER_AGENT = "nexwave_inventory_sync"
+
+_REFUSED = ("Connection refused", "[Errno 111]", "actively refused")
+_NO_HOST = (
+    "Name or service not known",
+    "nodename nor servname",
+    "Failed to resolve",
+    "NameResolutionError",
+    "getaddrinfo failed",
+    "Temporary failure in name resolution",
+    "No address associated with hostname",
+)
+
+
+def _causes(exc: BaseException):
+    """The exception, what it wraps (urllib3 keeps the cause in .reason or args) and its chain."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        stack.extend([getattr(item, "reason", None), item.__cause__, item.__context__, *item.args])
+
+
+def transport_error(exc: requests.RequestException, url: str) -> ShopifyError:
+    """One requests failure as the ShopifyError the retry policy knows."""
+    parts = urlsplit(url)
+    where = parts.netloc or url
+    causes = list(_causes(exc))
+    text = " ".join(str(c) for c in causes)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return Unreachable(f"TLS: certificate invalid or handshake refused by {where} ({_short(exc)})")
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return ConnectionFailed(f"no connection to {where} in time (connect timeout)")
+    if isinstance(exc, requests.Timeout):
+        return ConnectionFailed(f"no answer from {where} in time (read timeout)")
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+        return ConnectionFailed(
+            f"the answer from {where} was cut off or garbled mid-way ({type(exc).__name__})"
+        )
+    if isinstance(exc, requests.exceptions.TooManyRedirects):
+        return BadResponse(f"{where} redirected too many times")
+    if isinstance(exc, requests.ConnectionError):
+        if any(isinstance(c, ConnectionRefusedError) for c in causes) or any(m in text for m in _REFUSED):
+            return Unreachable(f"connection refused by {where}")
+        if any(isinstance(c, socket.gaierror) for c in causes) or any(m in text for m in _NO_HOST):
+            return Unreachable(f"DNS: no such host {parts.hostname or where}")
+        return ConnectionFailed(f"connection to {where} failed or was dropped ({_short(exc)})")
+    return ConnectionFailed(f"request to {where} failed ({type(exc).__name__}: {_short(exc)})")
+
+
+def _short(exc: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(exc).split())
+    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 class ShopifyTransport(Transport):
@@ -52,12 +112,18 @@ class ShopifyTransport(Transport):
         if self.session is None:
             raise ShopifyError("transport is not connected")
         try:
-            response = self.session.post(self.url, data=json.dumps(request.payload), timeout=self.timeout)
-        except requests.Timeout as exc:
-            raise ConnectionFailed(f"no answer in time: {type(exc).__name__}") from None
-        except requests.ConnectionError as exc:
-            raise ConnectionFailed(f"connection failed: {type(exc).__name__}") from None
-        body, error = classify_response(response.status_code, response.headers, response.text)
+            # No redirects: requests would carry X-Shopify-Access-Token to whatever host a 3xx
+            # names (it strips only Authorization). A 3xx is classified, never followed.
+            response = self.session.post(
+                self.url, data=json.dumps(request.payload), timeout=self.timeout, allow_redirects=False
+            )
+            text = response.text
+        except requests.RequestException as exc:
+            raise transport_error(exc, self.url) from None
+        try:
+            body, error = classify_response(response.status_code, response.headers, text)
+        except Exception as exc:  # a body no rule foresaw must still fail as a bad answer
+            raise BadResponse(f"Shopify's answer could not be read: {type(exc).__name__}: {exc}") from None
         if error is not None:
             raise error
         assert body is not None

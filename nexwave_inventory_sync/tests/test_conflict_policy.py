@@ -16,8 +16,15 @@ class SettleTest(unittest.TestCase):
         self.assertEqual(settle(ConflictPolicy.ERPNEXT_WINS, 10, 12, 9), 10)
 
     def test_keep_shopify_sales_subtracts_what_shopify_sold_since_the_confirmed_level(self):
-        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 10, 12, 9), 7)
-        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 2, 12, 5), 0)  # never below 0
+        # ERPNext rose 12 -> 14 (a receipt) while Shopify sold 3 (12 -> 9): keep the 3 sold.
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 14, 12, 9), 11)
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 2, 2, 0), 0)  # never below 0
+
+    def test_keep_shopify_sales_does_not_subtract_sales_erpnext_already_imported(self):
+        # Shopify sold 3 (12 -> 9); ERPNext fell 12 -> 10: 2 of them imported, 1 not yet.
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 10, 12, 9), 9)
+        # All 3 imported: ERPNext's figure is already right.
+        self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 9, 12, 9), 9)
 
     def test_keep_shopify_sales_lets_erpnext_win_when_shopify_went_up(self):
         self.assertEqual(settle(ConflictPolicy.KEEP_SHOPIFY_SALES, 10, 12, 20), 10)
@@ -49,17 +56,17 @@ class ConflictRunTest(EmulatedShopTest):
         ]
 
     def test_keep_shopify_sales_resends_with_fresh_change_from_and_reports_each_conflict(self):
-        rows = self.stale_rows(300)
+        rows = self.stale_rows(300, erpnext=14)
         result = self.sync(rows, conflict_policy="keep-shopify-sales", concurrency=1)
         self.assertEqual((result.conflicts, result.held, result.failed), (300, 0, 0))
         self.assertEqual(result.status, RunStatus.SUCCESS)
-        self.assertShopifyEquals(rows, lambda r: 7)
+        self.assertShopifyEquals(rows, lambda r: 11)
         first = result.conflict_rows[0]
         self.assertEqual(
             (first.erpnext, first.confirmed, first.shopify, first.sent, first.outcome),
-            (10, 12, 9, 7, "resolved"),
+            (14, 12, 9, 11, "resolved"),
         )
-        self.assertEqual({c.quantity for c in result.confirmed}, {7})
+        self.assertEqual({c.quantity for c in result.confirmed}, {11})
         self.assertEqual(len(result.confirmed), 300)
         # 2 rejected batches, one read of 300 rows (2 calls of <= 250), 2 resend batches.
         self.assertEqual(result.calls_by_operation["InventoryLevelsAt"], 2)
@@ -72,10 +79,10 @@ class ConflictRunTest(EmulatedShopTest):
         self.assertEqual(result.held, 0)
 
     def test_legacy_compare_quantity_conflicts_are_settled_too(self):
-        rows = self.stale_rows(3)
+        rows = self.stale_rows(3, erpnext=14)
         result = self.sync(rows, api_version="2025-01", conflict_policy="keep-shopify-sales")
         self.assertEqual((result.conflicts, result.held), (3, 0))
-        self.assertShopifyEquals(rows, lambda r: 7)
+        self.assertShopifyEquals(rows, lambda r: 11)
 
     def test_a_row_that_keeps_changing_is_reported_after_two_repeats(self):
         rows = self.stale_rows(1)
@@ -113,7 +120,7 @@ class ConflictRunTest(EmulatedShopTest):
         )
         self.assertEqual((result.pushed, result.conflicts), (1, 0))
         self.assertEqual(self.catalog.available(item, LOC), 9)
-        self.assertEqual(self.catalog.committed(item, LOC), 3)
+        self.assertEqual(self.catalog.committed_units(item, LOC), 3)
 
     def test_unstocked_rows_are_reported_with_the_option_name_or_activated(self):
         self.catalog.unstock(ITEM.format(2), LOC)
@@ -125,3 +132,46 @@ class ConflictRunTest(EmulatedShopTest):
         self.assertEqual((on.failed, on.activated), (0, 1))
         self.assertShopifyEquals(rows)
         self.assertEqual(self.emulator.stats.calls_by_operation["ActivateInventory"], 1)
+
+
+class ConflictReadFailureTest(EmulatedShopTest):
+    items = 5
+
+    def test_answers_of_the_wrong_shape_fail_the_conflicted_rows_never_the_run(self):
+        from nexwave_inventory_sync.emulator import Fault
+
+        self.catalog.set_available(ITEM.format(1), LOC, 9)
+        rows = [
+            StockRow(
+                location_id=LOC, quantity=10, inventory_item_id=ITEM.format(1), change_from=12, ref="ITEM-1"
+            )
+        ]
+        for fault in (
+            Fault.status(200, body='{"data": {"nodes": "not a list"}}'),
+            Fault.status(
+                200, body='{"data": {"nodes": [{"inventoryLevel": {"quantities": [{"name": "available"}]}}]}}'
+            ),
+            Fault.graphql_error("INTERNAL_SERVER_ERROR"),
+        ):
+            with self.subTest(fault=fault.label):
+                self.emulator.faults.clear()
+                self.emulator.faults.script(*[fault] * 5, operation="InventoryLevelsAt")
+                result = self.sync(rows)
+                self.assertFalse(result.aborted)
+                self.assertEqual(result.conflicts, 1)
+                outcome = result.conflict_rows[0].outcome
+                self.assertIn(outcome, ("failed",))
+                self.assertEqual(self.catalog.available(ITEM.format(1), LOC), 9)
+
+
+class ActivationResendTest(EmulatedShopTest):
+    items = 3
+
+    def test_a_single_unstocked_row_is_activated_and_lands(self):
+        # The resend holds exactly the rows of the refused batch: it must not reuse its key
+        # (Shopify would replay the refusal).
+        self.catalog.unstock(ITEM.format(1), LOC)
+        rows = self.warm_rows(1)
+        result = self.sync(rows, activate_unstocked=True)
+        self.assertEqual((result.failed, result.activated, result.pushed), (0, 1, 1))
+        self.assertShopifyEquals(rows)

@@ -114,7 +114,7 @@ class RoutingAndAuthTest(EmulatorTestCase):
 
     def test_unknown_version_and_path_are_404(self):
         for url in (
-            f"{self.emulator.base_url}/admin/api/2019-04/graphql.json",
+            f"{self.emulator.base_url}/admin/api/2019-05/graphql.json",
             f"{self.emulator.base_url}/admin/api/unstable/graphql.json",
             f"{self.emulator.base_url}/admin/api/2026-10/nothing.json",
             f"{self.emulator.base_url}/graphql",

@@ -7,11 +7,15 @@ from nexwave_inventory_sync.sync.errors import (
     AuthError,
     BadResponse,
     ConnectionFailed,
+    DeadlineReached,
+    IdempotencyInProgress,
     InvalidRequest,
     RateLimited,
+    Redirected,
     ServerError,
     ShopUnavailable,
     Throttled,
+    Unreachable,
     classify_response,
 )
 from nexwave_inventory_sync.sync.retry import ACTIONS, Action, RetryPolicy
@@ -32,11 +36,15 @@ class RetryTableTest(unittest.TestCase):
                 AuthError,
                 BadResponse,
                 ConnectionFailed,
+                DeadlineReached,
+                IdempotencyInProgress,
                 InvalidRequest,
                 RateLimited,
+                Redirected,
                 ServerError,
                 ShopUnavailable,
                 Throttled,
+                Unreachable,
             )
         }
         self.assertEqual(kinds, set(ACTIONS))
@@ -136,12 +144,13 @@ class RetryTableTest(unittest.TestCase):
         self.assertIsInstance(error, InvalidRequest)
         self.assertIs(self.policy.decide(error, 0).action, Action.FAIL_BATCH)
 
-    def test_bodies_that_are_not_json_fail_the_batch(self):
+    def test_bodies_that_are_not_json_are_retried_once_then_fail_the_batch(self):
         for body in ("<html>Something went wrong</html>", '{"data": {"trunc', ""):
             with self.subTest(body=body):
                 error = error_for(200, body)
                 self.assertIsInstance(error, BadResponse)
-                self.assertIs(self.policy.decide(error, 0).action, Action.FAIL_BATCH)
+                self.assertEqual(self.policy.decide(error, 0).action, Action.RETRY)
+                self.assertIs(self.policy.decide(error, 1).action, Action.FAIL_BATCH)
 
     def test_total_wait_cap_stops_retrying(self):
         error = error_for(429, '{"errors":"slow down"}', {"Retry-After": "10"})

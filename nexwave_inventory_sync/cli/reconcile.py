@@ -1,0 +1,120 @@
+"""`nexwave-sync reconcile`: read Shopify's figure for every row of the CSV, compare, report,
+and with --correct push the drifted rows with compare-and-set against the figure just read.
+
+Exit codes: 0 nothing drifted beyond the tolerance (or all of it was corrected), 2 drift
+remains or rows failed, 1 aborted (auth, locked shop, bad file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Sequence
+
+from ..sync.endpoint import ShopifyEndpoint
+from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
+from ..sync.results import StockRow
+from ..sync.run import resolve_rows
+from .state import SyncState
+
+EXIT_OK, EXIT_ABORTED, EXIT_DRIFT = 0, 1, 2
+REPORT_COLUMNS = (
+    "sku",
+    "inventory_item_id",
+    "location_id",
+    "erpnext",
+    "shopify",
+    "difference",
+    "action",
+    "corrected",
+)
+
+
+def write_report(path: str, result: ReconciliationResult, skus: dict[str, str]) -> None:
+    corrected = {level.key for level in (result.correction.confirmed if result.correction else ())}
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_COLUMNS)
+        for drift in result.plan.largest(len(result.plan.drifted)):
+            writer.writerow(
+                (
+                    skus.get(drift.key[0], drift.ref),
+                    drift.key[0],
+                    drift.key[1],
+                    drift.erpnext,
+                    drift.shopify,
+                    drift.difference,
+                    drift.action,
+                    "yes" if drift.key in corrected else "no",
+                )
+            )
+
+
+def summary(result: ReconciliationResult, tolerance: int) -> list[str]:
+    plan = result.plan
+    lines = [
+        f"rows compared          {plan.compared:,}",
+        f"drifted (> {tolerance} units)   {len(plan.drifted):,} ({plan.drift_percent:g} %)",
+        f"  Shopify above ERPNext {sum(1 for d in plan.drifted if d.difference > 0):,}",
+        f"  Shopify below ERPNext {sum(1 for d in plan.drifted if d.difference < 0):,}"
+        f" (of which waiting for the next reconciliation: {sum(1 for d in plan.drifted if d.action == 'wait'):,})",
+        f"corrected              {result.corrected:,}",
+        f"not stocked on Shopify {len(plan.not_stocked):,}",
+        f"read                   {result.read_method}, {result.read_calls:,} calls",
+        f"API calls              {result.api_calls:,}",
+    ]
+    largest = plan.largest(10)
+    if largest:
+        lines.append("largest differences (ERPNext -> Shopify):")
+        lines += [
+            f"  {d.ref}  {d.key[1]}  {d.erpnext} -> {d.shopify} ({d.difference:+d}) {d.action}"
+            for d in largest
+        ]
+    return lines
+
+
+def run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Sequence[StockRow]) -> int:
+    from . import _sync_options, with_cached_ids
+
+    options = _sync_options(args)
+    with SyncState(args.state, endpoint.shop_domain) as state:
+        rows = with_cached_ids(rows, state)
+        missing = [r for r in rows if not r.inventory_item_id]
+        failed_rows = 0
+        if missing:
+            resolved = resolve_rows(endpoint, missing, options=options)
+            if resolved.aborted:
+                print(f"Reconciliation aborted: {resolved.abort_reason}", file=sys.stderr)
+                return EXIT_ABORTED
+            state.save_ids(resolved.resolved)
+            failed_rows = len(resolved.unresolved)
+            rows = [r for r in rows if r.inventory_item_id] + list(resolved.rows)
+        print(f"Reconciling {len(rows):,} rows with {endpoint.shop_domain} (API {endpoint.api_version})")
+        result = reconcile(
+            endpoint,
+            rows,
+            options=ReconcileOptions(
+                tolerance=args.tolerance,
+                correct=args.correct,
+                previous_shortfalls=state.shortfalls(),
+                read_method=args.read,
+                sync=options,
+            ),
+        )
+        if result.aborted and not result.plan.compared:
+            print(f"Reconciliation aborted: {result.abort_reason}", file=sys.stderr)
+            return EXIT_ABORTED
+        state.replace_shortfalls(dict(result.shortfalls))
+        state.save_confirmed(result.confirmed)
+    print("\n".join(summary(result, args.tolerance)))
+    if failed_rows:
+        print(f"rows not found on Shopify: {failed_rows:,}")
+    if args.report:
+        write_report(args.report, result, {r.inventory_item_id: r.sku or r.label for r in rows})
+        print(f"drifted rows written to {args.report}")
+    if result.aborted:
+        print(f"Correction aborted: {result.abort_reason}", file=sys.stderr)
+        return EXIT_ABORTED
+    correction_failed = result.correction is not None and (result.correction.failed or result.correction.held)
+    return EXIT_OK if result.remaining == 0 and not correction_failed and not failed_rows else EXIT_DRIFT

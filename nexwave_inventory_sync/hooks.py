@@ -12,12 +12,16 @@ required_apps = ["frappe/erpnext"]
 after_install = "nexwave_inventory_sync.erpnext_side.install.after_install"
 before_tests = "nexwave_inventory_sync.erpnext_side.install.before_tests"
 
-# Every 10 minutes: one background job per store that is due (its own interval decides).
+# Every 10 minutes: one background job per store that is due (its own interval decides), and
+# one reconciliation per store whose reconciliation interval has passed.
 scheduler_events = {
     "cron": {
-        "*/10 * * * *": ["nexwave_inventory_sync.erpnext_side.scheduling.enqueue_due_stores"],
+        "*/10 * * * *": [
+            "nexwave_inventory_sync.erpnext_side.scheduling.enqueue_due_stores",
+            "nexwave_inventory_sync.erpnext_side.scheduling.enqueue_due_reconciliations",
+        ],
     },
 }
 
 # Log Settings clears Shopify Logs older than 90 days (the admin can change it there).
-default_log_clearing_doctypes = {"Shopify Log": 90}
+default_log_clearing_doctypes = {"Shopify Log": 90, "Shopify Reconciliation": 90}

@@ -36,3 +36,11 @@ BACKOFF_CAP_MINUTES = 24 * 60
 # Items cached as untracked on Shopify are looked up again this often (store setting default).
 DEFAULT_RECHECK_UNTRACKED_HOURS = 24
 PROGRESS_EVENT = "shopify_inventory_sync_progress"
+
+CONFIRMED_LEVEL_DOCTYPE = "Shopify Confirmed Level"
+RECONCILIATION_DOCTYPE = "Shopify Reconciliation"
+RECONCILE_JOB_METHOD = "nexwave_inventory_sync.erpnext_side.reconciliation.run_store_reconciliation"
+RECONCILE_PROGRESS_EVENT = "shopify_reconciliation_progress"
+# ecommerce_integrations' order import writes the Shopify order id here: when Sales Order has
+# this field, it is the default marker of a store's own orders (on_hand mode).
+DEFAULT_ORDER_MARKER_FIELD = "shopify_order_id"

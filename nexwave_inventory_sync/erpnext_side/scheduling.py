@@ -14,6 +14,7 @@ from .constants import (
     JOB_TIMEOUT_MARGIN_S,
     KILL_SWITCH_KEY,
     LOCK_GRACE_S,
+    RECONCILE_JOB_METHOD,
     STORE_DOCTYPE,
     SYNC_JOB_METHOD,
     SYNC_QUEUE,
@@ -92,8 +93,14 @@ def job_id(store_name: str) -> str:
     return f"shopify_inventory_sync::{store_name}"
 
 
-def enqueue_store_sync(store_name: str, trigger: str, force: bool = False) -> bool:
-    """Queue one run for the store unless one is already queued or running. True if queued."""
+def enqueue_store_sync(store_name: str, trigger: str, force: bool = False, scope: str | None = None) -> bool:
+    """Queue one run for the store unless one is already queued or running. True if queued.
+    `scope` "all" asks for a full push (the button's "all items"); by default changed rows."""
+    extra = {"scope": scope} if scope else {}
+    return _enqueue_once(SYNC_JOB_METHOD, job_id(store_name), store_name, trigger, force, **extra)
+
+
+def _enqueue_once(method: str, stable_id: str, store_name: str, trigger: str, force: bool, **extra) -> bool:
     from frappe.utils.background_jobs import get_queue
 
     from .run_lock import forget_abandoned_jobs
@@ -101,19 +108,20 @@ def enqueue_store_sync(store_name: str, trigger: str, force: bool = False) -> bo
     # A job whose worker was killed reads "started" until RQ's registry notices; without
     # this the store could not be queued again for up to 10 minutes.
     forget_abandoned_jobs(get_queue(SYNC_QUEUE).name)
-    if is_job_enqueued(job_id(store_name)):
+    if is_job_enqueued(stable_id):
         return False
     deadline = frappe.db.get_value(STORE_DOCTYPE, store_name, "run_deadline")
     # deduplicate=True makes frappe.enqueue answer None when a racing caller queued it first.
     job = frappe.enqueue(
-        SYNC_JOB_METHOD,
+        method,
         queue=SYNC_QUEUE,
         timeout=job_timeout_seconds(deadline),
-        job_id=job_id(store_name),
+        job_id=stable_id,
         deduplicate=True,
         store_name=store_name,
         trigger=trigger,
         force=force,
+        **extra,
     )
     return job is not None
 
@@ -138,3 +146,36 @@ def due_stores(now: datetime | None = None) -> list[str]:
 def enqueue_due_stores() -> list[str]:
     """The cron hook (*/10): one background job per due store."""
     return [name for name in due_stores() if enqueue_store_sync(name, trigger="Scheduled")]
+
+
+# -- reconciliation: its own interval, the same queue, dedup and kill switch as the sync ------
+
+
+def reconcile_job_id(store_name: str) -> str:
+    return f"shopify_reconciliation::{store_name}"
+
+
+def enqueue_store_reconciliation(store_name: str, trigger: str, force: bool = False) -> bool:
+    """Queue one reconciliation unless one is already queued or running. True if queued."""
+    return _enqueue_once(RECONCILE_JOB_METHOD, reconcile_job_id(store_name), store_name, trigger, force)
+
+
+def due_reconciliations(now: datetime | None = None) -> list[str]:
+    now = now or frappe.utils.now_datetime()
+    switched_off = kill_switched_domains()
+    stores = frappe.get_all(
+        STORE_DOCTYPE,
+        filters={"enabled": 1, "inventory_sync_enabled": 1, "reconcile_enabled": 1},
+        fields=["name", "shop_domain", "last_reconciliation", "reconcile_interval"],
+    )
+    return [
+        s.name
+        for s in stores
+        if s.shop_domain.lower() not in switched_off
+        and is_due(s.last_reconciliation, s.reconcile_interval, now)
+    ]
+
+
+def enqueue_due_reconciliations() -> list[str]:
+    """The cron hook (*/10): one background reconciliation per due store."""
+    return [name for name in due_reconciliations() if enqueue_store_reconciliation(name, trigger="Scheduled")]

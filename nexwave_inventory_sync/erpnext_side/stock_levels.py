@@ -5,6 +5,12 @@ for production, subcontracting and production plans, summed over the warehouses 
 location. Stock Reservation Entries are not subtracted again: they reserve part of a Sales
 Order that reserved_qty already counts. The safety buffer and the floor/clamp are the engine's
 quantity rule (sync/quantity.py); this module returns ERPNext's figure untouched.
+
+In `on_hand` mode (a store setting) Shopify is told its on_hand figure instead, and Shopify
+subtracts its own unfulfilled orders (`committed`) itself. ERPNext's figure then leaves out the
+reservations of the Sales Orders that came from this store, which Shopify already counts;
+every other reservation is still subtracted. Still one query: the store's own reservations
+are a grouped subquery joined to the Bins.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from frappe import _
 
 from ..sync.ids import IdError, to_gid
 from ..sync.results import StockRow
-from .constants import ITEM_STORE_DOCTYPE, STORE_LOCATION_DOCTYPE
+from .constants import DEFAULT_ORDER_MARKER_FIELD, ITEM_STORE_DOCTYPE, STORE_LOCATION_DOCTYPE
 
 _STANDARD_SKU_FIELDS = {"name", "item_code", "item_name"}
 # Fields that hold one short value in a column of their own. Layout fields have no column and
@@ -53,6 +59,46 @@ def sku_column(sku_field: str | None) -> str:
     return field
 
 
+AVAILABLE = "available"
+ON_HAND = "on_hand"
+
+
+def order_marker_column(field: str | None) -> str | None:
+    """The Sales Order column that marks a store's own orders, checked against Sales Order's
+    meta (never raw input); empty means ecommerce_integrations' shopify_order_id when present."""
+    field = (field or "").strip()
+    meta = frappe.get_meta("Sales Order")
+    if not field:
+        return DEFAULT_ORDER_MARKER_FIELD if meta.has_field(DEFAULT_ORDER_MARKER_FIELD) else None
+    if field != "name" and not meta.has_field(field):
+        frappe.throw(_("Sales Order has no field {0} to mark this store's orders").format(field))
+    return field
+
+
+def _own_orders_join(marker_field: str) -> str:
+    """Open, submitted Sales Order lines marked as this store's, reserved per item and warehouse
+    as ERPNext computes Bin.reserved_qty (erpnext/stock/stock_balance.py::get_reserved_qty):
+    stock_qty × undelivered share of qty, less returns when Selling Settings says so, On Hold
+    and Closed orders and drop-shipped lines left out. Product bundles' packed items are not
+    counted: a Shopify order names the variants it sells."""
+    return f"""
+        LEFT JOIN (
+            SELECT so_item.item_code, so_item.warehouse,
+                SUM(so_item.stock_qty * (so_item.qty - so_item.delivered_qty
+                    - IF(returns.value = '1', so_item.returned_qty, 0)) / so_item.qty) AS qty
+            FROM `tabSales Order Item` so_item
+            JOIN `tabSales Order` so ON so.name = so_item.parent
+            LEFT JOIN `tabSingles` returns ON returns.doctype = 'Selling Settings'
+                AND returns.field = 'dont_reserve_sales_order_qty_on_sales_return'
+            WHERE so.docstatus = 1 AND so.status NOT IN ('On Hold', 'Closed')
+                AND IFNULL(so_item.delivered_by_supplier, 0) = 0
+                AND so_item.qty > 0 AND so_item.qty >= so_item.delivered_qty
+                AND IFNULL(so.`{marker_field}`, '') != ''
+                AND (%(marker_value)s = '' OR so.`{marker_field}` = %(marker_value)s)
+            GROUP BY so_item.item_code, so_item.warehouse
+        ) own ON own.item_code = bin.item_code AND own.warehouse = bin.warehouse"""
+
+
 def _same_variant(a: str | None, b: str | None) -> bool:
     try:
         return to_gid("ProductVariant", a) == to_gid("ProductVariant", b)
@@ -61,12 +107,13 @@ def _same_variant(a: str | None, b: str | None) -> bool:
 
 
 # One cache row per item, picked whole (lowest idx): aggregating columns separately could pair
-# one row's variant with another row's inventory item.
+# one row's variant with another row's inventory item. {reserved} and {own_orders}: the on_hand
+# mode's own-orders subquery (empty in available mode).
 _QUERY = """
     SELECT
         bin.item_code AS item_code,
         loc.shopify_location_id AS location_id,
-        SUM(bin.actual_qty - bin.reserved_qty - bin.reserved_qty_for_production
+        SUM(bin.actual_qty - {reserved} - bin.reserved_qty_for_production
             - bin.reserved_qty_for_sub_contract - bin.reserved_qty_for_production_plan) AS available,
         item.`{column}` AS sku,
         cache.variant_id AS variant_id,
@@ -80,6 +127,7 @@ _QUERY = """
     JOIN `tabWarehouse` wh ON wh.name = loc.warehouse  -- a deleted warehouse's Bins stay behind
     JOIN `tabItem` item
         ON item.name = bin.item_code AND item.disabled = 0 AND item.is_stock_item = 1
+    {own_orders}
     LEFT JOIN (
         SELECT parent, MIN(idx) AS idx
         FROM `tab{cache}`
@@ -100,25 +148,38 @@ def stock_rows(
     sku_field: str | None = None,
     recheck_untracked_hours: int | None = None,
     now: datetime | None = None,
+    quantity_name: str = AVAILABLE,
+    marker_field: str | None = None,
+    marker_value: str | None = None,
 ) -> Iterator[StockRow]:
-    """Rows for the engine. A cached id is used as is, except where it cannot be trusted: the
-    variant id was edited by hand since it was resolved, or the item was cached as untracked
-    longer ago than `recheck_untracked_hours` (0: never): those go by variant id (or SKU)
-    again, and the engine reports what it finds. Consume it before the next query: the rows
-    stream from an unbuffered cursor (500,000 Bins never sit in memory as dicts at once)."""
+    """Rows for the engine: ERPNext's figure per item and Shopify location. A cached id is used
+    as is, except where it cannot be trusted: the variant id was edited by hand since it was
+    resolved, or the item was cached as untracked longer ago than `recheck_untracked_hours`
+    (0: never): those go by variant id (or SKU) again, and the engine reports what it finds.
+    In on_hand mode `marker_field` (a column checked by order_marker_column) names the Sales
+    Orders that are the store's own. Consume it before the next query: the rows stream from an
+    unbuffered cursor (500,000 Bins never sit in memory as dicts at once)."""
     column = sku_column(sku_field)
     recheck_before = (
         (now or frappe.utils.now_datetime()) - timedelta(hours=recheck_untracked_hours)
         if recheck_untracked_hours and recheck_untracked_hours > 0
         else None
     )
+    own_orders = quantity_name == ON_HAND and marker_field
+    # Never below 0: a reservation recorded twice must not make on_hand exceed actual.
+    reserved = "GREATEST(bin.reserved_qty - IFNULL(own.qty, 0), 0)" if own_orders else "bin.reserved_qty"
+    params = {"store": store_name}
+    if own_orders:
+        params["marker_value"] = (marker_value or "").strip()
+    query = _QUERY.format(
+        column=column,
+        stores=STORE_LOCATION_DOCTYPE,
+        cache=ITEM_STORE_DOCTYPE,
+        reserved=reserved,
+        own_orders=_own_orders_join(own_orders) if own_orders else "",
+    )
     with frappe.db.unbuffered_cursor():
-        records = frappe.db.sql(
-            _QUERY.format(column=column, stores=STORE_LOCATION_DOCTYPE, cache=ITEM_STORE_DOCTYPE),
-            {"store": store_name},
-            as_dict=True,
-            as_iterator=True,
-        )
+        records = frappe.db.sql(query, params, as_dict=True, as_iterator=True)
         for record in records:
             yield _stock_row(record, recheck_before)
 
@@ -148,3 +209,35 @@ def _stock_row(record, recheck_before: datetime | None) -> StockRow:
         tracked=tracked,
         ref=record.item_code,
     )
+
+
+def rows_to_resolve(store_name: str, sku_field: str | None = None) -> list[StockRow]:
+    """The store's items with no Shopify ids cached yet (no quantities: a cold run resolves
+    these first and reads stock after, so the figures it pushes are fresh). Quantity 0 is a
+    placeholder; these rows are never pushed."""
+    column = sku_column(sku_field)
+    records = frappe.db.sql(
+        f"""
+        SELECT item.name AS item_code, item.`{column}` AS sku, MAX(cache.variant_id) AS variant_id
+        FROM `tabItem` item
+        LEFT JOIN `tab{ITEM_STORE_DOCTYPE}` cache
+            ON cache.parent = item.name AND cache.parenttype = 'Item' AND cache.shopify_store = %(store)s
+        WHERE item.disabled = 0 AND item.is_stock_item = 1
+            AND EXISTS (
+                SELECT 1 FROM `tabBin` bin
+                JOIN `tab{STORE_LOCATION_DOCTYPE}` loc
+                    ON loc.parenttype = 'Shopify Store' AND loc.parent = %(store)s AND loc.warehouse = bin.warehouse
+                WHERE bin.item_code = item.name
+            )
+        GROUP BY item.name, item.`{column}`
+        HAVING IFNULL(MAX(cache.inventory_item_id), '') = ''
+        """,
+        {"store": store_name},
+        as_dict=True,
+    )
+    return [
+        StockRow(
+            location_id="", quantity=0, sku=r.sku or None, variant_id=r.variant_id or None, ref=r.item_code
+        )
+        for r in records
+    ]

@@ -13,16 +13,15 @@ from collections.abc import Iterable
 
 import frappe
 from frappe import _
-from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
+from frappe.utils import cint, now_datetime, time_diff_in_seconds
 
 from ..sync.endpoint import EndpointError, ShopifyEndpoint
 from ..sync.ids import IdError, to_gid
 from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockRow
-from ..sync.run import SyncOptions, sync_inventory
+from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
-from . import run_lock
+from . import run_lock, stock_truth
 from .constants import (
-    DEFAULT_RECHECK_UNTRACKED_HOURS,
     ENDPOINT_OVERRIDES_KEY,
     ITEM_STORE_DOCTYPE,
     ITEM_STORES_FIELD,
@@ -40,7 +39,8 @@ from .scheduling import (
     next_backoff,
     run_deadline_minutes,
 )
-from .stock_levels import stock_rows
+from .stock_levels import rows_to_resolve
+from .stock_truth import PushPlan, conflict_rows, log_fields, plan_push, record, sync_options
 
 _BULK_CHUNK = 1000
 _SAVEPOINT = "shopify_inventory_sync"
@@ -48,8 +48,12 @@ _SAVEPOINT = "shopify_inventory_sync"
 _CHECKPOINT_COMMIT_S = 2.0
 
 
-def run_store_sync(store_name: str, trigger: str = "Scheduled", force: bool = False) -> str:
-    """Returns the Shopify Log's name. Every run leaves one, a skipped run too."""
+def run_store_sync(
+    store_name: str, trigger: str = "Scheduled", force: bool = False, scope: str | None = None
+) -> str:
+    """Returns the Shopify Log's name. Every run leaves one, a skipped run too. `scope` "all"
+    pushes every row; otherwise only rows that differ from what Shopify confirmed (a full push
+    when due)."""
     store = frappe.get_doc(STORE_DOCTYPE, store_name)
     started = now_datetime()
     # The kill switch wins over everything, force included.
@@ -89,7 +93,7 @@ def run_store_sync(store_name: str, trigger: str = "Scheduled", force: bool = Fa
         _commit_checkpoint()
         frappe.db.savepoint(_SAVEPOINT)
         try:
-            return _run(store, log, started)
+            return _run(store, log, started, scope)
         except Exception as exc:
             # Whatever broke, the run ends in a log the admin can see, not only in the worker's
             # error log; this run's writes since its last checkpoint are undone first.
@@ -181,19 +185,9 @@ def screen_rows(
     return keep, failed, unmapped
 
 
-def _run(store, log, started) -> str:
-    recheck = store.recheck_untracked_hours
-    rows = list(
-        stock_rows(
-            store.name,
-            store.sku_field,
-            DEFAULT_RECHECK_UNTRACKED_HOURS if recheck is None else cint(recheck),
-            started,
-        )
-    )
+def _run(store, log, started, scope: str | None = None) -> str:
     warnings = data_warnings(store)
-    rows, data_failed, data_unmapped = screen_rows(rows, store.sku_field or "item_code")
-    screened = (data_failed, data_unmapped, warnings)
+    screen = _Screen(store)
     try:
         endpoint = ShopifyEndpoint(
             store.shop_domain,
@@ -202,21 +196,63 @@ def _run(store, log, started) -> str:
             endpoint_override=_endpoint_override(store.shop_domain),
         )
     except (EndpointError, UnsupportedApiVersion) as exc:
-        return _finish(store, log, started, None, screened, error=str(exc), considered=len(rows))
-    saver = _Checkpointer(store.name, log.name, rows)
+        rows = screen.read()
+        return _finish(
+            store, log, started, None, screen.result(warnings), error=str(exc), considered=len(rows)
+        )
+    plan = plan_push(store, scope, started)
+    # Items without cached ids are resolved first and the stock read after (the engine calls
+    # the plan's reader then): a cold run pushes figures as fresh as a warm one. ERPNext's own
+    # data problems (no SKU, one SKU on two items) are held back before anything is looked up.
+    identifiers, _failed, _unmapped = screen_rows(
+        rows_to_resolve(store.name, store.sku_field), store.sku_field or "item_code"
+    )
+    saver = _Checkpointer(store.name, log.name, identifiers)
+    read = plan.reader(store, screen.reader(saver))
     result = sync_inventory(
         endpoint,
-        rows,
-        options=SyncOptions(
-            run_id=log.run_id,
-            safety_buffer=flt(store.safety_buffer),
+        identifiers if identifiers else read(),
+        options=sync_options(
+            store,
+            log.run_id,
             deadline_s=run_deadline_minutes(store.run_deadline) * 60,
             on_checkpoint=saver,
         ),
         progress=_progress_publisher(store.name),
+        read_stock=read if identifiers else None,
     )
     saver.save_rest(result.resolved)
-    return _finish(store, log, started, result, screened)
+    record(store, plan, result, started)
+    return _finish(store, log, started, result, screen.result(warnings), plan=plan)
+
+
+class _Screen:
+    """Reads the store's stock and holds back what ERPNext's own data keeps from a sure answer
+    (screen_rows); remembers those rows for the log."""
+
+    def __init__(self, store):
+        self.store = store
+        self.failed: list[RowFailure] = []
+        self.unmapped: list[RowFailure] = []
+
+    def read(self) -> list[StockRow]:
+        # Looked up on the module when called (tests wrap it to see when the stock is read).
+        rows = stock_truth.read_store_stock(self.store)
+        rows, self.failed, self.unmapped = screen_rows(rows, self.store.sku_field or "item_code")
+        return rows
+
+    def reader(self, saver: _Checkpointer):
+        def read() -> list[StockRow]:
+            rows = self.read()
+            # Ids learnt from here on belong to the rows that passed the screen: an item held
+            # back (its SKU on another item too) must not have another item's variant cached.
+            saver.index = ResolutionIndex(rows)
+            return rows
+
+        return read
+
+    def result(self, warnings: list[str]) -> tuple[list[RowFailure], list[RowFailure], list[str]]:
+        return self.failed, self.unmapped, warnings
 
 
 def _in_worker() -> bool:
@@ -461,6 +497,7 @@ def _finish(
     error: str | None = None,
     status: str = "Aborted",
     considered: int = 0,
+    plan: PushPlan | None = None,
 ) -> str:
     data_failed, data_unmapped, warnings = screened
     finished = now_datetime()
@@ -501,6 +538,10 @@ def _finish(
         not_landed.extend(result.failures)
         not_landed.extend(result.unsent_rows)
         not_landed.extend(result.unresolved_rows)
+        if plan is not None:
+            log.update(log_fields(plan, result))
+            # Rows ERPNext's data held back are rows of the store too.
+            log.considered = cint(log.considered) + len(data_failed) + len(data_unmapped)
     # The engine counts every row but keeps the first 200 of each kind it cannot list in full.
     beyond = (
         {
@@ -525,6 +566,8 @@ def _finish(
                 "message": failure.message,
             },
         )
+    if result is not None and plan is not None:
+        _add_conflict_rows(log, plan, result)
     log.flags.finishing = True
     log.save(ignore_permissions=True)
     updates = {"last_run_status": log.status, "last_log": log.name}
@@ -541,6 +584,17 @@ def _finish(
         after_commit=True,
     )
     return log.name
+
+
+def _add_conflict_rows(log, plan: PushPlan, result: RunResult) -> None:
+    """One row per conflict with ERPNext's, the confirmed and Shopify's figures; like the
+    failed rows, the first LOG_ROWS_KEPT only (log.conflicts keeps the exact count)."""
+    skus = {row.ref: row.sku for row in plan.stock}
+    rows = conflict_rows(result, skus)
+    log.set("conflict_rows", [])
+    for row in rows[:LOG_ROWS_KEPT]:
+        log.append("conflict_rows", row)
+    log.rows_not_kept = cint(log.rows_not_kept) + max(len(rows) - LOG_ROWS_KEPT, 0)
 
 
 def _backoff_updates(store, log, result: RunResult | None, not_landed: list[RowFailure]) -> dict:

@@ -87,9 +87,10 @@ def issue(code: str, source: str, qty: float) -> None:
     _stock_entry("Material Issue", "s_warehouse", [(code, source, qty)])
 
 
-def sales_order(code: str, source: str, qty: float, reserve_stock: bool = False) -> str:
+def sales_order(code: str, source: str, qty: float, reserve_stock: bool = False, **extra) -> str:
     """A submitted Sales Order; with reserve_stock, ERPNext also submits a Stock Reservation
-    Entry for it (Stock Settings must allow stock reservation)."""
+    Entry for it (Stock Settings must allow stock reservation). `extra` sets order fields
+    (a marker such as po_no)."""
     if not frappe.db.exists("Customer", "Shopify Test Customer"):
         frappe.get_doc(
             {
@@ -107,6 +108,7 @@ def sales_order(code: str, source: str, qty: float, reserve_stock: bool = False)
             "transaction_date": nowdate(),
             "delivery_date": add_days(nowdate(), 7),
             "reserve_stock": int(reserve_stock),
+            **extra,
             "items": [
                 {
                     "item_code": code,

@@ -7,8 +7,13 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, is_kill_switched
-from nexwave_inventory_sync.erpnext_side.stock_levels import sku_column
+from nexwave_inventory_sync.erpnext_side import confirmed_levels
+from nexwave_inventory_sync.erpnext_side.scheduling import (
+    enqueue_store_reconciliation,
+    enqueue_store_sync,
+    is_kill_switched,
+)
+from nexwave_inventory_sync.erpnext_side.stock_levels import ON_HAND, order_marker_column, sku_column
 from nexwave_inventory_sync.erpnext_side.store_sync import write_skipped_log
 from nexwave_inventory_sync.sync.endpoint import EndpointError, normalize_shop_domain
 from nexwave_inventory_sync.sync.ids import IdError, to_gid
@@ -27,25 +32,44 @@ class ShopifyStore(Document):
         from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store_location.shopify_store_location import (
             ShopifyStoreLocation,
         )
+        from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store_notify_user.shopify_store_notify_user import (
+            ShopifyStoreNotifyUser,
+        )
 
         access_token: DF.Password
         api_version: DF.Data
+        auto_correct: DF.Check
         backoff_reason: DF.SmallText | None
         backoff_until: DF.Datetime | None
+        conflict_policy: DF.Data  # Select: Keep Shopify's sales | ERPNext wins | Hold
+        connect_items_to_locations: DF.Check
         consecutive_failures: DF.Int
+        drift_notify_users: DF.TableMultiSelect[ShopifyStoreNotifyUser]
+        drift_threshold: DF.Percent
+        drift_tolerance: DF.Int
         enabled: DF.Check
         failure_signature: DF.Data | None
+        full_push_interval: DF.Int
         inventory_sync_enabled: DF.Check
+        last_full_push: DF.Datetime | None
         last_inventory_sync: DF.Datetime | None
         last_log: DF.Link | None
+        last_reconciliation: DF.Datetime | None
+        last_reconciliation_doc: DF.Link | None
         last_run_status: DF.Data | None
         locations: DF.Table[ShopifyStoreLocation]
+        order_marker_field: DF.Data | None
+        order_marker_value: DF.Data | None
+        quantity_name: DF.Data  # Select: available | on_hand
         recheck_untracked_hours: DF.Int
+        reconcile_enabled: DF.Check
+        reconcile_interval: DF.Int
         run_deadline: DF.Int
         safety_buffer: DF.Float
         shop_domain: DF.Data
         sku_field: DF.Data | None
         sync_interval: DF.Int
+        zero_dropped_items: DF.Check
     # end: auto-generated types
 
     def before_insert(self) -> None:
@@ -72,6 +96,7 @@ class ShopifyStore(Document):
             frappe.throw(_("Run Deadline and Re-check Untracked Items cannot be negative"))
         self.sku_field = sku_column(self.sku_field)
         self.validate_locations()
+        self.validate_stock_truth()
 
     def validate_locations(self) -> None:
         seen: dict[str, str] = {}
@@ -97,8 +122,9 @@ class ShopifyStore(Document):
             seen[row.warehouse] = row.shopify_location_id
 
     @frappe.whitelist()
-    def sync_inventory(self) -> dict:
-        """The Sync Inventory button: bypasses the interval, never the kill switch or the lock."""
+    def sync_inventory(self, scope: str = "changed") -> dict:
+        """The Sync Inventory button: bypasses the interval, never the kill switch or the lock.
+        `scope`: "changed" (rows that differ from what Shopify confirmed) or "all"."""
         self.check_permission("write")
         if is_kill_switched(self.shop_domain):
             reason = _("Inventory sync is switched off for {0} in site config").format(self.shop_domain)
@@ -108,10 +134,55 @@ class ShopifyStore(Document):
             frappe.throw(_("Enable the store and its inventory sync first"))
         if not self.locations:
             frappe.throw(_("Map at least one warehouse to a Shopify location first"))
-        queued = enqueue_store_sync(self.name, trigger="Manual", force=True)
+        if scope not in ("changed", "all"):
+            frappe.throw(_("Choose changed items or all items"))
+        queued = enqueue_store_sync(self.name, trigger="Manual", force=True, scope=scope)
         message = (
             _("Inventory sync queued; progress shows here and the result lands in a Shopify Log")
             if queued
             else _("An inventory sync of this store is already queued or running")
+        )
+        return {"queued": queued, "message": message}
+
+    # -- stock truth: on_hand mode, delta, conflicts, reconciliation ------------------------
+
+    def validate_stock_truth(self) -> None:
+        if self.quantity_name == ON_HAND:
+            self.order_marker_field = order_marker_column(self.order_marker_field)
+            if not self.order_marker_field:
+                frappe.throw(
+                    _(
+                        "on_hand needs the Sales Order field that marks this store's orders "
+                        "(Sales Order has no shopify_order_id field to use by default)"
+                    )
+                )
+        if self.reconcile_interval is not None and self.reconcile_interval < 1:
+            frappe.throw(_("Reconcile Every must be at least 1 minute"))
+        if not 0 <= (self.drift_threshold or 0) <= 100:
+            frappe.throw(_("Notify Above Drift is a percentage between 0 and 100"))
+
+    def on_trash(self) -> None:
+        confirmed_levels.forget(self.name)
+
+    @frappe.whitelist()
+    def reconcile_inventory(self) -> dict:
+        """The Reconcile button: compares now (bypasses the interval), never the kill switch."""
+        self.check_permission("write")
+        if is_kill_switched(self.shop_domain):
+            return {
+                "queued": False,
+                "message": _("Inventory sync is switched off for {0} in site config").format(
+                    self.shop_domain
+                ),
+            }
+        if not (self.enabled and self.inventory_sync_enabled):
+            frappe.throw(_("Enable the store and its inventory sync first"))
+        if not self.locations:
+            frappe.throw(_("Map at least one warehouse to a Shopify location first"))
+        queued = enqueue_store_reconciliation(self.name, trigger="Manual", force=True)
+        message = (
+            _("Reconciliation queued; progress shows here and the result lands in a Shopify Reconciliation")
+            if queued
+            else _("A reconciliation of this store is already queued or running")
         )
         return {"queued": queued, "message": message}

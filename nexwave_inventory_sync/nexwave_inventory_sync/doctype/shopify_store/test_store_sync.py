@@ -216,10 +216,11 @@ class TestStoreSync(StoreSyncMixin, IntegrationTestCase):
         receive([(code, self.wh1, 5) for code in codes])
         name = self.make_store()
         run_store_sync(name, trigger="Manual", force=True)
+        receive([(code, self.wh1, 1) for code in codes])  # every row changed: all are sent
         stats = self.shop.emulator.stats
         stats.reset()
         log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
-        self.assertEqual(log.status, "Success")
+        self.assertEqual((log.status, log.pushed), ("Success", 3))
         self.assertEqual(dict(stats.calls_by_operation), {"SetInventoryQuantities": 1})
 
     def test_partial_run_logs_failed_rows_and_advances_the_timestamp(self):

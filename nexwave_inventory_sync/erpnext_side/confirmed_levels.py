@@ -1,0 +1,132 @@
+"""What Shopify last confirmed, per store, item and Shopify location (Shopify Confirmed Level).
+
+A level is confirmed when Shopify accepted a row we set (a push) or when a reconciliation read
+it. The engine decides from these levels what a run sends (sync/delta.py: changed rows only,
+compare-and-set, 0 for items that left the stock query); this module keeps them in ERPNext:
+read with one query per run, written with multi-row upserts on the (store, item, location)
+unique key, never one save per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import frappe
+from frappe.utils import now_datetime
+
+from ..sync.delta import ConfirmedLevel, LevelKey
+from .constants import CONFIRMED_LEVEL_DOCTYPE
+
+_BULK_CHUNK = 1000
+
+PUSH = "Push"
+RECONCILIATION = "Reconciliation"
+
+
+@dataclass(frozen=True)
+class StoredLevels:
+    levels: tuple[ConfirmedLevel, ...]  # ref = the ERPNext item code
+    # Units Shopify showed below ERPNext at the last reconciliation (sync/drift.py's rule).
+    shortfalls: dict[LevelKey, int]
+
+
+def load(store_name: str) -> StoredLevels:
+    records = frappe.db.sql(
+        f"""
+        SELECT item_code, shopify_location_id, quantity, inventory_item_id, shortfall, confirmed_by
+        FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
+        WHERE shopify_store = %(store)s AND IFNULL(inventory_item_id, '') != ''
+        """,
+        {"store": store_name},
+        as_dict=True,
+    )
+    levels = tuple(
+        ConfirmedLevel(
+            r.inventory_item_id,
+            r.shopify_location_id,
+            int(r.quantity),
+            ref=r.item_code,
+            source="reconcile" if r.confirmed_by == RECONCILIATION else "push",
+        )
+        for r in records
+    )
+    shortfalls = {
+        level.key: int(r.shortfall) for level, r in zip(levels, records, strict=True) if r.shortfall
+    }
+    return StoredLevels(levels, shortfalls)
+
+
+def upsert(
+    store_name: str,
+    levels: Iterable[ConfirmedLevel],
+    how: str,
+    now: datetime | None = None,
+    shortfalls: dict[LevelKey, int] | None = None,
+) -> int:
+    """Record levels (ref = item code) in multi-row INSERT … ON DUPLICATE KEY UPDATE statements
+    of 1,000 rows. A reconciliation passes the shortfalls it saw and replaces the stored ones;
+    a push keeps them. Returns the number of rows written (the last of duplicates wins)."""
+    latest: dict[tuple[str, str], ConfirmedLevel] = {}
+    for level in levels:
+        if level.ref:
+            latest[(level.ref, level.location_id)] = level
+    if not latest:
+        return 0
+    now = now or now_datetime()
+    user = frappe.session.user
+    shortfalls = shortfalls or {}
+    values = [
+        (
+            frappe.generate_hash(length=12),
+            store_name,
+            level.ref,
+            level.location_id,
+            level.inventory_item_id,
+            int(level.quantity),
+            now,
+            how,
+            int(shortfalls.get(level.key, 0)),
+            now,
+            now,
+            user,
+            user,
+        )
+        for level in latest.values()
+    ]
+    # A reconciliation replaces the stored shortfall; a push keeps it for the next reconciliation.
+    shortfall = "shortfall = VALUES(shortfall)," if how == RECONCILIATION else ""
+    for start in range(0, len(values), _BULK_CHUNK):
+        chunk = values[start : start + _BULK_CHUNK]
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * 13) + ")"] * len(chunk))
+        frappe.db.sql(
+            f"""
+            INSERT INTO `tab{CONFIRMED_LEVEL_DOCTYPE}`
+                (name, shopify_store, item_code, shopify_location_id, inventory_item_id, quantity,
+                 confirmed_at, confirmed_by, shortfall, creation, modified, owner, modified_by)
+            VALUES {placeholders}
+            ON DUPLICATE KEY UPDATE
+                {shortfall}
+                inventory_item_id = COALESCE(VALUES(inventory_item_id), inventory_item_id),
+                quantity = VALUES(quantity), confirmed_at = VALUES(confirmed_at),
+                confirmed_by = VALUES(confirmed_by), modified = VALUES(modified),
+                modified_by = VALUES(modified_by)
+            """,
+            [value for row in chunk for value in row],
+        )
+    return len(values)
+
+
+def forget(store_name: str) -> None:
+    """A deleted store leaves no levels behind (a new store of that name starts cold)."""
+    frappe.db.delete(CONFIRMED_LEVEL_DOCTYPE, {"shopify_store": store_name})
+
+
+def full_push_due(last_full_push: datetime | None, interval_hours: int | None, now: datetime) -> bool:
+    """A full push is due when none was ever made, or the interval has passed; 0 hours means
+    a full push is never forced (the button can still ask for one)."""
+    hours = int(interval_hours or 0)
+    if hours <= 0:
+        return False
+    return last_full_push is None or last_full_push + timedelta(hours=hours) <= now

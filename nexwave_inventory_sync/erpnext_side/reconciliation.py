@@ -1,0 +1,275 @@
+"""The reconciliation job: read what Shopify holds for every mapped item and location, compare it
+with ERPNext's figure, correct the drift (when the store allows), refresh the confirmed levels
+and record a Shopify Reconciliation; notify the store's users when drift passes its threshold.
+
+The comparison rule (tolerance; in `available` mode a shortfall on Shopify is corrected only
+when the previous reconciliation saw it too) is the engine's (sync/drift.py), so are the reads
+(sync/levels.py: pages for a small catalog, one bulk operation for a large one). Same queue,
+dedup, kill switch and run lock (run_lock.py) as the sync: a reconciliation never runs while
+the store's sync does, and the other way round.
+"""
+
+from __future__ import annotations
+
+import frappe
+from frappe import _
+from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
+
+from ..sync.delta import ConfirmedLevel
+from ..sync.drift import LevelDrift
+from ..sync.endpoint import EndpointError, ShopifyEndpoint
+from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
+from ..sync.versions import UnsupportedApiVersion
+from . import confirmed_levels, run_lock
+from .confirmed_levels import RECONCILIATION, StoredLevels
+from .constants import RECONCILE_PROGRESS_EVENT, RECONCILIATION_DOCTYPE, STORE_DOCTYPE
+from .scheduling import is_due, is_kill_switched, lock_ttl_seconds
+from .stock_truth import quantity_name, read_store_stock, sync_options
+from .store_sync import _endpoint_override
+
+# The record lists the largest differences, not every drifted row: a broken sync can leave
+# 100,000 of them, and the list is for a person to read.
+LARGEST_DIFFERENCES = 50
+
+ACTIONS = {
+    "correct": "Corrected",
+    "partial": "Partly corrected",
+    "wait": "Shortfall seen first time: corrected if still there next time",
+}
+
+
+def run_store_reconciliation(store_name: str, trigger: str = "Scheduled", force: bool = False) -> str | None:
+    """Returns the Shopify Reconciliation's name, or None when a scheduled run found it was
+    not due any more or the store was busy (the next tick tries again)."""
+    store = frappe.get_doc(STORE_DOCTYPE, store_name)
+    started = now_datetime()
+    if is_kill_switched(store.shop_domain):
+        reason = _("Inventory sync is switched off for {0} in site config").format(store.shop_domain)
+        return _record_skipped(store, trigger, reason)
+    if not (store.enabled and store.inventory_sync_enabled):
+        return _record_skipped(store, trigger, _("The store or its inventory sync is disabled"))
+    if not force and not is_due(store.last_reconciliation, store.reconcile_interval, started):
+        return None
+    lock = run_lock.acquire(store.name, lock_ttl_seconds(store.run_deadline))
+    if not lock.ok:
+        if trigger == "Manual":
+            return _record_skipped(
+                store,
+                trigger,
+                _("A sync or reconciliation of this store is running ({0})").format(lock.holder.describe()),
+            )
+        return None
+    frappe.db.savepoint("shopify_reconciliation")
+    try:
+        return _reconcile(store, trigger, started)
+    except Exception as exc:
+        frappe.db.rollback(save_point="shopify_reconciliation")
+        frappe.log_error(title=_("Shopify reconciliation failed: {0}").format(store.name))
+        return _record(store, trigger, started, None, status="Failed", error=f"{type(exc).__name__}: {exc}")
+    finally:
+        run_lock.release(store.name, lock.holder)
+
+
+def _reconcile(store, trigger: str, started) -> str:
+    run_id = frappe.generate_hash(length=16)
+    try:
+        endpoint = ShopifyEndpoint(
+            store.shop_domain,
+            store.get_password("access_token", raise_exception=False) or "",
+            store.api_version,
+            endpoint_override=_endpoint_override(store.shop_domain),
+        )
+    except (EndpointError, UnsupportedApiVersion) as exc:
+        return _record(store, trigger, started, run_id, status="Aborted", error=str(exc))
+    stock = read_store_stock(store)
+    stored = confirmed_levels.load(store.name)
+    _progress(store.name, 5, _("Reading Shopify's levels of {0} rows").format(len(stock)))
+    result = reconcile(
+        endpoint,
+        stock,
+        options=ReconcileOptions(
+            tolerance=cint(store.drift_tolerance),
+            correct=bool(cint(store.auto_correct)),
+            previous_shortfalls=stored.shortfalls,
+            sync=sync_options(store, run_id),
+        ),
+    )
+    if result.aborted and not result.plan.compared:
+        # Shopify could not be read (bad token, locked shop, a failed read): nothing compared.
+        _progress(store.name, 100, _("Aborted"))
+        return _record(store, trigger, started, run_id, status="Aborted", error=result.abort_reason)
+    refresh_confirmed_levels(store.name, stored, result)
+    _progress(
+        store.name, 100, _("{0} of {1} rows drifted").format(len(result.plan.drifted), result.plan.compared)
+    )
+    skus = {row.ref: row.sku for row in stock}
+    return _record(store, trigger, started, run_id, result=result, skus=skus)
+
+
+def refresh_confirmed_levels(store_name: str, stored: StoredLevels, result: ReconciliationResult) -> int:
+    """What the reconciliation read (or its correction set) becomes the confirmed level of
+    every compared row, so the next delta run starts from Shopify's real figures even after
+    edits in Shopify admin; the shortfalls seen are kept for the next reconciliation.
+
+    Except a shortfall seen for the first time: it may be an order ERPNext has not imported
+    yet, and refreshing its level to Shopify's lower figure would let the next delta run
+    overwrite it (the snapshot race the wait avoids). It keeps its old level, so the next
+    delta run leaves it alone or meets a conflict that the store's policy settles; only its
+    shortfall is recorded, for the next reconciliation to confirm."""
+    waiting = {drift.key for drift in result.plan.drifted if drift.action == "wait"}
+    before = {level.key: level.quantity for level in stored.levels}
+    levels = [
+        ConfirmedLevel(
+            level.inventory_item_id,
+            level.location_id,
+            # A waiting row without an old level has nothing to keep: the next delta run sends
+            # it without compare-and-set either way; its shortfall must still be stored.
+            before.get(level.key, level.quantity) if level.key in waiting else level.quantity,
+            ref=level.ref,
+            source="reconcile",
+        )
+        for level in result.confirmed
+    ]
+    return confirmed_levels.upsert(store_name, levels, RECONCILIATION, shortfalls=dict(result.shortfalls))
+
+
+def _progress(store_name: str, percent: int, description: str) -> None:
+    frappe.publish_progress(
+        min(max(percent, 0), 100),
+        title=_("Reconciling with Shopify"),
+        doctype=STORE_DOCTYPE,
+        docname=store_name,
+        description=description,
+    )
+
+
+def _action(drift: LevelDrift, landed: set, correcting: bool) -> str:
+    if drift.action == "wait":
+        return ACTIONS["wait"]
+    if not correcting:
+        return _("Not corrected (Correct Drift is off)")
+    if drift.key not in landed:
+        return _("Correction did not land (see the message)")
+    return ACTIONS[drift.action]
+
+
+def _record(
+    store,
+    trigger: str,
+    started,
+    run_id: str | None,
+    *,
+    result: ReconciliationResult | None = None,
+    skus: dict[str, str | None] | None = None,
+    status: str | None = None,
+    error: str | None = None,
+) -> str:
+    finished = now_datetime()
+    doc = frappe.new_doc(RECONCILIATION_DOCTYPE)
+    doc.update(
+        {
+            "shopify_store": store.name,
+            "trigger": trigger,
+            "quantity_name": quantity_name(store),
+            "started_at": started,
+            "finished_at": finished,
+            "duration": time_diff_in_seconds(finished, started),
+            "run_id": run_id,
+            "tolerance": cint(store.drift_tolerance),
+            "error": error,
+        }
+    )
+    if result is not None:
+        plan, correction = result.plan, result.correction
+        landed = {level.key for level in correction.confirmed} if correction else set()
+        failures = {}
+        for failure in correction.failures if correction else ():
+            failures[(failure.inventory_item_id, failure.row.location_id)] = failure
+        doc.update(
+            {
+                "rows_compared": plan.compared,
+                "rows_drifted": len(plan.drifted),
+                "drift_percent": plan.drift_percent,
+                "corrected": result.corrected,
+                "held": sum(1 for d in plan.drifted if d.action == "wait")
+                + (correction.held if correction else 0),
+                "failed": correction.failed if correction else 0,
+                "read_method": result.read_method,
+                "api_calls": result.api_calls,
+                "query_cost": correction.query_cost if correction else 0,
+            }
+        )
+        for drift in plan.largest(LARGEST_DIFFERENCES):
+            failure = failures.get(drift.key)
+            doc.append(
+                "differences",
+                {
+                    "item_code": drift.ref,
+                    "sku": (skus or {}).get(drift.ref),
+                    "shopify_location_id": drift.key[1],
+                    "erpnext_quantity": drift.erpnext,
+                    "shopify_quantity": drift.shopify,
+                    "difference": drift.difference,
+                    "action": _action(drift, landed, bool(cint(store.auto_correct))),
+                    "message": f"{failure.code}: {failure.message}" if failure else None,
+                },
+            )
+        if result.aborted:
+            status, doc.error = "Aborted", result.abort_reason
+        elif correction is not None and (correction.failed or correction.held):
+            status = "Partial"
+        else:
+            status = "Success"
+    doc.status = status
+    doc.insert(ignore_permissions=True)
+    updates = {"last_reconciliation_doc": doc.name}
+    # Advance only when Shopify was read: a broken token must not hide behind a fresh timestamp.
+    if result is not None:
+        updates["last_reconciliation"] = started
+    frappe.db.set_value(STORE_DOCTYPE, store.name, updates, update_modified=False)
+    if result is not None:
+        notify_drift(store, doc)
+    frappe.publish_realtime(
+        RECONCILE_PROGRESS_EVENT,
+        {
+            "store": store.name,
+            "reconciliation": doc.name,
+            "status": doc.status,
+            "compared": doc.rows_compared or 0,
+            "drifted": doc.rows_drifted or 0,
+        },
+        doctype=STORE_DOCTYPE,
+        docname=store.name,
+        after_commit=True,
+    )
+    return doc.name
+
+
+def _record_skipped(store, trigger: str, reason: str) -> str:
+    return _record(store, trigger, now_datetime(), None, status="Skipped", error=reason)
+
+
+def notify_drift(store, doc) -> list[str]:
+    """Drift above the store's threshold (% of rows compared) notifies its users through
+    Frappe's notifications (the bell). Returns the users notified."""
+    users = [row.user for row in store.get("drift_notify_users") or [] if row.user]
+    if not users or not doc.rows_compared or flt(doc.drift_percent) <= flt(store.drift_threshold):
+        return []
+    from frappe.desk.doctype.notification_log.notification_log import make_notification_logs
+
+    make_notification_logs(
+        frappe._dict(
+            {
+                "type": "Alert",
+                "document_type": RECONCILIATION_DOCTYPE,
+                "document_name": doc.name,
+                "from_user": "Administrator",
+                "subject": _("Shopify stock drift {0}% on {1}: {2} of {3} rows ({4} corrected)").format(
+                    flt(doc.drift_percent, 2), store.name, doc.rows_drifted, doc.rows_compared, doc.corrected
+                ),
+            }
+        ),
+        users,
+    )
+    frappe.db.set_value(RECONCILIATION_DOCTYPE, doc.name, "notified", 1, update_modified=False)
+    return users

@@ -1,0 +1,164 @@
+"""The store job's side of "stock that stays true": what a run pushes (changed rows only, or all
+of them on a full push, each with compare-and-set against the level Shopify last confirmed,
+plus 0 for items that left the stock query), the store's settings turned into engine options,
+and what the run leaves behind (confirmed levels, log counts, one log row per conflict).
+
+The rules themselves live in the engine (sync/delta.py, sync/conflicts.py); this module reads
+the store's settings and ERPNext's tables and hands them over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import frappe
+from frappe.utils import cint, flt
+
+from ..sync.conflicts import ConflictPolicy
+from ..sync.delta import LevelKey, select_delta
+from ..sync.results import RunResult, StockRow
+from ..sync.run import SyncOptions
+from ..sync.settle import NOT_STOCKED
+from . import confirmed_levels
+from .confirmed_levels import PUSH, StoredLevels, full_push_due
+from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE
+from .stock_levels import AVAILABLE, ON_HAND, stock_rows
+
+CHANGED_ONLY = "changed"
+ALL_ITEMS = "all"
+
+# The store's Select labels, in the words a stock manager reads, to the engine's policies.
+POLICIES = {
+    "Keep Shopify's sales": ConflictPolicy.KEEP_SHOPIFY_SALES,
+    "ERPNext wins": ConflictPolicy.ERPNEXT_WINS,
+    "Hold": ConflictPolicy.HOLD,
+}
+OUTCOMES = {
+    "resolved": "Settled by the policy",
+    "held": "Held for review",
+    "unsettled": "Still moving on Shopify",
+    "failed": "Failed",
+}
+
+
+def quantity_name(store) -> str:
+    return ON_HAND if store.quantity_name == ON_HAND else AVAILABLE
+
+
+def conflict_policy(store) -> ConflictPolicy:
+    return POLICIES.get(store.conflict_policy or "", ConflictPolicy.KEEP_SHOPIFY_SALES)
+
+
+def sync_options(store, run_id: str, **extra) -> SyncOptions:
+    return SyncOptions(
+        run_id=run_id,
+        safety_buffer=flt(store.safety_buffer),
+        conflict_policy=conflict_policy(store),
+        quantity_name=quantity_name(store),
+        activate_unstocked=bool(cint(store.connect_items_to_locations)),
+        **extra,
+    )
+
+
+def recheck_untracked_hours(store) -> int:
+    recheck = store.recheck_untracked_hours
+    return DEFAULT_RECHECK_UNTRACKED_HOURS if recheck is None else cint(recheck)
+
+
+def read_store_stock(store) -> list[StockRow]:
+    """ERPNext's figures for the store in its quantity mode: one query. Cached ids the store
+    does not trust (an edited variant id, an old untracked answer) come without ids, to be
+    looked up again (stock_levels.stock_rows)."""
+    return list(
+        stock_rows(
+            store.name,
+            store.sku_field,
+            recheck_untracked_hours(store),
+            quantity_name=quantity_name(store),
+            marker_field=store.order_marker_field,
+            marker_value=store.order_marker_value,
+        )
+    )
+
+
+@dataclass
+class PushPlan:
+    """Filled when the stock is read (after id resolution on a cold run)."""
+
+    full: bool
+    stored: StoredLevels
+    stock: list[StockRow] = field(default_factory=list)
+    unchanged: int = 0
+    zeroing: set[LevelKey] = field(default_factory=set)
+
+    def reader(
+        self, store, read: Callable[[], Iterable[StockRow]] | None = None
+    ) -> Callable[[], list[StockRow]]:
+        """The engine calls this once ids are resolved: read stock, then pick the delta."""
+
+        def read_and_select() -> list[StockRow]:
+            self.stock = list(read() if read else read_store_stock(store))
+            selection = select_delta(
+                self.stock,
+                self.stored.levels,
+                full=self.full,
+                zero_missing=bool(cint(store.zero_dropped_items)),
+                safety_buffer=flt(store.safety_buffer),
+            )
+            self.unchanged = selection.unchanged
+            self.zeroing = {(row.inventory_item_id, row.location_id) for row in selection.zero_rows}
+            return list(selection.to_push)
+
+        return read_and_select
+
+
+def plan_push(store, scope: str | None, now: datetime) -> PushPlan:
+    """A full push when the button asked for all items or the store's interval has passed."""
+    full = scope == ALL_ITEMS or full_push_due(store.last_full_push, store.full_push_interval, now)
+    return PushPlan(full=full, stored=confirmed_levels.load(store.name))
+
+
+def record(store, plan: PushPlan, result: RunResult, started: datetime) -> None:
+    """Keep what Shopify accepted as the new confirmed levels (bulk upsert). A full push that
+    was not aborted restarts the full-push interval."""
+    confirmed_levels.upsert(store.name, result.confirmed, PUSH)
+    if plan.full and not result.aborted:
+        frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)
+
+
+def log_fields(plan: PushPlan, result: RunResult) -> dict:
+    """Counts for the Shopify Log. "considered" is every row ERPNext has for the store (and
+    each zeroing row); "changed" the rows sent because they differ from what Shopify last
+    confirmed or were never confirmed: 0 on a run with nothing to do, which makes no call."""
+    zeroed = sum(1 for level in result.confirmed if level.key in plan.zeroing)
+    return {
+        "full_push": 1 if plan.full else 0,
+        "considered": len(plan.stock) + len(plan.zeroing),
+        "unchanged_skipped": plan.unchanged + result.unchanged_skipped,
+        "changed": max(0, result.considered - len(plan.zeroing) - result.unresolved - result.untracked),
+        "zeroed": zeroed,
+        "held": result.held,
+        "not_stocked": sum(1 for failure in result.failures if failure.code == NOT_STOCKED),
+    }
+
+
+def conflict_rows(result: RunResult, item_skus: dict[str, str | None] | None = None) -> list[dict]:
+    """One Shopify Log row per conflict: ERPNext's figure, the confirmed one, Shopify's."""
+    skus = item_skus or {}
+    return [
+        {
+            "item_code": conflict.ref,
+            "sku": skus.get(conflict.ref),
+            "shopify_location_id": conflict.location_id,
+            "quantity": conflict.sent,
+            "erpnext_quantity": conflict.erpnext,
+            "confirmed_quantity": conflict.confirmed,
+            "shopify_quantity": conflict.shopify,
+            "outcome": OUTCOMES.get(conflict.outcome, conflict.outcome),
+            "code": "CONFLICT",
+            "message": conflict.message,
+        }
+        for conflict in result.conflict_rows
+    ]

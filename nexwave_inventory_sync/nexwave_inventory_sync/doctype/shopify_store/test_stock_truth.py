@@ -1,0 +1,289 @@
+# Copyright (c) 2026, Nexwave and contributors
+# For license information, please see license.txt
+"""Stock that stays true, on a real ERPNext against the Shopify emulator: delta pushes from
+confirmed levels, full pushes, zeroing, compare-and-set conflicts under each policy, the
+on_hand mode and items not stocked at a location."""
+
+from datetime import timedelta
+from unittest.mock import patch
+
+import frappe
+from frappe.utils import now_datetime
+
+from nexwave_inventory_sync.erpnext_side import confirmed_levels, stock_truth
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
+from nexwave_inventory_sync.erpnext_side.stock_levels import order_marker_column, stock_rows
+from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
+from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import (
+    LOC1,
+    LOC2,
+    StoreSyncMixin,
+)
+from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import receive, sales_order
+
+
+class TruthMixin(StoreSyncMixin):
+    """A mixin: each test class names IntegrationTestCase as its direct base (erpnext_side.compat)."""
+
+    def setUp(self):
+        # A domain of the test's own: nothing (levels, logs) carries over from another test.
+        self.domain = f"truth-{frappe.generate_hash(length=8)}.myshopify.com"
+        super().setUp()
+
+    def inventory_item(self, code):
+        return next(v for v in self.shop.catalog.variants if v["sku"] == code)["inventory_item_id"]
+
+    def sync(self, name, scope=None):
+        return frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True, scope=scope))
+
+    def levels(self, name):
+        return {
+            (level.ref, level.location_id): level.quantity for level in confirmed_levels.load(name).levels
+        }
+
+    def calls(self):
+        return dict(self.shop.emulator.stats.calls_by_operation)
+
+
+class TestDeltaPush(TruthMixin, IntegrationTestCase):
+    def test_nothing_changed_means_no_call_and_0_changed(self):
+        a, b = self.variant("TRUTH-N1"), self.variant("TRUTH-N2")
+        receive([(a, self.wh1, 4), (b, self.wh3, 6)])
+        name = self.make_store()
+        first = self.sync(name)
+        self.assertEqual((first.status, first.changed, first.pushed), ("Success", 2, 2))
+        self.assertEqual(self.levels(name), {(a, LOC1): 4, (b, LOC2): 6})
+        self.shop.emulator.stats.reset()
+        second = self.sync(name)
+        self.assertEqual(
+            (second.status, second.changed, second.pushed, second.api_calls), ("Success", 0, 0, 0)
+        )
+        self.assertEqual(second.unchanged_skipped, 2)
+        self.assertEqual(self.calls(), {})
+
+    def test_only_changed_rows_go_out_with_the_confirmed_level_as_compare(self):
+        codes = [self.variant(f"TRUTH-D{n}") for n in range(5)]
+        receive([(code, self.wh1, 3) for code in codes])
+        name = self.make_store()
+        self.sync(name)
+        receive([(codes[2], self.wh1, 4)])
+        self.shop.emulator.stats.reset()
+        sent = []
+        real_select = stock_truth.select_delta
+
+        def spy(*args, **kwargs):
+            selection = real_select(*args, **kwargs)
+            sent.extend(selection.to_push)
+            return selection
+
+        with patch.object(stock_truth, "select_delta", spy):
+            log = self.sync(name)
+        self.assertEqual((log.changed, log.pushed, log.unchanged_skipped), (1, 1, 4))
+        self.assertEqual(self.calls(), {"SetInventoryQuantities": 1})
+        self.assertEqual([(row.ref, row.quantity, row.change_from) for row in sent], [(codes[2], 7, 3)])
+        self.assertEqual(self.shop.available(codes[2], LOC1), 7)
+        self.assertEqual(self.levels(name)[(codes[2], LOC1)], 7)
+
+    def test_a_full_push_is_forced_after_the_interval_and_by_the_all_items_button(self):
+        codes = [self.variant(f"TRUTH-F{n}") for n in range(3)]
+        receive([(code, self.wh1, 2) for code in codes])
+        name = self.make_store(full_push_interval=24)
+        first = self.sync(name)
+        self.assertTrue(first.full_push)  # never pushed in full: due
+        self.assertFalse(self.sync(name).full_push)
+        self.assertEqual(self.sync(name, scope="all").changed, 3)
+        frappe.db.set_value("Shopify Store", name, "last_full_push", now_datetime() - timedelta(hours=25))
+        due = self.sync(name)
+        self.assertEqual((due.full_push, due.changed, due.pushed), (1, 3, 3))
+        self.assertFalse(self.sync(name).full_push)  # the interval restarted
+
+    def test_a_cold_run_resolves_ids_before_it_reads_stock(self):
+        codes = [self.variant(f"TRUTH-C{n}") for n in range(3)]
+        receive([(code, self.wh1, 5) for code in codes])
+        name = self.make_store()
+        seen = {}
+        real_read = stock_truth.read_store_stock
+
+        def read(store):
+            seen["calls_before_read"] = self.calls()
+            return real_read(store)
+
+        with patch.object(stock_truth, "read_store_stock", read):
+            log = self.sync(name)
+        self.assertEqual(log.pushed, 3)
+        before = seen["calls_before_read"]
+        self.assertNotIn("SetInventoryQuantities", before)
+        self.assertGreaterEqual(sum(before.values()), 1)  # the lookup came first
+        # and the ids the lookup found were used without a second one
+        self.assertEqual(self.calls().get("SetInventoryQuantities"), 1)
+        self.assertEqual(sum(self.calls().values()), sum(before.values()) + 1)
+
+
+class TestZeroing(TruthMixin, IntegrationTestCase):
+    def test_items_that_leave_the_stock_query_are_set_to_0(self):
+        kept, disabled, service, moved, binless = (self.variant(f"TRUTH-Z{n}") for n in range(5))
+        receive(
+            [
+                (kept, self.wh1, 3),
+                (disabled, self.wh1, 4),
+                (service, self.wh1, 5),
+                (moved, self.wh3, 6),
+                (binless, self.wh1, 2),
+            ]
+        )
+        name = self.make_store()
+        self.sync(name)
+        frappe.db.set_value("Item", disabled, "disabled", 1)
+        frappe.db.set_value("Item", service, "is_stock_item", 0)
+        frappe.db.delete("Bin", {"item_code": binless, "warehouse": self.wh1})
+        store = frappe.get_doc("Shopify Store", name)
+        store.locations = [row for row in store.locations if row.warehouse != self.wh3]  # unmapped
+        store.save()
+        log = self.sync(name)
+        self.assertEqual((log.status, log.zeroed, log.changed), ("Success", 4, 0))
+        for code, location in ((disabled, LOC1), (service, LOC1), (moved, LOC2), (binless, LOC1)):
+            self.assertEqual(self.shop.available(code, location), 0, code)
+            self.assertEqual(self.levels(name)[(code, location)], 0)
+        self.assertEqual(self.shop.available(kept, LOC1), 3)
+        self.shop.emulator.stats.reset()
+        again = self.sync(name)
+        self.assertEqual((again.zeroed, again.api_calls), (0, 0))  # confirmed at 0: nothing to do
+
+    def test_zeroing_can_be_turned_off(self):
+        code = self.variant("TRUTH-ZOFF")
+        receive([(code, self.wh1, 3)])
+        name = self.make_store(zero_dropped_items=0)
+        self.sync(name)
+        frappe.db.set_value("Item", code, "disabled", 1)
+        log = self.sync(name)
+        self.assertEqual((log.zeroed, log.api_calls), (0, 0))
+        self.assertEqual(self.shop.available(code, LOC1), 3)
+
+
+class TestConflicts(TruthMixin, IntegrationTestCase):
+    def sold_on_shopify_while_erpnext_received(self, policy):
+        """Pushed 10; Shopify then sells 3 (shows 7) while ERPNext receives 5 (15)."""
+        code = self.variant(f"TRUTH-K-{frappe.generate_hash(length=4)}")
+        receive([(code, self.wh1, 10)])
+        name = self.make_store(conflict_policy=policy)
+        self.sync(name)
+        self.assertTrue(self.shop.catalog.sell(self.inventory_item(code), LOC1, 3))
+        receive([(code, self.wh1, 5)])
+        return code, name, self.sync(name)
+
+    def conflict_row(self, log):
+        self.assertEqual(len(log.conflict_rows), 1)
+        row = log.conflict_rows[0]
+        return (row.erpnext_quantity, row.confirmed_quantity, row.shopify_quantity, row.outcome)
+
+    def test_keep_shopifys_sales_leaves_the_units_sold_on_shopify_sold(self):
+        code, name, log = self.sold_on_shopify_while_erpnext_received("Keep Shopify's sales")
+        self.assertEqual((log.status, log.conflicts, log.held), ("Success", 1, 0))
+        self.assertEqual(self.conflict_row(log), (15, 10, 7, "Settled by the policy"))
+        self.assertEqual(self.shop.available(code, LOC1), 12)  # 15 − the 3 Shopify sold
+        self.assertEqual(self.levels(name)[(code, LOC1)], 12)
+
+    def test_erpnext_wins_sets_erpnexts_figure(self):
+        code, name, log = self.sold_on_shopify_while_erpnext_received("ERPNext wins")
+        self.assertEqual(self.conflict_row(log), (15, 10, 7, "Settled by the policy"))
+        self.assertEqual(self.shop.available(code, LOC1), 15)
+        self.assertEqual(self.levels(name)[(code, LOC1)], 15)
+
+    def test_hold_leaves_shopify_as_it_is_and_lists_the_row(self):
+        code, name, log = self.sold_on_shopify_while_erpnext_received("Hold")
+        self.assertEqual((log.status, log.conflicts, log.held), ("Partial", 1, 1))
+        self.assertEqual(self.conflict_row(log), (15, 10, 7, "Held for review"))
+        self.assertEqual(self.shop.available(code, LOC1), 7)
+        self.assertEqual(self.levels(name)[(code, LOC1)], 10)  # not confirmed: held again next run
+
+
+class TestOnHand(TruthMixin, IntegrationTestCase):
+    def test_on_hand_leaves_out_only_this_stores_orders(self):
+        code = self.variant("TRUTH-OH")
+        receive([(code, self.wh1, 10)])
+        sales_order(code, self.wh1, 3, po_no="SHOPIFY-1001")  # came from the store
+        sales_order(code, self.wh1, 2)  # another channel's order
+        name = self.make_store()
+        available = {(r.ref, r.location_id): r.quantity for r in stock_rows(name)}
+        self.assertEqual(available[(code, LOC1)], 5)
+        on_hand = {
+            (r.ref, r.location_id): r.quantity
+            for r in stock_rows(name, quantity_name="on_hand", marker_field="po_no")
+        }
+        self.assertEqual(on_hand[(code, LOC1)], 8)  # 10 − the other channel's 2
+        only_1002 = stock_rows(
+            name, quantity_name="on_hand", marker_field="po_no", marker_value="SHOPIFY-1002"
+        )
+        self.assertEqual({(r.ref, r.location_id): r.quantity for r in only_1002}[(code, LOC1)], 5)
+
+    def test_on_hand_stays_one_query(self):
+        code = self.variant("TRUTH-OHQ")
+        receive([(code, self.wh1, 10)])
+        sales_order(code, self.wh1, 3, po_no="SHOPIFY-1")
+        name = self.make_store()
+        before = frappe.db.sql("show session status like 'Questions'")[0][1]
+        rows = list(stock_rows(name, quantity_name="on_hand", marker_field="po_no"))
+        after = frappe.db.sql("show session status like 'Questions'")[0][1]
+        self.assertEqual(len(rows), 1)
+        self.assertLessEqual(int(after) - int(before), 2)  # the query and the counter probe
+
+    def test_on_hand_keeps_a_shopify_sale_erpnext_has_not_imported_sold(self):
+        code = self.variant("TRUTH-OHR")
+        receive([(code, self.wh1, 10)])
+        inventory_item = self.inventory_item(code)
+        self.shop.catalog.set_available(inventory_item, LOC1, 10)
+        # Shopify sells 3; ERPNext has not imported the order yet.
+        self.assertTrue(self.shop.catalog.sell(inventory_item, LOC1, 3))
+        name = self.make_store(quantity_name="on_hand", order_marker_field="po_no")
+        log = self.sync(name)
+        self.assertEqual(log.status, "Success", log.as_dict())
+        # on_hand 10 set; Shopify subtracts its committed 3 itself (available mode would set 10).
+        self.assertEqual(self.shop.available(code, LOC1), 7)
+        self.assertEqual(self.shop.catalog.committed(inventory_item, LOC1), 3)
+        # The order is imported: ERPNext's on_hand figure leaves its reservation out, no change.
+        sales_order(code, self.wh1, 3, po_no="SHOPIFY-2001")
+        self.shop.emulator.stats.reset()
+        again = self.sync(name)
+        self.assertEqual((again.changed, again.api_calls), (0, 0))
+        self.assertEqual(self.shop.available(code, LOC1), 7)
+
+    def test_the_order_marker_defaults_to_shopify_order_id_when_sales_order_has_it(self):
+        meta = frappe.get_meta("Sales Order")
+        self.assertEqual(order_marker_column("po_no"), "po_no")
+        with self.assertRaisesRegex(frappe.ValidationError, "no field"):
+            order_marker_column("no_such_field")
+        with patch.object(type(meta), "has_field", lambda self, name: name == "shopify_order_id"):
+            self.assertEqual(order_marker_column(""), "shopify_order_id")
+        with patch.object(type(meta), "has_field", lambda self, name: False):
+            self.assertIsNone(order_marker_column(""))
+
+    def test_on_hand_without_a_marker_is_refused(self):
+        with (
+            patch(
+                "nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.shopify_store.order_marker_column",
+                return_value=None,
+            ),
+            self.assertRaisesRegex(frappe.ValidationError, "on_hand needs"),
+        ):
+            self.make_store(quantity_name="on_hand")
+
+
+class TestNotStocked(TruthMixin, IntegrationTestCase):
+    def unstocked(self, **store_options):
+        good, bad = self.variant("TRUTH-S1"), self.variant("TRUTH-S2")
+        receive([(good, self.wh1, 5), (bad, self.wh1, 6)])
+        self.shop.catalog.unstock(self.inventory_item(bad), LOC1)
+        return bad, self.sync(self.make_store(**store_options))
+
+    def test_off_reports_each_row_once_with_the_options_name(self):
+        bad, log = self.unstocked()
+        self.assertEqual((log.status, log.pushed, log.not_stocked), ("Partial", 1, 1))
+        rows = [r for r in log.failed_rows if r.code == "ITEM_NOT_STOCKED_AT_LOCATION"]
+        self.assertEqual(len(rows), 1)
+        self.assertIn("connect items to mapped locations", rows[0].message)
+        self.assertIsNone(self.shop.available(bad, LOC1))
+
+    def test_on_connects_the_item_and_pushes_it_in_the_same_run(self):
+        bad, log = self.unstocked(connect_items_to_locations=1)
+        self.assertEqual((log.status, log.pushed, log.not_stocked), ("Success", 2, 0))
+        self.assertEqual(self.shop.available(bad, LOC1), 6)

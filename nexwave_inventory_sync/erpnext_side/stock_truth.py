@@ -17,7 +17,7 @@ import frappe
 from frappe.utils import cint, flt
 
 from ..sync.conflicts import ConflictPolicy
-from ..sync.delta import LevelKey, select_delta
+from ..sync.delta import LevelKey, row_key, select_delta
 from ..sync.results import RunResult, StockRow
 from ..sync.run import SyncOptions
 from ..sync.settle import NOT_STOCKED
@@ -100,9 +100,12 @@ class PushPlan:
 
         def read_and_select() -> list[StockRow]:
             self.stock = list(read() if read else read_store_stock(store))
+            # An item whose cached id is being looked up again (its variant id edited by hand)
+            # has not left the stock query: the level of its old inventory item is not zeroed.
+            relooked = {row.ref for row in self.stock if row_key(row) is None}
             selection = select_delta(
                 self.stock,
-                self.stored.levels,
+                [level for level in self.stored.levels if level.ref not in relooked],
                 full=self.full,
                 zero_missing=bool(cint(store.zero_dropped_items)),
                 safety_buffer=flt(store.safety_buffer),

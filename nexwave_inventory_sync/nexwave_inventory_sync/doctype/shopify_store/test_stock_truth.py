@@ -239,7 +239,7 @@ class TestOnHand(TruthMixin, IntegrationTestCase):
         self.assertEqual(log.status, "Success", log.as_dict())
         # on_hand 10 set; Shopify subtracts its committed 3 itself (available mode would set 10).
         self.assertEqual(self.shop.available(code, LOC1), 7)
-        self.assertEqual(self.shop.catalog.committed(inventory_item, LOC1), 3)
+        self.assertEqual(self.shop.catalog.committed_units(inventory_item, LOC1), 3)
         # The order is imported: ERPNext's on_hand figure leaves its reservation out, no change.
         sales_order(code, self.wh1, 3, po_no="SHOPIFY-2001")
         self.shop.emulator.stats.reset()

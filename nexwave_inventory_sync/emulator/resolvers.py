@@ -14,6 +14,7 @@ from .catalog import Catalog, parse_gid
 from .idempotency import IdempotencyStore, fingerprint
 from .inventory import set_quantities, user_error
 from .search import parse_search
+from .shop_profile import ShopProfile
 from .stats import EmulatorStats
 from .views import (
     InventoryItem,
@@ -63,6 +64,7 @@ class RequestContext:
     stats: EmulatorStats
     idempotency: IdempotencyStore
     group_numbers: count
+    profile: ShopProfile
 
 
 class QueryRoot:
@@ -91,7 +93,7 @@ class QueryRoot:
             loc = self.catalog.location_row(number)
             return None if loc is None else Location(self.catalog, loc)
         if kind == "Shop" and number == 1:
-            return Shop(self.context.shop_domain)
+            return Shop(self.context.shop_domain, self.context.profile)
         return None
 
     def node(self, info: Any, id: str) -> Any:
@@ -107,7 +109,16 @@ class QueryRoot:
         return node if isinstance(node, InventoryItem) else None
 
     def shop(self, info: Any) -> Shop:
-        return Shop(self.context.shop_domain)
+        return Shop(self.context.shop_domain, self.context.profile)
+
+    def currentAppInstallation(self, info: Any) -> dict:
+        # Documented shape (AppInstallation.accessScopes); descriptions are ours, not Shopify's.
+        return {
+            "id": "gid://shopify/AppInstallation/1",
+            "accessScopes": [
+                {"handle": h, "description": f"granted: {h}"} for h in self.context.profile.access_scopes
+            ],
+        }
 
     # -- variants ------------------------------------------------------------------------
     def _matching_rows(self, query: str | None) -> list[int] | None:

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from ..sync.limits import BATCH_SIZE
+from ..sync.shop_info import VERSION_HEADER
 from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion, check_api_version
 from .bucket import LeakyBucket, Plan, plan_named
 from .catalog import Catalog
@@ -20,6 +21,7 @@ from .clock import SystemClock
 from .executor import Answer, Executor, operation_name_of
 from .faults import Fault, FaultPlan, status_body
 from .rest import REST_PATH, RestApi
+from .shop_profile import ShopProfile
 from .stats import EmulatorStats
 
 _GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
@@ -129,6 +131,7 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         keep_requests: bool = True,
+        profile: ShopProfile | None = None,
     ):
         if host not in _LOOPBACK:
             # The emulator accepts any client that knows the token over plain http: loopback only.
@@ -143,6 +146,8 @@ class Emulator:
         self.latency = float(latency)
         self.port = port
         self.stats = EmulatorStats(keep_requests=keep_requests)
+        # Shop name, plan, granted scopes, oldest served version (Test Connection).
+        self.profile = profile or ShopProfile.for_plan(self.plan_name)
         self.faults = FaultPlan()
         self.bucket = LeakyBucket(self.plan, self.clock)
         self.executor = Executor(
@@ -152,6 +157,7 @@ class Emulator:
             shop_domain=shop_domain,
             partial_apply=partial_apply,
             max_batch=max_batch,
+            profile=self.profile,
         )
         self.rest = RestApi(catalog, self.stats, self.plan_name, self.clock)
         self._server: _Server | None = None
@@ -241,12 +247,12 @@ class Emulator:
             if not self._rest(handler, path, raw):
                 handler.answer(404, status_body(404))
             return
-        version = match.group(1)
         try:
-            check_api_version(version)
+            check_api_version(match.group(1))
         except UnsupportedApiVersion:
             handler.answer(404, status_body(404))
             return
+        version = self.profile.served_version(match.group(1))
 
         try:
             payload = json.loads(raw) if raw is not None else None
@@ -319,6 +325,8 @@ class Emulator:
         if self.latency > 0:
             time.sleep(self.latency)  # real time, so benchmarks see it; virtual time stands still
         record["status"] = status
+        # Shopify names the version that served every Admin API answer (documented header).
+        headers = {VERSION_HEADER: record["api_version"], **(headers or {})}
         try:
             handler.answer(status, body, content_type, headers)
         except (BrokenPipeError, ConnectionResetError):

@@ -8,6 +8,7 @@ raw answer to errors.classify_response and raises the typed error instead.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import requests
 from gql.graphql_request import GraphQLRequest
@@ -26,6 +27,9 @@ class ShopifyTransport(Transport):
         self._access_token = access_token
         self.timeout = timeout
         self.session: requests.Session | None = None
+        # The last answer's headers, as gql's own transports keep them: Test Connection reads
+        # X-Shopify-API-Version from here.
+        self.response_headers: Mapping[str, str] = {}
 
     def __repr__(self) -> str:  # never the token
         return f"ShopifyTransport(url={self.url!r})"
@@ -57,6 +61,7 @@ class ShopifyTransport(Transport):
             raise ConnectionFailed(f"no answer in time: {type(exc).__name__}") from None
         except requests.ConnectionError as exc:
             raise ConnectionFailed(f"connection failed: {type(exc).__name__}") from None
+        self.response_headers = response.headers  # case-insensitive
         body, error = classify_response(response.status_code, response.headers, response.text)
         if error is not None:
             raise error

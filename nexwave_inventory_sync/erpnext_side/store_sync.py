@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 import frappe
 from frappe import _
 from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
+from .connection import store_endpoint
 from .constants import (
-    ENDPOINT_OVERRIDES_KEY,
     ITEM_STORE_DOCTYPE,
     ITEM_STORES_FIELD,
     LOG_DOCTYPE,
@@ -18,8 +19,9 @@ from .constants import (
 )
 from .scheduling import is_due, is_kill_switched
 from .stock_levels import stock_rows
-from ..sync.endpoint import EndpointError, ShopifyEndpoint
-from ..sync.results import Resolution, RunResult, StockRow
+from ..sync.endpoint import EndpointError
+from ..sync.quantity import QuantityError, shopify_quantity
+from ..sync.results import Resolution, RowFailure, RunResult, StockRow
 from ..sync.run import SyncOptions, sync_inventory
 from ..sync.versions import UnsupportedApiVersion
 
@@ -67,12 +69,7 @@ def _run(store, trigger: str, started) -> str:
     rows = list(stock_rows(store.name, store.sku_field))
     run_id = frappe.generate_hash(length=16)
     try:
-        endpoint = ShopifyEndpoint(
-            store.shop_domain,
-            store.get_password("access_token", raise_exception=False) or "",
-            store.api_version,
-            endpoint_override=_endpoint_override(store.shop_domain),
-        )
+        endpoint = store_endpoint(store)
     except (EndpointError, UnsupportedApiVersion) as exc:
         return _finish(store, trigger, started, run_id, None, rows, error=str(exc))
     result = sync_inventory(
@@ -83,11 +80,6 @@ def _run(store, trigger: str, started) -> str:
     )
     save_resolutions(store.name, rows, result.resolved)
     return _finish(store, trigger, started, run_id, result, rows)
-
-
-def _endpoint_override(shop_domain: str) -> str | None:
-    overrides = frappe.get_site_config().get(ENDPOINT_OVERRIDES_KEY) or {}
-    return overrides.get(shop_domain.strip().lower()) if isinstance(overrides, dict) else None
 
 
 def _progress_publisher(store_name: str):
@@ -210,7 +202,7 @@ def _finish(
         log.considered = len(rows)
     else:
         log.status = result.status.value
-        log.error = result.abort_reason
+        log.error = run_error(log.status, result.abort_reason, result.failures)
         log.update(
             {
                 "considered": result.considered,
@@ -237,7 +229,7 @@ def _finish(
                     "item_code": failure.row.ref,
                     "sku": failure.row.sku,
                     "shopify_location_id": failure.row.location_id,
-                    "quantity": failure.quantity,
+                    "quantity": quantity_to_send(failure, store.safety_buffer),
                     "code": failure.code,
                     "message": failure.message,
                 },
@@ -256,6 +248,35 @@ def _finish(
         after_commit=True,
     )
     return log.name
+
+
+def quantity_to_send(failure: RowFailure, safety_buffer: float | None) -> int | None:
+    """The figure the row would have set on Shopify. The engine knows it only for rows that got
+    as far as a batch; for the others (not found on Shopify, a lookup that failed) it is the
+    quantity rule applied to the ERPNext figure, so the log never shows a made-up 0."""
+    if failure.quantity is not None:
+        return failure.quantity
+    try:
+        return shopify_quantity(failure.row.quantity, flt(safety_buffer))
+    except QuantityError:
+        return None  # the row's own message says why there is no figure
+
+
+def run_error(status: str, engine_reason: str | None, failures: Iterable[RowFailure]) -> str | None:
+    """A Failed or Aborted run always names a cause at the top: the engine's when it gave one,
+    else the commonest row failure, so the admin need not read hundreds of rows."""
+    if engine_reason or status not in ("Failed", "Aborted"):
+        return engine_reason
+    failures = list(failures)
+    if not failures:
+        return _("The run ended {0} without a cause from Shopify and without failed rows").format(status)
+    by_code = Counter(f.code for f in failures)
+    code, count = by_code.most_common(1)[0]
+    example = next(f for f in failures if f.code == code)
+    summary = _("{0} of {1} failed rows: {2}: {3}").format(count, len(failures), code, example.message)
+    if len(by_code) > 1:
+        summary += " " + _("(and {0} other causes)").format(len(by_code) - 1)
+    return summary
 
 
 def write_skipped_log(store, trigger: str, reason: str) -> str:

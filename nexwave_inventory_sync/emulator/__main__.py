@@ -29,6 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--partial-apply", action="store_true", help="apply the good rows of a batch with bad ones"
     )
+    parser.add_argument(
+        "--inactive-location",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a deactivated location (repeatable); Fetch Locations marks it inactive",
+    )
     args = parser.parse_args(argv)
 
     catalog = (
@@ -36,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.catalog
         else Catalog.generate(args.items, args.locations, seed=args.seed)
     )
+    for name in args.inactive_location:
+        catalog.add_location(name, active=False)
     emulator = Emulator(
         catalog,
         access_token=args.token,

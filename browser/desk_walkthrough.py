@@ -101,7 +101,9 @@ class Walk:
         )
 
     def group_item(self, group: str, label: str):
-        self.click(self.xpath(f"//div[contains(@class,'inner-group-button')]//button[normalize-space()='{group}']"))
+        self.click(
+            self.xpath(f"//div[contains(@class,'inner-group-button')]//button[normalize-space()='{group}']")
+        )
         return self.xpath(
             f"//div[contains(@class,'inner-group-button')]//a[contains(@class,'dropdown-item')][normalize-space()='{label}']"
         )
@@ -195,7 +197,9 @@ class Walk:
         )
         self.click(option)
         self.click(row.find_element(By.CSS_SELECTOR, "[data-fieldname='location']"))
-        select = self.wait.until(lambda d: row.find_element(By.CSS_SELECTOR, "[data-fieldname='location'] select"))
+        select = self.wait.until(
+            lambda d: row.find_element(By.CSS_SELECTOR, "[data-fieldname='location'] select")
+        )
         from selenium.webdriver.support.ui import Select
 
         Select(select).select_by_visible_text("Location 1")
@@ -203,17 +207,21 @@ class Walk:
         self.click(dialog.find_element(By.CSS_SELECTOR, ".modal-footer .btn-primary"))
         self.wait.until(EC.invisibility_of_element_located((By.CSS_SELECTOR, ".modal.show")))
         self.wait.until(
-            lambda d: d.execute_script(
-                "return cur_frm && !cur_frm.is_dirty() && (cur_frm.doc.locations||[]).length === 1"
-                " && cur_frm.doc.locations[0].shopify_location_id"
+            lambda d: (
+                d.execute_script(
+                    "return cur_frm && !cur_frm.is_dirty() && (cur_frm.doc.locations||[]).length === 1"
+                    " && cur_frm.doc.locations[0].shopify_location_id"
+                )
+                == "gid://shopify/Location/1"
             )
-            == "gid://shopify/Location/1"
         )
         self.step(f"Fetch Locations: {self.args.warehouse} mapped to 'Location 1' by name, saved")
 
     def sync(self) -> None:
         self.click(self.button("Sync Inventory"))
-        progress = self.xpath("//div[contains(@class,'modal') and contains(@class,'show')]//*[contains(text(),'Syncing inventory to Shopify')]")
+        progress = self.xpath(
+            "//div[contains(@class,'modal') and contains(@class,'show')]//*[contains(text(),'Syncing inventory to Shopify')]"
+        )
         self.shot("04-progress")
         self.step(f"progress dialog: {progress.text!r}")
         alert = self.xpath("//div[@id='alert-container']//*[contains(.,'Inventory sync Success')]")
@@ -254,7 +262,10 @@ class Walk:
             )
         )
         self.shot("08-workspace")
-        cards = [w.text.replace("\n", " ") for w in self.driver.find_elements(By.CSS_SELECTOR, ".widget.number-widget-box")]
+        cards = [
+            w.text.replace("\n", " ")
+            for w in self.driver.find_elements(By.CSS_SELECTOR, ".widget.number-widget-box")
+        ]
         self.step(f"workspace number cards: {cards}")
 
     def kill_switch(self) -> None:
@@ -273,7 +284,12 @@ class Walk:
         self.goto(f"/app/shopify-store/{self.args.shop}")
         self.css(".frappe-control[data-fieldname='shop_domain']", visible=False)
         time.sleep(1)  # let refresh() add whatever buttons it would
-        labels = [b.text.strip() for b in self.driver.find_elements(By.CSS_SELECTOR, ".page-actions button, .inner-group-button button")]
+        labels = [
+            b.text.strip()
+            for b in self.driver.find_elements(
+                By.CSS_SELECTOR, ".page-actions button, .inner-group-button button"
+            )
+        ]
         for forbidden in ("Sync Inventory", "Shopify"):
             assert forbidden not in labels, labels
         self.shot("10-read-only-user")
@@ -282,7 +298,7 @@ class Walk:
     def run(self) -> None:
         current = "login"
         try:
-            for current, action in (
+            for name, action in (
                 ("login", lambda: self.login("Administrator", self.args.admin_password)),
                 ("create-store", self.create_store),
                 ("test-connection", self.test_connection),
@@ -293,6 +309,7 @@ class Walk:
                 ("kill-switch", self.kill_switch),
                 ("viewer", self.viewer_sees_no_button),
             ):
+                current = name
                 action()
         except (AssertionError, TimeoutException):
             self.shot(f"failed-{current}")

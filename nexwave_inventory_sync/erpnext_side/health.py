@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import now_datetime
+from frappe.utils import get_datetime, now_datetime
 from frappe.utils.scheduler import is_scheduler_disabled
 
 from .constants import LOG_DOCTYPE, STORE_DOCTYPE
@@ -53,13 +53,14 @@ def store_health(store) -> dict:
     )
     next_run = None
     if state not in ("disabled", "switched_off"):
-        next_run = next_run_at(store.last_inventory_sync, store.sync_interval, now_datetime())
+        last = get_datetime(store.last_inventory_sync) if store.last_inventory_sync else None
+        next_run = next_run_at(last, store.sync_interval, now_datetime())
     return {
         "state": state,
         "label": label,
         "color": color,
         "next_run": next_run,
-        "scheduler_disabled": bool(is_scheduler_disabled()),
+        "scheduler_disabled": bool(is_scheduler_disabled(verbose=False)),
         "runs": runs,
     }
 

@@ -70,8 +70,17 @@ def ecommerce_item(item_code: str, variant_id: str, sku: str | None = None) -> s
 class TestEcommerceHandover(StoreSyncCase):
     domain = "handover-shop.myshopify.com"
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Enabling Shopify Setting the first time adds its custom fields: DDL, which commits.
+        # Done here, before any test data exists, so later saves commit nothing of ours.
+        set_shopify_setting("setup.myshopify.com", enabled=1, inventory_sync=0)
+        switch_off_shopify_setting()
+
     def setUp(self):
         super().setUp()
+        self.tag = frappe.generate_hash(length=5).upper()
         self.addCleanup(switch_off_shopify_setting)
 
     def test_its_doctypes_are_there(self):
@@ -91,10 +100,10 @@ class TestEcommerceHandover(StoreSyncCase):
 
     def test_its_variant_links_are_adopted_and_used_instead_of_sku_matching(self):
         # The Shopify SKU differs from the item code, so only the adopted link can find it.
-        linked = item("HANDOVER-A")
-        variant = self.shop.catalog.add_variant("SHOPIFY-SKU-A")
-        unlinked = self.variant("HANDOVER-B")
-        ecommerce_item(linked, variant["id"].rsplit("/", 1)[1], sku="SHOPIFY-SKU-A")
+        linked = item(f"HANDOVER-A-{self.tag}")
+        variant = self.shop.catalog.add_variant(f"SHOPIFY-SKU-A-{self.tag}")
+        unlinked = self.variant(f"HANDOVER-B-{self.tag}")
+        ecommerce_item(linked, variant["id"].rsplit("/", 1)[1], sku=f"SHOPIFY-SKU-A-{self.tag}")
         set_shopify_setting(self.domain, enabled=1, inventory_sync=0)
         receive([(linked, self.wh1, 6), (unlinked, self.wh1, 2)])
         name = self.make_store()
@@ -107,11 +116,11 @@ class TestEcommerceHandover(StoreSyncCase):
         self.assertIsNone(rows[unlinked].variant_id)
         log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
         self.assertEqual((log.status, log.pushed), ("Success", 2))
-        self.assertEqual(self.shop.available("SHOPIFY-SKU-A", LOC1), 6)
+        self.assertEqual(self.shop.available(f"SHOPIFY-SKU-A-{self.tag}", LOC1), 6)
         self.assertIn("VariantInventoryItems", self.shop.emulator.stats.calls_by_operation)
 
     def test_another_shops_links_are_not_offered(self):
-        code = self.variant("HANDOVER-C")
+        code = self.variant(f"HANDOVER-C-{self.tag}")
         variant = next(v for v in self.shop.catalog.variants if v["sku"] == code)
         ecommerce_item(code, variant["id"].rsplit("/", 1)[1])
         set_shopify_setting("someone-else.myshopify.com", enabled=1, inventory_sync=0)

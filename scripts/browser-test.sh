@@ -78,7 +78,7 @@ warehouse=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventor
   | python3 -c 'import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["warehouse"])')
 newest=$(./env/bin/python -c "from nexwave_inventory_sync.sync.versions import DEFAULT_API_VERSION as v; print(v)")
 
-"$venv/bin/python" "$app_dir/browser/desk_walkthrough.py" \
+SE_OFFLINE=true "$venv/bin/python" "$app_dir/browser/desk_walkthrough.py" \
   --url "http://127.0.0.1:$web_port" --bench "$bench_path" --site "$site" \
   --shop "$shop" --token "$token" --warehouse "$warehouse" --items "$items" --newest-version "$newest" \
   --admin-password "${ADMIN_PASSWORD:-admin}"

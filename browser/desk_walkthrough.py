@@ -13,6 +13,7 @@ import argparse
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -120,6 +121,14 @@ class Walk:
         return element.get_attribute("textContent").strip()
 
     def goto(self, path: str) -> None:
+        # Close this page's socket.io connection before loading the next page: socket.io 4.7.2
+        # (Frappe 15's) drops a site's namespace when the old page's socket closes while the new
+        # page's socket is still being authenticated, and every realtime event (progress, the
+        # end alert) is then lost for that page. A person's browser closes first; headless
+        # Chrome loading pages back to back often does not.
+        self.driver.execute_script(
+            "window.frappe && frappe.realtime && frappe.realtime.socket && frappe.realtime.socket.disconnect()"
+        )
         self.driver.get(self.base + path)
         self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
         self.wait.until(lambda d: d.execute_script("return !!(window.frappe && frappe.boot)"))
@@ -177,29 +186,25 @@ class Walk:
         dialog = self.modal()
         self.wait.until(lambda d: "Location 2" in dialog.text)
         assert "inactive" in dialog.text.lower(), "the inactive location is not marked"
-        grid = dialog.find_element(By.CSS_SELECTOR, ".frappe-control[data-fieldname='mappings']")
-        row = grid.find_element(By.CSS_SELECTOR, ".grid-body .grid-row")
-        self.click(row.find_element(By.CSS_SELECTOR, ".static-area, [data-fieldname='warehouse']"))
-        warehouse = self.wait.until(
-            lambda d: row.find_element(By.CSS_SELECTOR, "[data-fieldname='warehouse'] input")
-        )
+        # The grid re-renders its row while it is edited: find things from the dialog each time.
+        row_css = ".modal.show .frappe-control[data-fieldname='mappings'] .grid-body .grid-row"
+        self.click(self.css(f"{row_css} [data-fieldname='warehouse']"))
+        warehouse = self.css(f"{row_css} [data-fieldname='warehouse'] input")
         self.click(warehouse)
         warehouse.send_keys(self.args.warehouse)
         option = self.wait.until(
             lambda d: next(
                 (
                     li
-                    for li in row.find_elements(By.CSS_SELECTOR, ".awesomplete li")
-                    if self.args.warehouse in li.text and li.is_displayed()
+                    for li in d.find_elements(By.XPATH, "//ul[@role='listbox']/*[@role='option']")
+                    if li.is_displayed() and self.args.warehouse in li.get_attribute("textContent")
                 ),
                 None,
             )
         )
         self.click(option)
-        self.click(row.find_element(By.CSS_SELECTOR, "[data-fieldname='location']"))
-        select = self.wait.until(
-            lambda d: row.find_element(By.CSS_SELECTOR, "[data-fieldname='location'] select")
-        )
+        self.click(self.css(f"{row_css} [data-fieldname='location']"))
+        select = self.css(f"{row_css} [data-fieldname='location'] select")
         from selenium.webdriver.support.ui import Select
 
         Select(select).select_by_visible_text("Location 1")
@@ -229,7 +234,6 @@ class Walk:
         self.step(f"end alert: {alert.text.strip()!r}")
 
     def read_log(self) -> None:
-        self.driver.refresh()
         self.wait.until(lambda d: d.execute_script("return !!(window.cur_frm && cur_frm.doc.last_log)"))
         log = self.driver.execute_script("return cur_frm.doc.last_log")
         self.goto(f"/app/shopify-log/{log}")
@@ -249,7 +253,8 @@ class Walk:
         self.goto(f"/app/shopify-store/{self.args.shop}")
         indicator = self.css(".page-head .indicator-pill").text.strip()
         assert indicator == "Healthy", indicator
-        self.css(".shopify-runs-chart svg")
+        chart = self.css(".shopify-runs-chart svg")
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", chart)
         next_run = self.css(".shopify-next-run").text
         assert "Next scheduled run" in next_run, next_run
         self.shot("07-store-health")
@@ -258,9 +263,16 @@ class Walk:
         self.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".widget.number-widget-box")) >= 3)
         self.wait.until(
             lambda d: all(
-                "Loading" not in w.text for w in d.find_elements(By.CSS_SELECTOR, ".widget.number-widget-box")
+                re.search(r"\d\s*$", w.text)
+                for w in d.find_elements(By.CSS_SELECTOR, ".widget.number-widget-box")
             )
         )
+        try:  # the chart is for the eye only: give it a moment to draw
+            WebDriverWait(self.driver, 10).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, ".widget.dashboard-widget-box svg")
+            )
+        except TimeoutException:
+            pass
         self.shot("08-workspace")
         cards = [
             w.text.replace("\n", " ")
@@ -313,6 +325,9 @@ class Walk:
                 action()
         except (AssertionError, TimeoutException):
             self.shot(f"failed-{current}")
+            Path(tempfile.gettempdir(), f"desk-walkthrough-failed-{current}.html").write_text(
+                self.driver.page_source
+            )
             print(f"FAILED at step {current}; screenshot docs/screens/failed-{current}.png", file=sys.stderr)
             raise
         finally:

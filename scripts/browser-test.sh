@@ -29,7 +29,7 @@ token="shpat_desk_demo_token"
 socketio_port=$(python3 -c 'import json; print(json.load(open("sites/common_site_config.json")).get("socketio_port", 9000))')
 
 bench() {
-  if command -v bench >/dev/null 2>&1; then command bench "$@"
+  if type -P bench >/dev/null; then command bench "$@"
   else (cd sites && ../env/bin/python -m frappe.utils.bench_helper frappe "$@"); fi
 }
 
@@ -41,7 +41,7 @@ venv="$app_dir/.venv-browser"
 
 # The bench runs this checkout's code (as scripts/bench-tests.sh does).
 ln -sfn "$app_dir" apps/nexwave_inventory_sync
-./env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e apps/nexwave_inventory_sync
+./env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e apps/nexwave_inventory_sync >/dev/null 2>&1
 grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
 bench --site "$site" list-apps 2>/dev/null | grep -q nexwave_inventory_sync || bench --site "$site" install-app nexwave_inventory_sync
 bench --site "$site" migrate --skip-search-index >/dev/null

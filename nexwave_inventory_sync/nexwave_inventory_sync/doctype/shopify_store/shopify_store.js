@@ -50,7 +50,7 @@ function sync_inventory(frm) {
 
 function test_connection(frm) {
 	saved(frm)
-		.then(() => frm.call({ method: "test_connection", freeze: true, freeze_message: __("Asking Shopify...") }))
+		.then(() => frm.call({ method: "test_connection", doc: frm.doc, freeze: true, freeze_message: __("Asking Shopify...") }))
 		.then((r) => {
 			const a = r.message || {};
 			const rows = [];
@@ -85,7 +85,7 @@ function location_label(loc, duplicate_names) {
 
 function fetch_locations(frm) {
 	saved(frm)
-		.then(() => frm.call({ method: "fetch_locations", freeze: true, freeze_message: __("Asking Shopify...") }))
+		.then(() => frm.call({ method: "fetch_locations", doc: frm.doc, freeze: true, freeze_message: __("Asking Shopify...") }))
 		.then((r) => {
 			const locations = (r.message || {}).locations || [];
 			if (!locations.length) {
@@ -176,7 +176,10 @@ function render_health(frm, health) {
 			datasets: [
 				{ name: __("Pushed"), chartType: "bar", values: runs.map((r) => r.pushed || 0) },
 				{ name: __("Failed"), chartType: "bar", values: runs.map((r) => r.failed || 0) },
-				{ name: __("Duration (s)"), chartType: "line", values: runs.map((r) => Math.round((r.duration || 0) * 10) / 10) },
+				// A line needs two points (frappe-charts draws a broken path for one).
+				...(runs.length > 1
+					? [{ name: __("Duration (s)"), chartType: "line", values: runs.map((r) => Math.round((r.duration || 0) * 10) / 10) }]
+					: []),
 			],
 		},
 		axisOptions: { xIsSeries: 1, xAxisMode: "tick" },

@@ -249,6 +249,18 @@ class Walk:
         self.shot("06-log")
         self.step(f"log {log}: {counts}; no Save button")
 
+    def log_list(self) -> None:
+        self.goto(f"/app/shopify-log?shopify_store={self.args.shop}&status=Success")
+        pill = self.css(".list-row-container .indicator-pill")
+        classes = pill.get_attribute("class")
+        assert pill.text.strip() == "Success" and "green" in classes, (pill.text, classes)
+        filters = self.driver.execute_script(
+            "return cur_list.filter_area.get().map((f) => f[1] + ' ' + f[3])"
+        )
+        assert sorted(filters) == sorted([f"shopify_store {self.args.shop}", "status Success"]), filters
+        self.shot("06b-log-list")
+        self.step(f"log list filtered by {filters}: a green 'Success' pill")
+
     def health_and_workspace(self) -> None:
         self.goto(f"/app/shopify-store/{self.args.shop}")
         indicator = self.css(".page-head .indicator-pill").text.strip()
@@ -317,6 +329,7 @@ class Walk:
                 ("map-warehouse", self.map_warehouse),
                 ("sync", self.sync),
                 ("read-log", self.read_log),
+                ("log-list", self.log_list),
                 ("health-and-workspace", self.health_and_workspace),
                 ("kill-switch", self.kill_switch),
                 ("viewer", self.viewer_sees_no_button),

@@ -293,6 +293,7 @@ class Walk:
         self.step(f"workspace number cards: {cards}")
 
     def kill_switch(self) -> None:
+        # A test bench only: the walk sets the list to this shop alone, then empties it.
         self.bench_config([self.args.shop])
         try:
             self.goto(f"/app/shopify-store/{self.args.shop}")

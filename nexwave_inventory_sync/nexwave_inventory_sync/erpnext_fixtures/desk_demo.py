@@ -35,7 +35,8 @@ def prepare(
     overrides = dict(frappe.get_site_config().get(ENDPOINT_OVERRIDES_KEY) or {})
     overrides[shop_domain] = endpoint
     set_site_config(ENDPOINT_OVERRIDES_KEY, overrides)
-    set_site_config(KILL_SWITCH_KEY, [])
+    switched = [d for d in frappe.get_site_config().get(KILL_SWITCH_KEY) or [] if d != shop_domain]
+    set_site_config(KILL_SWITCH_KEY, switched)  # other shops' entries stay
     _viewer(viewer, password)
     frappe.db.commit()
     return {"warehouse": wh, "items": len(codes)}

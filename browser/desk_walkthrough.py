@@ -267,6 +267,7 @@ class Walk:
         assert indicator == "Healthy", indicator
         chart = self.css(".shopify-runs-chart svg")
         self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", chart)
+        time.sleep(1.5)  # frappe-charts grows its bars from zero: let the animation end
         next_run = self.css(".shopify-next-run").text
         assert "Next scheduled run" in next_run, next_run
         self.shot("07-store-health")

@@ -16,6 +16,7 @@ from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_st
 )
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import item, receive
 
+
 def set_shopify_setting(shop_url: str, enabled: int, inventory_sync: int) -> None:
     """Saved through its own controller. Webhook rows are given so that saving an enabled
     setting does not register webhooks with Shopify (it calls the real API); the old-data

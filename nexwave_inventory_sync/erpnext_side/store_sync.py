@@ -9,6 +9,11 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
+from ..sync.endpoint import EndpointError
+from ..sync.quantity import QuantityError, shopify_quantity
+from ..sync.results import Resolution, RowFailure, RunResult, StockRow
+from ..sync.run import SyncOptions, sync_inventory
+from ..sync.versions import UnsupportedApiVersion
 from .connection import store_endpoint
 from .constants import (
     ITEM_STORE_DOCTYPE,
@@ -19,11 +24,6 @@ from .constants import (
 )
 from .scheduling import is_due, is_kill_switched
 from .stock_levels import stock_rows
-from ..sync.endpoint import EndpointError
-from ..sync.quantity import QuantityError, shopify_quantity
-from ..sync.results import Resolution, RowFailure, RunResult, StockRow
-from ..sync.run import SyncOptions, sync_inventory
-from ..sync.versions import UnsupportedApiVersion
 
 _BULK_CHUNK = 1000
 

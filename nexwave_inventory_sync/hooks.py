@@ -1,3 +1,6 @@
+# Underscored: Frappe reads every public name of this module as a hook.
+from nexwave_inventory_sync.erpnext_side.constants import SCHEDULE_CRON as _SCHEDULE_CRON
+
 app_name = "nexwave_inventory_sync"
 app_title = "Nexwave Inventory Sync"
 app_publisher = "Nexwave"
@@ -16,7 +19,7 @@ before_tests = "nexwave_inventory_sync.erpnext_side.install.before_tests"
 # one reconciliation per store whose reconciliation interval has passed.
 scheduler_events = {
     "cron": {
-        "*/10 * * * *": [
+        _SCHEDULE_CRON: [
             "nexwave_inventory_sync.erpnext_side.scheduling.enqueue_due_stores",
             "nexwave_inventory_sync.erpnext_side.scheduling.enqueue_due_reconciliations",
         ],

@@ -45,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         help="seeded Shopify orders at the first location (available down, committed up) while it serves",
     )
     parser.add_argument("--edits-per-hour", type=float, default=0.0, help="seeded admin edits of `available`")
+    parser.add_argument(
+        "--inactive-location",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a deactivated location (repeatable); Fetch Locations marks it inactive",
+    )
     args = parser.parse_args(argv)
 
     catalog = (
@@ -52,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.catalog
         else Catalog.generate(args.items, args.locations, seed=args.seed)
     )
+    for name in args.inactive_location:
+        catalog.add_location(name, active=False)
     emulator = Emulator(
         catalog,
         access_token=args.token,

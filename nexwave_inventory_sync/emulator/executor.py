@@ -33,6 +33,7 @@ from .catalog import Catalog
 from .cost import MUTATION_COST, ActualCost, requested_cost
 from .idempotency import IdempotencyStore
 from .resolvers import MutationRoot, QueryRoot, RequestContext, idempotent_directive
+from .shop_profile import ShopProfile
 from .stats import EmulatorStats
 from .views import typename_of
 
@@ -97,6 +98,7 @@ class Executor:
         shop_domain: str,
         partial_apply: bool = False,
         max_batch: int = BATCH_SIZE,
+        profile: ShopProfile | None = None,
     ):
         self.catalog = catalog
         self.bucket = bucket
@@ -104,6 +106,7 @@ class Executor:
         self.shop_domain = shop_domain
         self.partial_apply = partial_apply
         self.max_batch = max_batch
+        self.profile = profile or ShopProfile()
         self.idempotency = IdempotencyStore()
         self._group_numbers = count(1)
         self.bulk_operations = None  # set by the server (it knows the URL files are served at)
@@ -272,6 +275,7 @@ class Executor:
         context = RequestContext(
             catalog=self.catalog,
             shop_domain=self.shop_domain,
+            profile=self.profile,
             raw_variables=prepared.variables,
             change_from_era=uses_idempotency(version),
             partial_apply=self.partial_apply,
@@ -322,6 +326,7 @@ class Executor:
         context = RequestContext(
             catalog=self.catalog,
             shop_domain=self.shop_domain,
+            profile=self.profile,
             raw_variables={},
             change_from_era=uses_idempotency(version),
             partial_apply=self.partial_apply,

@@ -14,6 +14,7 @@ from .catalog import NOT_STOCKED, Catalog, parse_gid
 from .idempotency import IdempotencyStore, fingerprint
 from .inventory import set_quantities, user_error
 from .search import parse_search
+from .shop_profile import ShopProfile
 from .stats import EmulatorStats
 from .views import (
     InventoryItem,
@@ -67,6 +68,7 @@ class RequestContext:
     stats: EmulatorStats
     idempotency: IdempotencyStore
     group_numbers: count
+    profile: ShopProfile
     bulk_operations: Any = None  # bulk.BulkOperations
     version: str = ""
     schema: Any = None
@@ -99,7 +101,7 @@ class QueryRoot:
             loc = self.catalog.location_row(number)
             return None if loc is None else Location(self.catalog, loc)
         if kind == "Shop" and number == 1:
-            return Shop(self.context.shop_domain)
+            return Shop(self.context.shop_domain, self.context.profile)
         if kind == "BulkOperation" and self.context.bulk_operations is not None:
             return self.context.bulk_operations.get(number)
         return None
@@ -117,7 +119,16 @@ class QueryRoot:
         return node if isinstance(node, InventoryItem) else None
 
     def shop(self, info: Any) -> Shop:
-        return Shop(self.context.shop_domain)
+        return Shop(self.context.shop_domain, self.context.profile)
+
+    def currentAppInstallation(self, info: Any) -> dict:
+        # Documented shape (AppInstallation.accessScopes); descriptions are ours, not Shopify's.
+        return {
+            "id": "gid://shopify/AppInstallation/1",
+            "accessScopes": [
+                {"handle": h, "description": f"granted: {h}"} for h in self.context.profile.access_scopes
+            ],
+        }
 
     def location(self, info: Any, id: str | None = None) -> Location | None:
         node = self._node(id) if id is not None else None

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from ..sync.limits import BATCH_SIZE
+from ..sync.shop_info import VERSION_HEADER
 from ..sync.versions import (
     DEFAULT_API_VERSION,
     OLDEST_API_VERSION,
@@ -27,6 +28,7 @@ from .clock import SystemClock
 from .executor import Answer, Executor, operation_name_of
 from .faults import Fault, FaultPlan, status_body
 from .rest import REST_PATH, RestApi
+from .shop_profile import ShopProfile
 from .stats import EmulatorStats
 
 _GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
@@ -35,7 +37,6 @@ _JSON = "application/json; charset=utf-8"
 _MAX_BODY = 16 * 1024 * 1024
 _LOOPBACK = ("127.0.0.1", "localhost")
 _RELEASE_NAME = re.compile(r"^20\d\d-(01|04|07|10)$")
-VERSION_HEADER = "X-Shopify-API-Version"
 INSPECT_PREFIX = "/__emulator/"
 
 
@@ -156,6 +157,7 @@ class Emulator:
         port: int = 0,
         keep_requests: bool | int = True,
         inspect: bool = False,
+        profile: ShopProfile | None = None,
     ):
         if host not in _LOOPBACK:
             # The emulator accepts any client that knows the token over plain http: loopback only.
@@ -174,6 +176,8 @@ class Emulator:
         self.stats = EmulatorStats(keep_requests=keep_requests)
         # Opt-in read-only route GET /__emulator/{stats,levels} for looking in from outside.
         self.inspect = inspect
+        # Shop name, plan, granted scopes, oldest served version (Test Connection).
+        self.profile = profile or ShopProfile.for_plan(self.plan_name)
         self.faults = FaultPlan()
         self.bucket = LeakyBucket(self.plan, self.clock)
         self.executor = Executor(
@@ -183,6 +187,7 @@ class Emulator:
             shop_domain=shop_domain,
             partial_apply=partial_apply,
             max_batch=max_batch,
+            profile=self.profile,
         )
         self.rest = RestApi(catalog, self.stats, self.plan_name, self.clock)
         self.bulk = BulkOperations(self.clock, self.executor.run_bulk_query, self._bulk_url)
@@ -340,6 +345,8 @@ class Emulator:
         if version is None:
             handler.answer(404, status_body(404))
             return
+        # The shop's own oldest version (ShopProfile, Test Connection) falls forward too.
+        version = self.profile.served_version(version)
 
         try:
             payload = json.loads(raw) if raw is not None else None
@@ -448,6 +455,8 @@ class Emulator:
         if self.latency > 0:
             time.sleep(self.latency)  # real time, so benchmarks see it; virtual time stands still
         record["status"] = status
+        # Shopify names the version that served every Admin API answer (documented header).
+        headers = {VERSION_HEADER: record["api_version"], **(headers or {})}
         try:
             handler.answer(status, body, content_type, headers)
         except (BrokenPipeError, ConnectionResetError):

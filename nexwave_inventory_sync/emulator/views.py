@@ -12,6 +12,7 @@ from graphql import GraphQLError
 
 from ..sync.limits import MAX_PAGE_SIZE
 from .catalog import Catalog, gid, parse_gid
+from .shop_profile import ShopProfile
 
 # Quantity names Shopify knows; the emulator models available and committed (Shopify
 # orders not yet fulfilled), so on_hand = available + committed and the others read 0.
@@ -262,7 +263,21 @@ class InventoryLevel:
 class Shop:
     typename = "Shop"
     id = "gid://shopify/Shop/1"
-    name = "Emulated Shop"
 
-    def __init__(self, domain: str):
+    def __init__(self, domain: str, profile: ShopProfile | None = None):
         self.myshopifyDomain = domain
+        self.profile = profile or ShopProfile()
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    @property
+    def plan(self) -> dict:
+        p = self.profile
+        return {
+            "publicDisplayName": p.plan_display_name,
+            "displayName": p.plan_display_name,
+            "partnerDevelopment": p.partner_development,
+            "shopifyPlus": p.shopify_plus,
+        }

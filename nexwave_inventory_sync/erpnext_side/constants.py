@@ -19,6 +19,8 @@ KILL_SWITCH_KEY = "nexwave_shopify_disable_graphql_inventory_sync"
 # calls to an emulator. The engine refuses any plain-http address off this machine.
 ENDPOINT_OVERRIDES_KEY = "nexwave_shopify_endpoint_overrides"
 
+# hooks.py registers the due-stores check on this schedule; the store form shows the next tick.
+SCHEDULE_CRON = "*/10 * * * *"
 SYNC_JOB_METHOD = "nexwave_inventory_sync.erpnext_side.store_sync.run_store_sync"
 SYNC_QUEUE = "long"
 # The engine stops a run at the store's deadline (default below); the job gets that plus a

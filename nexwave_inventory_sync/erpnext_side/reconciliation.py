@@ -17,15 +17,15 @@ from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
 from ..sync.delta import ConfirmedLevel
 from ..sync.drift import LevelDrift
-from ..sync.endpoint import EndpointError, ShopifyEndpoint
+from ..sync.endpoint import EndpointError
 from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
 from ..sync.versions import UnsupportedApiVersion
 from . import confirmed_levels, run_lock
 from .confirmed_levels import RECONCILIATION, StoredLevels
+from .connection import store_endpoint
 from .constants import RECONCILE_PROGRESS_EVENT, RECONCILIATION_DOCTYPE, STORE_DOCTYPE
 from .scheduling import is_due, is_kill_switched, lock_ttl_seconds
 from .stock_truth import quantity_name, read_store_stock, sync_options
-from .store_sync import _endpoint_override
 
 # The record lists the largest differences, not every drifted row: a broken sync can leave
 # 100,000 of them, and the list is for a person to read.
@@ -73,12 +73,7 @@ def run_store_reconciliation(store_name: str, trigger: str = "Scheduled", force:
 def _reconcile(store, trigger: str, started) -> str:
     run_id = frappe.generate_hash(length=16)
     try:
-        endpoint = ShopifyEndpoint(
-            store.shop_domain,
-            store.get_password("access_token", raise_exception=False) or "",
-            store.api_version,
-            endpoint_override=_endpoint_override(store.shop_domain),
-        )
+        endpoint = store_endpoint(store)
     except (EndpointError, UnsupportedApiVersion) as exc:
         return _record(store, trigger, started, run_id, status="Aborted", error=str(exc))
     stock = read_store_stock(store)

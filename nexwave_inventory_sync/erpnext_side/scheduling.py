@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import frappe
+from croniter import croniter
 from frappe.utils.background_jobs import is_job_enqueued
 
 from .constants import (
@@ -15,6 +16,7 @@ from .constants import (
     KILL_SWITCH_KEY,
     LOCK_GRACE_S,
     RECONCILE_JOB_METHOD,
+    SCHEDULE_CRON,
     STORE_DOCTYPE,
     SYNC_JOB_METHOD,
     SYNC_QUEUE,
@@ -74,6 +76,22 @@ def next_backoff(
     interval = max(int(interval_minutes or 0), 1)
     minutes = min(interval * 2 ** (count - BACKOFF_AFTER_RUNS + 1), BACKOFF_CAP_MINUTES)
     return count, now + timedelta(minutes=minutes)
+
+
+def next_run_at(
+    last_sync: datetime | None, interval_minutes: int | None, now: datetime, cron: str = SCHEDULE_CRON
+) -> datetime:
+    """The scheduler tick that will queue the store next: the first tick at or after the moment
+    it is due (the next tick when it is due already). A store that keeps failing stays due,
+    since last_inventory_sync only advances when something landed."""
+    due = (
+        now
+        if is_due(last_sync, interval_minutes, now)
+        else last_sync + timedelta(minutes=int(interval_minutes or 0))
+    )
+    # croniter's get_next is strictly after its base: step back a second so a tick exactly at
+    # `due` counts.
+    return croniter(cron, due - timedelta(seconds=1)).get_next(datetime)
 
 
 def kill_switched_domains() -> set[str]:

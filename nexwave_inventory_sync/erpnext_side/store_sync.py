@@ -13,16 +13,17 @@ from collections.abc import Iterable
 
 import frappe
 from frappe import _
-from frappe.utils import cint, now_datetime, time_diff_in_seconds
+from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
-from ..sync.endpoint import EndpointError, ShopifyEndpoint
+from ..sync.endpoint import EndpointError
 from ..sync.ids import IdError, to_gid
+from ..sync.quantity import QuantityError, shopify_quantity
 from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockRow
 from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
 from . import run_lock, stock_truth
+from .connection import store_endpoint
 from .constants import (
-    ENDPOINT_OVERRIDES_KEY,
     ITEM_STORE_DOCTYPE,
     ITEM_STORES_FIELD,
     LOG_DOCTYPE,
@@ -189,12 +190,7 @@ def _run(store, log, started, scope: str | None = None) -> str:
     warnings = data_warnings(store)
     screen = _Screen(store)
     try:
-        endpoint = ShopifyEndpoint(
-            store.shop_domain,
-            store.get_password("access_token", raise_exception=False) or "",
-            store.api_version,
-            endpoint_override=_endpoint_override(store.shop_domain),
-        )
+        endpoint = store_endpoint(store)
     except (EndpointError, UnsupportedApiVersion) as exc:
         rows = screen.read()
         return _finish(
@@ -311,11 +307,6 @@ class _Checkpointer:
 
 def _resolution_key(resolution: Resolution) -> tuple:
     return (resolution.inventory_item_id, resolution.variant_id, resolution.sku, resolution.tracked)
-
-
-def _endpoint_override(shop_domain: str) -> str | None:
-    overrides = frappe.get_site_config().get(ENDPOINT_OVERRIDES_KEY) or {}
-    return overrides.get(shop_domain.strip().lower()) if isinstance(overrides, dict) else None
 
 
 def _progress_publisher(store_name: str):
@@ -514,7 +505,9 @@ def _finish(
         log.skipped_unmapped = len(data_unmapped)
     else:
         log.status = _log_status(result, len(data_failed), len(data_unmapped))
-        log.error = result.error
+        # A Failed run names its commonest row failure (run_error); otherwise the engine's own
+        # one-sentence summary (a deadline, rows not on Shopify, held conflicts) when it has one.
+        log.error = run_error(log.status, result.abort_reason, result.failures) or result.error
         log.update(
             {
                 "considered": result.considered + len(data_failed) + len(data_unmapped),
@@ -561,7 +554,7 @@ def _finish(
                 "item_code": failure.row.ref,
                 "sku": failure.row.sku,
                 "shopify_location_id": failure.row.location_id,
-                "quantity": failure.quantity,
+                "quantity": quantity_to_send(failure, store.safety_buffer),
                 "code": failure.code,
                 "message": failure.message,
             },
@@ -625,6 +618,35 @@ def backoff_message(store) -> str:
     return _("Scheduled runs are paused until {0}: {1}").format(
         store.backoff_until, store.backoff_reason or ""
     )
+
+
+def quantity_to_send(failure: RowFailure, safety_buffer: float | None) -> int | None:
+    """The figure the row would have set on Shopify. The engine knows it only for rows that got
+    as far as a batch; for the others (not found on Shopify, a lookup that failed) it is the
+    quantity rule applied to the ERPNext figure, so the log never shows a made-up 0."""
+    if failure.quantity is not None:
+        return failure.quantity
+    try:
+        return shopify_quantity(failure.row.quantity, flt(safety_buffer))
+    except QuantityError:
+        return None  # the row's own message says why there is no figure
+
+
+def run_error(status: str, engine_reason: str | None, failures: Iterable[RowFailure]) -> str | None:
+    """A Failed or Aborted run always names a cause at the top: the engine's when it gave one,
+    else the commonest row failure, so the admin need not read hundreds of rows."""
+    if engine_reason or status not in ("Failed", "Aborted"):
+        return engine_reason
+    failures = list(failures)
+    if not failures:
+        return _("The run ended {0} without a cause from Shopify and without failed rows").format(status)
+    by_code = Counter(f.code for f in failures)
+    code, count = by_code.most_common(1)[0]
+    example = next(f for f in failures if f.code == code)
+    summary = _("{0} of {1} failed rows: {2}: {3}").format(count, len(failures), code, example.message)
+    if len(by_code) > 1:
+        summary += " " + _("(and {0} other causes)").format(len(by_code) - 1)
+    return summary
 
 
 def write_skipped_log(store, trigger: str, reason: str, keep_store_status: bool = False) -> str:

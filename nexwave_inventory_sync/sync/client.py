@@ -106,6 +106,11 @@ class ShopifyClient:
         self._client.close_sync()
         self._session = None
 
+    @property
+    def last_response_headers(self) -> Mapping[str, str]:
+        """Headers of the latest answer (a single-call caller's view; racy with calls in flight)."""
+        return self._transport.response_headers
+
     def _document(self, text: str) -> DocumentNode:
         if text not in self._documents:
             self._documents[text] = gql(text).document

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import requests
@@ -86,6 +87,9 @@ class ShopifyTransport(Transport):
         self._access_token = access_token
         self.timeout = timeout
         self.session: requests.Session | None = None
+        # The last answer's headers, as gql's own transports keep them: Test Connection reads
+        # X-Shopify-API-Version from here.
+        self.response_headers: Mapping[str, str] = {}
 
     def __repr__(self) -> str:  # never the token
         return f"ShopifyTransport(url={self.url!r})"
@@ -120,6 +124,7 @@ class ShopifyTransport(Transport):
             text = response.text
         except requests.RequestException as exc:
             raise transport_error(exc, self.url) from None
+        self.response_headers = response.headers  # case-insensitive
         try:
             body, error = classify_response(response.status_code, response.headers, text)
         except Exception as exc:  # a body no rule foresaw must still fail as a bad answer

@@ -31,6 +31,17 @@ def check_api_version(version: str) -> str:
     return version
 
 
+def supported_api_versions() -> tuple[str, ...]:
+    """Every release this engine speaks, newest first: what the store form offers."""
+    newest_year, newest_month = map(int, DEFAULT_API_VERSION.split("-"))
+    year, month = map(int, OLDEST_API_VERSION.split("-"))
+    found = []
+    while (year, month) <= (newest_year, newest_month):
+        found.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 10 else (year, month + 3)
+    return tuple(reversed(found))
+
+
 def uses_idempotency(version: str) -> bool:
     """True when the version takes @idempotent and changeFromQuantity (the 2026-04 shape)."""
     return check_api_version(version) >= IDEMPOTENT_SINCE

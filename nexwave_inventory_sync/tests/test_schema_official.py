@@ -18,6 +18,7 @@ from graphql import (
     validate,
 )
 
+from nexwave_inventory_sync.sync import shop_info
 from nexwave_inventory_sync.sync.documents import all_documents
 from nexwave_inventory_sync.sync.schema import schema_for
 
@@ -121,7 +122,7 @@ class OfficialSchemaTest(unittest.TestCase):
 
     def test_every_document_validates_against_ours_and_the_official_schema(self):
         for version, official in self.official.items():
-            for name, text in all_documents(version).items():
+            for name, text in {**all_documents(version), **shop_info.documents(version)}.items():
                 with self.subTest(version=version, document=name):
                     document = parse(text)
                     self.assertEqual([e.message for e in validate(official, document)], [])
@@ -148,6 +149,12 @@ class OfficialSchemaTest(unittest.TestCase):
                     self.assertEqual(validate(schema, parse(template.format(field=accepted))), [])
                     errors = validate(schema, parse(template.format(field=refused)))
                     self.assertTrue(any(refused in e.message for e in errors), errors)
+
+    def test_shop_info_asks_each_era_for_its_plan_name(self):
+        """publicDisplayName arrived in 2025-07: the 2025-01 schema refuses the 2026 document,
+        which is why ShopInfo has a legacy twin."""
+        errors = validate(self.official["2025-01"], parse(shop_info.documents("2026-10")["ShopInfo"]))
+        self.assertTrue(any("publicDisplayName" in e.message for e in errors), errors)
 
     def test_the_checker_catches_a_made_up_field(self):
         fake = build_schema(

@@ -12,44 +12,27 @@ frappe.ui.form.on("Shopify Store", {
 				"orange",
 			);
 		}
-		frm.add_custom_button(__("Sync Inventory"), () => {
-			frappe.prompt(
-				{
-					fieldname: "scope",
-					fieldtype: "Select",
-					label: __("Push"),
-					options: [
-						{ value: "changed", label: __("Changed items only") },
-						{ value: "all", label: __("All items") },
-					],
-					default: "changed",
-					description: __(
-						"Changed: rows whose figure differs from what Shopify last confirmed",
-					),
-				},
-				({ scope }) => {
-					frm.call("sync_inventory", { scope }).then((r) => {
-						const answer = r.message || {};
-						frappe.show_alert({
-							message: answer.message,
-							indicator: answer.queued ? "blue" : "orange",
-						});
-						if (answer.log) frm.reload_doc();
-					});
-				},
-				__("Sync Inventory"),
-				__("Sync"),
+		const health = (frm.doc.__onload || {}).health;
+		if (health) {
+			frm.page.set_indicator(health.label, health.color);
+			render_health(frm, health);
+		}
+		show_ecommerce_integrations(frm);
+		// Buttons act on Shopify or queue jobs: only for those who may change the store.
+		if (frm.perm[0] && frm.perm[0].write) {
+			frm.add_custom_button(
+				__("Test Connection"),
+				() => test_connection(frm),
+				__("Shopify"),
 			);
-		});
-		frm.add_custom_button(__("Reconcile"), () => {
-			frm.call("reconcile_inventory").then((r) => {
-				const answer = r.message || {};
-				frappe.show_alert({
-					message: answer.message,
-					indicator: answer.queued ? "blue" : "orange",
-				});
-			});
-		});
+			frm.add_custom_button(
+				__("Fetch Locations"),
+				() => fetch_locations(frm),
+				__("Shopify"),
+			);
+			frm.add_custom_button(__("Sync Inventory"), () => sync_inventory(frm));
+			frm.add_custom_button(__("Reconcile"), () => reconcile_inventory(frm));
+		}
 		if (frm.doc.last_reconciliation_doc) {
 			frm.add_custom_button(
 				__("Last Reconciliation"),
@@ -84,19 +67,301 @@ frappe.ui.form.on("Shopify Store", {
 				__("View"),
 			);
 		}
+		frm.add_custom_button(
+			__("All Logs"),
+			() => frappe.set_route("List", "Shopify Log", { shopify_store: frm.doc.name }),
+			__("View"),
+		);
 		frappe.realtime.off("shopify_inventory_sync_progress");
 		frappe.realtime.on("shopify_inventory_sync_progress", (data) => {
 			if (data.store !== frm.doc.name) return;
 			// An aborted run never reaches 100 %, which is what closes the progress dialog.
 			frappe.hide_progress();
-			frappe.show_alert({
-				message: __("Inventory sync {0}: see {1}", [
-					data.status,
-					`<a href="/app/shopify-log/${data.log}">${data.log}</a>`,
-				]),
-				indicator: data.status === "Success" ? "green" : "orange",
-			});
+			frappe.show_alert(
+				{
+					message: __("Inventory sync {0}: see {1}", [
+						data.status,
+						`<a href="/app/shopify-log/${data.log}">${data.log}</a>`,
+					]),
+					indicator: data.status === "Success" ? "green" : "orange",
+				},
+				15,
+			);
 			frm.reload_doc();
 		});
 	},
 });
+
+// Unsaved edits (a new token, another API version) are saved first: the server reads the
+// stored token, never the form's.
+function saved(frm) {
+	return frm.is_dirty() ? frm.save() : Promise.resolve();
+}
+
+function sync_inventory(frm) {
+	frappe.prompt(
+		{
+			fieldname: "scope",
+			fieldtype: "Select",
+			label: __("Push"),
+			options: [
+				{ value: "changed", label: __("Changed items only") },
+				{ value: "all", label: __("All items") },
+			],
+			default: "changed",
+			description: __("Changed: rows whose figure differs from what Shopify last confirmed"),
+		},
+		({ scope }) => {
+			frm.call("sync_inventory", { scope }).then((r) => {
+				const answer = r.message || {};
+				frappe.show_alert(
+					{ message: answer.message, indicator: answer.queued ? "blue" : "orange" },
+					10,
+				);
+				if (answer.log) frm.reload_doc();
+			});
+		},
+		__("Sync Inventory"),
+		__("Sync"),
+	);
+}
+
+function reconcile_inventory(frm) {
+	frm.call("reconcile_inventory").then((r) => {
+		const answer = r.message || {};
+		frappe.show_alert({
+			message: answer.message,
+			indicator: answer.queued ? "blue" : "orange",
+		});
+	});
+}
+
+function test_connection(frm) {
+	saved(frm)
+		.then(() =>
+			frm.call({
+				method: "test_connection",
+				doc: frm.doc,
+				freeze: true,
+				freeze_message: __("Asking Shopify..."),
+			}),
+		)
+		.then((r) => {
+			const a = r.message || {};
+			const rows = [];
+			if (a.reached) {
+				rows.push([
+					__("Shop"),
+					`${frappe.utils.escape_html(a.shop_name)} (${frappe.utils.escape_html(a.shop_domain)})`,
+				]);
+				rows.push([
+					__("Plan"),
+					frappe.utils.escape_html(a.plan) + (a.shopify_plus ? " · Shopify Plus" : ""),
+				]);
+				rows.push([
+					__("API version"),
+					a.served_version && a.served_version !== a.requested_version
+						? __("asked {0}, Shopify served {1}", [
+								a.requested_version,
+								a.served_version,
+							])
+						: a.requested_version,
+				]);
+				rows.push([
+					__("Granted scopes"),
+					(a.granted_scopes || []).map(frappe.utils.escape_html).join(", ") ||
+						__("none"),
+				]);
+				rows.push([
+					__("Missing scopes"),
+					(a.missing_scopes || []).map(frappe.utils.escape_html).join(", ") ||
+						__("none"),
+				]);
+			}
+			const table = rows.length
+				? `<table class="table table-bordered shopify-connection">${rows.map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`).join("")}</table>`
+				: "";
+			const problems = (a.problems || [])
+				.map((p) => `<li>${frappe.utils.escape_html(p)}</li>`)
+				.join("");
+			frappe.msgprint({
+				title: a.ok ? __("Connected to Shopify") : __("Shopify connection has problems"),
+				indicator: a.ok ? "green" : "red",
+				message:
+					table +
+					(problems ? `<ul class="shopify-connection-problems">${problems}</ul>` : ""),
+			});
+			frm.reload_doc();
+		});
+}
+
+function location_label(loc, duplicate_names) {
+	const number = loc.id.split("/").pop();
+	let label = duplicate_names.has(loc.name) ? `${loc.name} (${number})` : loc.name;
+	if (!loc.active) label += ` (${__("inactive")})`;
+	return label;
+}
+
+function fetch_locations(frm) {
+	saved(frm)
+		.then(() =>
+			frm.call({
+				method: "fetch_locations",
+				doc: frm.doc,
+				freeze: true,
+				freeze_message: __("Asking Shopify..."),
+			}),
+		)
+		.then((r) => {
+			const locations = (r.message || {}).locations || [];
+			if (!locations.length) {
+				frappe.msgprint(__("Shopify lists no locations for this shop."));
+				return;
+			}
+			const counts = {};
+			locations.forEach((l) => (counts[l.name] = (counts[l.name] || 0) + 1));
+			const duplicate_names = new Set(Object.keys(counts).filter((n) => counts[n] > 1));
+			const by_label = {};
+			const by_id = {};
+			locations.forEach((l) => {
+				const label = location_label(l, duplicate_names);
+				by_label[label] = l;
+				by_id[l.id] = label;
+			});
+			const listing = `<table class="table table-bordered shopify-locations">
+				<tr><th>${__("Location")}</th><th>${__("ID")}</th><th>${__("Active")}</th><th>${__("Fulfils online orders")}</th></tr>
+				${locations
+					.map(
+						(
+							l,
+						) => `<tr class="${l.active ? "" : "text-muted"}"><td>${frappe.utils.escape_html(l.name)}</td>
+					<td>${l.id.split("/").pop()}</td><td>${l.active ? __("Yes") : __("No (inactive)")}</td>
+					<td>${l.fulfills_online_orders ? __("Yes") : __("No")}</td></tr>`,
+					)
+					.join("")}
+			</table>`;
+			const current = (frm.doc.locations || []).map((row) => ({
+				warehouse: row.warehouse,
+				location: by_id[row.shopify_location_id] || "",
+			}));
+			const dialog = new frappe.ui.Dialog({
+				title: __("Map Warehouses to Shopify Locations"),
+				size: "large",
+				fields: [
+					{ fieldtype: "HTML", fieldname: "listing", options: listing },
+					{
+						fieldtype: "Table",
+						fieldname: "mappings",
+						label: __("Warehouse → Location"),
+						cannot_add_rows: false,
+						in_place_edit: true,
+						data: current.length ? current : [{ warehouse: "", location: "" }],
+						fields: [
+							{
+								fieldtype: "Link",
+								fieldname: "warehouse",
+								label: __("Warehouse"),
+								options: "Warehouse",
+								in_list_view: 1,
+								reqd: 1,
+								get_query: () => ({ filters: { is_group: 0 } }),
+							},
+							{
+								fieldtype: "Select",
+								fieldname: "location",
+								label: __("Shopify Location"),
+								in_list_view: 1,
+								reqd: 1,
+								options: [""].concat(Object.keys(by_label)).join("\n"),
+							},
+						],
+					},
+				],
+				primary_action_label: __("Save Mapping"),
+				primary_action(values) {
+					const rows = (values.mappings || []).filter((m) => m.warehouse && m.location);
+					frm.clear_table("locations");
+					rows.forEach((m) => {
+						const loc = by_label[m.location];
+						frm.add_child("locations", {
+							warehouse: m.warehouse,
+							shopify_location_id: loc.id,
+							location_name: loc.name,
+						});
+					});
+					frm.refresh_field("locations");
+					dialog.hide();
+					frm.save();
+				},
+			});
+			dialog.show();
+		});
+}
+
+function render_health(frm, health) {
+	const field = frm.get_field("health_html");
+	if (!field) return;
+	const runs = health.runs || [];
+	const next = health.next_run
+		? __("Next scheduled run: {0}", [frappe.datetime.str_to_user(health.next_run)])
+		: __("No scheduled run: the store is {0}", [health.label.toLowerCase()]);
+	const scheduler = health.scheduler_disabled
+		? `<div class="text-danger">${__("The site's scheduler is disabled: no scheduled run will happen (bench enable-scheduler).")}</div>`
+		: "";
+	field.$wrapper.html(`<div class="shopify-health">
+		<div class="shopify-next-run text-muted">${next}</div>${scheduler}
+		<div class="shopify-runs-chart"></div>
+		${runs.length ? "" : `<div class="text-muted">${__("No run yet.")}</div>`}
+	</div>`);
+	if (!runs.length) return;
+	const labels = runs.map((r) => `${frappe.datetime.str_to_user(r.started_at)} · ${r.status}`);
+	new frappe.Chart(field.$wrapper.find(".shopify-runs-chart")[0], {
+		title: __("Last {0} runs: rows pushed and failed, duration (s)", [runs.length]),
+		type: "axis-mixed",
+		height: 200,
+		colors: ["green", "red", "blue"],
+		data: {
+			labels,
+			datasets: [
+				{ name: __("Pushed"), chartType: "bar", values: runs.map((r) => r.pushed || 0) },
+				{ name: __("Failed"), chartType: "bar", values: runs.map((r) => r.failed || 0) },
+				// A line needs two points (frappe-charts draws a broken path for one).
+				...(runs.length > 1
+					? [
+							{
+								name: __("Duration (s)"),
+								chartType: "line",
+								values: runs.map((r) => Math.round((r.duration || 0) * 10) / 10),
+							},
+						]
+					: []),
+			],
+		},
+		axisOptions: { xIsSeries: 1, xAxisMode: "tick" },
+	});
+}
+
+function show_ecommerce_integrations(frm) {
+	const handover = (frm.doc.__onload || {}).ecommerce_integrations;
+	if (!handover) return;
+	if (handover.competing_sync) {
+		frm.set_intro(
+			__(
+				"ecommerce_integrations still pushes inventory to this shop (Shopify Setting: Update ERPNext stock levels to Shopify). Two connectors writing the same numbers overwrite each other: switch that off before enabling this store. See docs/frappe.md, 'Coming from ecommerce_integrations'.",
+			),
+			"red",
+		);
+	}
+	if (handover.adoptable && frm.perm[0] && frm.perm[0].write) {
+		frm.add_custom_button(
+			__("Adopt ecommerce_integrations Links ({0})", [handover.adoptable]),
+			() => {
+				frm.call("adopt_ecommerce_item_links").then((r) => {
+					frappe.show_alert({ message: (r.message || {}).message, indicator: "green" });
+					frm.reload_doc();
+				});
+			},
+			__("Shopify"),
+		);
+	}
+}

@@ -8,6 +8,9 @@ from frappe import _
 from frappe.model.document import Document
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels
+from nexwave_inventory_sync.erpnext_side.connection import fetch_store_locations, test_store_connection
+from nexwave_inventory_sync.erpnext_side.ecommerce_handover import adopt_links, handover_status
+from nexwave_inventory_sync.erpnext_side.health import store_health
 from nexwave_inventory_sync.erpnext_side.scheduling import (
     enqueue_store_reconciliation,
     enqueue_store_sync,
@@ -37,12 +40,14 @@ class ShopifyStore(Document):
         )
 
         access_token: DF.Password
-        api_version: DF.Data
+        api_version: DF.Data  # Select: sync.versions.supported_api_versions()
         auto_correct: DF.Check
         backoff_reason: DF.SmallText | None
         backoff_until: DF.Datetime | None
         conflict_policy: DF.Data  # Select: Keep Shopify's sales | ERPNext wins | Hold
         connect_items_to_locations: DF.Check
+        connection_checked_at: DF.Datetime | None
+        connection_problems: DF.SmallText | None
         consecutive_failures: DF.Int
         drift_notify_users: DF.TableMultiSelect[ShopifyStoreNotifyUser]
         drift_threshold: DF.Percent
@@ -67,10 +72,18 @@ class ShopifyStore(Document):
         run_deadline: DF.Int
         safety_buffer: DF.Float
         shop_domain: DF.Data
+        shop_name: DF.Data | None
+        shop_plan: DF.Data | None
         sku_field: DF.Data | None
         sync_interval: DF.Int
         zero_dropped_items: DF.Check
     # end: auto-generated types
+
+    def onload(self) -> None:
+        """What the form shows beside the fields: health, recent runs, next scheduled run, and
+        the hand-over from ecommerce_integrations when that app is installed."""
+        self.set_onload("health", store_health(self))
+        self.set_onload("ecommerce_integrations", handover_status(self.name, self.shop_domain))
 
     def before_insert(self) -> None:
         # The domain is the document's name, set before validate() runs: normalize it first.
@@ -120,6 +133,28 @@ class ShopifyStore(Document):
             if row.warehouse in seen:
                 frappe.throw(_("Row {0}: warehouse {1} is listed twice").format(row.idx, row.warehouse))
             seen[row.warehouse] = row.shopify_location_id
+
+    @frappe.whitelist()
+    def test_connection(self) -> dict:
+        """The Test Connection button: one call; shop, plan, missing scopes, served version."""
+        self.check_permission("write")
+        return test_store_connection(self)
+
+    @frappe.whitelist()
+    def fetch_locations(self) -> dict:
+        """The Fetch Locations button: every Shopify location and the warehouses one may map."""
+        self.check_permission("write")
+        return {"locations": fetch_store_locations(self)}
+
+    @frappe.whitelist()
+    def adopt_ecommerce_item_links(self) -> dict:
+        """Cache ecommerce_integrations' variant ids for this store's items."""
+        self.check_permission("write")
+        adopted = adopt_links(self)
+        return {
+            "adopted": adopted,
+            "message": _("Adopted {0} Shopify variant links from ecommerce_integrations").format(adopted),
+        }
 
     @frappe.whitelist()
     def sync_inventory(self, scope: str = "changed") -> dict:

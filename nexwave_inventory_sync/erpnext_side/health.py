@@ -1,0 +1,106 @@
+"""Health at a glance: one store's state and recent runs (the store form), and the figures of
+the Shopify Inventory workspace's number cards."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import frappe
+from frappe import _
+from frappe.utils import get_datetime, now_datetime
+from frappe.utils.scheduler import is_scheduler_disabled
+
+from .constants import LOG_DOCTYPE, STORE_DOCTYPE
+from .scheduling import is_kill_switched, kill_switched_domains, next_run_at
+
+RECENT_RUNS = 20
+FAILING_STATUSES = ("Failed", "Aborted")
+
+
+def health_state(enabled: bool, sync_enabled: bool, switched_off: bool, last_status: str | None) -> tuple:
+    """(state, label, indicator colour): disabled beats switched off beats the last run."""
+    if not (enabled and sync_enabled):
+        return "disabled", _("Disabled"), "gray"
+    if switched_off:
+        return "switched_off", _("Switched Off"), "orange"
+    if last_status in FAILING_STATUSES:
+        return "failing", _("Failing"), "red"
+    if last_status == "Partial":
+        return "failing", _("Failing: some rows"), "orange"
+    if last_status == "Success":
+        return "healthy", _("Healthy"), "green"
+    return "never_run", _("Not Synced Yet"), "blue"
+
+
+def recent_runs(store_name: str, limit: int = RECENT_RUNS) -> list[dict]:
+    """Oldest first, for a chart read left to right. Skipped runs did nothing: left out."""
+    runs = frappe.get_all(
+        LOG_DOCTYPE,
+        filters={"shopify_store": store_name, "status": ["!=", "Skipped"]},
+        fields=["name", "status", "started_at", "pushed", "failed", "duration"],
+        order_by="creation desc",
+        limit=limit,
+    )
+    return list(reversed(runs))
+
+
+def store_health(store) -> dict:
+    switched_off = is_kill_switched(store.shop_domain)
+    runs = recent_runs(store.name)
+    last_status = runs[-1].status if runs else None
+    state, label, color = health_state(
+        bool(store.enabled), bool(store.inventory_sync_enabled), switched_off, last_status
+    )
+    next_run = None
+    if state not in ("disabled", "switched_off"):
+        last = get_datetime(store.last_inventory_sync) if store.last_inventory_sync else None
+        next_run = next_run_at(last, store.sync_interval, now_datetime())
+    return {
+        "state": state,
+        "label": label,
+        "color": color,
+        "next_run": next_run,
+        "scheduler_disabled": bool(is_scheduler_disabled(verbose=False)),
+        "runs": runs,
+    }
+
+
+# -- the workspace's number cards (Number Card type "Custom": {value, fieldtype}) ---------
+
+
+def _number(value: int) -> dict:
+    return {"value": value, "fieldtype": "Int"}
+
+
+@frappe.whitelist()
+def failed_runs_last_24_hours(filters=None) -> dict:
+    frappe.has_permission(LOG_DOCTYPE, "read", throw=True)
+    since = now_datetime() - timedelta(hours=24)
+    return _number(
+        frappe.db.count(LOG_DOCTYPE, {"status": ["in", FAILING_STATUSES], "creation": [">=", since]})
+    )
+
+
+@frappe.whitelist()
+def items_not_on_shopify(filters=None) -> dict:
+    """Per enabled store, the items its latest run could not find on Shopify, summed."""
+    frappe.has_permission(LOG_DOCTYPE, "read", throw=True)
+    total = 0
+    for store_name in frappe.get_all(STORE_DOCTYPE, filters={"enabled": 1}, pluck="name"):
+        latest = frappe.get_all(
+            LOG_DOCTYPE,
+            filters={"shopify_store": store_name, "status": ["!=", "Skipped"]},
+            fields=["skipped_unmapped"],
+            order_by="creation desc",
+            limit=1,
+        )
+        total += (latest[0].skipped_unmapped or 0) if latest else 0
+    return _number(total)
+
+
+@frappe.whitelist()
+def stores_switched_off(filters=None) -> dict:
+    frappe.has_permission(STORE_DOCTYPE, "read", throw=True)
+    switched = kill_switched_domains()
+    domains = frappe.get_all(STORE_DOCTYPE, pluck="shop_domain")
+    return _number(sum(1 for domain in domains if domain.lower() in switched))

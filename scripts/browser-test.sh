@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The browser walkthrough (browser/desk_walkthrough.py) on a bench with built assets: starts an
+# emulated shop, the bench's socket.io server, a worker and a dev web server, runs the walk in
+# Debian's Chromium, then stops what it started. Skips (exit 0, saying why) where there is no
+# bench, no built assets or no Chromium; nothing here downloads a browser.
+#
+#   bash scripts/browser-test.sh [BENCH_PATH]      (default $FRAPPE_BENCH_PATH, else ~/frappe-bench)
+#   env: SITE (default: the bench's default_site), WEB_PORT (default 18000), EMULATOR_PORT (18090),
+#        ADMIN_PASSWORD (admin), ITEMS (600: three batches, so the progress dialog is seen)
+set -euo pipefail
+app_dir="$(cd "$(dirname "$0")/.." && pwd)"
+bench_path="$(cd "${1:-${FRAPPE_BENCH_PATH:-$HOME/frappe-bench}}" 2>/dev/null && pwd || true)"
+skip() { echo "SKIPPED: browser test: $*"; exit 0; }
+
+[ -n "$bench_path" ] && [ -x "$bench_path/env/bin/python" ] && [ -d "$bench_path/sites" ] \
+  || skip "no bench at ${1:-${FRAPPE_BENCH_PATH:-$HOME/frappe-bench}}"
+[ -d "$bench_path/sites/assets/frappe/dist" ] || skip "the bench at $bench_path has no built assets (bench build)"
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || skip "Debian's chromium and chromium-driver are not installed"
+command -v node >/dev/null || skip "no node for the socket.io server"
+
+cd "$bench_path"
+site="${SITE:-$(python3 -c 'import json; print(json.load(open("sites/common_site_config.json")).get("default_site", ""))')}"
+[ -n "$site" ] && [ -d "sites/$site" ] || skip "no site (set SITE)"
+web_port="${WEB_PORT:-18000}"
+emulator_port="${EMULATOR_PORT:-18090}"
+items="${ITEMS:-600}"
+shop="desk-demo.myshopify.com"
+token="shpat_desk_demo_token"
+socketio_port=$(python3 -c 'import json; print(json.load(open("sites/common_site_config.json")).get("socketio_port", 9000))')
+
+bench() {
+  if type -P bench >/dev/null; then command bench "$@"
+  else (cd sites && ../env/bin/python -m frappe.utils.bench_helper frappe "$@"); fi
+}
+
+# Selenium and Pillow (for small screenshots) in a venv of this checkout; the browser is Debian's.
+venv="$app_dir/.venv-browser"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -c 'import selenium, PIL' 2>/dev/null \
+  || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "selenium>=4.10" pillow
+
+# The bench runs this checkout's code (as scripts/bench-tests.sh does).
+ln -sfn "$app_dir" apps/nexwave_inventory_sync
+./env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e apps/nexwave_inventory_sync >/dev/null 2>&1
+grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
+bench --site "$site" list-apps 2>/dev/null | grep -q nexwave_inventory_sync || bench --site "$site" install-app nexwave_inventory_sync
+bench --site "$site" migrate --skip-search-index >/dev/null
+
+started=()
+cleanup() {
+  for pid in "${started[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+logs="$(mktemp -d /tmp/browser-test-logs.XXXX)"
+start() {  # name, command...: in its own process group, so cleanup stops its children too
+  local name="$1"; shift
+  setsid "$@" >"$logs/$name.log" 2>&1 &
+  started+=("$!")
+}
+wait_port() {
+  for _ in $(seq 120); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.5; done
+  echo "port $1 ($2) never opened; its log:"; tail -30 "$logs/$2.log"; exit 1
+}
+
+start emulator ./env/bin/python -m nexwave_inventory_sync.emulator --items "$items" --locations 2 \
+  --port "$emulator_port" --token "$token" --plan plus --latency-ms 1000 --inactive-location "Closed Depot"
+wait_port "$emulator_port" emulator
+if ! (exec 3<>"/dev/tcp/127.0.0.1/$socketio_port") 2>/dev/null; then
+  start socketio node apps/frappe/socketio.js
+  wait_port "$socketio_port" socketio
+fi
+start worker bash -c "cd sites && ../env/bin/python -m frappe.utils.bench_helper frappe --site $site worker --queue long,default,short"
+start web bash -c "cd sites && DEV_SERVER=1 ../env/bin/python -m frappe.utils.bench_helper frappe --site $site serve --port $web_port --noreload"
+wait_port "$web_port" web
+
+warehouse=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures.desk_demo.prepare \
+  --kwargs "{\"shop_domain\": \"$shop\", \"endpoint\": \"http://127.0.0.1:$emulator_port\", \"items\": $items}" \
+  | python3 -c 'import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["warehouse"])')
+newest=$(./env/bin/python -c "from nexwave_inventory_sync.sync.versions import DEFAULT_API_VERSION as v; print(v)")
+
+SE_OFFLINE=true "$venv/bin/python" "$app_dir/browser/desk_walkthrough.py" \
+  --url "http://127.0.0.1:$web_port" --bench "$bench_path" --site "$site" \
+  --shop "$shop" --token "$token" --warehouse "$warehouse" --items "$items" --newest-version "$newest" \
+  --admin-password "${ADMIN_PASSWORD:-admin}"

@@ -54,7 +54,8 @@ def store_health(store) -> dict:
     next_run = None
     if state not in ("disabled", "switched_off"):
         last = get_datetime(store.last_inventory_sync) if store.last_inventory_sync else None
-        next_run = next_run_at(last, store.sync_interval, now_datetime())
+        backoff = get_datetime(store.backoff_until) if store.get("backoff_until") else None
+        next_run = next_run_at(last, store.sync_interval, now_datetime(), backoff_until=backoff)
     return {
         "state": state,
         "label": label,

@@ -79,16 +79,22 @@ def next_backoff(
 
 
 def next_run_at(
-    last_sync: datetime | None, interval_minutes: int | None, now: datetime, cron: str = SCHEDULE_CRON
+    last_sync: datetime | None,
+    interval_minutes: int | None,
+    now: datetime,
+    cron: str = SCHEDULE_CRON,
+    backoff_until: datetime | None = None,
 ) -> datetime:
     """The scheduler tick that will queue the store next: the first tick at or after the moment
-    it is due (the next tick when it is due already). A store that keeps failing stays due,
-    since last_inventory_sync only advances when something landed."""
+    it is due (the next tick when it is due already), and not before a back-off ends. A store
+    that keeps failing stays due, since last_inventory_sync only advances when something landed."""
     due = (
         now
         if is_due(last_sync, interval_minutes, now)
         else last_sync + timedelta(minutes=int(interval_minutes or 0))
     )
+    if is_backed_off(backoff_until, due):
+        due = backoff_until
     # croniter's get_next is strictly after its base: step back a second so a tick exactly at
     # `due` counts.
     return croniter(cron, due - timedelta(seconds=1)).get_next(datetime)

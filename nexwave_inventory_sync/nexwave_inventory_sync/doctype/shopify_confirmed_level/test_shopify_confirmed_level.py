@@ -6,12 +6,15 @@ reconciliation changes in them."""
 from datetime import datetime, timedelta
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.erpnext_side.confirmed_levels import PUSH, RECONCILIATION, full_push_due
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import item, store, warehouse
 from nexwave_inventory_sync.sync.delta import ConfirmedLevel
+
+# Our tests make the records they need (see erpnext_side.compat).
+globals().update(ignore_test_records("Item", "Shopify Store"))
 
 LOC1, LOC2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
 
@@ -20,7 +23,7 @@ def inv(n):
     return f"gid://shopify/InventoryItem/{n}"
 
 
-class TestConfirmedLevels(FrappeTestCase):
+class TestConfirmedLevels(IntegrationTestCase):
     def setUp(self):
         self.store = store(
             f"levels-{frappe.generate_hash(length=6)}.myshopify.com", [(warehouse("Shopify WH 1"), "1")]
@@ -99,7 +102,7 @@ class TestConfirmedLevels(FrappeTestCase):
         self.assertEqual(frappe.db.count("Shopify Confirmed Level", {"shopify_store": self.store}), 1)
 
 
-class TestFullPushDue(FrappeTestCase):
+class TestFullPushDue(IntegrationTestCase):
     def test_full_push_every_n_hours(self):
         now = datetime(2026, 11, 25, 12, 0)
         self.assertTrue(full_push_due(None, 24, now))

@@ -8,10 +8,10 @@ from datetime import timedelta
 from unittest.mock import patch
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.reconciliation import run_store_reconciliation
 from nexwave_inventory_sync.erpnext_side.scheduling import (
@@ -23,9 +23,9 @@ from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_reconciliation.shopify_reconciliation import (
     ShopifyReconciliation,
 )
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import (
+from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
     LOC1,
-    StoreSyncCase,
+    TruthStoreMixin,
 )
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     clear_site_config,
@@ -34,6 +34,9 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     store,
     warehouse,
 )
+
+# Our tests make the records they need (see erpnext_side.compat).
+globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
 
 
 def drop_job(job_id):
@@ -52,14 +55,7 @@ def notify_user(email="shopify-drift@example.com"):
     return email
 
 
-class ReconcileCase(StoreSyncCase):
-    def setUp(self):
-        self.domain = f"recon-{frappe.generate_hash(length=8)}.myshopify.com"
-        super().setUp()
-
-    def inventory_item(self, code):
-        return next(v for v in self.shop.catalog.variants if v["sku"] == code)["inventory_item_id"]
-
+class ReconcileMixin(TruthStoreMixin):
     def synced_store(self, quantities, **options):
         codes = [self.variant(f"RECON-{frappe.generate_hash(length=5)}") for _ in quantities]
         receive([(code, self.wh1, qty) for code, qty in zip(codes, quantities, strict=True)])
@@ -80,7 +76,7 @@ class ReconcileCase(StoreSyncCase):
         return {lvl.ref: lvl.quantity for lvl in confirmed_levels.load(name).levels}.get(code)
 
 
-class TestReconciliation(ReconcileCase):
+class TestReconciliation(ReconcileMixin, IntegrationTestCase):
     def test_more_on_shopify_is_corrected_at_once_a_new_shortfall_waits_one_round(self):
         name, (more, less, same) = self.synced_store([5, 6, 7])
         self.shopify_set(more, 9)  # an admin edit: Shopify shows 4 more than ERPNext has
@@ -203,7 +199,7 @@ class TestReconciliation(ReconcileCase):
         self.assertIsNone(run_store_reconciliation(name, trigger="Scheduled", force=True))
 
 
-class TestReconcileScheduleAndButton(FrappeTestCase):
+class TestReconcileScheduleAndButton(IntegrationTestCase):
     def setUp(self):
         self.wh = warehouse("Shopify WH 1")
 

@@ -245,7 +245,8 @@ class TestStoreSync(StoreSyncCase):
         item("SHOP-NOT-ON-SHOPIFY")
         receive([(mapped, self.wh1, 2), ("SHOP-NOT-ON-SHOPIFY", self.wh1, 3)])
         log = frappe.get_doc("Shopify Log", run_store_sync(self.make_store(), trigger="Manual", force=True))
-        self.assertEqual((log.status, log.pushed, log.skipped_unmapped, log.failed), ("Success", 1, 1, 0))
+        # Partial: a row that never reached Shopify is not a Success (issue 11, item 7).
+        self.assertEqual((log.status, log.pushed, log.skipped_unmapped, log.failed), ("Partial", 1, 1, 0))
         self.assertEqual(log.failed_rows[0].code, "SKU_NOT_FOUND")
 
     def test_worker_rechecks_due_ness_unless_forced(self):

@@ -5,13 +5,13 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
-from nexwave_inventory_sync.erpnext_side.scheduling import job_id
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     clear_site_config,
     set_site_config,
     store,
     warehouse,
 )
+from nexwave_inventory_sync.erpnext_side.scheduling import job_id
 
 
 def drop_job(store_name):

@@ -10,17 +10,8 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import now_datetime
 
-from nexwave_inventory_sync.emulator import Fault
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
-from nexwave_inventory_sync.erpnext_side.scheduling import (
-    due_stores,
-    enqueue_due_stores,
-    enqueue_store_sync,
-    is_due,
-    job_id,
-)
-from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
-from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
+from nexwave_inventory_sync.emulator import Fault
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     EmulatedShop,
     clear_site_config,
@@ -32,6 +23,15 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     store,
     warehouse,
 )
+from nexwave_inventory_sync.erpnext_side.scheduling import (
+    due_stores,
+    enqueue_due_stores,
+    enqueue_store_sync,
+    is_due,
+    job_id,
+)
+from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
+from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 
 LOC1, LOC2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
 

@@ -209,7 +209,7 @@ class CountPrecisionTest(EmulatedShopTest):
 
 
 class ResolutionSessionTest(EmulatedShopTest):
-    items = 20_000  # big enough that each chunk's SKUs are searched, not found by one scan
+    items = 12_000  # over the 10,000 count limit: each chunk's SKUs are searched, not scanned
 
     def test_no_session_is_used_from_two_threads_when_rows_stream(self):
         # Item 13: with rows as an iterator, resolution used clients[0]'s session on the calling
@@ -232,7 +232,7 @@ class ResolutionSessionTest(EmulatedShopTest):
 
         ShopifyClient.execute = recording
         self.addCleanup(setattr, ShopifyClient, "execute", original)
-        self.emulator.latency = 0.05  # batches stay in flight while the next chunk resolves
+        self.emulator.latency = 0.03  # batches stay in flight while the next chunk resolves
         rows = self.sku_rows(3000)
         result = self.sync(iter(rows), concurrency=4, chunk_rows=1500)
         self.assertEqual(result.pushed, 3000)

@@ -44,7 +44,7 @@ SOAK_POLICY = RetryPolicy(
     retry_after_cap=0.05,
     retry_after_default=0.01,
 )
-READ_TIMEOUT = 0.25
+READ_TIMEOUT = 1.0  # generous: a loaded CI box must not turn slow answers into faults
 
 # label -> (weight, where it may strike, how to make it). Mutation-only faults never meet a
 # lookup (a mutation's payload would be a nonsense answer to a query, not a Shopify fault).
@@ -83,6 +83,7 @@ class RunFigures:
     written_twice: int = 0  # (item, location) written more than once in the run
     wrong_after_followup: int = 0  # Shopify differs from the input after a clean run
     seconds: float = 0.0
+    error: str | None = None
 
     @property
     def lost(self) -> int:
@@ -170,6 +171,7 @@ def _item_of(row: StockRow, catalog: Catalog) -> str | None:
 
 def _check_run(figures: RunFigures, result: RunResult, rows: list[StockRow], catalog: Catalog) -> None:
     figures.status = result.status.value
+    figures.error = result.error
     figures.retries = Counter(result.retries_by_kind)
     figures.api_calls = result.api_calls
     figures.pushed = result.pushed

@@ -9,6 +9,7 @@ import argparse
 import sys
 import threading
 
+from .activity import ShopActivity
 from .bucket import PLANS
 from .catalog import Catalog
 from .server import Emulator
@@ -37,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-requests", type=int, default=0, help="keep the last N requests in memory (default none)"
     )
+    parser.add_argument(
+        "--orders-per-second",
+        type=float,
+        default=0.0,
+        help="seeded Shopify orders at the first location (available down, committed up) while it serves",
+    )
+    parser.add_argument("--edits-per-hour", type=float, default=0.0, help="seeded admin edits of `available`")
     args = parser.parse_args(argv)
 
     catalog = (
@@ -54,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         inspect=args.inspect,
         keep_requests=args.keep_requests,
     )
+    if args.orders_per_second or args.edits_per_hour:
+        attach_activity(emulator, args.orders_per_second, args.edits_per_hour, args.seed)
     with emulator:
         print(emulator.base_url, flush=True)
         print(
@@ -67,6 +77,25 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def attach_activity(
+    emulator: Emulator, orders_per_second: float, edits_per_hour: float, seed: int
+) -> ShopActivity:
+    """Shop activity on the emulator's own clock, played before each request it answers."""
+    catalog = emulator.catalog
+    location = catalog.location_ids[0]
+    items = [v["inventory_item_id"] for v in catalog.variants if location in v["levels"]]
+    emulator.activity = ShopActivity(
+        catalog,
+        items,
+        location,
+        seed=seed,
+        start=emulator.clock.now(),
+        orders_per_second=orders_per_second,
+        edits_per_hour=edits_per_hour,
+    )
+    return emulator.activity
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, value_from_ast_untyped
 
 from ..sync.limits import MAX_NODES_PER_QUERY
-from .catalog import Catalog, parse_gid
+from .catalog import NOT_STOCKED, Catalog, parse_gid
 from .idempotency import IdempotencyStore, fingerprint
 from .inventory import set_quantities, user_error
 from .search import parse_search
@@ -313,6 +313,64 @@ class MutationRoot:
             catalog.write_level(row, loc, start)
             self.context.stats.add(activations=1)
         return {"inventoryLevel": InventoryLevel(catalog, row, loc), "userErrors": []}
+
+    def inventoryBulkToggleActivation(
+        self, info: Any, inventoryItemId: str, inventoryItemUpdates: list[dict]
+    ) -> dict:
+        """Documented: activates or deactivates one item at several locations and returns the
+        activated levels. Guessed: the error paths and texts, that an unknown location fails
+        the whole call (nothing applied), and deactivation refused while units are committed."""
+        catalog = self.context.catalog
+        item = parse_gid(inventoryItemId)
+        row = catalog.item_row(item[1]) if item and item[0] == "InventoryItem" else None
+        if row is None:
+            return {
+                "inventoryItem": None,
+                "inventoryLevels": None,
+                "userErrors": [
+                    {
+                        "code": "INVENTORY_ITEM_NOT_FOUND",
+                        "field": ["inventoryItemId"],
+                        "message": "The inventory item could not be found.",
+                    }
+                ],
+            }
+        targets = []
+        for index, update in enumerate(inventoryItemUpdates):
+            location = parse_gid(update.get("locationId"))
+            loc = catalog.location_row(location[1]) if location and location[0] == "Location" else None
+            if loc is None:
+                return {
+                    "inventoryItem": InventoryItem(catalog, row),
+                    "inventoryLevels": None,
+                    "userErrors": [
+                        {
+                            "code": "LOCATION_NOT_FOUND",
+                            "field": ["inventoryItemUpdates", str(index), "locationId"],
+                            "message": "The location could not be found.",
+                        }
+                    ],
+                }
+            targets.append((loc, bool(update.get("activate"))))
+        levels, errors = [], []
+        for index, (loc, activate) in enumerate(targets):
+            if activate:
+                if catalog.level(row, loc) is None:
+                    catalog.write_level(row, loc, 0)
+                    self.context.stats.add(activations=1)
+                levels.append(InventoryLevel(catalog, row, loc))
+            elif catalog.level(row, loc) is not None:
+                if catalog.committed(row, loc):
+                    errors.append(
+                        {
+                            "code": "COMMITTED_INVENTORY_AT_LOCATION",
+                            "field": ["inventoryItemUpdates", str(index), "locationId"],
+                            "message": "The item has committed inventory at the location.",
+                        }
+                    )
+                else:
+                    catalog.write_level(row, loc, NOT_STOCKED)
+        return {"inventoryItem": InventoryItem(catalog, row), "inventoryLevels": levels, "userErrors": errors}
 
     def bulkOperationRunQuery(self, info: Any, query: str, groupObjects: bool = False) -> dict:
         operations = self.context.bulk_operations

@@ -85,6 +85,7 @@ class ShopifyClient:
         self.bucket = bucket or BucketModel()
         self.stats = stats or CallStats()
         self._rng = rng or random.Random()
+        self._timeout = timeout
         self._transport = ShopifyTransport(endpoint.graphql_url, endpoint.access_token, timeout=timeout)
         # Client(schema=...) validates every document before any HTTP request leaves; the
         # schema is built once per API shape and shared by every session.
@@ -148,6 +149,10 @@ class ShopifyClient:
             self._count(api_calls=1)
             with self._stats_lock:
                 self.stats.calls_by_operation[operation] += 1
+            if self.deadline is not None:
+                # A call never waits for its answer past the deadline either.
+                left = max(0.1, self.deadline - self.clock.now())
+                self._transport.timeout = (min(self._timeout[0], left), min(self._timeout[1], left))
             try:
                 result = self._session.execute(request, get_execution_result=True)
             except ShopifyError as error:

@@ -188,6 +188,16 @@ mutation ActivateInventory($inventoryItemId: ID!, $locationId: ID!) {
 }
 """
 
+# An item missing at several locations: one call activates it at all of them.
+BULK_TOGGLE_ACTIVATION = """
+mutation ActivateAtLocations($inventoryItemId: ID!, $updates: [InventoryBulkToggleActivationInput!]!) {
+  inventoryBulkToggleActivation(inventoryItemId: $inventoryItemId, inventoryItemUpdates: $updates) {
+    inventoryLevels { id location { id } }
+    userErrors { field message code }
+  }
+}
+"""
+
 QUERIES = {
     "VariantInventoryItems": VARIANT_INVENTORY_ITEMS,
     "VariantsPage": VARIANTS_PAGE,
@@ -198,6 +208,7 @@ QUERIES = {
     "BulkRunQuery": BULK_RUN_QUERY,
     "BulkOperationById": BULK_OPERATION,
     "CurrentBulkOperation": CURRENT_BULK_OPERATION,
+    "ActivateAtLocations": BULK_TOGGLE_ACTIVATION,
 }
 
 

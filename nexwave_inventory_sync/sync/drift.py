@@ -27,10 +27,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from .delta import LevelKey, row_key
+from .push import QUANTITY_NAMES
 from .quantity import QuantityError, shopify_quantity
 from .results import StockRow
-
-QUANTITY_NAMES = ("available", "on_hand")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ from .retry import Action
 # SKUs OR-ed into one productVariants search; keeps the search string well inside
 # Shopify's limits while each page still returns up to 250 variants.
 SKU_FILTER_CHUNK = 50
+# Searches that fail after their retries, one after another, before the rest of the SKUs
+# are reported as failed lookups without a call each.
+SEARCH_FAILURES_BEFORE_GIVING_UP = 2
 # Requested cost of one variant with its inventory item: variant 1 + inventoryItem 1.
 _COST_PER_VARIANT = 2
 
@@ -138,8 +141,11 @@ class Resolver:
             self._counted = True
             try:
                 self._scan(pending=len(missing))
-            except CallFailed as failure:
-                self._fail_skus(missing, failure)
+            except CallFailed:
+                # One failed call (a burst of 5xx outlasting its retries) must not fail every
+                # SKU of the run: searching asks other questions, and stops early if the shop
+                # is really down (see _search).
+                self._search(missing)
                 return
             if self._scanned:
                 self.resolve_skus(missing)
@@ -148,8 +154,15 @@ class Resolver:
         self._search(missing)
 
     def _search(self, skus: list[str]) -> None:
+        failed_in_a_row: CallFailed | None = None
+        streak = 0
         for start in range(0, len(skus), SKU_FILTER_CHUNK):
             chunk = skus[start : start + SKU_FILTER_CHUNK]
+            if streak >= SEARCH_FAILURES_BEFORE_GIVING_UP and failed_in_a_row is not None:
+                # Searches keep failing after their retries: the rest would too; say so per
+                # SKU without spending three calls on each chunk of them.
+                self._fail_skus(chunk, failed_in_a_row)
+                continue
             wanted = set(chunk)
             found: dict[str, list[Resolution]] = {}
             try:
@@ -159,7 +172,9 @@ class Resolver:
                         found.setdefault(resolution.sku, []).append(resolution)
             except CallFailed as failure:
                 self._fail_skus(chunk, failure)
+                failed_in_a_row, streak = failure, streak + 1
                 continue
+            streak = 0
             for sku in chunk:
                 self.by_sku[sku] = self._pick(sku, found.get(sku, []))
 
@@ -206,6 +221,10 @@ class Resolver:
             if resolution is not None and resolution.sku:
                 found.setdefault(resolution.sku, []).append(resolution)
 
+    # Shopify caps pagination at 25,000 objects on the Storefront API and in Liquid, and says
+    # the Admin GraphQL API keeps higher limits (changelog "New pagination limits for Liquid &
+    # Storefront GraphQL API", 2025-06-17). Should a later page fail anyway, the whole lookup
+    # fails (CallFailed) and its SKUs are reported as lookups that failed, never as missing.
     def _variant_pages(self, query: str | None, after: str | None = None):
         while True:
             data = self._execute(

@@ -396,7 +396,7 @@ def _stale_id_failures(tally: _Tally) -> list[RowFailure]:
     return stale
 
 
-def _summary(tally: _Tally, stats: CallStats, deadline_reached: bool) -> str | None:
+def _summary(tally: _Tally, deadline_reached: bool) -> str | None:
     """The run's top-level error in one sentence: the abort's reason, or what most failed rows
     share, so a person sees the cause without opening the rows."""
     if tally.abort is not None:
@@ -501,6 +501,8 @@ def sync_inventory(
                 preparer.resolve(rows)
             for chunk in _chunks(iterator, options.chunk_rows):
                 unprepared = chunk
+                if tally.stopped:  # stopped before the first batch (a bulk resolution abort)
+                    break
                 if not isinstance(rows, Sequence):
                     preparer.resolve(chunk)
                 pending.extend(preparer.prepare(chunk))
@@ -534,6 +536,15 @@ def sync_inventory(
     if tally.stopped:
         _count_unsent(tally, pending, itertools.chain(unprepared, iterator))
     abort = tally.abort.failure.error if tally.abort and not deadline_reached else None
+    held = sum(1 for c in post.conflicts if c.outcome in ("held", "unsettled")) + sum(
+        1 for f in tally.failures if f.conflict
+    )
+    error = _summary(tally, deadline_reached)
+    if error is None and held:
+        error = (
+            f"{held:,} rows changed on Shopify since their confirmed figure and did not land "
+            f"(conflict policy {options.conflict_policy.value}); each is in the conflict rows"
+        )
     return RunResult(
         run_id=run_id,
         api_version=endpoint.api_version,
@@ -544,8 +555,7 @@ def sync_inventory(
         unresolved=tally.unresolved,
         failed=sum(1 for f in tally.failures if not f.conflict),
         conflicts=len(post.conflicts) + sum(1 for f in tally.failures if f.conflict),
-        held=sum(1 for c in post.conflicts if c.outcome in ("held", "unsettled"))
-        + sum(1 for f in tally.failures if f.conflict),
+        held=held,
         activated=post.activated,
         quantity_name=options.quantity_name,
         confirmed=tuple(_confirmed(tally.landed, post)),
@@ -571,7 +581,7 @@ def sync_inventory(
         not_sent=tally.not_sent,
         unsent_rows=tuple(tally.unsent_rows),
         deadline_reached=deadline_reached,
-        error=_summary(tally, stats, deadline_reached),
+        error=error,
     )
 
 
@@ -580,7 +590,11 @@ def _push_again(
 ) -> None:
     """Look the SKUs of refused cached ids up again, once, and push those rows with the ids
     found; the new ids go to the run's `resolved` (with `replaces`) for the caller to cache."""
-    resolver.resolve_skus([f.row.sku for f in stale], fresh=True)
+    try:
+        resolver.resolve_skus([f.row.sku for f in stale], fresh=True)
+    except RunAborted:
+        tally.failures.extend(stale)  # the run stops; these rows keep the failure they had
+        raise
     again: list[ReadyRow] = []
     for failure in stale:
         found = resolver.by_sku.get(failure.row.sku)

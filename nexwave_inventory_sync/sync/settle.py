@@ -153,37 +153,78 @@ def activate_and_resend(
     run_id: str,
     send: SendBatch,
 ) -> Settled:
-    """inventoryActivate per (item, location) (Shopify has no multi-item activation:
-    inventoryBulkToggleActivation takes one item with many locations, so it saves calls only
-    for items missing at several locations), then one batched push of the activated rows."""
+    """Activate each item where it is missing: inventoryActivate (idempotent from 2026-04) for
+    an item missing at one location, inventoryBulkToggleActivation (one call for all its
+    locations; Shopify has no multi-item activation) for an item missing at several. Then
+    one batched push of the activated rows."""
     out = Settled()
-    api_version = client.endpoint.api_version
-    document = documents.activate_document(api_version)
-    ready_rows = []
+    by_item: dict[str, list[ReadyRow]] = {}
     for failure in unstocked:
         ready = _ready(failure)
-        variables = {"inventoryItemId": ready.inventory_item_id, "locationId": ready.location_id}
-        if uses_idempotency(api_version):
-            # Required from 2026-04; derived from the run so a retried call is applied once.
-            variables["idempotencyKey"] = activation_key(run_id, ready.inventory_item_id, ready.location_id)
+        by_item.setdefault(ready.inventory_item_id, []).append(ready)
+    ready_rows = []
+    for item, rows in by_item.items():
         try:
-            data = client.execute(document, variables, operation="ActivateInventory", expected_cost=10)
+            if len(rows) == 1:
+                activated, message = _activate_one(client, rows[0], run_id)
+            else:
+                activated, message = _activate_many(client, item, rows)
         except CallFailed as error:
             if error.action is Action.ABORT_RUN:
                 raise RunAborted(error) from None
-            out.failures.append(ready.failure(NOT_STOCKED, f"activation failed: {error.error.message}"))
+            out.failures += [
+                r.failure(NOT_STOCKED, f"activation failed: {error.error.message}") for r in rows
+            ]
             continue
-        payload = data.get("inventoryActivate") or {}
-        errors = payload.get("userErrors") or []
-        if errors or not payload.get("inventoryLevel"):
-            message = "; ".join(str(e.get("message")) for e in errors) or "no inventory level"
-            out.failures.append(ready.failure(NOT_STOCKED, f"activation refused: {message}"))
-            continue
-        out.activated += 1
-        # Freshly stocked: there is no earlier figure to compare with.
-        ready_rows.append(replace(ready, row=replace(ready.row, change_from=None)))
+        for ready in rows:
+            if ready.location_id in activated:
+                out.activated += 1
+                # Freshly stocked: there is no earlier figure to compare with.
+                ready_rows.append(replace(ready, row=replace(ready.row, change_from=None)))
+            else:
+                reason = message or "Shopify did not activate the item there"
+                out.failures.append(ready.failure(NOT_STOCKED, f"activation refused: {reason}"))
     for batch in batches(ready_rows, BATCH_SIZE):
         outcome = send(batch)
         out.landed.extend(outcome.landed)
         out.failures.extend(outcome.failures)
     return out
+
+
+def _payload(data: dict, field: str) -> dict:
+    payload = data.get(field) if isinstance(data, dict) else None
+    return payload if isinstance(payload, dict) else {}
+
+
+def _activate_one(client: ShopifyClient, ready: ReadyRow, run_id: str) -> tuple[set[str], str]:
+    api_version = client.endpoint.api_version
+    variables = {"inventoryItemId": ready.inventory_item_id, "locationId": ready.location_id}
+    if uses_idempotency(api_version):
+        # Required from 2026-04; derived from the run so a retried call is applied once.
+        variables["idempotencyKey"] = activation_key(run_id, ready.inventory_item_id, ready.location_id)
+    data = client.execute(
+        documents.activate_document(api_version), variables, operation="ActivateInventory", expected_cost=10
+    )
+    payload = _payload(data, "inventoryActivate")
+    errors = [e for e in payload.get("userErrors") or [] if isinstance(e, dict)]
+    if errors or not payload.get("inventoryLevel"):
+        return set(), "; ".join(str(e.get("message")) for e in errors)
+    return {ready.location_id}, ""
+
+
+def _activate_many(client: ShopifyClient, item: str, rows: Sequence[ReadyRow]) -> tuple[set[str], str]:
+    data = client.execute(
+        documents.BULK_TOGGLE_ACTIVATION,
+        {"inventoryItemId": item, "updates": [{"locationId": r.location_id, "activate": True} for r in rows]},
+        operation="ActivateAtLocations",
+        expected_cost=10,
+    )
+    payload = _payload(data, "inventoryBulkToggleActivation")
+    errors = [e for e in payload.get("userErrors") or [] if isinstance(e, dict)]
+    levels = payload.get("inventoryLevels") if isinstance(payload.get("inventoryLevels"), list) else []
+    activated = {
+        level["location"]["id"]
+        for level in levels
+        if isinstance(level, dict) and isinstance(level.get("location"), dict)
+    }
+    return activated, "; ".join(str(e.get("message")) for e in errors)

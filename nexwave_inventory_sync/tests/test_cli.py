@@ -16,12 +16,22 @@ from .emulated_shop import TOKEN, EmulatedShopTest
 
 
 def run_cli(*argv, env=None):
+    """Run the command in-process. Without --state the CLI keeps its SQLite state under
+    XDG_STATE_HOME: each call gets a fresh one, so no test reads another's (or the user's)."""
     out, err = io.StringIO(), io.StringIO()
+    env = dict(env or {})
+    state_home = None
+    if "XDG_STATE_HOME" not in env:
+        state_home = tempfile.TemporaryDirectory()
+        env["XDG_STATE_HOME"] = state_home.name
     with (
-        mock.patch.dict(os.environ, env or {}, clear=False),
+        contextlib.ExitStack() as cleanup,
+        mock.patch.dict(os.environ, env, clear=False),
         contextlib.redirect_stdout(out),
         contextlib.redirect_stderr(err),
     ):
+        if state_home is not None:
+            cleanup.callback(state_home.cleanup)
         code = main(list(argv))
     return code, out.getvalue(), err.getvalue()
 

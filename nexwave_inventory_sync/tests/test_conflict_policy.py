@@ -68,6 +68,7 @@ class ConflictRunTest(EmulatedShopTest):
         )
         self.assertEqual({c.quantity for c in result.confirmed}, {11})
         self.assertEqual(len(result.confirmed), 300)
+        self.assertEqual(result.accounted, result.considered)  # each row counted once
         # 2 rejected batches, one read of 300 rows (2 calls of <= 250), 2 resend batches.
         self.assertEqual(result.calls_by_operation["InventoryLevelsAt"], 2)
         self.assertEqual(result.calls_by_operation["SetInventoryQuantities"], 4)
@@ -99,6 +100,7 @@ class ConflictRunTest(EmulatedShopTest):
         self.assertEqual((result.conflicts, result.held), (1, 1))
         conflict = result.conflict_rows[-1]
         self.assertEqual((conflict.outcome, conflict.attempts), ("unsettled", 3))
+        self.assertEqual(result.accounted, result.considered)
         self.assertEqual(result.status, RunStatus.PARTIAL)
         self.assertEqual(result.confirmed, ())
 
@@ -130,6 +132,7 @@ class ConflictRunTest(EmulatedShopTest):
         self.assertIn("connect items to mapped locations", off.failures[0].message)
         on = self.sync(rows, activate_unstocked=True)
         self.assertEqual((on.failed, on.activated), (0, 1))
+        self.assertEqual(on.accounted, on.considered)
         self.assertShopifyEquals(rows)
         self.assertEqual(self.emulator.stats.calls_by_operation["ActivateInventory"], 1)
 
@@ -175,3 +178,20 @@ class ActivationResendTest(EmulatedShopTest):
         result = self.sync(rows, activate_unstocked=True)
         self.assertEqual((result.failed, result.activated, result.pushed), (0, 1, 1))
         self.assertShopifyEquals(rows)
+
+
+class MultiLocationActivationTest(EmulatedShopTest):
+    items = 4
+    locations = 3
+
+    def test_an_item_missing_at_several_locations_is_activated_in_one_call(self):
+        for j in (2, 3):
+            self.catalog.unstock(ITEM.format(1), f"gid://shopify/Location/{j}")
+        self.catalog.unstock(ITEM.format(2), "gid://shopify/Location/3")
+        rows = self.warm_rows()
+        result = self.sync(rows, activate_unstocked=True)
+        self.assertEqual((result.failed, result.activated), (0, 3))
+        self.assertShopifyEquals(rows)
+        calls = self.emulator.stats.calls_by_operation
+        self.assertEqual((calls["ActivateAtLocations"], calls["ActivateInventory"]), (1, 1))
+        self.assertEqual(result.accounted, result.considered)

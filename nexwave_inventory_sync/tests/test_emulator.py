@@ -179,6 +179,7 @@ class ValidationTest(EmulatorTestCase):
                         "names": ["available"],
                         "inventoryItemId": "gid://shopify/InventoryItem/1",
                         "idempotencyKey": "k",
+                        "updates": [],
                     }
                     if name == "BulkLevelsQuery":
                         continue  # the text bulkOperationRunQuery runs, sent as BulkRunQuery's variable

@@ -209,7 +209,7 @@ class CountPrecisionTest(EmulatedShopTest):
 
 
 class ResolutionSessionTest(EmulatedShopTest):
-    items = 20_000  # big enough that each chunk's SKUs are searched, not found by one scan
+    items = 12_000  # over the 10,000 count limit: each chunk's SKUs are searched, not scanned
 
     def test_no_session_is_used_from_two_threads_when_rows_stream(self):
         # Item 13: with rows as an iterator, resolution used clients[0]'s session on the calling
@@ -232,7 +232,7 @@ class ResolutionSessionTest(EmulatedShopTest):
 
         ShopifyClient.execute = recording
         self.addCleanup(setattr, ShopifyClient, "execute", original)
-        self.emulator.latency = 0.05  # batches stay in flight while the next chunk resolves
+        self.emulator.latency = 0.03  # batches stay in flight while the next chunk resolves
         rows = self.sku_rows(3000)
         result = self.sync(iter(rows), concurrency=4, chunk_rows=1500)
         self.assertEqual(result.pushed, 3000)
@@ -360,3 +360,34 @@ class DeadlineTest(EmulatedShopTest):
         self.emulator.faults.script(None, Fault.status(429, retry_after="30"), operation=MUTATION)
         result = self.sync(self.warm_rows(), concurrency=1)
         self.assertEqual((result.pushed, result.status), (750, RunStatus.SUCCESS))
+
+
+class DeadlineBoundsTheWaitForAnAnswerTest(EmulatedShopTest):
+    items = 10
+
+    def test_a_slow_answer_is_not_awaited_past_the_deadline(self):
+        from nexwave_inventory_sync.sync.clock import SystemClock
+        from nexwave_inventory_sync.sync.run import sync_inventory
+
+        self.emulator.faults.script(Fault.delay(2.0), operation=MUTATION)
+        result = sync_inventory(
+            self.endpoint(),
+            self.warm_rows(),
+            options=SyncOptions(deadline_s=0.5, timeout=(2.0, 60.0), policy=NO_WAIT),
+            clock=SystemClock(),
+        )
+        self.assertTrue(result.deadline_reached)
+        self.assertEqual((result.status, result.not_sent), (RunStatus.PARTIAL, 10))
+
+
+class StaleIdThenAbortTest(EmulatedShopTest):
+    items = 30
+
+    def test_an_abort_while_looking_a_refused_id_up_again_keeps_every_row_counted(self):
+        self.catalog.remove_variant("gid://shopify/ProductVariant/7")
+        self.emulator.faults.script(Fault.status(401), operation="VariantsPage")
+        rows = [replace(r, sku=f"SKU-{i:06d}") for i, r in enumerate(self.warm_rows(), start=1)]
+        result = self.sync(rows)
+        self.assertTrue(result.aborted)
+        self.assertEqual((result.pushed, result.failed), (29, 1))
+        self.assertEqual(result.accounted, result.considered)

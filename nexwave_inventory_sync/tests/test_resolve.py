@@ -122,3 +122,27 @@ class LookupFailureTest(EmulatedShopTest):
         self.assertEqual((result.failed, result.unresolved, result.pushed), (250, 0, 50))
         self.assertIn("lookup failed", result.failures[0].message)
         self.assertEqual(result.status.value, "Partial")
+
+
+class FirstLookupFailureTest(EmulatedShopTest):
+    items = 600
+
+    def test_a_failed_count_and_first_page_falls_back_to_searching(self):
+        # Found by the soak: a burst of three 503s on the first lookup failed all 600 rows.
+        from nexwave_inventory_sync.emulator import Fault
+
+        self.emulator.faults.script(*[Fault.status(503)] * 3, operation="VariantsCountAndFirstPage")
+        rows = self.sku_rows()
+        result = self.sync(rows)
+        self.assertEqual((result.pushed, result.failed), (600, 0))
+        self.assertShopifyEquals(rows, expected=lambda row: row.quantity)
+
+    def test_a_shop_that_stays_down_costs_two_searches_not_one_per_chunk(self):
+        from nexwave_inventory_sync.emulator import Fault
+
+        self.emulator.faults.random(rate=1.0, kinds=("503",), operation="VariantsPage")
+        self.emulator.faults.script(*[Fault.status(503)] * 3, operation="VariantsCountAndFirstPage")
+        result = self.sync(self.sku_rows())
+        self.assertEqual((result.pushed, result.failed), (0, 600))
+        self.assertEqual(self.emulator.stats.calls_by_operation["VariantsPage"], 2 * 3)  # 12 chunks of SKUs
+        self.assertIn("lookup failed", result.failures[-1].message)

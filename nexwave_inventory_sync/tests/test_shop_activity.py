@@ -2,6 +2,8 @@
 
 import unittest
 
+import requests
+
 from nexwave_inventory_sync.emulator import Catalog, ShopActivity
 from nexwave_inventory_sync.sync import documents
 
@@ -110,8 +112,6 @@ class OnHandAndActivationShapesTest(EmulatedShopTest):
         self.assertEqual(self.catalog.available(item(2), LOC), 0)
 
     def post(self, document, variables):
-        import requests
-
         from .emulated_shop import TOKEN
 
         return requests.post(
@@ -121,3 +121,18 @@ class OnHandAndActivationShapesTest(EmulatedShopTest):
             timeout=5,
         ).json()
 
+
+class EmulatorCommandActivityTest(unittest.TestCase):
+    def test_the_served_shop_trades_on_its_clock_between_requests(self):
+        from nexwave_inventory_sync.emulator import Emulator, FakeClock
+        from nexwave_inventory_sync.emulator.__main__ import attach_activity
+
+        catalog = Catalog.generate(items=20, locations=1, initial_quantity=100)
+        clock = FakeClock(1000.0)
+        emulator = Emulator(catalog, clock=clock)
+        activity = attach_activity(emulator, orders_per_second=2.0, edits_per_hour=0.0, seed=5)
+        with emulator:
+            clock.advance(60)
+            requests.post(emulator.graphql_url(), json={"query": "{ shop { id } }"}, timeout=5)
+        self.assertGreater(activity.counts["orders"], 60)
+        self.assertLess(sum(catalog.levels_at(LOC)), 2000)

@@ -15,30 +15,43 @@ frappe.ui.form.on("Shopify Store", {
 						{ value: "all", label: __("All items") },
 					],
 					default: "changed",
-					description: __("Changed: rows whose figure differs from what Shopify last confirmed"),
+					description: __(
+						"Changed: rows whose figure differs from what Shopify last confirmed",
+					),
 				},
 				({ scope }) => {
 					frm.call("sync_inventory", { scope }).then((r) => {
 						const answer = r.message || {};
-						frappe.show_alert({ message: answer.message, indicator: answer.queued ? "blue" : "orange" });
+						frappe.show_alert({
+							message: answer.message,
+							indicator: answer.queued ? "blue" : "orange",
+						});
 						if (answer.log) frm.reload_doc();
 					});
 				},
 				__("Sync Inventory"),
-				__("Sync")
+				__("Sync"),
 			);
 		});
 		frm.add_custom_button(__("Reconcile"), () => {
 			frm.call("reconcile_inventory").then((r) => {
 				const answer = r.message || {};
-				frappe.show_alert({ message: answer.message, indicator: answer.queued ? "blue" : "orange" });
+				frappe.show_alert({
+					message: answer.message,
+					indicator: answer.queued ? "blue" : "orange",
+				});
 			});
 		});
 		if (frm.doc.last_reconciliation_doc) {
 			frm.add_custom_button(
 				__("Last Reconciliation"),
-				() => frappe.set_route("Form", "Shopify Reconciliation", frm.doc.last_reconciliation_doc),
-				__("View")
+				() =>
+					frappe.set_route(
+						"Form",
+						"Shopify Reconciliation",
+						frm.doc.last_reconciliation_doc,
+					),
+				__("View"),
 			);
 		}
 		frappe.realtime.off("shopify_reconciliation_progress");
@@ -57,7 +70,11 @@ frappe.ui.form.on("Shopify Store", {
 			frm.reload_doc();
 		});
 		if (frm.doc.last_log) {
-			frm.add_custom_button(__("Last Log"), () => frappe.set_route("Form", "Shopify Log", frm.doc.last_log), __("View"));
+			frm.add_custom_button(
+				__("Last Log"),
+				() => frappe.set_route("Form", "Shopify Log", frm.doc.last_log),
+				__("View"),
+			);
 		}
 		frappe.realtime.off("shopify_inventory_sync_progress");
 		frappe.realtime.on("shopify_inventory_sync_progress", (data) => {
@@ -65,7 +82,10 @@ frappe.ui.form.on("Shopify Store", {
 			// An aborted run never reaches 100 %, which is what closes the progress dialog.
 			frappe.hide_progress();
 			frappe.show_alert({
-				message: __("Inventory sync {0}: see {1}", [data.status, `<a href="/app/shopify-log/${data.log}">${data.log}</a>`]),
+				message: __("Inventory sync {0}: see {1}", [
+					data.status,
+					`<a href="/app/shopify-log/${data.log}">${data.log}</a>`,
+				]),
 				indicator: data.status === "Success" ? "green" : "orange",
 			});
 			frm.reload_doc();

@@ -308,3 +308,30 @@ class TestNotStocked(TruthStoreMixin, IntegrationTestCase):
         bad, log = self.unstocked(connect_items_to_locations=1)
         self.assertEqual((log.status, log.pushed, log.not_stocked), ("Success", 2, 0))
         self.assertEqual(self.shop.available(bad, LOC1), 6)
+
+
+class TestSyncButtonScope(IntegrationTestCase):
+    def test_the_button_queues_changed_rows_by_default_or_all_items(self):
+        from frappe.utils.background_jobs import get_job
+
+        from nexwave_inventory_sync.erpnext_side.scheduling import job_id
+
+        name = store("scope-button.myshopify.com", [(warehouse("Shopify WH 1"), "1")])
+        doc = frappe.get_doc("Shopify Store", name)
+
+        def drop():
+            job = get_job(job_id(name))
+            if job:
+                job.delete()
+
+        drop()
+        self.addCleanup(drop)
+        for scope in ("changed", "all"):
+            self.assertTrue(doc.sync_inventory(scope=scope)["queued"])
+            self.assertEqual(get_job(job_id(name)).kwargs["kwargs"]["scope"], scope)
+            drop()
+        self.assertEqual(doc.sync_inventory()["queued"], True)
+        self.assertEqual(get_job(job_id(name)).kwargs["kwargs"]["scope"], "changed")
+        drop()
+        with self.assertRaises(frappe.ValidationError):
+            doc.sync_inventory(scope="everything")

@@ -23,9 +23,9 @@ from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_reconciliation.shopify_reconciliation import (
     ShopifyReconciliation,
 )
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import (
+from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
     LOC1,
-    StoreSyncMixin,
+    TruthStoreMixin,
 )
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     clear_site_config,
@@ -35,9 +35,8 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     warehouse,
 )
 
-# Frappe would first make test records for every doctype linked from this one; ours make
-# their own (see erpnext_side.compat).
-globals().update(ignore_test_records("Shopify Store", "Item", "Warehouse", "Shopify Log", "User"))
+# Our tests make the records they need (see erpnext_side.compat).
+globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
 
 
 def drop_job(job_id):
@@ -56,16 +55,7 @@ def notify_user(email="shopify-drift@example.com"):
     return email
 
 
-class ReconcileMixin(StoreSyncMixin):
-    """A mixin: each test class names IntegrationTestCase as its direct base (erpnext_side.compat)."""
-
-    def setUp(self):
-        self.domain = f"recon-{frappe.generate_hash(length=8)}.myshopify.com"
-        super().setUp()
-
-    def inventory_item(self, code):
-        return next(v for v in self.shop.catalog.variants if v["sku"] == code)["inventory_item_id"]
-
+class ReconcileMixin(TruthStoreMixin):
     def synced_store(self, quantities, **options):
         codes = [self.variant(f"RECON-{frappe.generate_hash(length=5)}") for _ in quantities]
         receive([(code, self.wh1, qty) for code, qty in zip(codes, quantities, strict=True)])

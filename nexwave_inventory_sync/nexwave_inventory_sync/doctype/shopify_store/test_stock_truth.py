@@ -11,24 +11,45 @@ import frappe
 from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels, stock_truth
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
+from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.erpnext_side.stock_levels import order_marker_column, stock_rows
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import (
-    LOC1,
-    LOC2,
-    StoreSyncMixin,
+from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+    EmulatedShop,
+    item,
+    receive,
+    sales_order,
+    store,
+    warehouse,
 )
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import receive, sales_order
+
+# Our tests make the records they need (see erpnext_side.compat).
+globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
+
+LOC1, LOC2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
 
 
-class TruthMixin(StoreSyncMixin):
-    """A mixin: each test class names IntegrationTestCase as its direct base (erpnext_side.compat)."""
+class TruthStoreMixin:
+    """A store of the test's own (its domain, warehouses and emulated shop), so nothing (levels,
+    logs, stock) carries over from another test. A mixin: each test class names
+    IntegrationTestCase as its direct base (see erpnext_side.compat)."""
 
     def setUp(self):
-        # A domain of the test's own: nothing (levels, logs) carries over from another test.
-        self.domain = f"truth-{frappe.generate_hash(length=8)}.myshopify.com"
         super().setUp()
+        self.domain = f"truth-{frappe.generate_hash(length=8)}.myshopify.com"
+        tag = frappe.generate_hash(length=6)
+        self.wh1, self.wh2, self.wh3 = (warehouse(f"Truth {tag} {n}") for n in (1, 2, 3))
+        self.shop = EmulatedShop(self.domain, items=0, locations=2)
+        self.shop.__enter__()
+        self.addCleanup(self.shop.__exit__, None, None, None)
+
+    def variant(self, code):
+        item(code)
+        self.shop.catalog.add_variant(code)
+        return code
+
+    def make_store(self, **extra):
+        return store(self.domain, [(self.wh1, "1"), (self.wh2, "1"), (self.wh3, "2")], **extra)
 
     def inventory_item(self, code):
         return next(v for v in self.shop.catalog.variants if v["sku"] == code)["inventory_item_id"]
@@ -45,7 +66,7 @@ class TruthMixin(StoreSyncMixin):
         return dict(self.shop.emulator.stats.calls_by_operation)
 
 
-class TestDeltaPush(TruthMixin, IntegrationTestCase):
+class TestDeltaPush(TruthStoreMixin, IntegrationTestCase):
     def test_nothing_changed_means_no_call_and_0_changed(self):
         a, b = self.variant("TRUTH-N1"), self.variant("TRUTH-N2")
         receive([(a, self.wh1, 4), (b, self.wh3, 6)])
@@ -119,7 +140,7 @@ class TestDeltaPush(TruthMixin, IntegrationTestCase):
         self.assertEqual(sum(self.calls().values()), sum(before.values()) + 1)
 
 
-class TestZeroing(TruthMixin, IntegrationTestCase):
+class TestZeroing(TruthStoreMixin, IntegrationTestCase):
     def test_items_that_leave_the_stock_query_are_set_to_0(self):
         kept, disabled, service, moved, binless = (self.variant(f"TRUTH-Z{n}") for n in range(5))
         receive(
@@ -160,7 +181,7 @@ class TestZeroing(TruthMixin, IntegrationTestCase):
         self.assertEqual(self.shop.available(code, LOC1), 3)
 
 
-class TestConflicts(TruthMixin, IntegrationTestCase):
+class TestConflicts(TruthStoreMixin, IntegrationTestCase):
     def sold_on_shopify_while_erpnext_received(self, policy):
         """Pushed 10; Shopify then sells 3 (shows 7) while ERPNext receives 5 (15)."""
         code = self.variant(f"TRUTH-K-{frappe.generate_hash(length=4)}")
@@ -197,7 +218,7 @@ class TestConflicts(TruthMixin, IntegrationTestCase):
         self.assertEqual(self.levels(name)[(code, LOC1)], 10)  # not confirmed: held again next run
 
 
-class TestOnHand(TruthMixin, IntegrationTestCase):
+class TestOnHand(TruthStoreMixin, IntegrationTestCase):
     def test_on_hand_leaves_out_only_this_stores_orders(self):
         code = self.variant("TRUTH-OH")
         receive([(code, self.wh1, 10)])
@@ -268,7 +289,7 @@ class TestOnHand(TruthMixin, IntegrationTestCase):
             self.make_store(quantity_name="on_hand")
 
 
-class TestNotStocked(TruthMixin, IntegrationTestCase):
+class TestNotStocked(TruthStoreMixin, IntegrationTestCase):
     def unstocked(self, **store_options):
         good, bad = self.variant("TRUTH-S1"), self.variant("TRUTH-S2")
         receive([(good, self.wh1, 5), (bad, self.wh1, 6)])
@@ -287,3 +308,30 @@ class TestNotStocked(TruthMixin, IntegrationTestCase):
         bad, log = self.unstocked(connect_items_to_locations=1)
         self.assertEqual((log.status, log.pushed, log.not_stocked), ("Success", 2, 0))
         self.assertEqual(self.shop.available(bad, LOC1), 6)
+
+
+class TestSyncButtonScope(IntegrationTestCase):
+    def test_the_button_queues_changed_rows_by_default_or_all_items(self):
+        from frappe.utils.background_jobs import get_job
+
+        from nexwave_inventory_sync.erpnext_side.scheduling import job_id
+
+        name = store("scope-button.myshopify.com", [(warehouse("Shopify WH 1"), "1")])
+        doc = frappe.get_doc("Shopify Store", name)
+
+        def drop():
+            job = get_job(job_id(name))
+            if job:
+                job.delete()
+
+        drop()
+        self.addCleanup(drop)
+        for scope in ("changed", "all"):
+            self.assertTrue(doc.sync_inventory(scope=scope)["queued"])
+            self.assertEqual(get_job(job_id(name)).kwargs["kwargs"]["scope"], scope)
+            drop()
+        self.assertEqual(doc.sync_inventory()["queued"], True)
+        self.assertEqual(get_job(job_id(name)).kwargs["kwargs"]["scope"], "changed")
+        drop()
+        with self.assertRaises(frappe.ValidationError):
+            doc.sync_inventory(scope="everything")

@@ -528,6 +528,8 @@ def sync_inventory(
                 preparer.resolve(rows)
             for chunk in _chunks(iterator, options.chunk_rows):
                 unprepared = chunk
+                if tally.stopped:  # stopped before the first batch (a bulk resolution abort)
+                    break
                 if not isinstance(rows, Sequence):
                     preparer.resolve(chunk)
                 pending.extend(preparer.prepare(chunk))
@@ -565,6 +567,15 @@ def sync_inventory(
     if tally.stopped:
         _count_unsent(tally, pending, itertools.chain(unprepared, iterator))
     abort = tally.abort.failure.error if tally.abort and not deadline_reached else None
+    held = sum(1 for c in post.conflicts if c.outcome in ("held", "unsettled")) + sum(
+        1 for f in tally.failures if f.conflict
+    )
+    error = _summary(tally, deadline_reached)
+    if error is None and held:
+        error = (
+            f"{held:,} rows changed on Shopify since their confirmed figure and did not land "
+            f"(conflict policy {options.conflict_policy.value}); each is in the conflict rows"
+        )
     return RunResult(
         run_id=run_id,
         api_version=endpoint.api_version,
@@ -575,8 +586,7 @@ def sync_inventory(
         unresolved=tally.unresolved,
         failed=sum(1 for f in tally.failures if not f.conflict),
         conflicts=len(post.conflicts) + sum(1 for f in tally.failures if f.conflict),
-        held=sum(1 for c in post.conflicts if c.outcome in ("held", "unsettled"))
-        + sum(1 for f in tally.failures if f.conflict),
+        held=held,
         activated=post.activated,
         quantity_name=options.quantity_name,
         confirmed=tuple(_confirmed(tally.landed, post)),
@@ -602,7 +612,7 @@ def sync_inventory(
         not_sent=tally.not_sent,
         unsent_rows=tuple(tally.unsent_rows),
         deadline_reached=deadline_reached,
-        error=_summary(tally, deadline_reached),
+        error=error,
     )
 
 

@@ -137,3 +137,11 @@ class BulkResolutionTest(EmulatedShopTest):
         self.assertEqual(result.calls_by_operation["BulkRunQuery"], 1)
         self.assertEqual(len(result.resolved), 120)
         self.assertEqual(self.catalog.available("gid://shopify/InventoryItem/8", LOC), 1)
+
+    def test_an_abort_during_bulk_resolution_counts_every_row_as_not_sent(self):
+        rows = [StockRow(location_id=LOC, quantity=1, sku=f"SKU-{i:06d}") for i in range(1, 121)]
+        result = self.sync(rows, token="shpat_wrong", bulk_resolve_from=100)
+        self.assertTrue(result.aborted)
+        self.assertEqual((result.not_sent, result.unresolved), (120, 0))
+        self.assertEqual(result.accounted, result.considered)
+        self.assertEqual(result.api_calls, 1)

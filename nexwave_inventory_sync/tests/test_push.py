@@ -188,6 +188,7 @@ class PushBehaviourTest(EmulatedShopTest):
             (held.ref, held.erpnext, held.confirmed, held.shopify, held.outcome), ("ITEM-2", 5, 9, 8, "held")
         )
         self.assertEqual(result.status, RunStatus.PARTIAL)
+        self.assertIn("1 rows changed on Shopify", result.error)  # a Partial run always says why
         self.assertEqual(
             self.catalog.available("gid://shopify/InventoryItem/2", "gid://shopify/Location/1"), 8
         )

@@ -6,7 +6,11 @@ frappe.ui.form.on("Shopify Store", {
 		if (frm.is_new()) return;
 		if (frm.doc.backoff_until && frm.doc.backoff_until > frappe.datetime.now_datetime()) {
 			// Said on the form, not only in the logs: the schedule has stopped trying for a while.
-			frm.set_intro(frm.doc.backoff_reason || __("Scheduled runs are paused until {0}", [frm.doc.backoff_until]), "orange");
+			frm.set_intro(
+				frm.doc.backoff_reason ||
+					__("Scheduled runs are paused until {0}", [frm.doc.backoff_until]),
+				"orange",
+			);
 		}
 		frm.add_custom_button(__("Sync Inventory"), () => {
 			frm.call("sync_inventory").then((r) => {

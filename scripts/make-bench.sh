@@ -388,7 +388,9 @@ if [ "$run_tests" = 1 ]; then
   step "the app's Frappe suite (scripts/bench-tests.sh)"
   FRAPPE_SITE="$site" BENCH_TESTS_SKIP_MIGRATE=1 bash "$app_dir/scripts/bench-tests.sh" "$bench_path"
   # Other helpers wait for this file before they run their tests on the bench.
-  printf '%s %s\n' "$bench_path" "$site" > "/tmp/bench-ready-v$version"
+  # (MAKE_BENCH_READY_FILE=none for a scratch bench nobody else should use.)
+  ready="${MAKE_BENCH_READY_FILE:-/tmp/bench-ready-v$version}"
+  [ "$ready" = none ] || printf '%s %s\n' "$bench_path" "$site" > "$ready"
 fi
 step ""
 printf 'make-bench: step times\n%s' "$step_report"

@@ -4,7 +4,8 @@
 # MariaDB and Redis if they are down, points the bench's app folder at this checkout, migrates
 # the site and runs the app's tests. Extra arguments go to run-tests (e.g. --module X).
 #
-# Several worktrees share one bench, so a run holds /tmp/bench-v<major>.lock (flock). Callers
+# Several worktrees share one bench, so a run holds /tmp/bench-v<major>.lock (flock; another
+# lock for a bench elsewhere than ~/frappe-bench or ~/frappe-bench-v16). Callers
 # that already hold it are not made to wait on themselves: BENCH_LOCK_HELD=<lock path> says so
 # (this script sets it when it takes the lock), and a lock taken by hand with flock(1)
 # (`flock /tmp/bench-v15.lock bash scripts/bench-tests.sh ...`) is found open in an ancestor.
@@ -16,7 +17,15 @@ cd "$bench_path"
 bench_path="$(pwd)"
 
 major=$(sed -n 's/^__version__ = "\([0-9]*\)\..*/\1/p' apps/frappe/frappe/__init__.py 2>/dev/null || true)
+# The lock guards one bench's app link: the shared benches (~/frappe-bench for 15,
+# ~/frappe-bench-v16 for 16) use the paths everyone wraps by hand; any other bench (a scratch
+# one of .ci/run or make-bench.sh --bench) its own, so it never queues behind the shared one.
 lock="/tmp/bench-v${major:-15}.lock"
+default_bench="$HOME/frappe-bench"; [ "${major:-15}" -ge 16 ] && default_bench="$HOME/frappe-bench-v16"
+if [ "$bench_path" != "$(cd "$default_bench" 2>/dev/null && pwd)" ]; then
+  lock="/tmp/bench-v${major:-15}$(echo "$bench_path" | tr -c 'A-Za-z0-9\n' '-').lock"
+fi
+lock="${BENCH_LOCK_FILE:-$lock}"
 held_by_ancestor() {
   local pid=$PPID
   for _ in 1 2 3 4 5; do

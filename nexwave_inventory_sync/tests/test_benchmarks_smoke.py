@@ -37,6 +37,24 @@ class BenchmarkHarnessTest(unittest.TestCase):
         self.assertEqual((scaled["calls"], scaled["ceil(rows/250)"], scaled["failed"]), (5, 5, 0))
         self.assertGreater(scaled["peak_rss_mb"], 0)
 
+    def test_peer_loop_lands_every_row_over_several_runs(self):
+        from benchmarks import scenarios
+
+        # 300 items × 2 calls against REST's 40-deep bucket: no single run can land them all;
+        # the failed rows land in later runs, and in the end every level is ERPNext's.
+        peer, per_run = scenarios.peer_case(300, latency_ms=300)
+        self.assertGreater(peer["runs until all land"], 1)
+        self.assertEqual(sum(run["landed"] for run in per_run), 300)
+        self.assertEqual(per_run[0]["pending"], 300)
+        for before, after in zip(per_run, per_run[1:], strict=False):
+            self.assertEqual(after["pending"], before["failed (next run)"])
+        # Two calls per landed row; a 429 costs one call (on Variant.find) or two (on the set).
+        landed_calls = 2 * 300
+        self.assertGreaterEqual(peer["calls"], landed_calls + peer["429s"])
+        self.assertLessEqual(peer["calls"], landed_calls + 2 * peer["429s"])
+        self.assertGreater(peer["429s"], 0)
+        self.assertEqual(peer["rows wrong at the end"], 0)
+
     def test_report_is_written(self):
         from benchmarks.__main__ import main
 

@@ -55,6 +55,40 @@ class BenchmarkHarnessTest(unittest.TestCase):
         self.assertGreater(peer["429s"], 0)
         self.assertEqual(peer["rows wrong at the end"], 0)
 
+    def test_one_process_serves_many_shops_each_on_its_own(self):
+        import json
+        import subprocess
+        import sys
+
+        from benchmarks import scenarios
+        from nexwave_inventory_sync.sync.endpoint import ShopifyEndpoint
+        from nexwave_inventory_sync.sync.run import sync_inventory
+
+        root = Path(__file__).resolve().parents[2]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.shops_process"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=root,
+        )
+        self.addCleanup(process.kill)
+        request = {"shops": 3, "items": 20, "plan": "standard", "latency_ms": 0, "token": scenarios.TOKEN}
+        process.stdin.write(json.dumps(request) + "\n")
+        process.stdin.flush()
+        urls = json.loads(process.stdout.readline())
+        self.assertEqual(len(urls), 3)
+        self.assertEqual(len(set(urls.values())), 3)
+        second = sorted(urls)[1]
+        endpoint = ShopifyEndpoint(second, scenarios.TOKEN, endpoint_override=urls[second])
+        result = sync_inventory(endpoint, scenarios._stock(20, 1, 0))
+        self.assertEqual(result.pushed, 20)
+        process.stdin.close()
+        stats = json.loads(process.stdout.readline())
+        process.wait(timeout=10)
+        self.assertEqual(stats[second]["calls"], result.api_calls)
+        self.assertEqual([stats[d]["calls"] for d in sorted(urls) if d != second], [0, 0])
+
     def test_report_is_written(self):
         from benchmarks.__main__ import main
 

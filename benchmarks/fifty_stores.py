@@ -62,7 +62,7 @@ def start_workers(bench: Path, count: int) -> list[subprocess.Popen]:
             cwd=bench / "sites",
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its work horses share its session: RSS is sampled per session
+            start_new_session=True,  # stopped as a group at the end
         )
         for _ in range(count)
     ]
@@ -78,18 +78,26 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def sample_rss(workers: list[subprocess.Popen], peaks: list[float]) -> None:
-    """The largest process in each worker's session (the worker or the horse it forked)."""
-    sessions = {worker.pid: index for index, worker in enumerate(workers)}
+    """The largest process of each worker: the worker, or the work horse it forked for a job
+    (RQ's horse calls setsid(), so it is found by its parent, not by its session)."""
+    owners = {worker.pid: index for index, worker in enumerate(workers)}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
-        try:
-            index = sessions.get(os.getsid(int(entry)))
-        except OSError:
-            continue
+        pid = int(entry)
+        index = owners.get(pid)
+        if index is None:
+            index = owners.get(_parent(pid))
         if index is not None:
-            peaks[index] = max(peaks[index], _rss_mb(int(entry)))
+            peaks[index] = max(peaks[index], _rss_mb(pid))
 
 
 def run_tick(bench: Path, site: str, workers: list[subprocess.Popen], stores: int, timeout_s: float) -> dict:

@@ -383,3 +383,30 @@ class TestSkuField(IntegrationTestCase):
             ).sku_field,
             "item_name",
         )
+
+
+class TestDeadline(StoreSyncMixin, IntegrationTestCase):
+    domain = "deadline-shop.myshopify.com"
+
+    def test_the_stores_deadline_reaches_the_engine_and_the_job(self):
+        from frappe.utils.background_jobs import get_job
+
+        from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, job_id
+
+        code = self.variant("SHOP-DL1")
+        receive([(code, self.wh1, 2)])
+        name = self.make_store(run_deadline=5)
+        with patch.object(store_sync, "sync_inventory", wraps=store_sync.sync_inventory) as engine:
+            run_store_sync(name, trigger="Manual", force=True)
+        self.assertEqual(engine.call_args.kwargs["options"].deadline_s, 5 * 60)
+        frappe.db.set_value("Shopify Store", name, "run_deadline", 0)  # unset: the default
+        with patch.object(store_sync, "sync_inventory", wraps=store_sync.sync_inventory) as engine:
+            run_store_sync(name, trigger="Manual", force=True)
+        self.assertEqual(engine.call_args.kwargs["options"].deadline_s, 15 * 60)
+        # RQ kills a job at its timeout: it must outlast the engine's deadline.
+        frappe.db.set_value("Shopify Store", name, "run_deadline", 5)
+        drop = lambda: get_job(job_id(name)) and get_job(job_id(name)).delete()  # noqa: E731
+        drop()
+        self.addCleanup(drop)
+        self.assertTrue(enqueue_store_sync(name, trigger="Manual", force=True))
+        self.assertGreater(get_job(job_id(name)).timeout, 5 * 60)

@@ -547,16 +547,16 @@ def _row(rows: list[dict], words: str) -> dict:
     return next(row for row in rows if words in row["setting"])
 
 
-def splice(document: str, new_section: str) -> str:
-    """Replace section 7 in an existing docs/benchmarks.md (or append it), leaving the
-    other scenarios' sections as they were written."""
-    start = document.find(SECTION_TITLE)
+def splice(document: str, new_section: str, title: str = SECTION_TITLE) -> str:
+    """Replace the section headed `title` (section 7 by default) in an existing
+    docs/benchmarks.md (or append it), leaving the other scenarios' sections as they were written."""
+    start = document.find(title)
     if start < 0:
         marker = document.rfind("\n_Total benchmark time")
         if marker < 0:
             return document.rstrip("\n") + "\n\n" + new_section
         return document[:marker].rstrip("\n") + "\n\n" + new_section + "\n" + document[marker:]
-    end = document.find("\n## ", start + len(SECTION_TITLE))
+    end = document.find("\n## ", start + len(title))
     if end < 0:
         end = document.find("\n_Total benchmark time", start)
     tail = document[end:] if end >= 0 else ""

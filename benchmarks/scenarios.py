@@ -195,3 +195,57 @@ def scale_case(items: int, locations: int, plan: str, latency_ms: float, concurr
         "peak_rss_mb": numbers["peak_rss_mb"],
         "failed": numbers["failed"],
     }
+
+
+def peer_case(items: int, latency_ms: float, interval_min: float = 60) -> tuple[dict, list[dict]]:
+    """frappe/ecommerce_integrations' inventory loop (benchmarks/peer_ecommerce_integrations.py)
+    over every item, run after run until all rows land, on REST's Standard bucket with
+    `latency_ms` of virtual time per call. Returns the summary and one table row per run."""
+    from . import peer_ecommerce_integrations as peer
+
+    catalog = Catalog.generate(items=items, locations=1, seed=0)
+    clock = FakeClock()
+    emulator = Emulator(catalog, access_token=TOKEN, plan="standard", clock=clock, keep_requests=False)
+    emulator.virtual_latency = latency_ms / 1000
+    with emulator:
+        session = peer.open_session(emulator.base_url, "bench-shop.myshopify.com", TOKEN)
+        try:
+            location = peer.location_ids()[0]
+            clock.advance(3600)  # the setup happened long before the first scheduled run
+            rows = [peer.PeerRow(i, location, (i * 31 + 7) % 250) for i in range(1, items + 1)]
+            runs = peer.push_until_landed(rows, clock, interval_min=interval_min)
+        finally:
+            session.__exit__(None, None, None)
+        wrong = sum(
+            catalog.available(
+                f"gid://shopify/InventoryItem/{r.variant_id}", f"gid://shopify/Location/{location}"
+            )
+            != r.available
+            for r in rows
+        )
+    per_run = [
+        {
+            "run": run.run,
+            "pending": run.pending,
+            "calls": run.calls,
+            "429s": run.throttled,
+            "landed": run.landed,
+            "failed (next run)": run.failed,
+            "wall_s": round(run.wall_s, 1),
+        }
+        for run in runs
+    ]
+    summary = {
+        "items": items,
+        "latency_ms": latency_ms,
+        "runs until all land": len(runs) if not runs[-1].failed else f"> {len(runs)}",
+        "calls": sum(run.calls for run in runs),
+        "429s": sum(run.throttled for run in runs),
+        "landed in run 1": runs[0].landed,
+        "run 1 wall_s": round(runs[0].wall_s, 1),
+        f"hours until all land ({interval_min:g} min interval)": round(
+            peer.hours_until_landed(runs, interval_min), 2
+        ),
+        "rows wrong at the end": wrong,
+    }
+    return summary, per_run

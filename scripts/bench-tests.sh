@@ -4,11 +4,9 @@
 # MariaDB and Redis if they are down, points the bench's app folder at this checkout, migrates
 # the site and runs the app's tests. Extra arguments go to run-tests (e.g. --module X).
 #
-# Several worktrees share one bench, so a run holds /tmp/bench-v<major>.lock (flock; another
-# lock for a bench elsewhere than ~/frappe-bench or ~/frappe-bench-v16). Callers
-# that already hold it are not made to wait on themselves: BENCH_LOCK_HELD=<lock path> says so
-# (this script sets it when it takes the lock), and a lock taken by hand with flock(1)
-# (`flock /tmp/bench-v15.lock bash scripts/bench-tests.sh ...`) is found open in an ancestor.
+# Several worktrees share one bench, so a run holds /tmp/bench-v<major>.lock (flock; see
+# bench-lock.sh for other benches). A caller that already holds it (make-bench.sh, or
+# `flock /tmp/bench-v15.lock bash scripts/bench-tests.sh ...` by hand) is not waited on.
 set -euo pipefail
 app_dir="$(cd "$(dirname "$0")/.." && pwd)"
 bench_path="${1:?usage: bench-tests.sh BENCH_PATH [run-tests options]}"
@@ -16,26 +14,10 @@ shift
 cd "$bench_path"
 bench_path="$(pwd)"
 
-major=$(sed -n 's/^__version__ = "\([0-9]*\)\..*/\1/p' apps/frappe/frappe/__init__.py 2>/dev/null || true)
-# The lock guards one bench's app link: the shared benches (~/frappe-bench for 15,
-# ~/frappe-bench-v16 for 16) use the paths everyone wraps by hand; any other bench (a scratch
-# one of .ci/run or make-bench.sh --bench) its own, so it never queues behind the shared one.
-lock="/tmp/bench-v${major:-15}.lock"
-default_bench="$HOME/frappe-bench"; [ "${major:-15}" -ge 16 ] && default_bench="$HOME/frappe-bench-v16"
-if [ "$bench_path" != "$(cd "$default_bench" 2>/dev/null && pwd)" ]; then
-  lock="/tmp/bench-v${major:-15}$(echo "$bench_path" | tr -c 'A-Za-z0-9\n' '-').lock"
-fi
-lock="${BENCH_LOCK_FILE:-$lock}"
-held_by_ancestor() {
-  local pid=$PPID
-  for _ in 1 2 3 4 5; do
-    [ -z "$pid" ] || [ "$pid" -le 1 ] && return 1
-    find "/proc/$pid/fd" -maxdepth 1 -lname "$lock" 2>/dev/null | grep -q . && return 0
-    pid=$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null || true)
-  done
-  return 1
-}
-if [ "${BENCH_LOCK_HELD:-}" != "$lock" ] && ! held_by_ancestor; then
+# shellcheck source=bench-lock.sh
+. "$app_dir/scripts/bench-lock.sh"
+lock=$(bench_lock_path "$bench_path")
+if ! bench_lock_held "$lock"; then
   echo "bench-tests: taking $lock" >&2
   BENCH_LOCK_HELD="$lock" exec flock "$lock" bash "$app_dir/scripts/bench-tests.sh" "$bench_path" "$@"
 fi
@@ -82,7 +64,7 @@ ln -sfn "$app_dir" apps/nexwave_inventory_sync
 export PIP_IGNORE_REQUIRES_PYTHON=1
 ./env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e apps/nexwave_inventory_sync
 grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
-if ! bench --site "$site" list-apps 2>/dev/null | grep -q nexwave_inventory_sync; then
+if ! grep -q '^nexwave_inventory_sync' <<<"$(bench --site "$site" list-apps 2>/dev/null || true)"; then
   bench --site "$site" install-app nexwave_inventory_sync
 fi
 # make-bench.sh, which has just migrated, sets BENCH_TESTS_SKIP_MIGRATE (a minute saved per run).

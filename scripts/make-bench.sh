@@ -254,7 +254,9 @@ test_tools=(coverage Faker hypothesis responses freezegun unittest-xml-reporting
 
 # The bench ---------------------------------------------------------------------------------
 reused=0
-if [ -x "$bench_path/env/bin/python" ] && [ -d "$bench_path/apps/erpnext" ] && [ -f "$bench_path/sites/apps.txt" ]; then
+# A bench counts as built once its env has frappe and erpnext (a build that died in pip has not).
+if [ -x "$bench_path/env/bin/python" ] && [ -f "$bench_path/sites/apps.txt" ] \
+  && "$bench_path/env/bin/python" -c 'from importlib.metadata import version; version("frappe"); version("erpnext")' 2>/dev/null; then
   reused=1
   step "reusing the bench at $bench_path"
   cd "$bench_path"
@@ -280,7 +282,12 @@ else
     || die "GitHub is unreachable and no frappe-erpnext-v$version.tar.gz in '${sources:-<none>}' (give --sources DIR)"
   tarball="$sources/frappe-erpnext-v$version.tar.gz"
   step "bench layout from $(basename "$tarball") (GitHub unreachable)"
-  rm -rf "$bench_path"
+  if [ -e "$bench_path" ] && [ -n "$(ls -A "$bench_path")" ]; then
+    # Only a bench left half-built by an earlier run is replaced; never any other folder.
+    [ -d "$bench_path/apps" ] && [ -d "$bench_path/sites" ] \
+      || die "$bench_path exists and is not a bench: give another --bench"
+    rm -rf "$bench_path"
+  fi
   mkdir -p "$bench_path"/{apps,sites,config,logs}
   cd "$bench_path"
   tar xzf "$tarball" -C apps
@@ -324,12 +331,25 @@ if [ "$with_assets" = 1 ]; then
   bench build --force
 fi
 
+# From here on the site may be made again and the bench's app link points at this checkout:
+# other worktrees sharing the bench must not use either until the suite has run, so take the
+# bench's lock (bench-lock.sh).
+. "$app_dir/scripts/bench-lock.sh"
+lock=$(bench_lock_path "$bench_path")
+if ! bench_lock_held "$lock"; then
+  step "waiting for $lock"
+  exec 8>"$lock"
+  flock 8
+fi
+export BENCH_LOCK_HELD="$lock"  # bench-tests.sh, run below, must not wait on it again
 # The site ----------------------------------------------------------------------------------
 site_ok=0
 if [ -f "sites/$site/site_config.json" ]; then
   step "check the site $site"
   # A site whose creation died half-way has a config but no usable database: make it again.
-  bench --site "$site" list-apps 2>/dev/null | grep -q '^erpnext' && site_ok=1
+  # (Output captured first: `| grep -q` would close the pipe early and, with pipefail, fail.)
+  site_apps=$(bench --site "$site" list-apps 2>/dev/null || true)
+  grep -q '^erpnext' <<<"$site_apps" && site_ok=1
   [ $site_ok = 1 ] || echo "   $site is unusable: making it again"
 fi
 if [ $site_ok = 0 ]; then
@@ -347,7 +367,8 @@ step "link this checkout as apps/nexwave_inventory_sync and install it"
 ln -sfn "$app_dir" apps/nexwave_inventory_sync
 tidy ./env/bin/pip install --quiet --disable-pip-version-check -e apps/nexwave_inventory_sync
 grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
-bench --site "$site" list-apps | grep -q nexwave_inventory_sync || tidy bench --site "$site" install-app nexwave_inventory_sync
+grep -q '^nexwave_inventory_sync' <<<"$(bench --site "$site" list-apps)" \
+  || tidy bench --site "$site" install-app nexwave_inventory_sync
 
 # frappe/ecommerce_integrations: the connector merchants run beside us (issue 9 measures it).
 ecom_tarball="$sources/ecommerce_integrations-version-$version.tar.gz"
@@ -364,7 +385,8 @@ if [ "$with_ecommerce" = 1 ]; then
   ./env/bin/python -c 'import ecommerce_integrations' 2>/dev/null \
     || tidy ./env/bin/pip install --quiet --disable-pip-version-check -e apps/ecommerce_integrations
   grep -qx ecommerce_integrations sites/apps.txt || echo ecommerce_integrations >> sites/apps.txt
-  bench --site "$site" list-apps | grep -q ecommerce_integrations || tidy bench --site "$site" install-app ecommerce_integrations
+  grep -q '^ecommerce_integrations' <<<"$(bench --site "$site" list-apps)" \
+    || tidy bench --site "$site" install-app ecommerce_integrations
 fi
 
 step "bench --site $site migrate"

@@ -1,6 +1,7 @@
-"""The two REST endpoints the old connector used, for the side-by-side benchmark only:
-GET variants/{id}.json and POST inventory_levels/set.json, behind REST's own leaky bucket
-(a count of requests, not points: 40 deep leaking 2 per second on Standard)."""
+"""The REST endpoints the per-item peers use, for the side-by-side benchmarks only:
+GET variants/{id}.json and POST inventory_levels/set.json (the push), GET locations.json and
+GET shop.json (the setup frappe/ecommerce_integrations' settings do through ShopifyAPI), behind
+REST's own leaky bucket (a count of requests, not points: 40 deep leaking 2 per second on Standard)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,17 @@ _VARIANT = re.compile(r"^variants/(\d+)$")
 
 
 class RestApi:
-    def __init__(self, catalog: Catalog, stats: EmulatorStats, plan_name: str, clock=None):
+    def __init__(
+        self,
+        catalog: Catalog,
+        stats: EmulatorStats,
+        plan_name: str,
+        clock=None,
+        shop_domain: str = "emulated-shop.myshopify.com",
+    ):
         self.catalog = catalog
+        self.shop_domain = shop_domain
+        self.plan_name = plan_name
         self.stats = stats
         self.size, self.leak = REST_BUCKETS.get(plan_name, REST_BUCKETS["standard"])
         self._clock = clock or SystemClock()
@@ -51,6 +61,10 @@ class RestApi:
         if not admitted:
             self.stats.add(rest_throttled=1)
             return 429, status_body(429), {**limit, "Retry-After": "1.0"}
+        if method == "GET" and resource == "locations":
+            return 200, json.dumps({"locations": self._locations()}), limit
+        if method == "GET" and resource == "shop":
+            return 200, json.dumps({"shop": self._shop()}), limit
         variant = _VARIANT.match(resource)
         if method == "GET" and variant:
             found = self.catalog.variant(int(variant.group(1)))
@@ -98,3 +112,33 @@ class RestApi:
             level = {"inventory_item_id": item, "location_id": location, "available": available}
             return 200, json.dumps({"inventory_level": level}), limit
         return 404, status_body(404), limit
+
+    def _locations(self) -> list[dict]:
+        """Documented (REST Location, https://shopify.dev/docs/api/admin-rest/2024-01/resources/location):
+        GET locations.json answers {"locations": [...]} with `id` (integer), `name`, `active`
+        among other fields; ShopifyAPI's Location.find() reads that list, and
+        ecommerce_integrations' settings read `id` and `name`. Guess: every location on one
+        page, no Link header (the emulator's shops have a handful of locations, far below a page)."""
+        with self.catalog.lock:
+            return [
+                {
+                    "id": self.catalog.location_number(loc),
+                    "name": self.catalog.location_name(loc),
+                    "active": self.catalog.location_active(loc),
+                    "admin_graphql_api_id": gid("Location", self.catalog.location_number(loc)),
+                }
+                for loc in range(self.catalog.location_count())
+            ]
+
+    def _shop(self) -> dict:
+        """Documented (REST Shop, https://shopify.dev/docs/api/admin-rest/2024-01/resources/shop):
+        GET shop.json answers {"shop": {...}} with `id`, `name`, `myshopify_domain`, `domain`,
+        `plan_name` among others; ShopifyAPI's Shop.current() reads it. Guess: the id (1) and
+        the name, taken from the domain."""
+        return {
+            "id": 1,
+            "name": self.shop_domain.split(".", 1)[0],
+            "domain": self.shop_domain,
+            "myshopify_domain": self.shop_domain,
+            "plan_name": self.plan_name,
+        }

@@ -189,7 +189,7 @@ class Emulator:
             max_batch=max_batch,
             profile=self.profile,
         )
-        self.rest = RestApi(catalog, self.stats, self.plan_name, self.clock)
+        self.rest = RestApi(catalog, self.stats, self.plan_name, self.clock, shop_domain)
         self.bulk = BulkOperations(self.clock, self.executor.run_bulk_query, self._bulk_url)
         self.executor.bulk_operations = self.bulk
         # Shop activity (orders, restocks, admin edits) played up to the clock's time before
@@ -326,6 +326,9 @@ class Emulator:
         if served is None:
             return False
         authorized = handler.headers.get("X-Shopify-Access-Token") == self._access_token
+        # A REST call moves virtual time as a GraphQL one does, so a per-item loop against a
+        # FakeClock sees REST's bucket leak during its run (2 requests a second on Standard).
+        self._play_activity()
         status, body, headers = self.rest.answer(handler.command, match.group(2), authorized, raw)
         headers = {**headers, VERSION_HEADER: served}
         if self.latency > 0:

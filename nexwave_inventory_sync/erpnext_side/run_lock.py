@@ -2,15 +2,14 @@
 
 Frappe's document lock (`Document.lock`) is a file that counts as held for 3 hours
 (`DOCUMENT_LOCK_EXPIRY` in frappe/model/document.py, v15 and v16): a worker killed mid-run kept
-its store from syncing that long, silently. This lock is a Redis key taken with SET NX, which
-expires with the job's timeout and names its holder, so a second run can ask whether the holder
-still runs:
-- a run inside an RQ job is alive while RQ has that very job (same id, same start time) started
-  and its heartbeat fresh. A killed work-horse is marked failed by its worker at once; a worker
-  killed whole stops heart-beating and RQ's started registry lets the job go after about 90 s
-  (rq 1.15: heartbeat TTL = job_monitoring_interval 30 s + 60 s; cleanup() moves it to failed).
-- a run outside a worker (bench execute, tests) is alive while its process is, on this host.
-A holder on another host that is not an RQ job is trusted until the key expires.
+its store from syncing that long, silently. This lock is a Redis key taken with SET NX that
+expires with the job's timeout and names the process holding it (pid, its start time, host).
+A second run on the same host asks whether that very process still runs: a SIGKILLed worker
+(its work-horse, which is what runs the job) frees the store at once. A holder on another host
+is trusted until the key expires, which is no later than its job could have run.
+
+RQ's own view is not used: inside a Frappe v15 job `rq.get_current_job()` answers None, and a
+job whose whole worker was killed reads "started" for up to 10 minutes.
 """
 
 from __future__ import annotations
@@ -39,12 +38,10 @@ class Holder:
     since: str
     pid: int
     host: str
-    job_id: str | None = None  # the RQ job's full id (site::...), when the run is a job
-    job_started_at: str | None = None
+    started: float = 0.0  # the process's start time: a reused pid is another process
 
     def describe(self) -> str:
-        where = f"background job {self.job_id}" if self.job_id else f"process {self.pid} on {self.host}"
-        return f"{where}, since {self.since}"
+        return f"process {self.pid} on {self.host}, since {self.since}"
 
 
 @dataclass(frozen=True)
@@ -58,24 +55,20 @@ def _key(store_name: str) -> str:
     return frappe.cache.make_key(f"nexwave_inventory_sync:run_lock:{store_name}")
 
 
-def current_job():
-    try:
-        from rq import getcurrent_job
-    except ImportError:  # pragma: no cover - rq ships with frappe
-        return None
-    return getcurrent_job()
+def _process_started(pid: int) -> float:
+    import psutil
+
+    return psutil.Process(pid).create_time()
 
 
 def _me() -> Holder:
-    job = current_job()
     return Holder(
         token=uuid.uuid4().hex,
         # UTC from the OS clock: no database call, so any thread can take the lock.
         since=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
         pid=os.getpid(),
         host=socket.gethostname(),
-        job_id=job.id if job else None,
-        job_started_at=job.started_at.isoformat() if job and job.started_at else None,
+        started=_process_started(os.getpid()),
     )
 
 
@@ -93,45 +86,19 @@ def current_holder(store_name: str) -> Holder | None:
 
 
 def is_alive(holder: Holder) -> bool:
-    if holder.job_id:
-        return _job_alive(holder)
-    if holder.host == socket.gethostname():
-        return _pid_alive(holder.pid)
-    return True
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
+    if holder.host != socket.gethostname() or holder.pid <= 0:
         return True
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        process = psutil.Process(holder.pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False  # killed, not yet reaped (a container's PID 1 may never reap it)
+        return not holder.started or process.create_time() == holder.started
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    return True
-
-
-def _job_alive(holder: Holder) -> bool:
-    from frappe.utils.background_jobs import get_redis_conn
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job, JobStatus
-
-    me = current_job()
-    if me is not None and me.id == holder.job_id:
-        # Job ids are stable per store: the holder was an earlier job under our id, and RQ
-        # runs one job per id at a time, so it is gone.
-        return False
-    connection = get_redis_conn()
-    try:
-        job = Job.fetch(holder.job_id, connection=connection)
-    except NoSuchJobError:
-        return False
-    forget_abandoned_jobs(job.origin)
-    if job.get_status(refresh=True) != JobStatus.STARTED:
-        return False
-    started = job.started_at.isoformat() if job.started_at else None
-    return started == holder.job_started_at
 
 
 def forget_abandoned_jobs(queue_name: str) -> None:

@@ -180,11 +180,22 @@ def stock_rows(
     )
     with frappe.db.unbuffered_cursor():
         records = frappe.db.sql(query, params, as_dict=True, as_iterator=True)
+        # Rows come ordered by item: an item's strings are shared by its rows (one per
+        # location) instead of being five copies each.
+        previous: dict = {}
         for record in records:
-            yield _stock_row(record, recheck_before)
+            yield _stock_row(record, recheck_before, previous)
 
 
-def _stock_row(record, recheck_before: datetime | None) -> StockRow:
+def _stock_row(record, recheck_before: datetime | None, previous: dict) -> StockRow:
+    # A store has a handful of locations: one string each.
+    record.location_id = previous.setdefault(("location", record.location_id), record.location_id)
+    for key in ("item_code", "sku", "variant_id", "inventory_item_id"):
+        value = record[key]
+        if isinstance(value, str) and value == previous.get(key):
+            record[key] = previous[key]
+        else:
+            previous[key] = value
     inventory_item_id = record.inventory_item_id or None
     tracked = bool(record.tracked) if inventory_item_id else None
     edited = (

@@ -8,7 +8,9 @@ from decimal import Decimal
 from enum import Enum
 
 
-@dataclass(frozen=True)
+# slots: a run holds every row of a store (500,000 at 100,000 items x 5 locations); without a
+# __dict__ per row that costs about half the memory.
+@dataclass(frozen=True, slots=True)
 class StockRow:
     """One (item, Shopify location) figure to push. Give whichever id you have: a cached
     inventory_item_id is used as is; a variant id or a SKU is resolved in bulk."""

@@ -826,6 +826,38 @@ class RestTest(EmulatorTestCase):
         self.assertEqual(self.session.get(f"{base}/variants/999.json", timeout=5).status_code, 404)
         self.assertEqual(self.emulator.stats.rest_calls, 3)
 
+    def test_locations_and_shop_as_shopifyapi_reads_them(self):
+        base = f"{self.emulator.base_url}/admin/api/{NEW}"
+        self.catalog.add_location("Back room", active=False)
+        locations = self.session.get(f"{base}/locations.json", timeout=5).json()["locations"]
+        self.assertEqual(
+            [(loc["id"], loc["name"], loc["active"]) for loc in locations],
+            [(1, "Location 1", True), (2, "Location 2", True), (3, "Back room", False)],
+        )
+        shop = self.session.get(f"{base}/shop.json", timeout=5).json()["shop"]
+        self.assertEqual(shop["myshopify_domain"], self.emulator.shop_domain)
+        self.assertEqual(self.session.get(f"{base}/orders.json", timeout=5).status_code, 404)
+
+    def test_a_retired_version_falls_forward_to_the_oldest_supported(self):
+        # ecommerce_integrations pins 2024-01; Shopify answers it with the oldest supported version.
+        answer = self.session.get(f"{self.emulator.base_url}/admin/api/2024-01/variants/4.json", timeout=5)
+        self.assertEqual(answer.status_code, 200)
+        self.assertEqual(answer.headers["X-Shopify-API-Version"], OLD)
+        future = self.session.get(f"{self.emulator.base_url}/admin/api/2999-01/variants/4.json", timeout=5)
+        self.assertEqual(future.status_code, 404)
+
+    def test_rest_bucket_leaks_with_virtual_latency(self):
+        # Standard: 40 requests deep, 2 leaked a second. With 0.25 s of virtual time per call,
+        # each call leaks half a request, so the bucket fills at half speed: ~80 calls pass
+        # before the first 429 (40 without the leak).
+        self.emulator.rest.size, self.emulator.rest.leak = 40, 2.0
+        self.emulator.virtual_latency = 0.25
+        url = f"{self.emulator.base_url}/admin/api/{NEW}/variants/4.json"
+        statuses = [self.session.get(url, timeout=5).status_code for _ in range(100)]
+        self.assertIn(429, statuses)
+        self.assertGreaterEqual(statuses.index(429), 75)
+        self.assertEqual(self.clock.now(), 25.0)
+
 
 class CatalogTest(unittest.TestCase):
     def test_generated_shape(self):

@@ -84,10 +84,12 @@ class TestRunLock(IntegrationTestCase):
         self.assertTrue(taken.ok)
         self.assertEqual(taken.replaced.token, "planted")
 
-    def test_a_job_rq_no_longer_runs_does_not_hold_the_store(self):
-        plant_lock(
-            self.store_name, job_id=f"{frappe.local.site}::no-such-job", job_started_at="2026-11-25T10:00:00"
-        )
+    def test_a_reused_pid_is_not_the_holder(self):
+        import os
+        import socket
+
+        # Our own pid, but a process started at another time: the holder died, the pid moved on.
+        plant_lock(self.store_name, pid=os.getpid(), host=socket.gethostname(), started=1.0)
         self.assertTrue(run_lock.acquire(self.store_name, 60).ok)
 
     def test_a_holder_elsewhere_is_trusted_until_the_lock_expires(self):
@@ -144,7 +146,6 @@ class TestCrashSafety(StoreSyncMixin, IntegrationTestCase):
         with (
             patch.object(store_sync, "_in_worker", return_value=True),
             patch.object(frappe.db, "commit", side_effect=commit),
-            patch.object(store_sync, "_CHECKPOINT_COMMIT_S", 0),
             patch("nexwave_inventory_sync.sync.run.BATCH_SIZE", 2),
             patch("nexwave_inventory_sync.sync.run.send_batch", side_effect=send_then_die),
         ):
@@ -382,3 +383,30 @@ class TestSkuField(IntegrationTestCase):
             ).sku_field,
             "item_name",
         )
+
+
+class TestDeadline(StoreSyncMixin, IntegrationTestCase):
+    domain = "deadline-shop.myshopify.com"
+
+    def test_the_stores_deadline_reaches_the_engine_and_the_job(self):
+        from frappe.utils.background_jobs import get_job
+
+        from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, job_id
+
+        code = self.variant("SHOP-DL1")
+        receive([(code, self.wh1, 2)])
+        name = self.make_store(run_deadline=5)
+        with patch.object(store_sync, "sync_inventory", wraps=store_sync.sync_inventory) as engine:
+            run_store_sync(name, trigger="Manual", force=True)
+        self.assertEqual(engine.call_args.kwargs["options"].deadline_s, 5 * 60)
+        frappe.db.set_value("Shopify Store", name, "run_deadline", 0)  # unset: the default
+        with patch.object(store_sync, "sync_inventory", wraps=store_sync.sync_inventory) as engine:
+            run_store_sync(name, trigger="Manual", force=True)
+        self.assertEqual(engine.call_args.kwargs["options"].deadline_s, 15 * 60)
+        # RQ kills a job at its timeout: it must outlast the engine's deadline.
+        frappe.db.set_value("Shopify Store", name, "run_deadline", 5)
+        drop = lambda: get_job(job_id(name)) and get_job(job_id(name)).delete()  # noqa: E731
+        drop()
+        self.addCleanup(drop)
+        self.assertTrue(enqueue_store_sync(name, trigger="Manual", force=True))
+        self.assertGreater(get_job(job_id(name)).timeout, 5 * 60)

@@ -42,59 +42,6 @@ def wait_for(predicate, timeout: float, what: str, step: float = 0.5):
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-class TestWorkerKilledMidRun(IntegrationTestCase):
-    domain = "crash-worker-shop.myshopify.com"
-
-    def setUp(self):
-        self.tag = frappe.generate_hash(length=5).upper()
-        self.codes = [f"SHOP-CRASH-{self.tag}-{n:03d}" for n in range(ITEMS)]
-        self.shop = EmulatedShop(self.domain, items=0, locations=1, latency=2.0)
-        self.shop.__enter__()
-        self.addCleanup(self.shop.__exit__, None, None, None)
-        self.wh = warehouse(f"Shopify Crash {self.tag}")
-        for code in self.codes:
-            item(code)
-            self.shop.catalog.add_variant(code)
-        receive([(code, self.wh, n % 9 + 1) for n, code in enumerate(self.codes)])
-        self.name = store(self.domain, [(self.wh, "1")])
-        frappe.db.commit()
-        self.addCleanup(self.remove_data)
-
-    def remove_data(self):
-        frappe.db.rollback()
-        for entry in frappe.get_all(
-            "Stock Entry Detail", filters={"item_code": ["in", self.codes]}, pluck="parent", distinct=True
-        ):
-            doc = frappe.get_doc("Stock Entry", entry)
-            if doc.docstatus == 1:
-                doc.cancel()
-            frappe.delete_doc("Stock Entry", entry, force=True, ignore_permissions=True)
-        frappe.db.delete(
-            "Shopify Log Row",
-            {"parent": ["in", frappe.get_all("Shopify Log", {"shopify_store": self.name}, pluck="name")]},
-        )
-        frappe.db.delete("Shopify Log", {"shopify_store": self.name})
-        frappe.delete_doc("Shopify Store", self.name, force=True, ignore_permissions=True)
-        for code in self.codes:
-            frappe.db.delete("Bin", {"item_code": code})
-            frappe.delete_doc("Item", code, force=True, ignore_permissions=True)
-        frappe.delete_doc("Warehouse", self.wh, force=True, ignore_permissions=True)
-        frappe.db.commit()
-
-    def start_worker(self) -> subprocess.Popen:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "long"],
-            cwd=os.path.join(get_bench_path(), "sites"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.addCleanup(self.stop_worker, worker)
-        return worker
-
-    def stop_worker(self, worker):
-        kill_worker(worker)
-
-
 def kill_worker(worker: subprocess.Popen) -> int:
     """SIGKILL the worker and its work-horses (rq forks each job into a horse that calls
     setsid(), so killing the worker's process group would leave the horse running)."""
@@ -112,22 +59,83 @@ def kill_worker(worker: subprocess.Popen) -> int:
     worker.wait()
     return len(horses)
 
+
+class TestWorkerKilledMidRun(IntegrationTestCase):
+    domain = "crash-worker-shop.myshopify.com"
+
+    def setUp(self):
+        self.tag = frappe.generate_hash(length=5).upper()
+        self.codes = [f"SHOP-CRASH-{self.tag}-{n:03d}" for n in range(ITEMS)]
+        self.shop = EmulatedShop(self.domain, items=0, locations=1, latency=4.0)
+        self.shop.__enter__()
+        self.addCleanup(self.shop.__exit__, None, None, None)
+        self.wh = warehouse(f"Shopify Crash {self.tag}")
+        for code in self.codes:
+            item(code)
+            self.shop.catalog.add_variant(code)
+        receive([(code, self.wh, n % 9 + 1) for n, code in enumerate(self.codes)])
+        self.store_name = store(self.domain, [(self.wh, "1")])
+        frappe.db.commit()
+        self.addCleanup(self.remove_data)
+
+    def remove_data(self):
+        frappe.db.rollback()
+        entries = frappe.get_all(
+            "Stock Entry Detail", filters={"item_code": ["in", self.codes]}, pluck="parent", distinct=True
+        )
+        for table, field in (
+            ("Stock Ledger Entry", "voucher_no"),
+            ("GL Entry", "voucher_no"),
+            ("Stock Entry Detail", "parent"),
+            ("Stock Entry", "name"),
+        ):
+            if entries:
+                frappe.db.delete(table, {field: ["in", entries]})
+        logs = frappe.get_all("Shopify Log", {"shopify_store": self.store_name}, pluck="name")
+        if logs:
+            frappe.db.delete("Shopify Log Row", {"parent": ["in", logs]})
+            frappe.db.delete("Shopify Log", {"name": ["in", logs]})
+        frappe.delete_doc("Shopify Store", self.store_name, force=True, ignore_permissions=True)
+        frappe.db.delete("Item Shopify Store", {"parent": ["in", self.codes]})
+        frappe.db.delete("Bin", {"item_code": ["in", self.codes]})
+        frappe.db.delete("Item", {"name": ["in", self.codes]})
+        frappe.db.delete("Warehouse", {"name": self.wh})
+        frappe.db.commit()
+
+    def start_worker(self) -> subprocess.Popen:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "worker", "--queue", "long"],
+            cwd=os.path.join(get_bench_path(), "sites"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.addCleanup(self.stop_worker, worker)
+        return worker
+
+    def stop_worker(self, worker):
+        kill_worker(worker)
+
     def test_killed_run_keeps_what_landed_and_the_next_run_finishes(self):
         worker = self.start_worker()
-        self.assertTrue(enqueue_store_sync(self.name, trigger="Manual", force=True))
+        self.assertTrue(enqueue_store_sync(self.store_name, trigger="Manual", force=True))
         log_of = lambda: frappe.db.get_value(  # noqa: E731
-            "Shopify Log", {"shopify_store": self.name}, ["name", "status", "pushed"], as_dict=True
+            "Shopify Log", {"shopify_store": self.store_name}, ["name", "status", "pushed"], as_dict=True
         )
-        # Killed once the first batch is confirmed and committed, the second one in flight.
-        running = wait_for(lambda: (log := log_of()) and log.pushed >= 250 and log, 180, "the first batch")
-        cached = frappe.db.count("Item Shopify Store", {"shopify_store": self.name})
+        # Killed once the first batch is confirmed and committed, the second one in flight
+        # (each call takes 4 s on this emulator).
+        running = wait_for(
+            lambda: (log := log_of()) and log.pushed >= 250 and log, 180, "the first batch", step=0.2
+        )
+        cached = frappe.db.count(
+            "Item Shopify Store", {"shopify_store": self.store_name, "parent": ["in", self.codes]}
+        )
         self.assertEqual(kill_worker(worker), 1)  # the worker and the horse running our job
         killed_at = time.monotonic()
         self.assertEqual(running.status, "Running")
         self.assertEqual(cached, ITEMS)  # every id learnt was committed before the batches went out
 
         # Runnable again: the lock's holder is recognised as dead once RQ lets its job go.
-        holder = run_lock.current_holder(self.name)
+        holder = run_lock.current_holder(self.store_name)
         self.assertIsNotNone(holder)  # the SIGKILL left the lock behind
         wait_for(
             lambda: not run_lock.is_alive(holder), job_timeout_seconds(15), "the dead run's lock", step=5
@@ -136,7 +144,7 @@ def kill_worker(worker: subprocess.Popen) -> int:
         self.assertLess(freed_after, job_timeout_seconds(15))
         print(f"\nstore runnable again {freed_after:.0f} s after the SIGKILL")
 
-        log = frappe.get_doc("Shopify Log", run_store_sync(self.name, trigger="Manual", force=True))
+        log = frappe.get_doc("Shopify Log", run_store_sync(self.store_name, trigger="Manual", force=True))
         self.assertEqual(log.status, "Success", log.as_dict())
         killed = frappe.get_doc("Shopify Log", running.name)
         self.assertEqual(killed.status, "Interrupted")
@@ -144,4 +152,6 @@ def kill_worker(worker: subprocess.Popen) -> int:
         wrong = [code for n, code in enumerate(self.codes) if self.shop.available(code, LOC1) != n % 9 + 1]
         self.assertEqual(wrong, [])
         frappe.db.commit()
-        self.assertFalse(frappe.db.exists("Shopify Log", {"shopify_store": self.name, "status": "Running"}))
+        self.assertFalse(
+            frappe.db.exists("Shopify Log", {"shopify_store": self.store_name, "status": "Running"})
+        )

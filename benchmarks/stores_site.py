@@ -1,0 +1,202 @@
+"""The ERPNext side of the many-stores benchmark (issue 8 §3), run inside a bench's Python:
+
+    cd ~/frappe-bench/sites && ../env/bin/python /path/to/benchmarks/stores_site.py SITE COMMAND [JSON]
+
+Commands (each prints one JSON line):
+  setup {"items": 7300, "urls": {shop_domain: base_url}, "token": "..."}
+        one warehouse, `items` stock Items named as the emulated shops' SKUs (SKU-000001 ...)
+        with one Bin each, one Shopify Store per shop mapping that warehouse to location 1, and
+        the shops' endpoint overrides in site_config.json (merged with what is there).
+  tick  every bench store made due (last sync cleared), then the real cron entry point
+        `scheduling.enqueue_due_stores()`; prints the time and the stores enqueued.
+  logs  {"since": "..."} the bench stores' Shopify Logs started since then.
+  change {"items": 50} moves the first `items` Bins' actual_qty, as stock entries would.
+  read  times one store's stock read (the query every run starts with) on MariaDB.
+  teardown  removes all of it (stores, their logs and cached ids, bins, items, warehouse, overrides).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+TAG = "NXBENCH"
+WAREHOUSE_NAME = f"{TAG} Stores"
+STORE_PREFIX = "bench-store-"
+
+
+def _stores() -> list[str]:
+    import frappe
+
+    return frappe.get_all(
+        "Shopify Store", filters={"shop_domain": ["like", f"{STORE_PREFIX}%"]}, pluck="name"
+    )
+
+
+def _item_codes(items: int) -> list[str]:
+    return [f"SKU-{i:06d}" for i in range(1, items + 1)]  # emulator/catalog.py's SKUs
+
+
+def setup(args: dict) -> dict:
+    import frappe
+    from frappe.utils import now_datetime
+
+    from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY
+
+    codes = _item_codes(args["items"])
+    if frappe.db.exists("Item", codes[0]):
+        raise SystemExit(f"Item {codes[0]} exists already: tear down first")
+    company = frappe.db.get_value("Company", {}, "name")
+    parent = frappe.db.get_value("Warehouse", {"company": company, "is_group": 1}, "name")
+    warehouse = frappe.get_doc(
+        {
+            "doctype": "Warehouse",
+            "warehouse_name": WAREHOUSE_NAME,
+            "company": company,
+            "parent_warehouse": parent,
+        }
+    ).insert(ignore_permissions=True)
+    now = now_datetime()
+    common = (now, now, "Administrator", "Administrator")
+    frappe.db.bulk_insert(
+        "Item",
+        ["name", "item_code", "item_name", "item_group", "stock_uom", "is_stock_item", "disabled"]
+        + ["creation", "modified", "owner", "modified_by"],
+        [(c, c, c, "All Item Groups", "Nos", 1, 0, *common) for c in codes],
+    )
+    frappe.db.bulk_insert(
+        "Bin",
+        ["name", "item_code", "warehouse", "actual_qty", "reserved_qty", "reserved_qty_for_production"]
+        + ["reserved_qty_for_sub_contract", "reserved_qty_for_production_plan"]
+        + ["creation", "modified", "owner", "modified_by"],
+        [
+            (f"{TAG}-{c}", c, warehouse.name, (i * 31 + 7) % 250, 0, 0, 0, 0, *common)
+            for i, c in enumerate(codes)
+        ],
+    )
+    for domain in sorted(args["urls"]):
+        frappe.get_doc(
+            {
+                "doctype": "Shopify Store",
+                "shop_domain": domain,
+                "access_token": args["token"],
+                "locations": [{"warehouse": warehouse.name, "shopify_location_id": "1"}],
+            }
+        ).insert(ignore_permissions=True)
+    frappe.db.commit()
+    _set_overrides(ENDPOINT_OVERRIDES_KEY, args["urls"])
+    return {"items": len(codes), "stores": len(args["urls"]), "warehouse": warehouse.name}
+
+
+def _set_overrides(key: str, urls: dict[str, str] | None) -> None:
+    """Merge our shops into the site's overrides (other helpers' entries stay), or drop ours."""
+    import frappe
+    from frappe.installer import update_site_config
+
+    current = dict(frappe.get_site_config().get(key) or {})
+    for domain in list(current):
+        if domain.startswith(STORE_PREFIX):
+            del current[domain]
+    current.update(urls or {})
+    update_site_config(key, current)
+
+
+def tick(_args: dict) -> dict:
+    import frappe
+    from frappe.utils import now_datetime
+
+    from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_due_stores
+
+    stores = _stores()
+    for name in stores:
+        frappe.db.set_value("Shopify Store", name, {"last_inventory_sync": None, "backoff_until": None})
+    frappe.db.commit()
+    started = now_datetime()
+    enqueued = [name for name in enqueue_due_stores() if name in stores]
+    frappe.db.commit()
+    return {"tick": str(started), "enqueued": len(enqueued), "stores": len(stores)}
+
+
+def logs(args: dict) -> dict:
+    import frappe
+
+    rows = frappe.get_all(
+        "Shopify Log",
+        filters={"shopify_store": ["in", _stores()], "started_at": [">=", args["since"]]},
+        fields=["shopify_store", "status", "started_at", "finished_at", "duration", "considered"]
+        + ["pushed", "unchanged_skipped", "failed", "api_calls", "throttled_answers", "error"],
+    )
+    for row in rows:
+        for key in ("started_at", "finished_at"):
+            row[key] = str(row[key]) if row[key] else None
+    return {"logs": rows}
+
+
+def change(args: dict) -> dict:
+    import frappe
+    from frappe.utils import now_datetime
+
+    codes = _item_codes(args["items"])
+    frappe.db.sql(
+        "UPDATE `tabBin` SET actual_qty = actual_qty + 1, modified = %s WHERE name IN %s",
+        (now_datetime(), tuple(f"{TAG}-{c}" for c in codes)),
+    )
+    frappe.db.commit()
+    return {"changed": len(codes)}
+
+
+def read(_args: dict) -> dict:
+    from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
+
+    store = _stores()[0]
+    started = time.perf_counter()
+    rows = sum(1 for _ in stock_rows(store))
+    return {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def teardown(_args: dict) -> dict:
+    import frappe
+
+    from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY, ITEM_STORE_DOCTYPE
+
+    stores = _stores()
+    if stores:
+        for log in frappe.get_all("Shopify Log", filters={"shopify_store": ["in", stores]}, pluck="name"):
+            frappe.delete_doc("Shopify Log", log, force=True, ignore_permissions=True)
+        frappe.db.delete(ITEM_STORE_DOCTYPE, {"shopify_store": ["in", stores]})
+        for name in stores:
+            frappe.delete_doc("Shopify Store", name, force=True, ignore_permissions=True)
+    # The Items setup made are exactly those with one of its Bins (setup refuses to run over
+    # existing SKU- items).
+    frappe.db.sql(
+        "DELETE FROM `tabItem` WHERE name IN (SELECT item_code FROM `tabBin` WHERE name LIKE %s)",
+        (f"{TAG}-%",),
+    )
+    frappe.db.sql("DELETE FROM `tabBin` WHERE name LIKE %s", (f"{TAG}-%",))
+    warehouse = frappe.db.get_value("Warehouse", {"warehouse_name": WAREHOUSE_NAME}, "name")
+    if warehouse:
+        frappe.delete_doc("Warehouse", warehouse, force=True, ignore_permissions=True)
+    frappe.db.commit()
+    _set_overrides(ENDPOINT_OVERRIDES_KEY, None)
+    return {"removed_stores": len(stores)}
+
+
+COMMANDS = {"setup": setup, "tick": tick, "logs": logs, "change": change, "read": read, "teardown": teardown}
+
+
+def main() -> None:
+    import frappe
+
+    site, command = sys.argv[1], sys.argv[2]
+    args = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+    frappe.init(site=site, sites_path=".")
+    frappe.connect()
+    try:
+        print(json.dumps(COMMANDS[command](args), default=str), flush=True)
+    finally:
+        frappe.destroy()
+
+
+if __name__ == "__main__":
+    main()

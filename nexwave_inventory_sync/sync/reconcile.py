@@ -10,15 +10,18 @@ Public API (stable):
 - `erpnext_rows`: StockRows with cached inventory item ids (rows without are counted in
   `skipped_without_id`).
 - `ReconcileOptions`: `tolerance` (units, default 0), `correct` (default True),
-  `previous_shortfalls` (the last result's `shortfalls`), `read_method` ("auto" | "pages" |
+  `previous_shortfalls` (the last result's `shortfalls`), `previous_levels` (the stored
+  confirmed levels, {key: quantity}: a first-seen shortfall keeps its own), `read_method` ("auto" | "pages" |
   "bulk"; auto uses bulk from `levels.BULK_THRESHOLD` levels), `sync` (SyncOptions for the
   corrections: its `quantity_name` is also the quantity compared; its conflict policy
   settles a row that moved between the read and the correction).
 - `ReconciliationResult`: `plan` (drift.DriftPlan: compared, drifted, largest(n),
   drift_percent, shortfalls), `corrected` (rows the correction landed), `correction`
   (its RunResult, None when nothing was pushed), `confirmed` (a delta.ConfirmedLevel per
-  compared row: the figure read, or the one the correction set; store them so the next delta
-  run starts from Shopify's real figures), `read_method`, `read_calls`, `api_calls`,
+  compared row: the figure read, or the one the correction set, or for a shortfall seen for
+  the first time its previous level (drift.levels_to_confirm); store them as they are so the
+  next delta run starts from Shopify's real figures without overwriting an order ERPNext has
+  not imported), `read_method`, `read_calls`, `api_calls`,
   `remaining` (drifted rows not corrected), `aborted`/`abort_reason`.
 """
 
@@ -31,7 +34,7 @@ from .bulk import BulkReadFailed
 from .client import CallFailed, CallStats, RunAborted, ShopifyClient
 from .clock import Clock, SystemClock
 from .delta import ConfirmedLevel, LevelKey, row_key
-from .drift import DriftPlan, compare_levels
+from .drift import DriftPlan, compare_levels, levels_to_confirm
 from .endpoint import ShopifyEndpoint
 from .levels import LevelReadFailed, read_all_levels
 from .results import RunResult, StockRow
@@ -43,6 +46,7 @@ class ReconcileOptions:
     tolerance: int = 0
     correct: bool = True
     previous_shortfalls: Mapping[LevelKey, int] | None = None
+    previous_levels: Mapping[LevelKey, int] | None = None
     read_method: str = "auto"
     sync: SyncOptions = field(default_factory=SyncOptions)
     variant_count: int | None = None  # when known (the Item cache), picks the read method
@@ -117,11 +121,12 @@ def reconcile(
         previous_shortfalls=options.previous_shortfalls,
         safety_buffer=options.sync.safety_buffer,
     )
+    to_confirm = levels_to_confirm(plan, read.levels, options.previous_levels)
     confirmed: dict[LevelKey, ConfirmedLevel] = {}
     for row in with_ids:
         key = row_key(row)
-        if key in read.levels:
-            confirmed[key] = ConfirmedLevel(key[0], key[1], read.levels[key], row.label, "reconcile")
+        if key in to_confirm:
+            confirmed[key] = ConfirmedLevel(key[0], key[1], to_confirm[key], row.label, "reconcile")
     correction = None
     corrected = 0
     if options.correct and plan.corrections:

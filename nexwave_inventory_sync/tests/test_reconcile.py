@@ -45,6 +45,24 @@ class ReconcileTest(EmulatedShopTest):
         levels = {c.inventory_item_id: c.quantity for c in second.confirmed}
         self.assertEqual(levels[item(2)], 10)
 
+    def test_a_first_seen_shortfall_keeps_its_previous_confirmed_level(self):
+        # Shopify sold 4 that ERPNext has not imported: confirming Shopify's 6 would let the next
+        # delta run push 10 over the sale with a compare-and-set that agrees.
+        self.catalog.adjust_available(item(2), LOC, -4)
+        self.catalog.adjust_available(item(3), LOC, +2)
+        previous = {(item(i), LOC): 10 for i in range(1, 51)}
+        first = self.run_reconcile(previous_levels=previous)
+        levels = {c.inventory_item_id: c.quantity for c in first.confirmed}
+        self.assertEqual((levels[item(2)], levels[item(3)], levels[item(4)]), (10, 10, 10))
+        self.assertEqual(len(first.confirmed), 50)
+        # Without a previous level the figure read is all there is.
+        alone = self.run_reconcile(correct=False)
+        self.assertEqual({c.inventory_item_id: c.quantity for c in alone.confirmed}[item(2)], 6)
+        # The shortfall still there next time is corrected and confirmed at ERPNext's figure.
+        second = self.run_reconcile(previous_levels=previous, previous_shortfalls=first.shortfalls)
+        self.assertEqual({c.inventory_item_id: c.quantity for c in second.confirmed}[item(2)], 10)
+        self.assertEqual(self.catalog.available(item(2), LOC), 10)
+
     def test_report_only(self):
         self.catalog.adjust_available(item(1), LOC, +5)
         result = self.run_reconcile(correct=False)

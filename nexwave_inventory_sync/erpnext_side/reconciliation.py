@@ -82,7 +82,16 @@ def _reconcile(store, trigger: str, started) -> str:
         return _record(store, trigger, started, run_id, status="Aborted", error=str(exc))
     stock = read_store_stock(store)
     stored = confirmed_levels.load(store.name)
-    _progress(store.name, 5, _("Reading Shopify's levels of {0} rows").format(len(stock)))
+    stages = {
+        "read": _("Reading Shopify's levels of {0} rows").format(len(stock)),
+        "correct": _("Correcting the drifted rows"),
+    }
+
+    def progress(percent: int, stage: str) -> None:
+        # "done" is published below with the figures, once the levels are stored.
+        if stage != "done":
+            _progress(store.name, percent, stages.get(stage, stage))
+
     result = reconcile(
         endpoint,
         stock,
@@ -93,6 +102,7 @@ def _reconcile(store, trigger: str, started) -> str:
             previous_levels={level.key: level.quantity for level in stored.levels},
             sync=sync_options(store, run_id),
         ),
+        progress=progress,
     )
     if result.aborted and not result.plan.compared:
         # Shopify could not be read (bad token, locked shop, a failed read): nothing compared.

@@ -63,6 +63,35 @@ class ReconcileTest(EmulatedShopTest):
         self.assertEqual({c.inventory_item_id: c.quantity for c in second.confirmed}[item(2)], 10)
         self.assertEqual(self.catalog.available(item(2), LOC), 10)
 
+    def test_progress_rises_through_the_read_and_the_correction_to_100(self):
+        for i in range(1, 31):
+            self.catalog.adjust_available(item(i), LOC, +1)  # 30 rows to correct
+        for method, sync in (
+            ("pages", SyncOptions(timeout=(2.0, 5.0))),
+            ("bulk", SyncOptions(timeout=(2.0, 5.0), bulk_poll_interval=1.0)),
+        ):
+            with self.subTest(method=method):
+                seen = []
+                result = reconcile(
+                    self.endpoint(),
+                    self.rows,
+                    options=ReconcileOptions(read_method=method, sync=sync),
+                    clock=self.clock,
+                    progress=lambda percent, stage, seen=seen: seen.append((percent, stage)),
+                )
+                self.assertEqual(result.read_method, method)
+                percents = [p for p, _ in seen]
+                self.assertEqual(percents, sorted(percents))
+                self.assertEqual(seen[-1], (100, "done"))
+                stages = [stage for _, stage in seen]
+                self.assertEqual(list(dict.fromkeys(stages)), ["read", "correct", "done"])
+                # The read moved the bar before the correction, whose batch moved it again.
+                self.assertTrue(any(0 < p < 80 for p, s in seen if s == "read"), seen)
+                self.assertEqual([p for p, s in seen if s == "correct"], [80, 99])
+                self.assertEqual(result.corrected, 30)
+                for i in range(1, 31):
+                    self.catalog.adjust_available(item(i), LOC, +1)
+
     def test_report_only(self):
         self.catalog.adjust_available(item(1), LOC, +5)
         result = self.run_reconcile(correct=False)

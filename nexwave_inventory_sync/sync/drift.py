@@ -139,11 +139,13 @@ def levels_to_confirm(
 ) -> dict[LevelKey, int]:
     """Shopify's figure for every row read, except a shortfall seen for the first time: it keeps
     its previous confirmed level, so the next delta run leaves it alone (ERPNext unchanged) or
-    meets a conflict its policy settles. A waiting row with no previous level gets the figure
-    read: with or without it the next delta run sends ERPNext's figure, and the stored row
-    carries the shortfall to the next reconciliation."""
+    meets a conflict its policy settles. So does a shortfall that grew since the last time
+    ("partial"): its new part is as unconfirmed as a new shortfall; when its correction lands,
+    the figure it set replaces this one (reconcile()). A waiting row with no previous level gets
+    the figure read: with or without it the next delta run sends ERPNext's figure, and the
+    stored row carries the shortfall to the next reconciliation."""
     previous = previous_levels or {}
-    waiting = {drift.key for drift in plan.drifted if drift.action == "wait"}
+    waiting = {drift.key for drift in plan.drifted if drift.action in ("wait", "partial")}
     return {
         key: int(previous[key]) if key in waiting and key in previous else int(quantity)
         for key, quantity in read.items()

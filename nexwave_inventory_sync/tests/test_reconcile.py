@@ -63,6 +63,19 @@ class ReconcileTest(EmulatedShopTest):
         self.assertEqual({c.inventory_item_id: c.quantity for c in second.confirmed}[item(2)], 10)
         self.assertEqual(self.catalog.available(item(2), LOC), 10)
 
+    def test_a_grown_shortfall_not_corrected_keeps_its_previous_confirmed_level(self):
+        self.catalog.adjust_available(item(2), LOC, -5)  # 2 seen last time, 3 more since
+        previous = {(item(i), LOC): 10 for i in range(1, 51)}
+        report = self.run_reconcile(
+            correct=False, previous_levels=previous, previous_shortfalls={(item(2), LOC): 2}
+        )
+        self.assertEqual(report.plan.drifted[0].action, "partial")
+        self.assertEqual({c.inventory_item_id: c.quantity for c in report.confirmed}[item(2)], 10)
+        # Corrected, it is confirmed at what the correction set: Shopify's 5 plus the 2 seen before.
+        fixed = self.run_reconcile(previous_levels=previous, previous_shortfalls={(item(2), LOC): 2})
+        self.assertEqual({c.inventory_item_id: c.quantity for c in fixed.confirmed}[item(2)], 7)
+        self.assertEqual(self.catalog.available(item(2), LOC), 7)
+
     def test_progress_rises_through_the_read_and_the_correction_to_100(self):
         for i in range(1, 31):
             self.catalog.adjust_available(item(i), LOC, +1)  # 30 rows to correct

@@ -264,7 +264,11 @@ class World:
         result = reconcile(
             self.endpoint(),
             self.stock_rows(),
-            options=ReconcileOptions(previous_shortfalls=self.shortfalls, sync=self.sync_options()),
+            options=ReconcileOptions(
+                previous_shortfalls=self.shortfalls,
+                previous_levels={key: level.quantity for key, level in self.confirmed.items()},
+                sync=self.sync_options(),
+            ),
             clock=self.clock,
         )
         self.metrics.reconciliations += 1

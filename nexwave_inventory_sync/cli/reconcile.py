@@ -98,6 +98,7 @@ def run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Seq
                 tolerance=args.tolerance,
                 correct=args.correct,
                 previous_shortfalls=state.shortfalls(),
+                previous_levels={level.key: level.quantity for level in state.confirmed()},
                 read_method=args.read,
                 sync=options,
             ),

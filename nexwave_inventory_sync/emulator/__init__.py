@@ -6,7 +6,7 @@ injects faults on request. No frappe import."""
 from .activity import Popularity, ShopActivity, ShopEvent
 from .bucket import PLANS, LeakyBucket, Plan
 from .catalog import Catalog, CatalogError
-from .clock import FakeClock, SystemClock
+from .clock import FakeClock, OverlappingClock, SystemClock
 from .faults import Fault
 from .server import Emulator
 from .stats import EmulatorStats
@@ -18,6 +18,7 @@ __all__ = [
     "Emulator",
     "EmulatorStats",
     "FakeClock",
+    "OverlappingClock",
     "Fault",
     "LeakyBucket",
     "Plan",

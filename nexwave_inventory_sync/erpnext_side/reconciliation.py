@@ -15,13 +15,12 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
-from ..sync.delta import ConfirmedLevel
 from ..sync.drift import LevelDrift
 from ..sync.endpoint import EndpointError
 from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
 from ..sync.versions import UnsupportedApiVersion
 from . import confirmed_levels, run_lock
-from .confirmed_levels import RECONCILIATION, StoredLevels
+from .confirmed_levels import RECONCILIATION
 from .connection import store_endpoint
 from .constants import RECONCILE_PROGRESS_EVENT, RECONCILIATION_DOCTYPE, STORE_DOCTYPE
 from .scheduling import is_due, is_kill_switched, lock_ttl_seconds
@@ -78,7 +77,16 @@ def _reconcile(store, trigger: str, started) -> str:
         return _record(store, trigger, started, run_id, status="Aborted", error=str(exc))
     stock = read_store_stock(store)
     stored = confirmed_levels.load(store.name)
-    _progress(store.name, 5, _("Reading Shopify's levels of {0} rows").format(len(stock)))
+    stages = {
+        "read": _("Reading Shopify's levels of {0} rows").format(len(stock)),
+        "correct": _("Correcting the drifted rows"),
+    }
+
+    def progress(percent: int, stage: str) -> None:
+        # "done" is published below with the figures, once the levels are stored.
+        if stage != "done":
+            _progress(store.name, percent, stages.get(stage, stage))
+
     result = reconcile(
         endpoint,
         stock,
@@ -86,14 +94,16 @@ def _reconcile(store, trigger: str, started) -> str:
             tolerance=cint(store.drift_tolerance),
             correct=bool(cint(store.auto_correct)),
             previous_shortfalls=stored.shortfalls,
+            previous_levels={level.key: level.quantity for level in stored.levels},
             sync=sync_options(store, run_id),
         ),
+        progress=progress,
     )
     if result.aborted and not result.plan.compared:
         # Shopify could not be read (bad token, locked shop, a failed read): nothing compared.
         _progress(store.name, 100, _("Aborted"))
         return _record(store, trigger, started, run_id, status="Aborted", error=result.abort_reason)
-    refresh_confirmed_levels(store.name, stored, result)
+    refresh_confirmed_levels(store.name, result)
     _progress(
         store.name, 100, _("{0} of {1} rows drifted").format(len(result.plan.drifted), result.plan.compared)
     )
@@ -101,31 +111,14 @@ def _reconcile(store, trigger: str, started) -> str:
     return _record(store, trigger, started, run_id, result=result, skus=skus)
 
 
-def refresh_confirmed_levels(store_name: str, stored: StoredLevels, result: ReconciliationResult) -> int:
-    """What the reconciliation read (or its correction set) becomes the confirmed level of
-    every compared row, so the next delta run starts from Shopify's real figures even after
-    edits in Shopify admin; the shortfalls seen are kept for the next reconciliation.
-
-    Except a shortfall seen for the first time: it may be an order ERPNext has not imported
-    yet, and refreshing its level to Shopify's lower figure would let the next delta run
-    overwrite it (the snapshot race the wait avoids). It keeps its old level, so the next
-    delta run leaves it alone or meets a conflict that the store's policy settles; only its
-    shortfall is recorded, for the next reconciliation to confirm."""
-    waiting = {drift.key for drift in result.plan.drifted if drift.action == "wait"}
-    before = {level.key: level.quantity for level in stored.levels}
-    levels = [
-        ConfirmedLevel(
-            level.inventory_item_id,
-            level.location_id,
-            # A waiting row without an old level has nothing to keep: the next delta run sends
-            # it without compare-and-set either way; its shortfall must still be stored.
-            before.get(level.key, level.quantity) if level.key in waiting else level.quantity,
-            ref=level.ref,
-            source="reconcile",
-        )
-        for level in result.confirmed
-    ]
-    return confirmed_levels.upsert(store_name, levels, RECONCILIATION, shortfalls=dict(result.shortfalls))
+def refresh_confirmed_levels(store_name: str, result: ReconciliationResult) -> int:
+    """The result's confirmed levels become the stored ones, so the next delta run starts from
+    Shopify's real figures even after edits in Shopify admin; the shortfalls seen are kept for
+    the next reconciliation. The engine already left a shortfall seen for the first time at its
+    old level (drift.levels_to_confirm: it may be an order ERPNext has not imported yet)."""
+    return confirmed_levels.upsert(
+        store_name, result.confirmed, RECONCILIATION, shortfalls=dict(result.shortfalls)
+    )
 
 
 def _progress(store_name: str, percent: int, description: str) -> None:

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from . import documents
 from .client import CallFailed, RunAborted, ShopifyClient
 from .delta import LevelKey
-from .levels import LevelRead, _quantity
+from .levels import LevelRead, ReadProgress, _quantity
 from .results import Resolution
 from .retry import Action
 
@@ -89,13 +89,30 @@ def _start(client: ShopifyClient, query: str, poll_interval: float, max_wait: fl
         waited += poll_interval
 
 
-def _wait(client: ShopifyClient, operation_id: str, poll_interval: float, max_wait: float) -> dict:
+def _object_count(node: dict) -> int | None:
+    # UnsignedInt64 comes as a JSON string (Shopify's scalar docs); accept a number too.
+    try:
+        return int(node.get("objectCount"))
+    except (TypeError, ValueError):
+        return None
+
+
+def _wait(
+    client: ShopifyClient,
+    operation_id: str,
+    poll_interval: float,
+    max_wait: float,
+    progress: ReadProgress | None = None,
+) -> dict:
     waited = 0.0
     while True:
         data = _execute(client, documents.BULK_OPERATION, {"id": operation_id}, "BulkOperationById")
         node = data.get("node")
         node = node if isinstance(node, dict) else {}
         status = node.get("status")
+        count = _object_count(node)
+        if progress is not None and count is not None:
+            progress(count)
         if status in DONE:
             return node
         if waited >= max_wait:
@@ -113,9 +130,10 @@ def run_bulk_query(
     http_get: Callable[[str], Iterable[bytes]] | None = None,
     poll_interval: float = 2.0,
     max_wait: float = 1800.0,
+    progress: ReadProgress | None = None,
 ) -> Iterator[dict]:
     operation_id = _start(client, query, poll_interval, max_wait)
-    node = _wait(client, operation_id, poll_interval, max_wait)
+    node = _wait(client, operation_id, poll_interval, max_wait, progress)
     status = node.get("status")
     if status == "FAILED":
         partial = " (partial data was available)" if node.get("partialDataUrl") else ""
@@ -145,15 +163,23 @@ def bulk_levels(
     http_get: Callable[[str], Iterable[bytes]] | None = None,
     poll_interval: float = 2.0,
     max_wait: float = 1800.0,
+    progress: ReadProgress | None = None,
 ) -> LevelRead:
     wanted = set(location_ids)
     read = LevelRead(method="bulk")
     item_of_variant: dict[str, str] = {}
     orphans: list[dict] = []  # a level line before its variant's (order is not promised)
     before = client.stats.api_calls
+    lines = 0
     for obj in run_bulk_query(
-        client, documents.BULK_LEVELS_QUERY, http_get=http_get, poll_interval=poll_interval, max_wait=max_wait
+        client,
+        documents.BULK_LEVELS_QUERY,
+        http_get=http_get,
+        poll_interval=poll_interval,
+        max_wait=max_wait,
+        progress=progress,
     ):
+        lines += 1
         item = obj.get("inventoryItem")
         if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(obj.get("id"), str):
             item_of_variant[obj["id"]] = item["id"]
@@ -172,5 +198,7 @@ def bulk_levels(
             continue
         key: LevelKey = (item, location)
         read.levels[key] = quantity
+    if progress is not None:
+        progress(lines)
     read.calls = client.stats.api_calls - before
     return read

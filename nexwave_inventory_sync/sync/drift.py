@@ -11,6 +11,8 @@ Public API (stable):
 - `DriftPlan`: `compared`, `drifted` (every row beyond tolerance, as `LevelDrift`),
   `corrections` (StockRows to push, `change_from` = the figure just read), `shortfalls` (keep
   them for the next reconciliation), `not_stocked`, `drift_percent`, `largest(n)`.
+- `levels_to_confirm(plan, read, previous_levels) -> {key: quantity}`: the confirmed level
+  each compared row gets from a reconciliation (before its corrections land).
 
 The available-mode rule: Shopify below ERPNext may be Shopify sales ERPNext has not imported
 yet; "correcting" them is the snapshot overwrite race. So a row where Shopify shows MORE than
@@ -19,6 +21,10 @@ was already there at the previous reconciliation (an order import takes minutes,
 reconciliation interval an hour: a shortfall that survived one interval is not an unimported
 order). In on_hand mode Shopify's own orders sit in `committed`, not in `on_hand`, so the
 comparison is exact and every drifted row is corrected.
+
+The same rule decides what a reconciliation confirms: a shortfall seen for the first time keeps
+its old confirmed level instead of Shopify's lower figure, or the next delta run would push
+ERPNext's figure over the order it has not imported (compare-and-set would even agree).
 """
 
 from __future__ import annotations
@@ -124,3 +130,23 @@ def compare_levels(
             )
         )
     return DriftPlan(compared, tuple(drifted), tuple(corrections), shortfalls, tuple(not_stocked))
+
+
+def levels_to_confirm(
+    plan: DriftPlan,
+    read: Mapping[LevelKey, int],
+    previous_levels: Mapping[LevelKey, int] | None = None,
+) -> dict[LevelKey, int]:
+    """Shopify's figure for every row read, except a shortfall seen for the first time: it keeps
+    its previous confirmed level, so the next delta run leaves it alone (ERPNext unchanged) or
+    meets a conflict its policy settles. So does a shortfall that grew since the last time
+    ("partial"): its new part is as unconfirmed as a new shortfall; when its correction lands,
+    the figure it set replaces this one (reconcile()). A waiting row with no previous level gets
+    the figure read: with or without it the next delta run sends ERPNext's figure, and the
+    stored row carries the shortfall to the next reconciliation."""
+    previous = previous_levels or {}
+    waiting = {drift.key for drift in plan.drifted if drift.action in ("wait", "partial")}
+    return {
+        key: int(previous[key]) if key in waiting and key in previous else int(quantity)
+        for key, quantity in read.items()
+    }

@@ -7,9 +7,12 @@ Public API (stable):
   quantity of each (item gid, location gid); None when the item is not stocked there (or
   gone). Up to 250 items per call, one location per call.
 - `read_all_levels(client, location_ids, name="available", *, method="auto",
-  variant_count=None, http_get=None, poll_interval=2.0, max_wait=1800.0) -> LevelRead`: every level at the given
+  variant_count=None, http_get=None, poll_interval=2.0, max_wait=1800.0, progress=None)
+  -> LevelRead`: every level at the given
   locations. `method`: "pages" (location.inventoryLevels, 250 per page), "bulk"
   (bulkOperationRunQuery, see bulk.py), or "auto": bulk from `BULK_THRESHOLD` variants up.
+  `progress(read_so_far)` is called after every page (levels read) and every bulk poll
+  (Shopify's objectCount: lines the operation has written), then once the file is read.
 - `LevelRead`: `levels` {key: quantity}, `skus` {inventory item gid: sku}, `resolutions`
   (bulk only: every variant with its inventory item, for id resolution), `method`, `calls`.
 - `BULK_THRESHOLD` (levels = variants x locations, 2,500) and `BULK_RESOLVE_THRESHOLD` (SKUs
@@ -43,6 +46,10 @@ BULK_RESOLVE_THRESHOLD = 10_000
 _COST_PER_LEVEL = 3
 # Pages of 250 levels would ask ~752 points: under the 1,000 cap, so the full page size holds.
 LEVEL_PAGE_SIZE = MAX_PAGE_SIZE
+
+
+# Told how far a read has come: levels read by the pages, or objects a bulk operation wrote.
+ReadProgress = Callable[[int], None]
 
 
 class LevelReadFailed(Exception):
@@ -108,7 +115,13 @@ class LevelRead:
     calls: int = 0
 
 
-def read_location_pages(client: ShopifyClient, location_id: str, name: str, read: LevelRead) -> None:
+def read_location_pages(
+    client: ShopifyClient,
+    location_id: str,
+    name: str,
+    read: LevelRead,
+    progress: ReadProgress | None = None,
+) -> None:
     location = level_key(1, location_id)[1]
     after = None
     while True:
@@ -133,6 +146,8 @@ def read_location_pages(client: ShopifyClient, location_id: str, name: str, read
             if quantity is not None:
                 read.levels[(item["id"], location)] = quantity
                 read.skus[item["id"]] = item.get("sku")
+        if progress is not None:
+            progress(len(read.levels))
         info = page.get("pageInfo") if isinstance(page.get("pageInfo"), dict) else {}
         cursor = info.get("endCursor")
         if not info.get("hasNextPage"):
@@ -158,6 +173,7 @@ def read_all_levels(
     http_get: Callable[[str], Iterator[bytes]] | None = None,
     poll_interval: float = 2.0,
     max_wait: float = 1800.0,
+    progress: ReadProgress | None = None,
 ) -> LevelRead:
     locations = [level_key(1, loc)[1] for loc in location_ids]
     if method == "auto":
@@ -166,9 +182,15 @@ def read_all_levels(
         from .bulk import bulk_levels  # local: bulk pulls in requests for the download
 
         return bulk_levels(
-            client, locations, name, http_get=http_get, poll_interval=poll_interval, max_wait=max_wait
+            client,
+            locations,
+            name,
+            http_get=http_get,
+            poll_interval=poll_interval,
+            max_wait=max_wait,
+            progress=progress,
         )
     read = LevelRead(method="pages")
     for location in locations:
-        read_location_pages(client, location, name, read)
+        read_location_pages(client, location, name, read, progress)
     return read

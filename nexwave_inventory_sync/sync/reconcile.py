@@ -4,38 +4,76 @@ compare-and-set against the figure just read, and report.
 
 Public API (stable):
 
-    reconcile(endpoint, erpnext_rows, *, options=ReconcileOptions(...), clock=None)
-        -> ReconciliationResult
+    reconcile(endpoint, erpnext_rows, *, options=ReconcileOptions(...), clock=None,
+              progress=None) -> ReconciliationResult
+
+- `progress(percent, stage)`: called as the run advances, percent never going back, ending
+  at 100 ("done") when the run finishes (not when it aborts): stage "read" while Shopify's
+  levels are read (pages: levels read of the rows compared; bulk: the objects the operation
+  has written of the expected variants and levels), "correct" as the correction's batches
+  land (sync_inventory's progress), "done".
 
 - `erpnext_rows`: StockRows with cached inventory item ids (rows without are counted in
   `skipped_without_id`).
 - `ReconcileOptions`: `tolerance` (units, default 0), `correct` (default True),
-  `previous_shortfalls` (the last result's `shortfalls`), `read_method` ("auto" | "pages" |
+  `previous_shortfalls` (the last result's `shortfalls`), `previous_levels` (the stored
+  confirmed levels, {key: quantity}: a first-seen shortfall keeps its own), `read_method` ("auto" | "pages" |
   "bulk"; auto uses bulk from `levels.BULK_THRESHOLD` levels), `sync` (SyncOptions for the
   corrections: its `quantity_name` is also the quantity compared; its conflict policy
   settles a row that moved between the read and the correction).
 - `ReconciliationResult`: `plan` (drift.DriftPlan: compared, drifted, largest(n),
   drift_percent, shortfalls), `corrected` (rows the correction landed), `correction`
   (its RunResult, None when nothing was pushed), `confirmed` (a delta.ConfirmedLevel per
-  compared row: the figure read, or the one the correction set; store them so the next delta
-  run starts from Shopify's real figures), `read_method`, `read_calls`, `api_calls`,
+  compared row: the figure read, or the one the correction set, or for a shortfall seen for
+  the first time its previous level (drift.levels_to_confirm); store them as they are so the
+  next delta run starts from Shopify's real figures without overwriting an order ERPNext has
+  not imported), `read_method`, `read_calls`, `api_calls`,
   `remaining` (drifted rows not corrected), `aborted`/`abort_reason`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .bulk import BulkReadFailed
 from .client import CallFailed, CallStats, RunAborted, ShopifyClient
 from .clock import Clock, SystemClock
 from .delta import ConfirmedLevel, LevelKey, row_key
-from .drift import DriftPlan, compare_levels
+from .drift import DriftPlan, compare_levels, levels_to_confirm
 from .endpoint import ShopifyEndpoint
-from .levels import LevelReadFailed, read_all_levels
+from .levels import LevelReadFailed, choose_method, read_all_levels
 from .results import RunResult, StockRow
 from .run import SyncOptions, sync_inventory
+
+# percent, stage ("read" | "correct" | "done")
+ReconcileProgress = Callable[[int, str], None]
+# The share of the bar the read takes when a correction may follow: a correction of a few
+# drifted rows is one or two calls, the read of every level tens to thousands.
+READ_SHARE = 80
+
+
+class _Bar:
+    """Turns the read's counts and the correction's batches into one rising percentage."""
+
+    def __init__(self, progress: ReconcileProgress | None, read_total: int):
+        self.progress = progress
+        self.read_total = max(1, read_total)
+        self.last = -1
+
+    def tell(self, percent: float, stage: str) -> None:
+        percent = min(100, max(0, int(percent)))
+        if self.progress is not None and (percent > self.last or stage == "done"):
+            self.last = max(self.last, percent)
+            self.progress(percent, stage)
+
+    def read(self, done: int) -> None:
+        # Capped below the share: the estimate of what a read returns may be short.
+        self.tell(min(READ_SHARE - 1, READ_SHARE * done / self.read_total), "read")
+
+    def correct(self, batches_done: int, batches: int | None) -> None:
+        if batches:
+            self.tell(READ_SHARE + (99 - READ_SHARE) * min(1.0, batches_done / batches), "correct")
 
 
 @dataclass(frozen=True)
@@ -43,6 +81,7 @@ class ReconcileOptions:
     tolerance: int = 0
     correct: bool = True
     previous_shortfalls: Mapping[LevelKey, int] | None = None
+    previous_levels: Mapping[LevelKey, int] | None = None
     read_method: str = "auto"
     sync: SyncOptions = field(default_factory=SyncOptions)
     variant_count: int | None = None  # when known (the Item cache), picks the read method
@@ -77,6 +116,7 @@ def reconcile(
     *,
     options: ReconcileOptions | None = None,
     clock: Clock | None = None,
+    progress: ReconcileProgress | None = None,
 ) -> ReconciliationResult:
     options = options or ReconcileOptions()
     clock = clock or SystemClock()
@@ -90,20 +130,29 @@ def reconcile(
             endpoint, policy=options.sync.policy, clock=clock, timeout=options.sync.timeout, stats=stats
         ) as client:
             variant_count = options.variant_count or len({row_key(r)[0] for r in with_ids})
+            method = options.read_method
+            if method == "auto":
+                method = choose_method(variant_count, len(locations))
+            # Pages count levels read (about one per row); a bulk file has a line per variant
+            # and one per level of it.
+            bar = _Bar(progress, len(with_ids) if method == "pages" else variant_count * (1 + len(locations)))
+            bar.tell(0, "read")
             try:
                 read = read_all_levels(
                     client,
                     locations,
                     name,
-                    method=options.read_method,
+                    method=method,
                     variant_count=variant_count,
                     http_get=options.sync.http_get,
                     poll_interval=options.sync.bulk_poll_interval,
+                    progress=bar.read,
                 )
             except (BulkReadFailed, KeyError, TypeError, ValueError, AttributeError):
                 # A failed or expired bulk operation (or a file of the wrong shape): the
                 # pages still give the answer.
-                read = read_all_levels(client, locations, name, method="pages")
+                bar.read_total = max(1, len(with_ids))
+                read = read_all_levels(client, locations, name, method="pages", progress=bar.read)
     except (RunAborted, CallFailed, LevelReadFailed, BulkReadFailed) as error:
         reason = str(error.failure.error) if isinstance(error, RunAborted) else str(error)
         return ReconciliationResult(
@@ -117,20 +166,26 @@ def reconcile(
         previous_shortfalls=options.previous_shortfalls,
         safety_buffer=options.sync.safety_buffer,
     )
+    to_confirm = levels_to_confirm(plan, read.levels, options.previous_levels)
     confirmed: dict[LevelKey, ConfirmedLevel] = {}
     for row in with_ids:
         key = row_key(row)
-        if key in read.levels:
-            confirmed[key] = ConfirmedLevel(key[0], key[1], read.levels[key], row.label, "reconcile")
+        if key in to_confirm:
+            confirmed[key] = ConfirmedLevel(key[0], key[1], to_confirm[key], row.label, "reconcile")
     correction = None
     corrected = 0
     if options.correct and plan.corrections:
-        correction = sync_inventory(endpoint, list(plan.corrections), options=options.sync, clock=clock)
+        bar.tell(READ_SHARE, "correct")
+        correction = sync_inventory(
+            endpoint, list(plan.corrections), options=options.sync, clock=clock, progress=bar.correct
+        )
         corrected = len(correction.confirmed)
         for level in correction.confirmed:
             confirmed[level.key] = ConfirmedLevel(
                 level.inventory_item_id, level.location_id, level.quantity, level.ref, "reconcile"
             )
+    if not (correction and correction.aborted):
+        bar.tell(100, "done")
     return ReconciliationResult(
         plan=plan,
         confirmed=tuple(confirmed.values()),

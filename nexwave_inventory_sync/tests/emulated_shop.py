@@ -21,6 +21,8 @@ class EmulatedShopTest(unittest.TestCase):
     partial_apply = False
     untracked_every = 0
     unstocked_every = 0
+    # OverlappingClock where batches in flight must not add their sleeps up (pacing tests).
+    clock_class = FakeClock
 
     def setUp(self) -> None:
         self.catalog = Catalog.generate(
@@ -30,7 +32,7 @@ class EmulatedShopTest(unittest.TestCase):
             untracked_every=self.untracked_every,
             unstocked_every=self.unstocked_every,
         )
-        self.clock = FakeClock()
+        self.clock = self.clock_class()
         self.emulator = Emulator(
             self.catalog,
             access_token=TOKEN,

@@ -333,6 +333,20 @@ class DeltaAndReconcileCommandTest(PushCommandTest):
         self.assertEqual(code, 0, out)
         self.assertEqual(self.catalog.available(ITEM.format(4), LOC), 10)
 
+    def test_a_shortfall_first_seen_by_reconcile_is_not_overwritten_by_the_next_push(self):
+        # Shopify sold 3 that ERPNext has not imported: ERPNext still says 10. The reconciliation
+        # must not confirm Shopify's 7, or the next delta run pushes 10 over the sale.
+        for correct in ((), ("--correct",)):
+            with self.subTest(correct=correct):
+                item = 6 if not correct else 7
+                self.push(self.stock())
+                self.catalog.sell(ITEM.format(item), LOC, 3)
+                code, out, _ = self.push(self.stock(), *correct, command="reconcile")
+                self.assertEqual(code, 2, out)  # the shortfall waits
+                code, out, _ = self.push(self.stock())
+                self.assertEqual(code, 0, out)
+                self.assertEqual(self.catalog.available(ITEM.format(item), LOC), 7, out)
+
     def test_reconcile_aborts_exit_1(self):
         code, _, err = self.push(self.stock(), token="shpat_wrong", command="reconcile")
         self.assertEqual(code, 1)

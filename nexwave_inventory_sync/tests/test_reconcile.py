@@ -45,6 +45,66 @@ class ReconcileTest(EmulatedShopTest):
         levels = {c.inventory_item_id: c.quantity for c in second.confirmed}
         self.assertEqual(levels[item(2)], 10)
 
+    def test_a_first_seen_shortfall_keeps_its_previous_confirmed_level(self):
+        # Shopify sold 4 that ERPNext has not imported: confirming Shopify's 6 would let the next
+        # delta run push 10 over the sale with a compare-and-set that agrees.
+        self.catalog.adjust_available(item(2), LOC, -4)
+        self.catalog.adjust_available(item(3), LOC, +2)
+        previous = {(item(i), LOC): 10 for i in range(1, 51)}
+        first = self.run_reconcile(previous_levels=previous)
+        levels = {c.inventory_item_id: c.quantity for c in first.confirmed}
+        self.assertEqual((levels[item(2)], levels[item(3)], levels[item(4)]), (10, 10, 10))
+        self.assertEqual(len(first.confirmed), 50)
+        # Without a previous level the figure read is all there is.
+        alone = self.run_reconcile(correct=False)
+        self.assertEqual({c.inventory_item_id: c.quantity for c in alone.confirmed}[item(2)], 6)
+        # The shortfall still there next time is corrected and confirmed at ERPNext's figure.
+        second = self.run_reconcile(previous_levels=previous, previous_shortfalls=first.shortfalls)
+        self.assertEqual({c.inventory_item_id: c.quantity for c in second.confirmed}[item(2)], 10)
+        self.assertEqual(self.catalog.available(item(2), LOC), 10)
+
+    def test_a_grown_shortfall_not_corrected_keeps_its_previous_confirmed_level(self):
+        self.catalog.adjust_available(item(2), LOC, -5)  # 2 seen last time, 3 more since
+        previous = {(item(i), LOC): 10 for i in range(1, 51)}
+        report = self.run_reconcile(
+            correct=False, previous_levels=previous, previous_shortfalls={(item(2), LOC): 2}
+        )
+        self.assertEqual(report.plan.drifted[0].action, "partial")
+        self.assertEqual({c.inventory_item_id: c.quantity for c in report.confirmed}[item(2)], 10)
+        # Corrected, it is confirmed at what the correction set: Shopify's 5 plus the 2 seen before.
+        fixed = self.run_reconcile(previous_levels=previous, previous_shortfalls={(item(2), LOC): 2})
+        self.assertEqual({c.inventory_item_id: c.quantity for c in fixed.confirmed}[item(2)], 7)
+        self.assertEqual(self.catalog.available(item(2), LOC), 7)
+
+    def test_progress_rises_through_the_read_and_the_correction_to_100(self):
+        for i in range(1, 31):
+            self.catalog.adjust_available(item(i), LOC, +1)  # 30 rows to correct
+        for method, sync in (
+            ("pages", SyncOptions(timeout=(2.0, 5.0))),
+            ("bulk", SyncOptions(timeout=(2.0, 5.0), bulk_poll_interval=1.0)),
+        ):
+            with self.subTest(method=method):
+                seen = []
+                result = reconcile(
+                    self.endpoint(),
+                    self.rows,
+                    options=ReconcileOptions(read_method=method, sync=sync),
+                    clock=self.clock,
+                    progress=lambda percent, stage, seen=seen: seen.append((percent, stage)),
+                )
+                self.assertEqual(result.read_method, method)
+                percents = [p for p, _ in seen]
+                self.assertEqual(percents, sorted(percents))
+                self.assertEqual(seen[-1], (100, "done"))
+                stages = [stage for _, stage in seen]
+                self.assertEqual(list(dict.fromkeys(stages)), ["read", "correct", "done"])
+                # The read moved the bar before the correction, whose batch moved it again.
+                self.assertTrue(any(0 < p < 80 for p, s in seen if s == "read"), seen)
+                self.assertEqual([p for p, s in seen if s == "correct"], [80, 99])
+                self.assertEqual(result.corrected, 30)
+                for i in range(1, 31):
+                    self.catalog.adjust_available(item(i), LOC, +1)
+
     def test_report_only(self):
         self.catalog.adjust_available(item(1), LOC, +5)
         result = self.run_reconcile(correct=False)

@@ -178,6 +178,13 @@ class TestReconciliation(ReconcileMixin, IntegrationTestCase):
         for call in progress.call_args_list:
             self.assertEqual((call.kwargs["doctype"], call.kwargs["docname"]), ("Shopify Store", name))
         self.assertEqual(progress.call_args_list[-1].args[0], 100)
+        # The engine's progress is published as it goes: the read, then the correction's batch.
+        percents = [call.args[0] for call in progress.call_args_list]
+        self.assertEqual(percents, sorted(percents))
+        self.assertTrue(any(0 < p < 80 for p in percents), percents)
+        self.assertIn(
+            "Correcting the drifted rows", [c.kwargs["description"] for c in progress.call_args_list]
+        )
 
     def test_a_bad_token_aborts_and_keeps_the_old_timestamp(self):
         from nexwave_inventory_sync.emulator import Fault

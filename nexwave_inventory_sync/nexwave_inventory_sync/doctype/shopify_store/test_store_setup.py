@@ -173,6 +173,18 @@ class TestHealth(StoreSyncMixin, IntegrationTestCase):
         self.assertEqual(next_run_at(datetime(2026, 11, 25, 11, 58), 60, now), datetime(2026, 11, 25, 13, 0))
         self.assertEqual(next_run_at(datetime(2026, 11, 25, 12, 1), 60, now), datetime(2026, 11, 25, 13, 10))
 
+    def test_next_run_waits_for_a_backoff_to_end(self):
+        now = datetime(2026, 11, 25, 12, 3)
+        paused_until = datetime(2026, 11, 25, 15, 4)
+        self.assertEqual(
+            next_run_at(None, 60, now, backoff_until=paused_until), datetime(2026, 11, 25, 15, 10)
+        )
+        # A back-off already over changes nothing.
+        self.assertEqual(
+            next_run_at(None, 60, now, backoff_until=datetime(2026, 11, 25, 11, 0)),
+            datetime(2026, 11, 25, 12, 10),
+        )
+
     def test_the_form_gets_health_runs_and_next_run(self):
         code = self.variant("HEALTH-A")
         receive([(code, self.wh1, 4)])

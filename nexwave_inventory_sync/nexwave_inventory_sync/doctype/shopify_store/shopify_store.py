@@ -6,6 +6,7 @@ from __future__ import annotations
 import frappe
 from frappe import _
 from frappe.model.document import Document
+from frappe.utils import cint, flt
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels
 from nexwave_inventory_sync.erpnext_side.connection import fetch_store_locations, test_store_connection
@@ -101,11 +102,11 @@ class ShopifyStore(Document):
             check_api_version(self.api_version)
         except UnsupportedApiVersion as exc:
             frappe.throw(str(exc), title=_("Invalid Shopify Store"))
-        if self.sync_interval is not None and self.sync_interval < 1:
+        if self.sync_interval is not None and cint(self.sync_interval) < 1:
             frappe.throw(_("Sync Interval must be at least 1 minute"))
-        if (self.safety_buffer or 0) < 0:
+        if flt(self.safety_buffer) < 0:
             frappe.throw(_("Safety Buffer cannot be negative"))
-        if (self.run_deadline or 0) < 0 or (self.recheck_untracked_hours or 0) < 0:
+        if cint(self.run_deadline) < 0 or cint(self.recheck_untracked_hours) < 0:
             frappe.throw(_("Run Deadline and Re-check Untracked Items cannot be negative"))
         self.sku_field = sku_column(self.sku_field)
         self.validate_locations()
@@ -191,9 +192,9 @@ class ShopifyStore(Document):
                         "(Sales Order has no shopify_order_id field to use by default)"
                     )
                 )
-        if self.reconcile_interval is not None and self.reconcile_interval < 1:
+        if self.reconcile_interval is not None and cint(self.reconcile_interval) < 1:
             frappe.throw(_("Reconcile Every must be at least 1 minute"))
-        if not 0 <= (self.drift_threshold or 0) <= 100:
+        if not 0 <= flt(self.drift_threshold) <= 100:
             frappe.throw(_("Notify Above Drift is a percentage between 0 and 100"))
 
     def on_trash(self) -> None:

@@ -67,6 +67,29 @@ class TestShopifyStore(IntegrationTestCase):
         with self.assertRaises(frappe.ValidationError):
             store("ver-shop.myshopify.com", [(self.wh1, "1")], api_version="2023-13")
 
+    def test_numbers_typed_in_the_desk_as_text_are_validated_as_numbers(self):
+        # The desk sends a new store's defaults as text ("60", "1"): saving one from the form
+        # failed with "'<=' not supported between instances of 'int' and 'str'" (found by the
+        # browser walkthrough), while documents built in Python carried numbers.
+        doc = frappe.get_doc(
+            {
+                "doctype": "Shopify Store",
+                "shop_domain": "text-shop.myshopify.com",
+                "access_token": "x",
+                "sync_interval": "60",
+                "safety_buffer": "0",
+                "run_deadline": "15",
+                "recheck_untracked_hours": "24",
+                "reconcile_interval": "60",
+                "drift_threshold": "1",
+                "locations": [{"warehouse": self.wh1, "shopify_location_id": "1"}],
+            }
+        ).insert()
+        self.assertEqual(doc.name, "text-shop.myshopify.com")
+        doc.drift_threshold = "101"
+        with self.assertRaisesRegex(frappe.ValidationError, "between 0 and 100"):
+            doc.save()
+
     def test_sku_field_must_exist_on_item(self):
         with self.assertRaisesRegex(frappe.ValidationError, "no field"):
             store("sku-shop.myshopify.com", [(self.wh1, "1")], sku_field="no_such_field")

@@ -51,6 +51,18 @@ class TestRoles(IntegrationTestCase):
             frappe.get_doc("Shopify Store", self.name).sync_inventory()
         self.assertFalse(frappe.has_permission("Shopify Log", "read", self.log))
 
+    def test_what_the_connector_did_is_the_shopify_managers_to_read_not_the_stock_managers(self):
+        # Reconciliations and confirmed levels say what the connector did, as logs do: the same
+        # roles read them (they came with Stock Manager and without Shopify Manager).
+        manager = user_with("shopify-manager@example.com", MANAGER_ROLE)
+        stock_manager = user_with("shopify-stock-manager@example.com", "Stock Manager")
+        for doctype in ("Shopify Reconciliation", "Shopify Confirmed Level"):
+            frappe.set_user(manager)
+            self.assertTrue(frappe.has_permission(doctype, "read"), doctype)
+            frappe.set_user(stock_manager)
+            self.assertFalse(frappe.has_permission(doctype, "read"), doctype)
+            frappe.set_user("Administrator")
+
     def test_only_system_manager_reads_the_token(self):
         from frappe.client import get, get_password
 

@@ -19,7 +19,11 @@ class StandardPlanPacingTest(EmulatedShopTest):
         )
 
     def test_cold_scan_is_paced_without_a_single_throttled_answer(self):
-        result = self.sync(self.sku_rows())
+        # One batch at a time: this test is about pacing the scan and the pushes on the bucket's
+        # own figures. With four threads in flight the order in which they reach the shared
+        # virtual clock still varied with the machine's load (1 THROTTLED in a loaded CI run);
+        # batches in flight sharing the bucket are ParallelPacingTest's to prove.
+        result = self.sync(self.sku_rows(), concurrency=1)
         self.assertEqual(result.pushed, 2500)
         self.assertEqual(self.emulator.stats.throttled, 0)
         self.assertEqual(result.throttled_answers, 0)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.query_builder import Interval
-from frappe.query_builder.functions import Now
+
+from nexwave_inventory_sync.erpnext_side.log_clearing import clear_older_than
 
 
 class ShopifyReconciliation(Document):
@@ -20,14 +20,4 @@ class ShopifyReconciliation(Document):
     @staticmethod
     def clear_old_logs(days: int = 90) -> None:
         """Called by Log Settings (hooks: default_log_clearing_doctypes)."""
-        table = frappe.qb.DocType("Shopify Reconciliation")
-        old = (
-            frappe.qb.from_(table)
-            .select(table.name)
-            .where(table.creation < (Now() - Interval(days=days)))
-            .run(pluck=True)
-        )
-        if old:
-            rows = frappe.qb.DocType("Shopify Reconciliation Row")
-            frappe.qb.from_(rows).delete().where(rows.parent.isin(old)).run()
-            frappe.qb.from_(table).delete().where(table.name.isin(old)).run()
+        clear_older_than("Shopify Reconciliation", "Shopify Reconciliation Row", days)

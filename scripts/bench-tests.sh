@@ -35,27 +35,13 @@ bench() {
   else (cd sites && ../env/bin/python -m frappe.utils.bench_helper frappe "$@"); fi
 }
 
-# Starts a daemon without the lock files this script holds open: flock(1) hands its lock's fd
-# to the command it runs, and a Redis or MariaDB that inherited it would hold the lock forever.
-detach() {
-  (
-    for fd in $(ls "/proc/$BASHPID/fd"); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
-    cd / && exec setsid "$@" </dev/null
-  )
-}
-
 # Services die with the session that started them; CI starts its own.
-if ! mysqladmin ping --silent >/dev/null 2>&1; then
-  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
-  (detach mysqld_safe >/tmp/mysqld_safe.out 2>&1 &)
-  for _ in $(seq 60); do mysqladmin ping --silent >/dev/null 2>&1 && break; sleep 1; done
-fi
+# shellcheck source=services.sh
+. "$app_dir/scripts/services.sh"
+start_mariadb || { echo "bench-tests: MariaDB did not start (see /tmp/mysqld_safe.out)" >&2; exit 1; }
 for conf in config/redis_cache.conf config/redis_queue.conf; do
   port=$(awk '$1 == "port" {print $2}' "$conf" 2>/dev/null || true)
-  if [ -n "$port" ] && ! redis-cli -p "$port" ping >/dev/null 2>&1; then
-    detach redis-server "$bench_path/$conf" --daemonize yes >/dev/null
-    for _ in $(seq 20); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.5; done
-  fi
+  [ -z "$port" ] || start_redis "$bench_path/$conf" "$port" || { echo "bench-tests: Redis on $port did not start" >&2; exit 1; }
 done
 
 # The bench runs this checkout's code.

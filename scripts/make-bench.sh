@@ -75,14 +75,8 @@ tidy() { "$@" 2>&1 | tr '\r' '\n' | { grep -v -E '^(WARNING: Location .* is igno
 die() { echo "make-bench: $*" >&2; exit 1; }
 trap 'rc=$?; [ $rc -ne 0 ] && [ -n "$step_name" ] && echo "make-bench: FAILED at step: $step_name" >&2; exit $rc' EXIT
 
-# Starts a daemon without the lock files this script holds open: flock(1) hands its lock's fd
-# to the command it runs, and a Redis or MariaDB that inherited it would hold the lock forever.
-detach() {
-  (
-    for fd in $(ls "/proc/$BASHPID/fd"); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
-    cd / && exec setsid "$@" </dev/null
-  )
-}
+# shellcheck source=services.sh
+. "$app_dir/scripts/services.sh"  # detach, start_mariadb, start_redis
 
 # Debian packages ---------------------------------------------------------------------------
 step "Debian packages (installed only when missing)"
@@ -150,12 +144,7 @@ collation-server = utf8mb4_unicode_ci
 default-character-set = utf8mb4
 EOF
 fi
-if ! mysqladmin ping --silent >/dev/null 2>&1; then
-  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
-  (detach mysqld_safe >/tmp/mysqld_safe.out 2>&1 &)
-  for _ in $(seq 60); do mysqladmin ping --silent >/dev/null 2>&1 && break; sleep 1; done
-  mysqladmin ping --silent >/dev/null 2>&1 || die "MariaDB did not start (see /tmp/mysqld_safe.out)"
-fi
+start_mariadb || die "MariaDB did not start (see /tmp/mysqld_safe.out)"
 # Over TCP: by the socket, a fresh root gets in whatever the password (unix_socket auth).
 if ! mysql -h127.0.0.1 -uroot -p"$db_root_password" -e 'select 1' >/dev/null 2>&1; then
   # Fresh install: root logs in by unix socket only; Frappe connects over TCP with a password.
@@ -241,13 +230,9 @@ json.dump(conf, open(path, "w"), indent=1, sort_keys=True)
 EOF
 }
 
-start_redis() {
-  local name port
-  for name in cache queue; do
-    port=$redis_cache_port; [ "$name" = queue ] && port=$redis_queue_port
-    redis-cli -p "$port" ping >/dev/null 2>&1 || detach redis-server "$bench_path/config/redis_$name.conf" --daemonize yes >/dev/null
-  done
-  for _ in $(seq 20); do redis-cli -p "$redis_queue_port" ping >/dev/null 2>&1 && break; sleep 0.5; done
+start_bench_redis() {
+  start_redis "$bench_path/config/redis_cache.conf" "$redis_cache_port" || die "Redis on $redis_cache_port did not start"
+  start_redis "$bench_path/config/redis_queue.conf" "$redis_queue_port" || die "Redis on $redis_queue_port did not start"
 }
 
 test_tools=(coverage Faker hypothesis responses freezegun unittest-xml-reporting)
@@ -322,7 +307,7 @@ fi
 
 step "Redis on ports $redis_cache_port (cache) and $redis_queue_port (queue)"
 write_redis_config
-start_redis
+start_bench_redis
 
 if [ "$with_assets" = 1 ]; then
   step "assets: yarn install + bench build --force"
@@ -342,6 +327,13 @@ if ! bench_lock_held "$lock"; then
   flock 8
 fi
 export BENCH_LOCK_HELD="$lock"  # bench-tests.sh, run below, must not wait on it again
+# The app link first: a bench reused from another checkout may link one that is gone (CI's
+# clone of an earlier run), and with the app in apps.txt but not importable every bench
+# command fails, the site check included, which would then drop a good site.
+step "link this checkout as apps/nexwave_inventory_sync"
+ln -sfn "$app_dir" apps/nexwave_inventory_sync
+tidy ./env/bin/pip install --quiet --disable-pip-version-check -e apps/nexwave_inventory_sync
+grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
 # The site ----------------------------------------------------------------------------------
 site_ok=0
 if [ -f "sites/$site/site_config.json" ]; then
@@ -363,10 +355,7 @@ step "site config: allow_tests, default_site"
 bench --site "$site" set-config allow_tests true
 bench use "$site"
 
-step "link this checkout as apps/nexwave_inventory_sync and install it"
-ln -sfn "$app_dir" apps/nexwave_inventory_sync
-tidy ./env/bin/pip install --quiet --disable-pip-version-check -e apps/nexwave_inventory_sync
-grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
+step "install the app on $site"
 grep -q '^nexwave_inventory_sync' <<<"$(bench --site "$site" list-apps)" \
   || tidy bench --site "$site" install-app nexwave_inventory_sync
 

@@ -5,10 +5,12 @@
 One process serves every emulated shop (benchmarks/shops_process.py: its own catalog, bucket and
 port each, `--latency-ms` per answer); the site gets one Shopify Store per shop
 (benchmarks/stores_site.py); `--workers` `bench worker --queue long` processes drain the queue
-that the real cron entry point (`scheduling.enqueue_due_stores`) fills. Three ticks: the first
-(cold: ids resolved from SKUs), one where nothing changed, one after `--changed` items moved.
+that the real cron entry point (`scheduling.enqueue_due_stores`) fills. Four ticks: the first
+(cold: ids resolved from SKUs, every row pushed), one where nothing changed (delta), one after
+`--changed` items per store moved (delta), and a full push of every row with the ids known.
 Everything made on the site is removed at the end, and the app symlink is put back.
-Prints one JSON document; not a test.
+Prints one JSON document and, with `--plot PNG`, plots stores finished against time since the
+tick (matplotlib, `pip install -e '.[bench]'`); not a test.
 """
 
 from __future__ import annotations
@@ -100,9 +102,11 @@ def sample_rss(workers: list[subprocess.Popen], peaks: list[float]) -> None:
             peaks[index] = max(peaks[index], _rss_mb(pid))
 
 
-def run_tick(bench: Path, site: str, workers: list[subprocess.Popen], stores: int, timeout_s: float) -> dict:
+def run_tick(
+    bench: Path, site: str, workers: list[subprocess.Popen], stores: int, timeout_s: float, full: bool = False
+) -> dict:
     peaks = [0.0] * len(workers)
-    ticked = bench_python(bench, site, "tick")
+    ticked = bench_python(bench, site, "tick", {"full": full})
     started = time.perf_counter()
     done: list[dict] = []
     while time.perf_counter() - started < timeout_s:
@@ -113,11 +117,16 @@ def run_tick(bench: Path, site: str, workers: list[subprocess.Popen], stores: in
             break
         time.sleep(2.0)
     tick_at = dt.datetime.fromisoformat(ticked["tick"])
-    last = max((dt.datetime.fromisoformat(log["finished_at"]) for log in done), default=None)
+    offsets = sorted(
+        round((dt.datetime.fromisoformat(log["finished_at"]) - tick_at).total_seconds(), 1) for log in done
+    )
+    durations = sorted(float(log["duration"] or 0) for log in done)
     return {
         "enqueued": ticked["enqueued"],
         "finished": len(done),
-        "tick_to_last_log_s": round((last - tick_at).total_seconds(), 1) if last else None,
+        "tick_to_last_log_s": offsets[-1] if offsets else None,
+        "run_s_median": durations[len(durations) // 2] if durations else None,
+        "run_s_max": durations[-1] if durations else None,
         "calls": sum(log["api_calls"] or 0 for log in done),
         "throttled": sum(log["throttled_answers"] or 0 for log in done),
         "pushed": sum(log["pushed"] or 0 for log in done),
@@ -126,7 +135,33 @@ def run_tick(bench: Path, site: str, workers: list[subprocess.Popen], stores: in
         "statuses": sorted({log["status"] for log in done}),
         "errors": sorted({log["error"] for log in done if log["error"]})[:3],
         "peak_rss_mb_per_worker": [round(p) for p in peaks],
+        "finished_offsets_s": offsets,
     }
+
+
+TICKS = (
+    ("first_tick", "first (cold: ids resolved, all rows)"),
+    ("unchanged_tick", "nothing changed (delta)"),
+    ("changed_tick", "changed items (delta)"),
+    ("full_tick", "full push, ids known"),
+)
+
+
+def plot_ticks(report: dict, path: Path) -> bool:
+    from benchmarks.report import plot
+
+    series = {}
+    for key, label in TICKS:
+        offsets = (report.get(key) or {}).get("finished_offsets_s") or []
+        if offsets:
+            series[label] = [(0.0, 0)] + [(offset, n) for n, offset in enumerate(offsets, start=1)]
+    return plot(
+        path,
+        f"{report['shops']} stores x {report['items']:,} items, {report['workers']} bench workers",
+        "seconds since the cron tick",
+        "stores whose run has finished",
+        series,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plan", default="standard")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--changed", type=int, default=50)
-    parser.add_argument("--tick-timeout-s", type=float, default=1800)
+    parser.add_argument("--tick-timeout-s", type=float, default=3600)
+    parser.add_argument("--plot", default=None, help="write a PNG of stores finished over time")
     args = parser.parse_args(argv)
     bench = Path(args.bench)
     site = args.site or json.loads((bench / "sites/common_site_config.json").read_text())["default_site"]
@@ -178,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_python(bench, site, "change", {"items": args.changed})
         report["changed_tick"] = run_tick(bench, site, workers, args.stores, args.tick_timeout_s)
         print(json.dumps(report["changed_tick"]), flush=True)
+        report["full_tick"] = run_tick(bench, site, workers, args.stores, args.tick_timeout_s, full=True)
+        print(json.dumps(report["full_tick"]), flush=True)
     finally:
         for worker in workers:
             try:
@@ -195,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     report["emulator_calls"] = sum(s["calls"] for s in report["emulator"].values())
     report["emulator_throttled"] = sum(s["throttled"] for s in report["emulator"].values())
     del report["emulator"]
+    if args.plot:
+        report["plot"] = args.plot if plot_ticks(report, Path(args.plot)) else "not written: no matplotlib"
     print(json.dumps(report, indent=1))
     return 0
 

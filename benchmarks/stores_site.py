@@ -7,11 +7,13 @@ Commands (each prints one JSON line):
         one warehouse, `items` stock Items named as the emulated shops' SKUs (SKU-000001 ...)
         with one Bin each, one Shopify Store per shop mapping that warehouse to location 1, and
         the shops' endpoint overrides in site_config.json (merged with what is there).
-  tick  every bench store made due (last sync cleared), then the real cron entry point
+  tick  {"full": false} every bench store made due (last sync cleared; with "full", its last
+        full push too, so the run pushes every row), then the real cron entry point
         `scheduling.enqueue_due_stores()`; prints the time and the stores enqueued.
   logs  {"since": "..."} the bench stores' Shopify Logs started since then.
   change {"items": 50} moves the first `items` Bins' actual_qty, as stock entries would.
-  read  times one store's stock read (the query every run starts with) on MariaDB.
+  read  times one store's stock read (the query every run starts with): wall time in Python,
+        and MariaDB's own time for its queries (SHOW PROFILES).
   teardown  removes all of it (stores, their logs and cached ids, bins, items, warehouse, overrides).
 """
 
@@ -102,15 +104,18 @@ def _set_overrides(key: str, urls: dict[str, str] | None) -> None:
     update_site_config(key, current)
 
 
-def tick(_args: dict) -> dict:
+def tick(args: dict) -> dict:
     import frappe
     from frappe.utils import now_datetime
 
     from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_due_stores
 
     stores = _stores()
+    due = {"last_inventory_sync": None, "backoff_until": None}
+    if args.get("full"):
+        due["last_full_push"] = None  # full_push_due(): none ever made
     for name in stores:
-        frappe.db.set_value("Shopify Store", name, {"last_inventory_sync": None, "backoff_until": None})
+        frappe.db.set_value("Shopify Store", name, due)
     frappe.db.commit()
     started = now_datetime()
     enqueued = [name for name in enqueue_due_stores() if name in stores]
@@ -147,24 +152,44 @@ def change(args: dict) -> dict:
 
 
 def read(_args: dict) -> dict:
+    import frappe
+
     from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
 
     store = _stores()[0]
+    # MariaDB's own time for the read's queries, apart from Python's: its query profiler
+    # (deprecated in MySQL, still in MariaDB) times each statement on the server.
+    frappe.db.sql("SET profiling_history_size = 100")
+    frappe.db.sql("SET profiling = 1")
     started = time.perf_counter()
     rows = sum(1 for _ in stock_rows(store))
-    return {"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
+    wall = time.perf_counter() - started
+    frappe.db.sql("SET profiling = 0")
+    profiles = frappe.db.sql("SHOW PROFILES", as_dict=True)
+    statements = [p for p in profiles if not str(p.get("Query", "")).upper().startswith("SET PROFILING")]
+    return {
+        "rows": rows,
+        "seconds": round(wall, 3),
+        "mariadb_seconds": round(sum(float(p["Duration"]) for p in statements), 3),
+        "statements": len(statements),
+    }
 
 
 def teardown(_args: dict) -> dict:
     import frappe
 
-    from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY, ITEM_STORE_DOCTYPE
+    from nexwave_inventory_sync.erpnext_side.constants import (
+        CONFIRMED_LEVEL_DOCTYPE,
+        ENDPOINT_OVERRIDES_KEY,
+        ITEM_STORE_DOCTYPE,
+    )
 
     stores = _stores()
     if stores:
         for log in frappe.get_all("Shopify Log", filters={"shopify_store": ["in", stores]}, pluck="name"):
             frappe.delete_doc("Shopify Log", log, force=True, ignore_permissions=True)
         frappe.db.delete(ITEM_STORE_DOCTYPE, {"shopify_store": ["in", stores]})
+        frappe.db.delete(CONFIRMED_LEVEL_DOCTYPE, {"shopify_store": ["in", stores]})
         for name in stores:
             frappe.delete_doc("Shopify Store", name, force=True, ignore_permissions=True)
     # The Items setup made are exactly those with one of its Bins (setup refuses to run over

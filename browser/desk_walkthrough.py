@@ -58,6 +58,7 @@ class Walk:
         self.driver = webdriver.Chrome(service=Service(args.chromedriver), options=options)
         self.wait = WebDriverWait(self.driver, args.timeout)
         self.steps: list[str] = []
+        self.screens: Path = args.screens
 
     # -- helpers ---------------------------------------------------------------------------
     def step(self, text: str) -> None:
@@ -77,8 +78,8 @@ class Walk:
             png = out.getvalue()
         except ImportError:
             pass  # full size then
-        SCREENS.mkdir(parents=True, exist_ok=True)
-        (SCREENS / f"{name}.png").write_bytes(png)
+        self.screens.mkdir(parents=True, exist_ok=True)
+        (self.screens / f"{name}.png").write_bytes(png)
 
     def css(self, selector: str, visible: bool = True):
         condition = EC.visibility_of_element_located if visible else EC.presence_of_element_located
@@ -159,7 +160,8 @@ class Walk:
         self.css("#login_email").send_keys(user)
         self.css("#login_password").send_keys(password)
         self.click(self.css(".btn-login"))
-        self.wait.until(lambda d: "/app" in d.current_url)
+        # Frappe 15 lands on /app, Frappe 16 on its /desk desktop; /app is served by both.
+        self.wait.until(lambda d: "/app" in d.current_url or "/desk" in d.current_url)
         self.goto("/app")
 
     def create_store(self) -> None:
@@ -169,7 +171,12 @@ class Walk:
         self.css(".frappe-control[data-fieldname='access_token'] input").send_keys(self.args.token)
         self.shot("01-new-store")
         self.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "s")
-        self.wait.until(lambda d: d.current_url.rstrip("/").endswith("/app/shopify-store/" + domain))
+        # The saved form's route: /app/... on Frappe 15, /desk/... on 16.
+        self.wait.until(
+            lambda d: d.current_url.rstrip("/").endswith(
+                ("/app/shopify-store/" + domain, "/desk/shopify-store/" + domain)
+            )
+        )
         self.button("Sync Inventory")
         api = self.field_value("api_version")
         assert api == self.args.newest_version, f"API version defaults to {api!r}"
@@ -348,7 +355,9 @@ class Walk:
             Path(tempfile.gettempdir(), f"desk-walkthrough-failed-{current}.html").write_text(
                 self.driver.page_source
             )
-            print(f"FAILED at step {current}; screenshot docs/screens/failed-{current}.png", file=sys.stderr)
+            print(
+                f"FAILED at step {current}; screenshot {self.screens}/failed-{current}.png", file=sys.stderr
+            )
             raise
         finally:
             self.driver.quit()
@@ -370,11 +379,12 @@ def main() -> int:
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--timeout", type=float, default=30)
+    parser.add_argument("--screens", type=Path, default=SCREENS, help="where the screenshots go")
     args = parser.parse_args()
     walk = Walk(args)
     print("Browser walkthrough:", flush=True)
     walk.run()
-    print(f"PASSED: {len(walk.steps)} steps; screenshots in docs/screens/", flush=True)
+    print(f"PASSED: {len(walk.steps)} steps; screenshots in {args.screens}/", flush=True)
     return 0
 
 

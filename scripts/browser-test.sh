@@ -18,6 +18,15 @@ skip() { echo "SKIPPED: browser test: $*"; exit 0; }
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || skip "Debian's chromium and chromium-driver are not installed"
 command -v node >/dev/null || skip "no node for the socket.io server"
 
+# The bench's app link is re-pointed below: hold the bench's lock as bench-tests.sh does.
+# shellcheck source=bench-lock.sh
+. "$app_dir/scripts/bench-lock.sh"
+lock=$(bench_lock_path "$bench_path")
+if ! bench_lock_held "$lock"; then
+  echo "browser-test: taking $lock" >&2
+  BENCH_LOCK_HELD="$lock" exec flock "$lock" bash "$app_dir/scripts/browser-test.sh" "$bench_path"
+fi
+
 cd "$bench_path"
 site="${SITE:-$(python3 -c 'import json; print(json.load(open("sites/common_site_config.json")).get("default_site", ""))')}"
 [ -n "$site" ] && [ -d "sites/$site" ] || skip "no site (set SITE)"
@@ -76,9 +85,12 @@ wait_port "$web_port" web
 warehouse=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures.desk_demo.prepare \
   --kwargs "{\"shop_domain\": \"$shop\", \"endpoint\": \"http://127.0.0.1:$emulator_port\", \"items\": $items}" \
   | python3 -c 'import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["warehouse"])')
+# Screenshots: docs/screens/ from Frappe 15 (the ones docs/frappe.md shows), docs/screens/v16/ from 16.
+major=$(sed -n 's/^__version__ = "\([0-9]*\)\..*/\1/p' apps/frappe/frappe/__init__.py)
+screens="$app_dir/docs/screens"; [ "${major:-15}" = 15 ] || screens="$screens/v$major"
 newest=$(./env/bin/python -c "from nexwave_inventory_sync.sync.versions import DEFAULT_API_VERSION as v; print(v)")
 
 SE_OFFLINE=true "$venv/bin/python" "$app_dir/browser/desk_walkthrough.py" \
   --url "http://127.0.0.1:$web_port" --bench "$bench_path" --site "$site" \
   --shop "$shop" --token "$token" --warehouse "$warehouse" --items "$items" --newest-version "$newest" \
-  --admin-password "${ADMIN_PASSWORD:-admin}"
+  --admin-password "${ADMIN_PASSWORD:-admin}" --screens "$screens"

@@ -17,7 +17,7 @@ from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 from ..sync.endpoint import EndpointError
 from ..sync.ids import IdError, to_gid
 from ..sync.quantity import QuantityError, shopify_quantity
-from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockRow
+from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockRow, commonest_failure
 from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
 from . import run_lock, stock_truth
@@ -634,15 +634,14 @@ def run_error(status: str, engine_reason: str | None, failures: Iterable[RowFail
     else the commonest row failure, so the admin need not read hundreds of rows."""
     if engine_reason or status not in ("Failed", "Aborted"):
         return engine_reason
-    failures = list(failures)
-    if not failures:
+    commonest = commonest_failure(failures)
+    if commonest is None:
         return _("The run ended {0} without a cause from Shopify and without failed rows").format(status)
-    by_code = Counter(f.code for f in failures)
-    code, count = by_code.most_common(1)[0]
-    example = next(f for f in failures if f.code == code)
-    summary = _("{0} of {1} failed rows: {2}: {3}").format(count, len(failures), code, example.message)
-    if len(by_code) > 1:
-        summary += " " + _("(and {0} other causes)").format(len(by_code) - 1)
+    summary = _("{0} of {1} failed rows: {2}: {3}").format(
+        commonest.count, commonest.total, commonest.code, commonest.example
+    )
+    if commonest.other_codes:
+        summary += " " + _("(and {0} other causes)").format(commonest.other_codes)
     return summary
 
 

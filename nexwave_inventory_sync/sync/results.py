@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -41,6 +42,29 @@ class RowFailure:
     quantity: int | None = None  # what we tried to set, when we got that far
     inventory_item_id: str | None = None
     conflict: bool = False  # Shopify's figure changed under us (CHANGE_FROM_QUANTITY_STALE)
+
+
+@dataclass(frozen=True)
+class CommonestFailure:
+    """What most failed rows share: the run's one-line cause when it has no abort of its own."""
+
+    code: str
+    count: int  # rows with that code
+    example: str  # the first such row's message
+    total: int  # failed rows in all
+    other_codes: int  # how many other codes there were
+
+
+def commonest_failure(failures: Iterable[RowFailure]) -> CommonestFailure | None:
+    """The code most rows failed with (the first seen on a tie) and an example message; the
+    engine's run summary and the app's log heading both word theirs from this."""
+    failures = list(failures)
+    if not failures:
+        return None
+    by_code = Counter(f.code for f in failures)
+    code, count = by_code.most_common(1)[0]
+    example = next(f.message for f in failures if f.code == code)
+    return CommonestFailure(code, count, example, len(failures), len(by_code) - 1)
 
 
 @dataclass(frozen=True)

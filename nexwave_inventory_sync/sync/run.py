@@ -53,7 +53,7 @@ from .limits import BATCH_SIZE
 from .push import QUANTITY_NAME, QUANTITY_NAMES, BatchOutcome, ReadyRow, send_batch
 from .quantity import QuantityError, check_safety_buffer, shopify_quantity
 from .resolve import Resolver, Unresolved
-from .results import Checkpoint, Resolution, RowFailure, RunResult, StockRow
+from .results import Checkpoint, Resolution, RowFailure, RunResult, StockRow, commonest_failure
 from .retry import RetryPolicy
 from .settle import ACTIVATE_OPTION, NOT_STOCKED, activate_and_resend, settle_conflicts
 from .throttle import BucketModel
@@ -427,14 +427,13 @@ def _summary(tally: _Tally, deadline_reached: bool) -> str | None:
         if tally.not_sent:
             text += f" ({tally.not_sent:,} rows not sent or not confirmed)"
         return text
-    failures = [f for f in tally.failures if not f.conflict]
-    if failures:
-        by_code = Counter(f.code for f in failures)
-        code, count = by_code.most_common(1)[0]
-        example = next(f.message for f in failures if f.code == code)
-        text = f"{len(failures):,} rows failed; {count:,} with {code}: {example}"
-        if len(by_code) > 1:
-            text += f" (and {len(by_code) - 1} other reason(s))"
+    commonest = commonest_failure(f for f in tally.failures if not f.conflict)
+    if commonest:
+        text = (
+            f"{commonest.total:,} rows failed; {commonest.count:,} with {commonest.code}: {commonest.example}"
+        )
+        if commonest.other_codes:
+            text += f" (and {commonest.other_codes} other reason(s))"
         return text
     if tally.unresolved:
         return f"{tally.unresolved:,} rows name items that are not on Shopify (SKU not found or ambiguous)"

@@ -11,7 +11,13 @@ from nexwave_inventory_sync.sync.push import (
     map_user_errors,
     mutation_variables,
 )
-from nexwave_inventory_sync.sync.results import RunStatus, StockRow
+from nexwave_inventory_sync.sync.results import (
+    CommonestFailure,
+    RowFailure,
+    RunStatus,
+    StockRow,
+    commonest_failure,
+)
 
 from .emulated_shop import EmulatedShopTest
 
@@ -261,3 +267,28 @@ class PartialApplyShopTest(EmulatedShopTest):
         self.catalog.unstock("gid://shopify/InventoryItem/4", "gid://shopify/Location/1")
         result = self.sync(self.warm_rows(20))
         self.assertEqual((result.pushed, result.failed, self.mutation_calls()), (19, 1, 1))
+
+
+class CommonestFailureTest(unittest.TestCase):
+    """The one rule behind the engine's run summary and the app's log heading."""
+
+    def failure(self, code: str, message: str) -> RowFailure:
+        return RowFailure(
+            row=StockRow(ref=message, sku=None, location_id="1", quantity=1), code=code, message=message
+        )
+
+    def test_none_without_failures(self):
+        self.assertIsNone(commonest_failure([]))
+
+    def test_the_code_most_rows_share_with_its_first_message(self):
+        failures = [
+            self.failure("A", "a1"),
+            self.failure("B", "b1"),
+            self.failure("B", "b2"),
+            self.failure("C", "c1"),
+        ]
+        self.assertEqual(commonest_failure(iter(failures)), CommonestFailure("B", 2, "b1", 4, 2))
+
+    def test_a_tie_goes_to_the_code_seen_first(self):
+        failures = [self.failure("B", "b1"), self.failure("A", "a1")]
+        self.assertEqual(commonest_failure(failures).code, "B")

@@ -48,6 +48,27 @@ def bench_python(bench: Path, site: str, command: str, args: dict | None = None)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def link_app(bench: Path, site: str, checkout: Path) -> None:
+    """Point the bench's app at `checkout` and migrate. The editable install is made again too:
+    it records the checkout the link pointed at when it was made, and Python imports from there,
+    whatever the link says now."""
+    link = bench / "apps/nexwave_inventory_sync"
+    os.remove(link)
+    os.symlink(checkout, link)
+    subprocess.run(
+        [str(bench / "env/bin/python"), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(link)],
+        check=True,
+        env={**os.environ, "PIP_IGNORE_REQUIRES_PYTHON": "1"},
+    )
+    subprocess.run(
+        [str(bench / "env/bin/python"), "-m", "frappe.utils.bench_helper", "frappe", "--site", site]
+        + ["migrate", "--skip-search-index"],
+        cwd=bench / "sites",
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def start_workers(bench: Path, count: int) -> list[subprocess.Popen]:
     """`bench worker --queue long`, as the bench CLI runs it (frappe's bench_helper)."""
     return [
@@ -183,8 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     site = args.site or json.loads((bench / "sites/common_site_config.json").read_text())["default_site"]
     link = bench / "apps/nexwave_inventory_sync"
     previous_target = os.readlink(link)
-    os.remove(link)
-    os.symlink(ROOT, link)  # the bench runs this checkout while the lock is held
+    link_app(bench, site, ROOT)  # the bench runs this checkout while the lock is held
 
     shops = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.shops_process"],
@@ -228,8 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         shops.stdin.close()
         report["emulator"] = json.loads(shops.stdout.readline() or "{}")
         shops.wait(timeout=30)
-        os.remove(link)
-        os.symlink(previous_target, link)
+        link_app(bench, site, Path(previous_target))
     report["emulator_calls"] = sum(s["calls"] for s in report["emulator"].values())
     report["emulator_throttled"] = sum(s["throttled"] for s in report["emulator"].values())
     del report["emulator"]

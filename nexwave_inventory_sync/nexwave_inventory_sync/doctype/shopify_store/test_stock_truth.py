@@ -14,9 +14,8 @@ from nexwave_inventory_sync.erpnext_side import confirmed_levels, stock_truth
 from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.erpnext_side.stock_levels import order_marker_column, stock_rows
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
+from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import StoreSyncMixin
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
-    EmulatedShop,
-    item,
     receive,
     sales_order,
     store,
@@ -29,27 +28,16 @@ globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse
 LOC1, LOC2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
 
 
-class TruthStoreMixin:
+class TruthStoreMixin(StoreSyncMixin):
     """A store of the test's own (its domain, warehouses and emulated shop), so nothing (levels,
     logs, stock) carries over from another test. A mixin: each test class names
     IntegrationTestCase as its direct base (see erpnext_side.compat)."""
 
+    warehouse_prefix = "Truth"
+
     def setUp(self):
-        super().setUp()
         self.domain = f"truth-{frappe.generate_hash(length=8)}.myshopify.com"
-        tag = frappe.generate_hash(length=6)
-        self.wh1, self.wh2, self.wh3 = (warehouse(f"Truth {tag} {n}") for n in (1, 2, 3))
-        self.shop = EmulatedShop(self.domain, items=0, locations=2)
-        self.shop.__enter__()
-        self.addCleanup(self.shop.__exit__, None, None, None)
-
-    def variant(self, code):
-        item(code)
-        self.shop.catalog.add_variant(code)
-        return code
-
-    def make_store(self, **extra):
-        return store(self.domain, [(self.wh1, "1"), (self.wh2, "1"), (self.wh3, "2")], **extra)
+        super().setUp()
 
     def inventory_item(self, code):
         return next(v for v in self.shop.catalog.variants if v["sku"] == code)["inventory_item_id"]

@@ -92,13 +92,14 @@ class StoreSyncMixin:
     IntegrationTestCase as its own direct base (see erpnext_side.compat)."""
 
     domain = "sync-shop.myshopify.com"
+    warehouse_prefix = "Shopify"
 
     def setUp(self):
         super().setUp()
         # Warehouses of this test's own: the class shares one transaction, so stock from an
         # earlier test must not reach this test's store.
         tag = frappe.generate_hash(length=6)
-        self.wh1, self.wh2, self.wh3 = (warehouse(f"Shopify {tag} {n}") for n in (1, 2, 3))
+        self.wh1, self.wh2, self.wh3 = (warehouse(f"{self.warehouse_prefix} {tag} {n}") for n in (1, 2, 3))
         self.shop = EmulatedShop(self.domain, items=0, locations=2)
         self.shop.__enter__()
         self.addCleanup(self.shop.__exit__, None, None, None)

@@ -185,6 +185,7 @@ def teardown(_args: dict) -> dict:
     )
 
     stores = _stores()
+    dropped_jobs = _drop_queued_jobs()
     if stores:
         for log in frappe.get_all("Shopify Log", filters={"shopify_store": ["in", stores]}, pluck="name"):
             frappe.delete_doc("Shopify Log", log, force=True, ignore_permissions=True)
@@ -204,7 +205,25 @@ def teardown(_args: dict) -> dict:
         frappe.delete_doc("Warehouse", warehouse, force=True, ignore_permissions=True)
     frappe.db.commit()
     _set_overrides(ENDPOINT_OVERRIDES_KEY, None)
-    return {"removed_stores": len(stores)}
+    return {"removed_stores": len(stores), "dropped_queued_jobs": dropped_jobs}
+
+
+def _drop_queued_jobs() -> int:
+    """Jobs an interrupted run left in the queue would run for the next run's stores of the same
+    names, before its tick (and the tick's enqueue would skip those stores as already queued)."""
+    from frappe.utils.background_jobs import get_queue
+    from rq.job import Job
+
+    from nexwave_inventory_sync.erpnext_side.scheduling import job_id
+
+    queue = get_queue("long")
+    ours = job_id(STORE_PREFIX)
+    dropped = 0
+    for jid in queue.get_job_ids():
+        if ours in jid:
+            Job.fetch(jid, connection=queue.connection).delete()
+            dropped += 1
+    return dropped
 
 
 COMMANDS = {"setup": setup, "tick": tick, "logs": logs, "change": change, "read": read, "teardown": teardown}

@@ -201,9 +201,10 @@ FINDINGS = """- **Found by this benchmark:** the id cache (`Item Shopify Store`)
   (7,300 rows) and the confirmed levels (7,300) and compares them: 2.1 s of CPU when profiled
   in one process (pymysql decoding rows 0.8 s, building rows 0.35 s, confirmed levels 0.55 s,
   the compare 0.25 s). In a worker each run took 5.7 s (median) with 4 at once on 2 cores,
-  about 2.9 CPU-s: the rest is inferred to be each RQ work horse importing the engine again
-  (a forked horse has only what its worker imported). 50 such runs on 2 cores cannot finish in
-  a minute. Levers, not made here: skip a store whose Bins, Items, id cache and settings have
+  about 2.9 CPU-s. Each RQ work horse also starts the site and imports the engine again (a
+  forked horse has only what its worker imported): 0.55 CPU-s measured in a fresh bench
+  process (init and connect 0.18, engine and gql 0.32, schema 0.04); the rest is contention.
+  50 such runs on 2 cores cannot finish in a minute. Levers, not made here: skip a store whose Bins, Items, id cache and settings have
   not changed since its last run (seed 004's watermark: one small query instead of the reads);
   load the engine in the worker before it forks; more cores (the tick is CPU-bound here).
 - **The first tick is bound by Shopify's bucket, not by the workers:** resolving 7,300 SKUs by

@@ -203,20 +203,14 @@ def main(argv: list[str] | None = None) -> int:
 def _bench_section(out: Path) -> str | None:
     """Section 9 needs a Frappe bench (benchmarks/fifty_stores.py writes it): a rewrite of the
     other sections keeps it as it was."""
+    from .black_friday import section_span
     from .fifty_stores import SECTION_TITLE
 
     if not out.exists():
         return None
     document = out.read_text()
-    start = document.find(SECTION_TITLE)
-    if start < 0:
-        return None
-    ends = [
-        i
-        for i in (document.find("\n## ", start + 1), document.find("\n_Total benchmark time", start))
-        if i >= 0
-    ]
-    return document[start : min(ends)].rstrip("\n") + "\n" if ends else document[start:]
+    span = section_span(document, SECTION_TITLE)
+    return document[span[0] : span[1]].rstrip("\n") + "\n" if span else None
 
 
 def _targets(found: dict) -> list[dict]:

@@ -551,17 +551,26 @@ def _row(rows: list[dict], words: str) -> dict:
     return next(row for row in rows if words in row["setting"])
 
 
+def section_span(document: str, title: str) -> tuple[int, int] | None:
+    """Where the section headed `title` starts and ends in docs/benchmarks.md (it ends at the
+    next section or the closing total line), or None when it is not there."""
+    start = document.find(title)
+    if start < 0:
+        return None
+    end = document.find("\n## ", start + len(title))
+    if end < 0:
+        end = document.find("\n_Total benchmark time", start)
+    return start, end if end >= 0 else len(document)
+
+
 def splice(document: str, new_section: str, title: str = SECTION_TITLE) -> str:
     """Replace the section headed `title` (section 7 by default) in an existing
     docs/benchmarks.md (or append it), leaving the other scenarios' sections as they were written."""
-    start = document.find(title)
-    if start < 0:
+    span = section_span(document, title)
+    if span is None:
         marker = document.rfind("\n_Total benchmark time")
         if marker < 0:
             return document.rstrip("\n") + "\n\n" + new_section
         return document[:marker].rstrip("\n") + "\n\n" + new_section + "\n" + document[marker:]
-    end = document.find("\n## ", start + len(title))
-    if end < 0:
-        end = document.find("\n_Total benchmark time", start)
-    tail = document[end:] if end >= 0 else ""
-    return document[:start] + new_section.rstrip("\n") + "\n" + tail
+    start, end = span
+    return document[:start] + new_section.rstrip("\n") + "\n" + document[end:]

@@ -51,14 +51,11 @@ def bench_python(bench: Path, site: str, command: str, args: dict | None = None)
 
 
 def link_app(bench: Path, site: str, checkout: Path) -> None:
-    """Point the bench's app at `checkout` and migrate. The editable install is made again too:
-    it records the checkout the link pointed at when it was made, and Python imports from there,
-    whatever the link says now."""
-    link = bench / "apps/nexwave_inventory_sync"
-    os.remove(link)
-    os.symlink(checkout, link)
+    """Point the bench's app at `checkout` (scripts/bench-lock.sh's link_checkout, as the bench
+    scripts do) and migrate."""
     subprocess.run(
-        [str(bench / "env/bin/python"), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(link)],
+        ["bash", "-c", '. "$0/scripts/bench-lock.sh" && cd "$1" && link_checkout "$2" --no-deps']
+        + [str(ROOT), str(bench), str(checkout)],
         check=True,
         env={**os.environ, "PIP_IGNORE_REQUIRES_PYTHON": "1"},
     )

@@ -45,11 +45,9 @@ for conf in config/redis_cache.conf config/redis_queue.conf; do
 done
 
 # The bench runs this checkout's code.
-ln -sfn "$app_dir" apps/nexwave_inventory_sync
 # Frappe 16 declares Python >= 3.14; benches on 3.13 run it with a shim (make-bench.sh).
 export PIP_IGNORE_REQUIRES_PYTHON=1
-./env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e apps/nexwave_inventory_sync
-grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
+link_checkout "$app_dir" --no-deps
 if ! grep -q '^nexwave_inventory_sync' <<<"$(bench --site "$site" list-apps 2>/dev/null || true)"; then
   bench --site "$site" install-app nexwave_inventory_sync
 fi

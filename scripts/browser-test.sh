@@ -49,9 +49,7 @@ venv="$app_dir/.venv-browser"
   || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "selenium>=4.10" pillow
 
 # The bench runs this checkout's code (as scripts/bench-tests.sh does).
-ln -sfn "$app_dir" apps/nexwave_inventory_sync
-./env/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e apps/nexwave_inventory_sync >/dev/null 2>&1
-grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
+PIP_IGNORE_REQUIRES_PYTHON=1 link_checkout "$app_dir" --no-deps >/dev/null 2>&1
 bench --site "$site" list-apps 2>/dev/null | grep -q nexwave_inventory_sync || bench --site "$site" install-app nexwave_inventory_sync
 bench --site "$site" migrate --skip-search-index >/dev/null
 
@@ -86,8 +84,8 @@ warehouse=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventor
   --kwargs "{\"shop_domain\": \"$shop\", \"endpoint\": \"http://127.0.0.1:$emulator_port\", \"items\": $items}" \
   | python3 -c 'import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["warehouse"])')
 # Screenshots: docs/screens/ from Frappe 15 (the ones docs/frappe.md shows), docs/screens/v16/ from 16.
-major=$(sed -n 's/^__version__ = "\([0-9]*\)\..*/\1/p' apps/frappe/frappe/__init__.py)
-screens="$app_dir/docs/screens"; [ "${major:-15}" = 15 ] || screens="$screens/v$major"
+major=$(frappe_major .)
+screens="$app_dir/docs/screens"; [ "$major" = 15 ] || screens="$screens/v$major"
 newest=$(./env/bin/python -c "from nexwave_inventory_sync.sync.versions import DEFAULT_API_VERSION as v; print(v)")
 
 SE_OFFLINE=true "$venv/bin/python" "$app_dir/browser/desk_walkthrough.py" \

@@ -331,9 +331,7 @@ export BENCH_LOCK_HELD="$lock"  # bench-tests.sh, run below, must not wait on it
 # clone of an earlier run), and with the app in apps.txt but not importable every bench
 # command fails, the site check included, which would then drop a good site.
 step "link this checkout as apps/nexwave_inventory_sync"
-ln -sfn "$app_dir" apps/nexwave_inventory_sync
-tidy ./env/bin/pip install --quiet --disable-pip-version-check -e apps/nexwave_inventory_sync
-grep -qx nexwave_inventory_sync sites/apps.txt || echo nexwave_inventory_sync >> sites/apps.txt
+tidy link_checkout "$app_dir"
 # The site ----------------------------------------------------------------------------------
 site_ok=0
 if [ -f "sites/$site/site_config.json" ]; then

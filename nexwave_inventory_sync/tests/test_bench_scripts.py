@@ -22,6 +22,9 @@ class DetachTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
         self.lock = os.path.join(self.dir, "start.lock")
+        self.pidfile = os.path.join(self.dir, "daemon.pid")
+        # A stand-in daemon that says its pid, then runs on as mysqld_safe would.
+        self.stand_in = f"bash -c 'echo $$ > {self.pidfile}; exec sleep 120'"
         self.pids = []
 
     def tearDown(self):
@@ -34,34 +37,29 @@ class DetachTest(unittest.TestCase):
 
     def _start_under_lock(self, start: str) -> int:
         """Takes the lock on fd 9 as make-bench.sh does, runs `start`, releases fd 9 and
-        prints the daemon's pid (the stand-in writes it to a file)."""
-        pidfile = os.path.join(self.dir, "daemon.pid")
+        answers the daemon's pid (the stand-in writes it to a file)."""
         script = f"""
             set -euo pipefail
             . {SERVICES}
             exec 9>{self.lock}
             flock 9
             {start}
-            for _ in $(seq 50); do [ -s {pidfile} ] && break; sleep 0.1; done
+            for _ in $(seq 50); do [ -s {self.pidfile} ] && break; sleep 0.1; done
             exec 9>&-
         """
         subprocess.run(["bash", "-c", script], check=True, timeout=30)
-        pid = int(Path(pidfile).read_text())
+        pid = int(Path(self.pidfile).read_text())
         self.pids.append(pid)
         return pid
 
-    def _stand_in(self) -> str:
-        pidfile = os.path.join(self.dir, "daemon.pid")
-        return f"bash -c 'echo $$ > {pidfile}; exec sleep 120'"
-
     def test_a_detached_daemon_does_not_hold_the_lock_of_the_script_that_started_it(self):
-        pid = self._start_under_lock(f"detach {self._stand_in()} >/dev/null 2>&1")
+        pid = self._start_under_lock(f"detach {self.stand_in} >/dev/null 2>&1")
         self.assertTrue(Path(f"/proc/{pid}").exists(), "the daemon outlives the script")
         free = subprocess.run(["flock", "-n", self.lock, "true"], timeout=10)
         self.assertEqual(free.returncode, 0, "the lock is still held after the script released it")
 
     def test_the_daemon_runs_in_its_own_session_without_the_scripts_fds(self):
-        pid = self._start_under_lock(f"detach {self._stand_in()} >/dev/null 2>&1")
+        pid = self._start_under_lock(f"detach {self.stand_in} >/dev/null 2>&1")
         self.assertEqual(os.getsid(pid), pid)
         fds = {int(fd) for fd in os.listdir(f"/proc/{pid}/fd")}
         self.assertEqual(fds - {0, 1, 2}, set())

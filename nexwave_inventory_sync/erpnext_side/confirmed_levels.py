@@ -32,14 +32,19 @@ class StoredLevels:
     shortfalls: dict[LevelKey, int]
 
 
-def load(store_name: str) -> StoredLevels:
+def load(store_name: str, items: Iterable[str] | None = None) -> StoredLevels:
+    """The store's levels, or only those of `items` (item codes) when given."""
+    params = {"store": store_name}
+    if items is not None:
+        params["items"] = tuple(items) or ("",)  # IN () is not SQL; no item is named ""
     records = frappe.db.sql(
         f"""
         SELECT item_code, shopify_location_id, quantity, inventory_item_id, shortfall, confirmed_by
         FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
         WHERE shopify_store = %(store)s AND IFNULL(inventory_item_id, '') != ''
+            {"AND item_code IN %(items)s" if items is not None else ""}
         """,
-        {"store": store_name},
+        params,
         as_dict=True,
     )
     levels = tuple(

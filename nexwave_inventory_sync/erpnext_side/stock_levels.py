@@ -15,7 +15,7 @@ are a grouped subquery joined to the Bins.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
 import frappe
@@ -108,7 +108,8 @@ def _same_variant(a: str | None, b: str | None) -> bool:
 
 # One cache row per item, picked whole (lowest idx): aggregating columns separately could pair
 # one row's variant with another row's inventory item. {reserved} and {own_orders}: the on_hand
-# mode's own-orders subquery (empty in available mode).
+# mode's own-orders subquery (empty in available mode). {bin_items}, {cache_items}: the items of
+# a read limited to some (stock_changes.py), else empty.
 _QUERY = """
     SELECT
         bin.item_code AS item_code,
@@ -131,12 +132,13 @@ _QUERY = """
     LEFT JOIN (
         SELECT parent, MIN(idx) AS idx
         FROM `tab{cache}`
-        WHERE parenttype = 'Item' AND shopify_store = %(store)s
+        WHERE parenttype = 'Item' AND shopify_store = %(store)s {cache_items}
         GROUP BY parent
     ) pick ON pick.parent = item.name
     LEFT JOIN `tab{cache}` cache
         ON cache.parenttype = 'Item' AND cache.parent = pick.parent AND cache.idx = pick.idx
         AND cache.shopify_store = %(store)s
+    {bin_items}
     GROUP BY bin.item_code, loc.shopify_location_id, item.`{column}`, cache.name, cache.variant_id,
         cache.inventory_item_id, cache.tracked, cache.resolved_variant_id, cache.last_resolved
     ORDER BY bin.item_code, loc.shopify_location_id
@@ -151,13 +153,15 @@ def stock_rows(
     quantity_name: str = AVAILABLE,
     marker_field: str | None = None,
     marker_value: str | None = None,
+    items: Iterable[str] | None = None,
 ) -> Iterator[StockRow]:
     """Rows for the engine: ERPNext's figure per item and Shopify location. A cached id is used
     as is, except where it cannot be trusted: the variant id was edited by hand since it was
     resolved, or the item was cached as untracked longer ago than `recheck_untracked_hours`
     (0: never): those go by variant id (or SKU) again, and the engine reports what it finds.
     In on_hand mode `marker_field` (a column checked by order_marker_column) names the Sales
-    Orders that are the store's own. Consume it before the next query: the rows stream from an
+    Orders that are the store's own. `items` limits the read to those item codes (None: all).
+    Consume it before the next query: the rows stream from an
     unbuffered cursor (500,000 Bins never sit in memory as dicts at once)."""
     column = sku_column(sku_field)
     recheck_before = (
@@ -171,7 +175,12 @@ def stock_rows(
     params = {"store": store_name}
     if own_orders:
         params["marker_value"] = (marker_value or "").strip()
+    limited = items is not None
+    if limited:
+        params["items"] = tuple(items) or ("",)  # IN () is not SQL; no item is named ""
     query = _QUERY.format(
+        bin_items="WHERE bin.item_code IN %(items)s" if limited else "",
+        cache_items="AND parent IN %(items)s" if limited else "",
         column=column,
         stores=STORE_LOCATION_DOCTYPE,
         cache=ITEM_STORE_DOCTYPE,

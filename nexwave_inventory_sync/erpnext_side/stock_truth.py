@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import frappe
-from frappe.utils import cint, flt
+from frappe.utils import cint, flt, now_datetime
 
 from ..sync.conflicts import ConflictPolicy
 from ..sync.delta import LevelKey, row_key, select_delta
 from ..sync.results import RunResult, StockRow
 from ..sync.run import SyncOptions
 from ..sync.settle import NOT_STOCKED
-from . import confirmed_levels
+from . import confirmed_levels, stock_changes
 from .confirmed_levels import PUSH, StoredLevels, full_push_due
 from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE
 from .stock_levels import AVAILABLE, ON_HAND, stock_rows
@@ -67,10 +67,10 @@ def recheck_untracked_hours(store) -> int:
     return DEFAULT_RECHECK_UNTRACKED_HOURS if recheck is None else cint(recheck)
 
 
-def read_store_stock(store) -> list[StockRow]:
-    """ERPNext's figures for the store in its quantity mode: one query. Cached ids the store
-    does not trust (an edited variant id, an old untracked answer) come without ids, to be
-    looked up again (stock_levels.stock_rows)."""
+def read_store_stock(store, items: Iterable[str] | None = None) -> list[StockRow]:
+    """ERPNext's figures for the store in its quantity mode (for `items` only, when given): one
+    query. Cached ids the store does not trust (an edited variant id, an old untracked answer)
+    come without ids, to be looked up again (stock_levels.stock_rows)."""
     return list(
         stock_rows(
             store.name,
@@ -79,6 +79,7 @@ def read_store_stock(store) -> list[StockRow]:
             quantity_name=quantity_name(store),
             marker_field=store.order_marker_field,
             marker_value=store.order_marker_value,
+            items=items,
         )
     )
 
@@ -89,9 +90,13 @@ class PushPlan:
 
     full: bool
     stored: StoredLevels
+    scope: stock_changes.ReadScope
+    always: frozenset[str] = frozenset()  # items read whatever changed (no cached ids)
     stock: list[StockRow] = field(default_factory=list)
     unchanged: int = 0
     zeroing: set[LevelKey] = field(default_factory=set)
+    sent: list[StockRow] = field(default_factory=list)
+    read_at: datetime | None = None  # when the stock read began: the store's next watermark
 
     def reader(
         self, store, read: Callable[[], Iterable[StockRow]] | None = None
@@ -99,7 +104,8 @@ class PushPlan:
         """The engine calls this once ids are resolved: read stock, then pick the delta."""
 
         def read_and_select() -> list[StockRow]:
-            self.stock = list(read() if read else read_store_stock(store))
+            self.read_at = now_datetime()
+            self.stock = list(read() if read else read_store_stock(store, self.scope.items))
             # An item whose cached id is being looked up again (its variant id edited by hand)
             # has not left the stock query: the level of its old inventory item is not zeroed.
             relooked = {row.ref for row in self.stock if row_key(row) is None}
@@ -112,21 +118,32 @@ class PushPlan:
             )
             self.unchanged = selection.unchanged
             self.zeroing = {(row.inventory_item_id, row.location_id) for row in selection.zero_rows}
-            return list(selection.to_push)
+            self.sent = list(selection.to_push)
+            return self.sent
 
         return read_and_select
 
 
-def plan_push(store, scope: str | None, now: datetime) -> PushPlan:
-    """A full push when the button asked for all items or the store's interval has passed."""
+def plan_push(store, scope: str | None, now: datetime, always: Iterable[str] = ()) -> PushPlan:
+    """A full push when the button asked for all items or the store's interval has passed;
+    otherwise the items that may have changed since the store's watermark (stock_changes), with
+    their confirmed levels only. `always`: items read whatever changed."""
     full = scope == ALL_ITEMS or full_push_due(store.last_full_push, store.full_push_interval, now)
-    return PushPlan(full=full, stored=confirmed_levels.load(store.name))
+    always = frozenset(always)
+    read = stock_changes.read_scope(store, full, always, now, recheck_untracked_hours(store))
+    return PushPlan(
+        full=full, stored=confirmed_levels.load(store.name, read.items), scope=read, always=always
+    )
 
 
-def record(store, plan: PushPlan, result: RunResult, started: datetime) -> None:
-    """Keep what Shopify accepted as the new confirmed levels (bulk upsert). A full push that
-    was not aborted restarts the full-push interval."""
+def record(
+    store, plan: PushPlan, result: RunResult, started: datetime, untracked: Iterable[str] = ()
+) -> None:
+    """Keep what Shopify accepted as the new confirmed levels (bulk upsert) and move the
+    store's watermark (stock_changes.advance). A full push that was not aborted restarts the
+    full-push interval. `untracked`: items this run found Shopify does not track."""
     confirmed_levels.upsert(store.name, result.confirmed, PUSH)
+    stock_changes.advance(store.name, plan.read_at, plan.sent, result, plan.always, untracked)
     if plan.full and not result.aborted:
         frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)
 
@@ -137,6 +154,7 @@ def log_fields(plan: PushPlan, result: RunResult) -> dict:
     confirmed or were never confirmed: 0 on a run with nothing to do, which makes no call."""
     zeroed = sum(1 for level in result.confirmed if level.key in plan.zeroing)
     return {
+        "stock_read": plan.scope.describe(),
         "full_push": 1 if plan.full else 0,
         "considered": len(plan.stock) + len(plan.zeroing),
         "unchanged_skipped": plan.unchanged + result.unchanged_skipped,

@@ -20,7 +20,7 @@ from ..sync.quantity import QuantityError, shopify_quantity
 from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockRow, commonest_failure
 from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
-from . import run_lock, stock_truth
+from . import run_lock, stock_changes, stock_truth
 from .connection import store_endpoint
 from .constants import (
     ITEM_STORE_DOCTYPE,
@@ -86,7 +86,8 @@ def run_store_sync(
             keep_store_status=True,
         )
     try:
-        close_interrupted_logs(store.name)
+        if close_interrupted_logs(store.name):
+            stock_changes.clear(store)
         log = start_log(store, trigger, started)
         _commit_checkpoint()
         frappe.db.savepoint(_SAVEPOINT)
@@ -97,6 +98,7 @@ def run_store_sync(
             # error log; this run's writes since its last checkpoint are undone first.
             frappe.db.rollback(save_point=_SAVEPOINT)
             log.reload()  # the counts its last checkpoint confirmed
+            stock_changes.clear(store)
             frappe.log_error(
                 title=_("Shopify inventory sync failed: {0}").format(store.name),
                 message=_without_token(frappe.get_traceback(), store),
@@ -193,13 +195,14 @@ def _run(store, log, started, scope: str | None = None) -> str:
         return _finish(
             store, log, started, None, screen.result(warnings), error=str(exc), considered=len(rows)
         )
-    plan = plan_push(store, scope, started)
     # Items without cached ids are resolved first and the stock read after (the engine calls
     # the plan's reader then): a cold run pushes figures as fresh as a warm one. ERPNext's own
     # data problems (no SKU, one SKU on two items) are held back before anything is looked up.
-    identifiers, _failed, _unmapped = screen_rows(
-        rows_to_resolve(store.name, store.sku_field), store.sku_field or "item_code"
-    )
+    # Those items are read every run, changed or not.
+    to_resolve = rows_to_resolve(store.name, store.sku_field)
+    identifiers, _failed, _unmapped = screen_rows(to_resolve, store.sku_field or "item_code")
+    plan = plan_push(store, scope, started, always=(row.ref for row in to_resolve))
+    screen.items = plan.scope.items
     saver = _Checkpointer(store.name, log.name, identifiers)
     read = plan.reader(store, screen.reader(saver))
     result = sync_inventory(
@@ -215,7 +218,8 @@ def _run(store, log, started, scope: str | None = None) -> str:
         read_stock=read if identifiers else None,
     )
     saver.save_rest(result.resolved)
-    record(store, plan, result, started)
+    untracked = {saver.index.item_of(r) for r in result.resolved if not r.tracked} - {None}
+    record(store, plan, result, started, untracked)
     return _finish(store, log, started, result, screen.result(warnings), plan=plan)
 
 
@@ -225,12 +229,13 @@ class _Screen:
 
     def __init__(self, store):
         self.store = store
+        self.items: frozenset[str] | None = None  # a read limited to these (stock_changes.py)
         self.failed: list[RowFailure] = []
         self.unmapped: list[RowFailure] = []
 
     def read(self) -> list[StockRow]:
         # Looked up on the module when called (tests wrap it to see when the stock is read).
-        rows = stock_truth.read_store_stock(self.store)
+        rows = stock_truth.read_store_stock(self.store, self.items)
         rows, self.failed, self.unmapped = screen_rows(rows, self.store.sku_field or "item_code")
         return rows
 

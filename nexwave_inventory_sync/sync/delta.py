@@ -136,3 +136,21 @@ def select_delta(
 def zeroed(selection: DeltaSelection, confirmed: Iterable[ConfirmedLevel]) -> int:
     keys = {row_key(row) for row in selection.zero_rows}
     return sum(1 for level in confirmed if level.key in keys and level.quantity == 0)
+
+
+def unsettled_rows(sent: Iterable[StockRow], confirmed: Iterable[ConfirmedLevel]) -> frozenset[str] | None:
+    """The refs of rows a run sent that Shopify did not confirm (failed, held, not sent, not
+    found), per (item, location): an item confirmed at one location and refused at another is
+    unsettled. Pure. None when a sent row has no ref, so it cannot be named for a re-check."""
+    landed = {(level.ref, to_gid("Location", level.location_id)) for level in confirmed}
+    unsettled: set[str] = set()
+    for row in sent:
+        if not row.ref:
+            return None
+        try:
+            location = to_gid("Location", row.location_id)
+        except IdError:
+            location = row.location_id  # the run failed the row for it
+        if (row.ref, location) not in landed and row.tracked is not False:
+            unsettled.add(row.ref)
+    return frozenset(unsettled)

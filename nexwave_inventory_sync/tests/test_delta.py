@@ -2,7 +2,7 @@
 
 import unittest
 
-from nexwave_inventory_sync.sync.delta import ConfirmedLevel, level_key, select_delta
+from nexwave_inventory_sync.sync.delta import ConfirmedLevel, level_key, select_delta, unsettled_rows
 from nexwave_inventory_sync.sync.results import StockRow
 
 LOC = "gid://shopify/Location/1"
@@ -57,3 +57,20 @@ class SelectDeltaTest(unittest.TestCase):
             [StockRow(location_id="1", quantity=5, inventory_item_id="1")], {level_key(1, 1): 5}
         )
         self.assertEqual(selection.unchanged, 1)
+
+
+class UnsettledRowsTest(unittest.TestCase):
+    def test_rows_shopify_did_not_confirm_are_named_by_item(self):
+        sent = [row(1, 5), row(2, 6), row(3, 7, tracked=False)]
+        self.assertEqual(unsettled_rows(sent, [confirmed(1, 5)]), {"ITEM-2"})
+        self.assertEqual(unsettled_rows(sent, [confirmed(1, 5), confirmed(2, 6)]), set())
+
+    def test_an_item_confirmed_at_one_location_and_not_the_other_is_unsettled(self):
+        other = "gid://shopify/Location/2"
+        sent = [row(1, 5), StockRow(location_id="2", quantity=4, inventory_item_id="9", ref="ITEM-1")]
+        self.assertEqual(unsettled_rows(sent, [confirmed(1, 5)]), {"ITEM-1"})
+        both = [confirmed(1, 5), ConfirmedLevel("gid://shopify/InventoryItem/9", other, 4, ref="ITEM-1")]
+        self.assertEqual(unsettled_rows(sent, both), set())
+
+    def test_a_row_without_a_ref_cannot_be_named(self):
+        self.assertIsNone(unsettled_rows([StockRow(location_id=LOC, quantity=1, sku="S")], []))

@@ -10,7 +10,8 @@ from unittest.mock import patch
 import frappe
 from frappe.utils import now_datetime
 
-from nexwave_inventory_sync.erpnext_side import confirmed_levels, stock_truth
+from nexwave_inventory_sync.emulator import Fault
+from nexwave_inventory_sync.erpnext_side import confirmed_levels, stock_changes, stock_truth, store_sync
 from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.erpnext_side.stock_levels import order_marker_column, stock_rows
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
@@ -113,9 +114,9 @@ class TestDeltaPush(TruthStoreMixin, IntegrationTestCase):
         seen = {}
         real_read = stock_truth.read_store_stock
 
-        def read(store):
+        def read(store, items=None):
             seen["calls_before_read"] = self.calls()
-            return real_read(store)
+            return real_read(store, items)
 
         with patch.object(stock_truth, "read_store_stock", read):
             log = self.sync(name)
@@ -126,6 +127,165 @@ class TestDeltaPush(TruthStoreMixin, IntegrationTestCase):
         # and the ids the lookup found were used without a second one
         self.assertEqual(self.calls().get("SetInventoryQuantities"), 1)
         self.assertEqual(sum(self.calls().values()), sum(before.values()) + 1)
+
+
+class TestChangedItemsRead(TruthStoreMixin, IntegrationTestCase):
+    """After a run that settled everything it read, the next reads only the items whose stock
+    inputs changed since (stock_changes.py)."""
+
+    def settled(self, codes, count=3, quantity=3):
+        """A store whose first run pushed `count` items, and whose items, Bins and settings
+        then sat still for two hours (the overlap is 30 minutes)."""
+        codes = [self.variant(f"{codes}{n}") for n in range(count)]
+        receive([(code, self.wh1, quantity) for code in codes])
+        name = self.make_store()
+        self.assertEqual(self.sync(name).status, "Success")
+        self.age(name, codes)
+        return name, codes
+
+    def age(self, name, codes):
+        past = now_datetime() - timedelta(hours=2)
+        frappe.db.sql("UPDATE `tabBin` SET modified = %s WHERE item_code IN %s", (past, tuple(codes)))
+        frappe.db.sql("UPDATE `tabItem` SET modified = %s WHERE name IN %s", (past, tuple(codes)))
+        frappe.db.sql("UPDATE `tabShopify Store` SET modified = %s WHERE name = %s", (past, name))
+
+    def reads(self, name):
+        """The log of a scheduled-like run and the items its stock read was limited to."""
+        asked = []
+        real_read = stock_truth.read_store_stock
+
+        def read(store, items=None):
+            asked.append(items)
+            return real_read(store, items)
+
+        with patch.object(stock_truth, "read_store_stock", read):
+            log = self.sync(name)
+        self.assertEqual(len(asked), 1)
+        return log, asked[0]
+
+    def test_a_run_reads_only_the_items_that_changed(self):
+        name, codes = self.settled("TRUTH-W")
+        receive([(codes[1], self.wh1, 4)])
+        self.shop.emulator.stats.reset()
+        log, items = self.reads(name)
+        self.assertIn(codes[1], items)
+        self.assertNotIn(codes[0], items)
+        self.assertEqual((log.status, log.considered, log.changed, log.pushed), ("Success", 1, 1, 1))
+        self.assertTrue(log.stock_read.startswith(f"{len(items)} items that changed"), log.stock_read)
+        self.assertEqual(self.calls(), {"SetInventoryQuantities": 1})
+        self.assertEqual(self.shop.available(codes[1], LOC1), 7)
+        self.assertEqual(self.shop.available(codes[0], LOC1), 3)
+        # Nothing moved since: the item still inside the overlap is read again, and nothing is sent.
+        self.shop.emulator.stats.reset()
+        again, items = self.reads(name)
+        self.assertEqual((again.status, again.changed, again.api_calls), ("Success", 0, 0))
+        self.assertNotIn(codes[0], items)
+
+    def test_the_watermark_is_the_instant_the_read_began(self):
+        name, codes = self.settled("TRUTH-M")
+        receive([(codes[0], self.wh1, 1)])
+        began = []
+        real_read = stock_truth.read_store_stock
+
+        def read(store, items=None):
+            began.append(now_datetime())
+            return real_read(store, items)
+
+        with patch.object(stock_truth, "read_store_stock", read):
+            self.sync(name)
+        watermark = frappe.db.get_value("Shopify Store", name, "stock_read_at")
+        self.assertIsNotNone(watermark)
+        # Not the run's end (seed 004's bug): a Bin written while the run pushed is newer.
+        self.assertLessEqual(watermark, began[0])
+
+    def test_an_item_that_leaves_the_query_is_zeroed_by_a_changed_items_read(self):
+        name, codes = self.settled("TRUTH-L")
+        frappe.db.set_value("Item", codes[2], "disabled", 1)
+        log, items = self.reads(name)
+        self.assertIsNotNone(items)
+        self.assertEqual((log.status, log.zeroed), ("Success", 1))
+        self.assertEqual(self.shop.available(codes[2], LOC1), 0)
+        self.assertEqual(self.shop.available(codes[0], LOC1), 3)
+
+    def test_a_row_shopify_refused_is_read_again_until_it_lands(self):
+        name, codes = self.settled("TRUTH-R")
+        self.shop.catalog.unstock(self.inventory_item(codes[0]), LOC1)
+        receive([(codes[0], self.wh1, 2)])
+        log, _items = self.reads(name)
+        self.assertEqual((log.status, log.not_stocked), ("Failed", 1))  # the one row it sent
+        self.assertEqual(frappe.db.get_value("Shopify Store", name, "stock_recheck"), f'["{codes[0]}"]')
+        self.age(name, codes)  # unchanged since: read again only because it did not land
+        frappe.db.set_value("Shopify Store", name, "connect_items_to_locations", 1, update_modified=False)
+        log, items = self.reads(name)
+        self.assertIn(codes[0], items)
+        self.assertEqual((log.status, log.pushed), ("Success", 1))
+        self.assertEqual(self.shop.available(codes[0], LOC1), 5)
+        self.assertIsNone(frappe.db.get_value("Shopify Store", name, "stock_recheck"))
+
+    def test_everything_is_read_after_a_settings_change_a_full_push_or_a_stopped_run(self):
+        name, codes = self.settled("TRUTH-E")
+        store = frappe.get_doc("Shopify Store", name)
+        store.safety_buffer = 1
+        store.save()
+        log, items = self.reads(name)
+        self.assertIsNone(items)
+        self.assertEqual(log.stock_read, "All items: the store's settings changed")
+        self.assertEqual(self.shop.available(codes[0], LOC1), 2)
+        self.age(name, codes)
+        log, items = self.reads(name)
+        self.assertIsNotNone(items)
+        log = self.sync(name, scope="all")
+        self.assertEqual(log.stock_read, "All items: a full push")
+        receive([(codes[0], self.wh1, 1)])  # something to send, so the run makes a call
+        self.shop.emulator.faults.script(Fault.status(401))
+        self.assertEqual(self.sync(name).status, "Aborted")
+        self.assertIsNone(frappe.db.get_value("Shopify Store", name, "stock_read_at"))
+        log, items = self.reads(name)
+        self.assertIsNone(items)
+        self.assertIn("no earlier run", log.stock_read)
+
+    def test_a_run_that_stopped_part_way_leaves_the_next_to_read_everything(self):
+        # It may have cached ids (so those items are no longer "without ids") and pushed rows
+        # it never recorded.
+        name, codes = self.settled("TRUTH-K")
+        frappe.get_doc(
+            {"doctype": "Shopify Log", "shopify_store": name, "status": "Running", "trigger": "Scheduled"}
+        ).insert(ignore_permissions=True)  # a worker killed mid-run
+        log, items = self.reads(name)
+        self.assertIsNone(items)
+        self.assertIn("stopped part-way", log.stock_read)
+        self.age(name, codes)
+        with patch.object(store_sync, "sync_inventory", side_effect=RuntimeError("lost the database")):
+            self.assertEqual(self.sync(name).status, "Failed")
+        self.assertIsNone(frappe.db.get_value("Shopify Store", name, "stock_read_at"))
+
+    def test_what_else_brings_an_item_into_the_read(self):
+        name, codes = self.settled("TRUTH-Q", count=4)
+        store = frappe.get_doc("Shopify Store", name)
+
+        def scope():
+            return stock_changes.read_scope(store, False, (), now_datetime(), 24)
+
+        self.assertFalse(set(codes) & scope().items)
+        # a reconciliation confirmed a level
+        level = confirmed_levels.load(name, [codes[0]]).levels[0]
+        confirmed_levels.upsert(name, [level], confirmed_levels.RECONCILIATION)
+        # the item was deleted
+        frappe.get_doc(
+            {"doctype": "Deleted Document", "deleted_doctype": "Item", "deleted_name": codes[1], "data": "{}"}
+        ).insert(ignore_permissions=True)
+        # its variant id was edited on the cache row (the item form would also stamp the Item)
+        frappe.db.sql(
+            "UPDATE `tabItem Shopify Store` SET variant_id = '999' WHERE parent = %s AND shopify_store = %s",
+            (codes[2], name),
+        )
+        # Shopify said untracked, longer ago than the re-check interval
+        frappe.db.sql(
+            """UPDATE `tabItem Shopify Store` SET tracked = 0, last_resolved = %s
+            WHERE parent = %s AND shopify_store = %s""",
+            (now_datetime() - timedelta(hours=25), codes[3], name),
+        )
+        self.assertEqual(set(codes) & scope().items, set(codes))
 
 
 class TestZeroing(TruthStoreMixin, IntegrationTestCase):

@@ -161,19 +161,23 @@ class ShopifyClient:
             # Numbered after the pause, as the request leaves: with it the bucket model tells
             # whether this call's answer can be older than the figure it holds.
             send_number = self.bucket.next_send_number()
+            # The answer's figure goes into the model before the call's reservation comes out:
+            # the other way round, a batch asking in between would see neither counting this
+            # call's cost and go early into a THROTTLED answer. (In between it counts twice: a
+            # wait a little long at worst, never a call too early.)
             try:
                 result = self._session.execute(request, get_execution_result=True)
             except ShopifyError as error:
-                self.bucket.release(cost)
                 if isinstance(error, Throttled):
                     self._count(throttled_answers=1)
                     self.bucket.observe(
                         ThrottleStatus.from_json(error.throttle), self.clock.now(), send_number
                     )
+                self.bucket.release(cost)
                 waited += self._retry_or_raise(error, attempts, waited)
                 continue
-            self.bucket.release(cost)
             self._observe(operation, QueryCost.from_extensions(result.extensions), send_number)
+            self.bucket.release(cost)
             data = result.data if isinstance(result.data, dict) else {}
             error = answer_error(data) if answer_error is not None else None
             if error is None:

@@ -68,9 +68,22 @@ class ParallelPacingTest(EmulatedShopTest):
         self.assertShopifyEquals(rows)
 
 
-class AnswersReadOutOfOrderTest(EmulatedShopTest):
-    """Two batches in flight share one bucket model, and the answer to the earlier call is read
-    after the answer to the later one. Threads do that when the scheduler says so (one way
+class CallBetween(BucketModel):
+    """Runs `between` once, right after the next reservation is handed back: what another
+    batch's thread may do at that instant."""
+
+    between = None
+
+    def release(self, cost: float) -> None:
+        super().release(cost)
+        between, self.between = self.between, None
+        if between is not None:
+            between()
+
+
+class InterleavedBatchesTest(EmulatedShopTest):
+    """Two batches in flight share one bucket model, and one batch's call happens at an awkward
+    instant of the other's. Threads do that when the scheduler says so (the ways
     ParallelPacingTest came to meet a second THROTTLED answer); here one thread nests the calls,
     so the order is the test's: deterministic, on FakeClock."""
 
@@ -106,4 +119,22 @@ class AnswersReadOutOfOrderTest(EmulatedShopTest):
             self.locations_page(second)
         self.assertEqual(self.emulator.stats.throttled, 0)
         self.assertEqual(first.stats.throttled_answers + second.stats.throttled_answers, 0)
+        self.assertEqual(second.stats.throttle_waits, 1)
+
+    def test_a_call_counts_against_the_bucket_until_its_answer_is_in_the_model(self):
+        bucket = CallBetween()
+        with (
+            ShopifyClient(self.endpoint(), clock=self.clock, bucket=bucket) as first,
+            ShopifyClient(self.endpoint(), clock=self.clock, bucket=bucket) as second,
+        ):
+            self.emulator.drain_bucket(to=6)
+            self.locations_page(first)  # the model learns the bucket: 3 points left
+            # The first call takes the last 3 points. As it hands back its reservation, the
+            # other batch's call asks the model: the first call's cost must still be counted,
+            # in the figure its answer brought or in its reservation, at every instant.
+            bucket.between = lambda: self.locations_page(second)
+            self.locations_page(first)
+            self.assertIsNone(bucket.between)
+        self.assertEqual(self.emulator.stats.throttled, 0)
+        self.assertEqual(self.emulator.stats.calls_by_operation["LocationsPage"], 3)
         self.assertEqual(second.stats.throttle_waits, 1)

@@ -158,17 +158,26 @@ class ShopifyClient:
                 # A call never waits for its answer past the deadline either.
                 left = max(0.1, self.deadline - self.clock.now())
                 self._transport.timeout = (min(self._timeout[0], left), min(self._timeout[1], left))
+            # Numbered after the pause, as the request leaves: with it the bucket model tells
+            # whether this call's answer can be older than the figure it holds.
+            send_number = self.bucket.next_send_number()
+            # The answer's figure goes into the model before the call's reservation comes out:
+            # the other way round, a batch asking in between would see neither counting this
+            # call's cost and go early into a THROTTLED answer. (In between it counts twice: a
+            # wait a little long at worst, never a call too early.)
             try:
                 result = self._session.execute(request, get_execution_result=True)
             except ShopifyError as error:
-                self.bucket.release(cost)
                 if isinstance(error, Throttled):
                     self._count(throttled_answers=1)
-                    self.bucket.observe(ThrottleStatus.from_json(error.throttle), self.clock.now())
+                    self.bucket.observe(
+                        ThrottleStatus.from_json(error.throttle), self.clock.now(), send_number
+                    )
+                self.bucket.release(cost)
                 waited += self._retry_or_raise(error, attempts, waited)
                 continue
+            self._observe(operation, QueryCost.from_extensions(result.extensions), send_number)
             self.bucket.release(cost)
-            self._observe(operation, QueryCost.from_extensions(result.extensions))
             data = result.data if isinstance(result.data, dict) else {}
             error = answer_error(data) if answer_error is not None else None
             if error is None:
@@ -198,10 +207,10 @@ class ShopifyClient:
             DeadlineReached(f"the run's deadline was reached before {what}"), Action.ABORT_RUN
         ) from None
 
-    def _observe(self, operation: str, cost: QueryCost | None) -> None:
+    def _observe(self, operation: str, cost: QueryCost | None, send_number: int) -> None:
         if cost is None:
             return
-        self.bucket.observe(cost.throttle_status, self.clock.now())
+        self.bucket.observe(cost.throttle_status, self.clock.now(), send_number)
         with self._stats_lock:
             if cost.requested is not None:
                 self.stats.cost_requested += cost.requested

@@ -87,6 +87,8 @@ class BucketModel:
         self._status: ThrottleStatus | None = None
         self._observed_at = 0.0
         self._reserved = 0.0
+        self._sends = 0  # calls numbered so far by next_send_number, in the order they left
+        self._sends_when_adopted = 0  # how many had left when the adopted status was read
 
     def available_at(self, now: float) -> float | None:
         with self._lock:
@@ -95,8 +97,12 @@ class BucketModel:
     def _available_locked(self, now: float) -> float | None:
         if self._status is None:
             return None
+        return self._refilled_locked(now) - self._reserved
+
+    def _refilled_locked(self, now: float) -> float:
+        """The adopted figure refilled up to `now`, before reservations (a status is adopted)."""
         refilled = self._status.currently_available + (now - self._observed_at) * self._status.restore_rate
-        return min(self._status.maximum_available, refilled) - self._reserved
+        return min(self._status.maximum_available, refilled)
 
     def wait_before(self, cost: float, now: float) -> float:
         """Seconds to wait so a call of `cost` points is not throttled (0 when unknown)."""
@@ -127,10 +133,30 @@ class BucketModel:
         with self._lock:
             self._reserved = max(0.0, self._reserved - cost)
 
-    def observe(self, status: ThrottleStatus | None, now: float) -> None:
-        """Adopt Shopify's own figure: it already counts every call it has answered."""
+    def next_send_number(self) -> int:
+        """Number a call in the order calls leave: take it after the call's pause, right before
+        its request goes out, and hand it back to `observe` with the call's answer."""
+        with self._lock:
+            self._sends += 1
+            return self._sends
+
+    def observe(self, status: ThrottleStatus | None, now: float, send_number: int) -> None:
+        """Adopt Shopify's own figure unless what the model holds may be fresher.
+
+        An answer to a call sent after the adopted figure was read was computed after that
+        figure: it counts all it counted (refunds too) and is adopted whatever it says. Calls in
+        flight together reach Shopify in any order and their answers are read in any order, so
+        the answer to a call already in flight when the adopted figure was read may be older or
+        newer than it: it is adopted only if it says fewer points. The model may then run low
+        until a later call's answer puts it right, but never counts points the bucket no longer
+        holds. (An older answer read late and adopted would: calls charged after it was computed
+        have released their reservations, and the next call would go into a THROTTLED answer.)"""
         if status is None:
             return
         with self._lock:
+            if self._status is not None and send_number <= self._sends_when_adopted:
+                if status.currently_available >= self._refilled_locked(now):
+                    return
             self._status = status
             self._observed_at = now
+            self._sends_when_adopted = self._sends

@@ -13,8 +13,11 @@ An item is read when, since the watermark less OVERLAP:
   the form), or was deleted (Deleted Document): its confirmed levels are then set to 0;
 - a reconciliation confirmed one of its levels;
 - in on_hand mode, a Sales Order with it changed (this store's own orders are added back);
-and always when it has no cached ids yet, its cached variant id was edited, its "untracked"
-answer is due for a re-check, or the last run left it unsettled.
+and always when its cached variant id was edited, its "untracked" answer is due for a
+re-check, or the last run left it unsettled: not confirmed by Shopify (refused, held, not sent,
+not found there) or held back by ERPNext's own data (one SKU on two items). Items
+without cached ids are looked up only among the items read (a new item's Bin or Item changed;
+one not found on Shopify is left unsettled), so a run's work does not grow with the catalog.
 
 Everything is read instead when a full push is due, the store's settings changed, a mapped
 warehouse is gone, there is no watermark, or more than MAX_CHANGED_ITEMS items qualify.
@@ -71,9 +74,8 @@ def everything(reason: str) -> ReadScope:
     return ReadScope(None, reason=reason)
 
 
-def read_scope(store, full: bool, always: Iterable[str], now: datetime, recheck_hours: int) -> ReadScope:
-    """`always`: items read whatever changed (those with no cached ids yet); `recheck_hours`:
-    how old an "untracked" answer may get (0: never looked up again)."""
+def read_scope(store, full: bool, now: datetime, recheck_hours: int) -> ReadScope:
+    """`recheck_hours`: how old an "untracked" answer may get (0: never looked up again)."""
     if full:
         return everything(_("a full push"))
     if not store.stock_read_at:
@@ -84,7 +86,7 @@ def read_scope(store, full: bool, always: Iterable[str], now: datetime, recheck_
     warehouses = sorted({row.warehouse for row in store.locations})
     if frappe.db.count("Warehouse", {"name": ["in", warehouses]}) < len(warehouses):
         return everything(_("a mapped warehouse no longer exists"))
-    items = set(always) | set(_recheck_list(store))
+    items = set(_recheck_list(store))
     for found in (
         _changed_bins(warehouses, since),
         _changed_items(since),
@@ -176,18 +178,18 @@ def advance(
     read_at: datetime | None,
     sent: Iterable[StockRow],
     result: RunResult,
-    always: Iterable[str],
     untracked: Iterable[str],
+    held_back: Iterable[str],
 ) -> None:
     """After a run: the watermark moves to the instant its read began, with the items it left
-    unsettled to re-check; or is cleared when there was no read, the run stopped, or too many
+    unsettled to re-check (with those ERPNext's data held back); or is cleared when there was no read, the run stopped, or too many
     are left (the next run then reads everything)."""
     unsettled = None
     if read_at is not None and not result.aborted:
         unsettled = unsettled_rows(sent, result.confirmed)
     if unsettled is not None:
-        # Items read every run anyway, and those Shopify does not track, need no re-check.
-        unsettled = unsettled - set(always) - set(untracked)
+        # Items Shopify does not track are looked up again on their own schedule.
+        unsettled = (unsettled - set(untracked)) | set(held_back)
     if unsettled is None or len(unsettled) > MAX_CHANGED_ITEMS:
         values = {"stock_read_at": None, "stock_recheck": None}
     else:

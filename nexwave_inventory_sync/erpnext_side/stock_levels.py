@@ -231,11 +231,16 @@ def _stock_row(record, recheck_before: datetime | None, previous: dict) -> Stock
     )
 
 
-def rows_to_resolve(store_name: str, sku_field: str | None = None) -> list[StockRow]:
-    """The store's items with no Shopify ids cached yet (no quantities: a cold run resolves
-    these first and reads stock after, so the figures it pushes are fresh). Quantity 0 is a
-    placeholder; these rows are never pushed."""
+def rows_to_resolve(
+    store_name: str, sku_field: str | None = None, items: Iterable[str] | None = None
+) -> list[StockRow]:
+    """The store's items with no Shopify ids cached yet, among `items` when given (no
+    quantities: a cold run resolves these first and reads stock after, so the figures it pushes
+    are fresh). Quantity 0 is a placeholder; these rows are never pushed."""
     column = sku_column(sku_field)
+    params = {"store": store_name}
+    if items is not None:
+        params["items"] = tuple(items) or ("",)  # IN () is not SQL; no item is named ""
     records = frappe.db.sql(
         f"""
         SELECT item.name AS item_code, item.`{column}` AS sku, MAX(cache.variant_id) AS variant_id
@@ -243,6 +248,7 @@ def rows_to_resolve(store_name: str, sku_field: str | None = None) -> list[Stock
         LEFT JOIN `tab{ITEM_STORE_DOCTYPE}` cache
             ON cache.parent = item.name AND cache.parenttype = 'Item' AND cache.shopify_store = %(store)s
         WHERE item.disabled = 0 AND item.is_stock_item = 1
+            {"AND item.name IN %(items)s" if items is not None else ""}
             AND EXISTS (
                 SELECT 1 FROM `tabBin` bin
                 JOIN `tab{STORE_LOCATION_DOCTYPE}` loc
@@ -252,7 +258,7 @@ def rows_to_resolve(store_name: str, sku_field: str | None = None) -> list[Stock
         GROUP BY item.name, item.`{column}`
         HAVING IFNULL(MAX(cache.inventory_item_id), '') = ''
         """,
-        {"store": store_name},
+        params,
         as_dict=True,
     )
     return [

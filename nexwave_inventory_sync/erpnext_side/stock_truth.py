@@ -91,7 +91,6 @@ class PushPlan:
     full: bool
     stored: StoredLevels
     scope: stock_changes.ReadScope
-    always: frozenset[str] = frozenset()  # items read whatever changed (no cached ids)
     stock: list[StockRow] = field(default_factory=list)
     unchanged: int = 0
     zeroing: set[LevelKey] = field(default_factory=set)
@@ -124,26 +123,29 @@ class PushPlan:
         return read_and_select
 
 
-def plan_push(store, scope: str | None, now: datetime, always: Iterable[str] = ()) -> PushPlan:
+def plan_push(store, scope: str | None, now: datetime) -> PushPlan:
     """A full push when the button asked for all items or the store's interval has passed;
     otherwise the items that may have changed since the store's watermark (stock_changes), with
-    their confirmed levels only. `always`: items read whatever changed."""
+    their confirmed levels only."""
     full = scope == ALL_ITEMS or full_push_due(store.last_full_push, store.full_push_interval, now)
-    always = frozenset(always)
-    read = stock_changes.read_scope(store, full, always, now, recheck_untracked_hours(store))
-    return PushPlan(
-        full=full, stored=confirmed_levels.load(store.name, read.items), scope=read, always=always
-    )
+    read = stock_changes.read_scope(store, full, now, recheck_untracked_hours(store))
+    return PushPlan(full=full, stored=confirmed_levels.load(store.name, read.items), scope=read)
 
 
 def record(
-    store, plan: PushPlan, result: RunResult, started: datetime, untracked: Iterable[str] = ()
+    store,
+    plan: PushPlan,
+    result: RunResult,
+    started: datetime,
+    untracked: Iterable[str] = (),
+    held_back: Iterable[str] = (),
 ) -> None:
     """Keep what Shopify accepted as the new confirmed levels (bulk upsert) and move the
     store's watermark (stock_changes.advance). A full push that was not aborted restarts the
-    full-push interval. `untracked`: items this run found Shopify does not track."""
+    full-push interval. `untracked`: items this run found Shopify does not track; `held_back`:
+    items ERPNext's own data kept from being sent."""
     confirmed_levels.upsert(store.name, result.confirmed, PUSH)
-    stock_changes.advance(store.name, plan.read_at, plan.sent, result, plan.always, untracked)
+    stock_changes.advance(store.name, plan.read_at, plan.sent, result, untracked, held_back)
     if plan.full and not result.aborted:
         frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)
 

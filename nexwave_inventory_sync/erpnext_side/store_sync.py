@@ -195,14 +195,15 @@ def _run(store, log, started, scope: str | None = None) -> str:
         return _finish(
             store, log, started, None, screen.result(warnings), error=str(exc), considered=len(rows)
         )
-    # Items without cached ids are resolved first and the stock read after (the engine calls
-    # the plan's reader then): a cold run pushes figures as fresh as a warm one. ERPNext's own
-    # data problems (no SKU, one SKU on two items) are held back before anything is looked up.
-    # Those items are read every run, changed or not.
-    to_resolve = rows_to_resolve(store.name, store.sku_field)
-    identifiers, _failed, _unmapped = screen_rows(to_resolve, store.sku_field or "item_code")
-    plan = plan_push(store, scope, started, always=(row.ref for row in to_resolve))
+    plan = plan_push(store, scope, started)
     screen.items = plan.scope.items
+    # Items without cached ids (among those this run reads) are resolved first and the stock
+    # read after (the engine calls the plan's reader then): a cold run pushes figures as fresh
+    # as a warm one. ERPNext's own data problems (no SKU, one SKU on two items) are held back
+    # before anything is looked up.
+    identifiers, failed, unmapped = screen_rows(
+        rows_to_resolve(store.name, store.sku_field, plan.scope.items), store.sku_field or "item_code"
+    )
     saver = _Checkpointer(store.name, log.name, identifiers)
     read = plan.reader(store, screen.reader(saver))
     result = sync_inventory(
@@ -219,7 +220,10 @@ def _run(store, log, started, scope: str | None = None) -> str:
     )
     saver.save_rest(result.resolved)
     untracked = {saver.index.item_of(r) for r in result.resolved if not r.tracked} - {None}
-    record(store, plan, result, started, untracked)
+    # An item whose SKU is on another item too is read again until that is fixed (the fix may
+    # be on the other item); one without a SKU is read again when its Item changes.
+    held_back = {f.row.ref for f in (*failed, *screen.failed)}
+    record(store, plan, result, started, untracked, held_back)
     return _finish(store, log, started, result, screen.result(warnings), plan=plan)
 
 

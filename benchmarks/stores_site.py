@@ -147,6 +147,27 @@ def logs(args: dict) -> dict:
     return {"logs": rows}
 
 
+def wait(args: dict) -> dict:
+    """Until `stores` logs since `since` have finished (or `timeout_s`): one connection polling
+    twice a second, instead of a bench process a poll (1.3 CPU-s each on this machine, taken
+    from the workers being measured). Returns what `logs` returns."""
+    import frappe
+
+    deadline = time.monotonic() + float(args.get("timeout_s", 3600))
+    stores = tuple(_stores())
+    while time.monotonic() < deadline:
+        frappe.db.rollback()  # a fresh snapshot: see the workers' commits
+        finished = frappe.db.sql(
+            """SELECT COUNT(*) FROM `tabShopify Log` WHERE shopify_store IN %s AND started_at >= %s
+            AND finished_at IS NOT NULL""",
+            (stores, args["since"]),
+        )[0][0]
+        if finished >= int(args["stores"]):
+            break
+        time.sleep(0.5)
+    return logs(args)
+
+
 def change(args: dict) -> dict:
     import frappe
     from frappe.utils import now_datetime
@@ -235,7 +256,61 @@ def _drop_queued_jobs() -> int:
     return dropped
 
 
-COMMANDS = {"setup": setup, "tick": tick, "logs": logs, "change": change, "read": read, "teardown": teardown}
+def profile(args: dict) -> dict:
+    """One store's run in this process under cProfile (force: no interval check), the first
+    store's; with MariaDB's own time per statement (its query profiler)."""
+    import cProfile
+    import io
+    import pstats
+
+    import frappe
+
+    from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
+
+    store = _stores()[0]
+    frappe.db.sql("SET profiling_history_size = 100")
+    frappe.db.sql("SET profiling = 1")
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    cpu = time.process_time()
+    profiler.enable()
+    log = run_store_sync(store, trigger="Manual", force=True)
+    profiler.disable()
+    cpu = time.process_time() - cpu
+    wall = time.perf_counter() - started
+    frappe.db.sql("SET profiling = 0")
+    statements = [
+        p
+        for p in frappe.db.sql("SHOW PROFILES", as_dict=True)
+        if not str(p.get("Query", "")).upper().startswith("SET PROFILING")
+    ]
+    frappe.db.commit()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats(args.get("sort", "cumulative")).print_stats(args.get("top", 40))
+    slow = sorted(statements, key=lambda p: -float(p["Duration"]))[:8]
+    fields = ["status", "stock_read", "considered", "pushed", "api_calls"]
+    return {
+        "log": frappe.db.get_value("Shopify Log", log, fields, as_dict=True),
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
+        "mariadb_s": round(sum(float(p["Duration"]) for p in statements), 3),
+        "statements": len(statements),
+        "slowest_statements": [(round(float(p["Duration"]), 3), str(p["Query"])[:160]) for p in slow],
+        "profile": out.getvalue(),
+    }
+
+
+COMMANDS = {
+    "profile": profile,
+    "wait": wait,
+    "setup": setup,
+    "tick": tick,
+    "logs": logs,
+    "change": change,
+    "read": read,
+    "teardown": teardown,
+}
 
 
 def main() -> None:

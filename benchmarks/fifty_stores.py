@@ -39,9 +39,8 @@ def bench_env() -> dict[str, str]:
 
 
 def _stores_site(bench: Path, site: str, command: str, args: dict | None) -> list[str]:
-    return [str(bench / "env/bin/python"), str(ROOT / "benchmarks/stores_site.py"), site, command] + [
-        json.dumps(args or {})
-    ]
+    script = str(ROOT / "benchmarks/stores_site.py")
+    return [str(bench / "env/bin/python"), script, site, command, json.dumps(args or {})]
 
 
 def _answer(command: str, returncode: int, stdout: str, stderr: str) -> dict:

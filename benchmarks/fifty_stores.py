@@ -79,6 +79,21 @@ def link_app(bench: Path, site: str, checkout: Path) -> None:
     )
 
 
+def start_shops(request: dict) -> tuple[subprocess.Popen, dict[str, str]]:
+    """benchmarks/shops_process.py serving `request`'s shops: the process (close its stdin to
+    stop it; it then prints each shop's calls) and {shop domain: base url}."""
+    shops = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.shops_process"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    shops.stdin.write(json.dumps({**request, "token": TOKEN}) + "\n")
+    shops.stdin.flush()
+    return shops, json.loads(shops.stdout.readline())
+
+
 def start_workers(bench: Path, count: int) -> list[subprocess.Popen]:
     """`bench worker --queue long`, as the bench CLI runs it (frappe's bench_helper)."""
     return [
@@ -340,17 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     previous_target = os.readlink(link)
     link_app(bench, site, ROOT)  # the bench runs this checkout while the lock is held
 
-    shops = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.shops_process"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
     request = {"shops": args.stores, "items": args.items, "plan": args.plan, "latency_ms": args.latency_ms}
-    shops.stdin.write(json.dumps({**request, "token": TOKEN}) + "\n")
-    shops.stdin.flush()
-    urls = json.loads(shops.stdout.readline())
+    shops, urls = start_shops(request)
     workers: list[subprocess.Popen] = []
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False

@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from benchmarks.fifty_stores import ROOT, TOKEN, bench_python, link_app
+from benchmarks.fifty_stores import ROOT, TOKEN, bench_python, link_app, start_shops
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,17 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     link = bench / "apps/nexwave_inventory_sync"
     previous_target = os.readlink(link)
     link_app(bench, site, ROOT)
-    shops = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.shops_process"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    request = {"shops": 1, "items": args.items, "plan": args.plan, "latency_ms": 0, "token": TOKEN}
-    shops.stdin.write(json.dumps(request) + "\n")
-    shops.stdin.flush()
-    urls = json.loads(shops.stdout.readline())
+    shops, urls = start_shops({"shops": 1, "items": args.items, "plan": args.plan, "latency_ms": 0})
     profile = {"sort": args.sort, "top": args.top}
     try:
         bench_python(bench, site, "teardown")

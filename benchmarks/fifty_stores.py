@@ -226,17 +226,23 @@ FINDINGS = """- **Found by this benchmark:** the id cache (`Item Shopify Store`)
   with nothing changed 448 s, seven times the goal. An index by store (`store_parent_idx`:
   store, parenttype, item, idx; `on_doctype_update`) brought the two queries to 0.8 s and 0.3 s
   (commit 2192ea3, with the test that fails without it); the figures above are after it.
-- **The delta ticks miss the one-minute goal on this 2-core machine** (about 90 s; the full
-  tick meets its 10 minutes with room). With nothing to push a run still reads ERPNext's stock
-  (7,300 rows) and the confirmed levels (7,300) and compares them: 2.1 s of CPU when profiled
-  in one process (pymysql decoding rows 0.8 s, building rows 0.35 s, confirmed levels 0.55 s,
-  the compare 0.25 s). In a worker each run took 5.7 s (median) with 4 at once on 2 cores,
-  about 2.9 CPU-s. Each RQ work horse also starts the site and imports the engine again (a
-  forked horse has only what its worker imported): 0.55 CPU-s measured in a fresh bench
-  process (init and connect 0.18, engine and gql 0.32, schema 0.04); the rest is contention.
-  50 such runs on 2 cores cannot finish in a minute. Levers, not made here: skip a store whose Bins, Items, id cache and settings have
-  not changed since its last run (seed 004's watermark: one small query instead of the reads);
-  load the engine in the worker before it forks; more cores (the tick is CPU-bound here).
+- **The delta ticks meet the one-minute goal** (95 s and 87 s in the session before). Three
+  changes: (1) a run reads only the items that changed since its store's last settled read (the
+  store's watermark, `erpnext_side/stock_changes.py`; docs/frappe.md, "Reading only what
+  changed"): 0 or 50 rows and their confirmed levels instead of 7,300 each; (2) Shopify ids are
+  looked up only among those items (the query for items without ids scanned the whole catalog:
+  0.12 s of MariaDB a run); (3) the harness stopped measuring itself: it polled the logs with a
+  new bench process every 2 s (1.3 CPU-s each, on the 2 cores the workers share), and the bench
+  ran with PYTHONDONTWRITEBYTECODE from the shell, so every work horse compiled Frappe's and our
+  modules again (~0.4 CPU-s a job; a merchant's bench caches bytecode). With (1) alone the two
+  ticks took 119 s and 63 s; in that run the first 20 runs of the unchanged tick took 17 s each
+  and the rest about 1 s, which was not explained and did not recur.
+- **What a run still costs**, profiled in one process (`python -m benchmarks.profile_store_run`,
+  one store of 7,300 items): nothing changed, 0.98 s wall, 0.72 CPU-s, 0.26 s in MariaDB over 45
+  statements; 50 changed, 0.96 s and one call. About 0.4 s of it is first-use imports that any
+  Frappe job pays in a fresh work horse (the Notification module and safe_exec on the log's
+  insert) and the engine's (gql, requests: 0.27 CPU-s, even when there is nothing to send). In
+  a worker, 4 at a time on 2 cores, a run takes about 2 s: 0.7 s of the tick per store.
 - **The first tick is bound by Shopify's bucket, not by the workers:** resolving 7,300 SKUs by
   the catalog scan asks ~15,000 points of a Standard bucket refilling 100 a second, ~145 s per
   store, so 4 workers take 13 rounds. It happens once per store (ids are cached). One bulk
@@ -300,7 +306,7 @@ def section(report: dict, plot_name: str | None = None) -> str:
         lines.append(f"![stores finished over time]({plot_name})\n")
     if read:
         lines.append(
-            f"- Stock read (the query each run starts with, `stock_levels.stock_rows`, {read['rows']:,} rows of one"
+            f"- Full stock read (a full push's or a first run's query, `stock_levels.stock_rows`, {read['rows']:,} rows of one"
             f" store, with {report['shops']} stores' ids cached): {read['seconds']:.2f} s in the bench's Python,"
             f" of which MariaDB's own time (its profiler, {read['statements']} statement(s)):"
             f" {read['mariadb_seconds']:.2f} s."
@@ -308,9 +314,11 @@ def section(report: dict, plot_name: str | None = None) -> str:
     changed = report.get("changed", 0)
     lines.append(
         f"- Changed tick: {changed} items' Bins moved, so each store pushes {changed} rows in one"
-        " `inventorySetQuantities` call with `changeFromQuantity` (the other rows match their confirmed level"
-        " and are not sent). Full tick: every row sent again with the ids known (the store's full-push"
-        " interval made due), 30 calls a store, the warm seed case."
+        " `inventorySetQuantities` call with `changeFromQuantity`; the other rows are not even read (their Bins"
+        " did not change since the store's last read). The Items, Bins and stores are stamped as set up the"
+        " day before, as most of a real catalogue last moved before today. Full tick: every row read and"
+        " sent again with the ids known (the store's full-push interval made due), 30 calls a store, the"
+        " warm seed case."
     )
     lines += [f"- {note}" for note in report.get("notes", [])]
     lines.append(FINDINGS)

@@ -44,6 +44,7 @@ from ..sync.delta import unsettled_rows
 from ..sync.results import RunResult, StockRow
 from .confirmed_levels import RECONCILIATION
 from .constants import CONFIRMED_LEVEL_DOCTYPE, ITEM_STORE_DOCTYPE, STORE_DOCTYPE
+from .stock_levels import ON_HAND
 
 OVERLAP = timedelta(minutes=30)
 # Beyond this many items one full read is cheaper than a long IN list, and the list of items
@@ -56,10 +57,6 @@ class ReadScope:
     items: frozenset[str] | None  # None: every item of the store
     since: datetime | None = None  # changes after this instant qualify (watermark − OVERLAP)
     reason: str = ""  # why everything is read
-
-    @property
-    def everything(self) -> bool:
-        return self.items is None
 
     def describe(self) -> str:
         """The Shopify Log's "Stock Read" line."""
@@ -83,7 +80,7 @@ def read_scope(store, full: bool, now: datetime, recheck_hours: int) -> ReadScop
     since = get_datetime(store.stock_read_at) - OVERLAP
     if get_datetime(store.modified) > since:
         return everything(_("the store's settings changed"))
-    warehouses = sorted({row.warehouse for row in store.locations})
+    warehouses = tuple(sorted({row.warehouse for row in store.locations}))
     if frappe.db.count("Warehouse", {"name": ["in", warehouses]}) < len(warehouses):
         return everything(_("a mapped warehouse no longer exists"))
     items = set(_recheck_list(store))
@@ -93,7 +90,7 @@ def read_scope(store, full: bool, now: datetime, recheck_hours: int) -> ReadScop
         _deleted_items(since),
         _reconciled_items(store.name, since),
         _cache_to_look_up_again(store.name, recheck_hours, now),
-        _changed_orders(since) if store.quantity_name == "on_hand" else (),
+        _changed_orders(since) if store.quantity_name == ON_HAND else (),
     ):
         items.update(found)
         if len(items) > MAX_CHANGED_ITEMS:
@@ -105,7 +102,7 @@ def _column(query: str, params: dict) -> list[str]:
     return [row[0] for row in frappe.db.sql(query, params)]
 
 
-def _changed_bins(warehouses: list[str], since: datetime) -> list[str]:
+def _changed_bins(warehouses: tuple[str, ...], since: datetime) -> list[str]:
     return _column(
         "SELECT DISTINCT item_code FROM `tabBin` WHERE modified > %(since)s AND warehouse IN %(warehouses)s",
         {"since": since, "warehouses": warehouses},

@@ -278,6 +278,17 @@ class TestChangedItemsRead(TruthStoreMixin, IntegrationTestCase):
             self.assertEqual(self.sync(name).status, "Failed")
         self.assertIsNone(frappe.db.get_value("Shopify Store", name, "stock_read_at"))
 
+    def test_in_on_hand_mode_an_item_whose_sales_order_changed_is_read(self):
+        # on_hand adds this store's own orders back: an order's change counts even where its
+        # Bin's did not (here the Bin is stamped old again after the order reserved stock).
+        name, codes = self.settled("TRUTH-O")
+        sales_order(codes[0], self.wh1, 1)
+        self.age(name, codes)
+        store = frappe.get_doc("Shopify Store", name)
+        self.assertNotIn(codes[0], stock_changes.read_scope(store, False, now_datetime(), 24).items)
+        store.quantity_name = "on_hand"
+        self.assertIn(codes[0], stock_changes.read_scope(store, False, now_datetime(), 24).items)
+
     def test_what_else_brings_an_item_into_the_read(self):
         name, codes = self.settled("TRUTH-Q", count=4)
         store = frappe.get_doc("Shopify Store", name)

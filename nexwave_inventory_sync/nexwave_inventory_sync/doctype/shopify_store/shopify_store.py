@@ -76,6 +76,8 @@ class ShopifyStore(Document):
         shop_name: DF.Data | None
         shop_plan: DF.Data | None
         sku_field: DF.Data | None
+        stock_read_at: DF.Datetime | None
+        stock_recheck: DF.LongText | None
         sync_interval: DF.Int
         zero_dropped_items: DF.Check
     # end: auto-generated types

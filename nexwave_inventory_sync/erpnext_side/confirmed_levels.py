@@ -18,6 +18,7 @@ from frappe.utils import now_datetime
 
 from ..sync.delta import ConfirmedLevel, LevelKey
 from .constants import CONFIRMED_LEVEL_DOCTYPE
+from .stock_levels import item_codes_param
 
 _BULK_CHUNK = 1000
 
@@ -36,7 +37,7 @@ def load(store_name: str, items: Iterable[str] | None = None) -> StoredLevels:
     """The store's levels, or only those of `items` (item codes) when given."""
     params = {"store": store_name}
     if items is not None:
-        params["items"] = tuple(items) or ("",)  # IN () is not SQL; no item is named ""
+        params["items"] = item_codes_param(items)
     records = frappe.db.sql(
         f"""
         SELECT item_code, shopify_location_id, quantity, inventory_item_id, shortfall, confirmed_by

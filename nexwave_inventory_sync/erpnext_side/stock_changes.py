@@ -179,8 +179,8 @@ def advance(
     held_back: Iterable[str],
 ) -> None:
     """After a run: the watermark moves to the instant its read began, with the items it left
-    unsettled to re-check (with those ERPNext's data held back); or is cleared when there was no read, the run stopped, or too many
-    are left (the next run then reads everything)."""
+    unsettled (and those ERPNext's data held back) to re-check; or is cleared when there was no
+    read, the run stopped, or too many are left (the next run then reads everything)."""
     unsettled = None
     if read_at is not None and not result.aborted:
         unsettled = unsettled_rows(sent, result.confirmed)

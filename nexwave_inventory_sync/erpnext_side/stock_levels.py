@@ -42,6 +42,11 @@ _SKU_FIELDTYPES = {
 }
 
 
+def item_codes_param(items: Iterable[str]) -> tuple[str, ...]:
+    """Item codes for `IN %(items)s`: never empty (`IN ()` is not SQL; no item is named "")."""
+    return tuple(items) or ("",)
+
+
 def sku_column(sku_field: str | None) -> str:
     """The Item column matched to Shopify SKUs, checked against Item's meta (never raw input)."""
     field = (sku_field or "item_code").strip()
@@ -177,7 +182,7 @@ def stock_rows(
         params["marker_value"] = (marker_value or "").strip()
     limited = items is not None
     if limited:
-        params["items"] = tuple(items) or ("",)  # IN () is not SQL; no item is named ""
+        params["items"] = item_codes_param(items)
     query = _QUERY.format(
         bin_items="WHERE bin.item_code IN %(items)s" if limited else "",
         cache_items="AND parent IN %(items)s" if limited else "",
@@ -240,7 +245,7 @@ def rows_to_resolve(
     column = sku_column(sku_field)
     params = {"store": store_name}
     if items is not None:
-        params["items"] = tuple(items) or ("",)  # IN () is not SQL; no item is named ""
+        params["items"] = item_codes_param(items)
     records = frappe.db.sql(
         f"""
         SELECT item.name AS item_code, item.`{column}` AS sku, MAX(cache.variant_id) AS variant_id

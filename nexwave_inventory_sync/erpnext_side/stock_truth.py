@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 import frappe
 from frappe.utils import cint, flt, now_datetime
@@ -98,13 +99,14 @@ class PushPlan:
     read_at: datetime | None = None  # when the stock read began: the store's next watermark
 
     def reader(
-        self, store, read: Callable[[], Iterable[StockRow]] | None = None
+        self, store, read: Callable[[Iterable[str] | None], Iterable[StockRow]] | None = None
     ) -> Callable[[], list[StockRow]]:
-        """The engine calls this once ids are resolved: read stock, then pick the delta."""
+        """The engine calls this once ids are resolved: read stock (`read(items)`, the items of
+        the plan's scope; read_store_stock by default), then pick the delta."""
 
         def read_and_select() -> list[StockRow]:
             self.read_at = now_datetime()
-            self.stock = list(read() if read else read_store_stock(store, self.scope.items))
+            self.stock = list((read or partial(read_store_stock, store))(self.scope.items))
             # An item whose cached id is being looked up again (its variant id edited by hand)
             # has not left the stock query: the level of its old inventory item is not zeroed.
             relooked = {row.ref for row in self.stock if row_key(row) is None}

@@ -196,7 +196,6 @@ def _run(store, log, started, scope: str | None = None) -> str:
             store, log, started, None, screen.result(warnings), error=str(exc), considered=len(rows)
         )
     plan = plan_push(store, scope, started)
-    screen.items = plan.scope.items
     # Items without cached ids (among those this run reads) are resolved first and the stock
     # read after (the engine calls the plan's reader then): a cold run pushes figures as fresh
     # as a warm one. ERPNext's own data problems (no SKU, one SKU on two items) are held back
@@ -233,19 +232,19 @@ class _Screen:
 
     def __init__(self, store):
         self.store = store
-        self.items: frozenset[str] | None = None  # a read limited to these (stock_changes.py)
         self.failed: list[RowFailure] = []
         self.unmapped: list[RowFailure] = []
 
-    def read(self) -> list[StockRow]:
+    def read(self, items: Iterable[str] | None = None) -> list[StockRow]:
+        """`items`: a read limited to those (stock_changes.py); None reads them all."""
         # Looked up on the module when called (tests wrap it to see when the stock is read).
-        rows = stock_truth.read_store_stock(self.store, self.items)
+        rows = stock_truth.read_store_stock(self.store, items)
         rows, self.failed, self.unmapped = screen_rows(rows, self.store.sku_field or "item_code")
         return rows
 
     def reader(self, saver: _Checkpointer):
-        def read() -> list[StockRow]:
-            rows = self.read()
+        def read(items: Iterable[str] | None) -> list[StockRow]:
+            rows = self.read(items)
             # Ids learnt from here on belong to the rows that passed the screen: an item held
             # back (its SKU on another item too) must not have another item's variant cached.
             saver.index = ResolutionIndex(rows)

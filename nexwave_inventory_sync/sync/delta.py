@@ -142,15 +142,21 @@ def unsettled_rows(sent: Iterable[StockRow], confirmed: Iterable[ConfirmedLevel]
     """The refs of rows a run sent that Shopify did not confirm (failed, held, not sent, not
     found), per (item, location): an item confirmed at one location and refused at another is
     unsettled. Pure. None when a sent row has no ref, so it cannot be named for a re-check."""
-    landed = {(level.ref, to_gid("Location", level.location_id)) for level in confirmed}
+    gids: dict[str, str] = {}  # a store has a handful of locations: each converted once
+
+    def location_gid(location_id: str) -> str:
+        if location_id not in gids:
+            try:
+                gids[location_id] = to_gid("Location", location_id)
+            except IdError:
+                gids[location_id] = location_id  # the run failed the row for it
+        return gids[location_id]
+
+    landed = {(level.ref, location_gid(level.location_id)) for level in confirmed}
     unsettled: set[str] = set()
     for row in sent:
         if not row.ref:
             return None
-        try:
-            location = to_gid("Location", row.location_id)
-        except IdError:
-            location = row.location_id  # the run failed the row for it
-        if (row.ref, location) not in landed and row.tracked is not False:
+        if (row.ref, location_gid(row.location_id)) not in landed and row.tracked is not False:
             unsettled.add(row.ref)
     return frozenset(unsettled)

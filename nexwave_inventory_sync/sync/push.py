@@ -60,6 +60,9 @@ class BatchOutcome:
     failures: list[RowFailure] = field(default_factory=list)
     calls_ok: int = 0  # mutations Shopify accepted (the batch, or its resend); 0 = the batch failed
     landed: list[ReadyRow] = field(default_factory=list)  # rows Shopify accepted: their confirmed levels
+    # Rows sent whose answer never came (every retry failed, or an answer of no known shape):
+    # Shopify may have applied them. Every other failure is Shopify's own refusal.
+    in_doubt: list[ReadyRow] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -197,6 +200,7 @@ def send_batch(
         if code == IN_PROGRESS_CODE:
             message += " (still in progress after every retry: it may have landed; the next run settles it)"
         outcome.failures = [r.failure(code, message) for r in batch]
+        outcome.in_doubt = list(batch)
         return outcome
 
     payload = data.get("inventorySetQuantities")
@@ -208,6 +212,7 @@ def send_batch(
             )
             for r in batch
         ]
+        outcome.in_doubt = list(batch)
         return outcome
     user_errors = _user_errors(payload)
     by_row, other = map_user_errors(len(batch), user_errors)
@@ -233,6 +238,7 @@ def send_batch(
     outcome.pushed = retry.pushed
     outcome.calls_ok = retry.calls_ok
     outcome.failures += retry.failures
+    outcome.in_doubt = retry.in_doubt
     return outcome
 
 

@@ -91,6 +91,11 @@ class Checkpoint:
     batches_failed: int
     pushed: int
     failed: int
+    # Since the previous checkpoint: the levels Shopify accepted (delta.ConfirmedLevel), to be
+    # saved with this checkpoint so a run killed after it keeps them; and the (item, location)
+    # keys Shopify answered without applying (userErrors), whose in-flight marks can go.
+    confirmed: tuple = ()
+    released: tuple = ()
 
 
 class RunStatus(str, Enum):
@@ -142,6 +147,10 @@ class RunResult:
     not_sent: int = 0
     unsent_rows: tuple[RowFailure, ...] = ()
     deadline_reached: bool = False
+    # Rows sent whose answer never came (the run aborted, or every retry of their call failed):
+    # Shopify may or may not have applied them (in_flight.InFlightLevel). Their marks stay, so
+    # the next run reads their figure before it pushes (in_flight.check_in_flight).
+    in_doubt: tuple = ()
     # One sentence a person can act on, whenever the run is not a Success: the abort's reason,
     # or what most rows failed with. (abort_reason stays for callers that read it.)
     error: str | None = None

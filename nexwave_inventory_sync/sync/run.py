@@ -45,9 +45,10 @@ from dataclasses import dataclass, field, replace
 from .client import CallStats, RunAborted, ShopifyClient
 from .clock import Clock, SystemClock
 from .conflicts import DEFAULT_POLICY, Conflict, ConflictPolicy
-from .delta import ConfirmedLevel
+from .delta import ConfirmedLevel, LevelKey
 from .endpoint import ShopifyEndpoint
 from .ids import IdError, to_gid
+from .in_flight import InFlightLevel
 from .levels import BULK_RESOLVE_THRESHOLD
 from .limits import BATCH_SIZE
 from .push import QUANTITY_NAME, QUANTITY_NAMES, BatchOutcome, ReadyRow, send_batch
@@ -60,6 +61,7 @@ from .throttle import BucketModel
 
 ProgressCallback = Callable[[int, "int | None"], None]
 CheckpointCallback = Callable[[Checkpoint], None]
+SendingCallback = Callable[[tuple[InFlightLevel, ...]], None]
 
 CHUNK_ROWS = 5000
 # The log keeps every failed row, but an unmapped catalog can leave 100,000 rows without
@@ -81,6 +83,9 @@ class SyncOptions:
     timeout: tuple[float, float] = (5.0, 60.0)
     # Called on the calling thread after each batch and after each chunk's resolution.
     on_checkpoint: CheckpointCallback | None = None
+    # Called on the calling thread just before each batch leaves (resends included), with its
+    # rows: a caller that saves as it goes marks them in flight (see in_flight.py).
+    on_sending: SendingCallback | None = None
     # Seconds the whole run may take (None: no limit). No retry or throttle pause starts that
     # would end past it; the run then ends Partial, the rows not sent listed.
     deadline_s: float | None = None
@@ -121,6 +126,10 @@ class _Tally:
     not_sent: int = 0
     unsent_rows: list[RowFailure] = field(default_factory=list)
     landed: list[ReadyRow] = field(default_factory=list)
+    # Since the last checkpoint: rows Shopify accepted, and keys it answered without applying.
+    landed_new: list[ReadyRow] = field(default_factory=list)
+    released_new: list[LevelKey] = field(default_factory=list)
+    in_doubt: list[ReadyRow] = field(default_factory=list)  # sent, no answer seen
 
     def fail(self, row: StockRow, code: str, message: str, **kw) -> None:
         self.failures.append(RowFailure(row, code, message, **kw))
@@ -144,14 +153,31 @@ class _Tally:
         self.pushed += outcome.pushed
         self.failures.extend(outcome.failures)
         self.landed.extend(outcome.landed)
+        self.answered(outcome)
         if outcome.ok:
             self.batches_ok += 1
         else:
             self.batches_failed += 1
 
+    def answered(self, outcome: BatchOutcome) -> None:
+        """What one send settled: landed rows for the next checkpoint; refused rows' marks
+        released; rows without an answer kept in doubt."""
+        self.landed_new.extend(outcome.landed)
+        doubtful = {_ready_key(r) for r in outcome.in_doubt}
+        self.in_doubt.extend(outcome.in_doubt)
+        for failure in outcome.failures:
+            if failure.inventory_item_id:
+                key = (failure.inventory_item_id, failure_location(failure))
+                if key not in doubtful:
+                    self.released_new.append(key)
+
     def checkpoint(self) -> Checkpoint:
         learnt, self.new_resolved = tuple(self.new_resolved), []
+        landed, self.landed_new = self.landed_new, []
+        released, self.released_new = tuple(self.released_new), []
         return Checkpoint(
+            confirmed=tuple(_level(ready, "push") for ready in landed),
+            released=released,
             resolved=learnt,
             batches_done=self.batches_done,
             batches_ok=self.batches_ok,
@@ -165,6 +191,21 @@ def _chunks(rows: Iterable[StockRow], size: int) -> Iterator[list[StockRow]]:
     iterator = iter(rows)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
+
+
+def _ready_key(ready: ReadyRow) -> LevelKey:
+    return (ready.inventory_item_id, ready.location_id)
+
+
+def _level(ready: ReadyRow, source: str) -> ConfirmedLevel:
+    return ConfirmedLevel(ready.inventory_item_id, ready.location_id, ready.quantity, ready.row.label, source)
+
+
+def in_flight_marks(batch: Iterable[ReadyRow]) -> tuple[InFlightLevel, ...]:
+    return tuple(
+        InFlightLevel(r.inventory_item_id, r.location_id, r.quantity, r.row.change_from, r.row.label)
+        for r in batch
+    )
 
 
 class _Preparer:
@@ -315,8 +356,10 @@ class _Sender:
         total: int | None,
         name: str = QUANTITY_NAME,
         on_checkpoint: CheckpointCallback | None = None,
+        on_sending: SendingCallback | None = None,
     ):
         self.name = name
+        self.on_sending = on_sending
         self.clients = clients
         self.on_checkpoint = on_checkpoint
         self.run_id = run_id
@@ -333,6 +376,7 @@ class _Sender:
         if self.tally.stopped:
             return False
         if self._pool is None:
+            self._mark(batch)
             self._fold(lambda: _send_safely(self.clients[0], batch, self.run_id, self.name))
             return True
         # The first batch goes alone: a bad token or a locked shop then costs one call, not k.
@@ -341,9 +385,14 @@ class _Sender:
             if self.tally.stopped:
                 return False
         client = self._idle.pop()
+        self._mark(batch)
         future = self._pool.submit(_send_safely, client, batch, self.run_id, self.name)
         self._in_flight[future] = client
         return True
+
+    def _mark(self, batch: Sequence[ReadyRow]) -> None:
+        if self.on_sending is not None:
+            self.on_sending(in_flight_marks(batch))
 
     def flush(self) -> None:
         """Wait for every batch in flight and fold it in."""
@@ -367,6 +416,7 @@ class _Sender:
         except RunAborted as abort:
             if self.tally.abort is None:
                 self.tally.abort = abort
+            self.tally.in_doubt.extend(abort.rows)
             for ready in abort.rows:
                 self.tally.unsent(
                     ready.row,
@@ -401,6 +451,7 @@ def _send_safely(
         outcome.failures = [
             r.failure("UNEXPECTED_ERROR", f"{type(exc).__name__}: {exc}"[:300]) for r in batch
         ]
+        outcome.in_doubt = list(batch)  # it may have failed after the write left
         return outcome
 
 
@@ -519,6 +570,7 @@ def sync_inventory(
             estimate_batches(rows, total_rows),
             options.quantity_name,
             options.on_checkpoint,
+            options.on_sending,
         )
         try:
             if isinstance(rows, Sequence) and not tally.stopped:
@@ -553,6 +605,7 @@ def sync_inventory(
         except RunAborted as abort:  # raised by resolution, conflict and activation calls
             if tally.abort is None:
                 tally.abort = abort
+            tally.in_doubt.extend(abort.rows)
         finally:
             sender.close()
         if progress is not None and sender.total != tally.batches_done and not tally.stopped:
@@ -589,6 +642,7 @@ def sync_inventory(
         activated=post.activated,
         quantity_name=options.quantity_name,
         confirmed=tuple(_confirmed(tally.landed, post)),
+        in_doubt=in_flight_marks(tally.in_doubt),
         conflict_rows=tuple(post.conflicts),
         batches_ok=tally.batches_ok,
         batches_failed=tally.batches_failed,
@@ -690,8 +744,11 @@ def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, r
 
         def send(batch: Sequence[ReadyRow]) -> BatchOutcome:
             step_id = f"{run_id}.{step}-{next(sends)}"
+            if options.on_sending is not None:
+                options.on_sending(in_flight_marks(batch))
             outcome = _send_safely(client, batch, step_id, options.quantity_name)
             tally.pushed += outcome.pushed
+            tally.in_doubt.extend(outcome.in_doubt)
             return outcome
 
         return send
@@ -705,6 +762,7 @@ def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, r
         post.activated = done.activated
         post.landed += done.landed
         tally.failures += done.failures
+        _checkpoint_step(tally, options, done.landed, done.failures)
     elif unstocked:
         hint = f"; turn on the store option '{ACTIVATE_OPTION}' to connect it and push it in the same run"
         tally.failures = [
@@ -721,7 +779,25 @@ def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, r
         tally.pushed += sum(1 for c in done.conflicts if c.outcome == "resolved" and c.sent is None)
         post.landed += done.landed
         tally.failures += done.failures
+        _checkpoint_step(tally, options, done.landed, done.failures)
     return post
+
+
+def _checkpoint_step(
+    tally: _Tally, options: SyncOptions, landed: Sequence[ReadyRow], failures: Sequence[RowFailure]
+) -> None:
+    """After a step of _after_batches: what it landed is saved like a batch's (the resends were
+    marked in flight as they left); what Shopify refused is released."""
+    if options.on_checkpoint is None:
+        return
+    doubtful = {_ready_key(r) for r in tally.in_doubt}
+    tally.landed_new.extend(landed)
+    tally.released_new.extend(
+        key
+        for f in failures
+        if f.inventory_item_id and (key := (f.inventory_item_id, failure_location(f))) not in doubtful
+    )
+    options.on_checkpoint(tally.checkpoint())
 
 
 def _confirmed(landed: Iterable[ReadyRow], post: _PostRun) -> Iterator[ConfirmedLevel]:
@@ -729,9 +805,7 @@ def _confirmed(landed: Iterable[ReadyRow], post: _PostRun) -> Iterator[Confirmed
     levels: dict[tuple[str, str], ConfirmedLevel] = {}
     for source, rows in (("push", landed), ("conflict", post.landed)):
         for ready in rows:
-            levels[(ready.inventory_item_id, ready.location_id)] = ConfirmedLevel(
-                ready.inventory_item_id, ready.location_id, ready.quantity, ready.row.label, source
-            )
+            levels[_ready_key(ready)] = _level(ready, source)
     yield from levels.values()
 
 

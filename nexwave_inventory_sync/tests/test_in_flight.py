@@ -161,7 +161,9 @@ class CrashRuleTest(EmulatedShopTest):
         self.assertEqual(wrong, [])
         self.assertEqual(state.marks, {})
         for i in range(1, self.items + 1):
-            self.assertEqual(state.levels[(ITEM.format(i), LOC)].quantity, self.catalog.available(ITEM.format(i), LOC))
+            self.assertEqual(
+                state.levels[(ITEM.format(i), LOC)].quantity, self.catalog.available(ITEM.format(i), LOC)
+            )
 
     def test_without_the_marks_the_next_run_skips_a_row_that_went_back(self):
         """The defect as it was: levels saved only when the run returns."""

@@ -43,6 +43,7 @@ ACTIONS: dict[str, Action] = {
     "shop_unavailable": Action.ABORT_RUN,
     "redirect": Action.ABORT_RUN,  # every call would be redirected the same way
     "deadline": Action.ABORT_RUN,
+    "stopped": Action.ABORT_RUN,
     "invalid_request": Action.FAIL_BATCH,
     # A body that is not the JSON we expect is most often an answer cut off on the way (or a
     # proxy's page): one retry, safe with the batch's idempotency key, then the batch fails.

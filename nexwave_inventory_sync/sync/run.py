@@ -42,11 +42,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 
-from .client import CallStats, RunAborted, ShopifyClient
+from .client import CallFailed, CallStats, RunAborted, ShopifyClient
 from .clock import Clock, SystemClock
 from .conflicts import DEFAULT_POLICY, Conflict, ConflictPolicy
 from .delta import ConfirmedLevel, LevelKey
 from .endpoint import ShopifyEndpoint
+from .errors import Stopped
 from .ids import IdError, to_gid
 from .in_flight import InFlightLevel
 from .levels import BULK_RESOLVE_THRESHOLD
@@ -55,7 +56,7 @@ from .push import QUANTITY_NAME, QUANTITY_NAMES, BatchOutcome, ReadyRow, send_ba
 from .quantity import QuantityError, check_safety_buffer, shopify_quantity
 from .resolve import Resolver, Unresolved
 from .results import Checkpoint, Resolution, RowFailure, RunResult, StockRow, commonest_failure
-from .retry import RetryPolicy
+from .retry import Action, RetryPolicy
 from .settle import ACTIVATE_OPTION, NOT_STOCKED, activate_and_resend, settle_conflicts
 from .throttle import BucketModel
 
@@ -89,6 +90,9 @@ class SyncOptions:
     # Seconds the whole run may take (None: no limit). No retry or throttle pause starts that
     # would end past it; the run then ends Partial, the rows not sent listed.
     deadline_s: float | None = None
+    # Asked before each batch leaves: True stops the run there, as a deadline would (the
+    # batches in flight are folded in, the rows not sent counted). Ctrl-C / SIGTERM in the CLI.
+    should_stop: Callable[[], bool] | None = None
     conflict_policy: ConflictPolicy = DEFAULT_POLICY
     quantity_name: str = QUANTITY_NAME  # "available" or "on_hand"
     activate_unstocked: bool = False  # the store option "connect items to mapped locations"
@@ -357,8 +361,10 @@ class _Sender:
         name: str = QUANTITY_NAME,
         on_checkpoint: CheckpointCallback | None = None,
         on_sending: SendingCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ):
         self.name = name
+        self.should_stop = should_stop
         self.on_sending = on_sending
         self.clients = clients
         self.on_checkpoint = on_checkpoint
@@ -373,7 +379,7 @@ class _Sender:
     def send(self, batch: Sequence[ReadyRow]) -> bool:
         """Send (or queue) one batch; False, with the batch counted as not sent, once the
         run has stopped."""
-        if self.tally.stopped:
+        if self.tally.stopped or self._stop_requested():
             return False
         if self._pool is None:
             self._mark(batch)
@@ -384,10 +390,20 @@ class _Sender:
             self._wait(cf.FIRST_COMPLETED)
             if self.tally.stopped:
                 return False
+        if self._stop_requested():  # asked while this batch waited for a free session
+            return False
         client = self._idle.pop()
         self._mark(batch)
         future = self._pool.submit(_send_safely, client, batch, self.run_id, self.name)
         self._in_flight[future] = client
+        return True
+
+    def _stop_requested(self) -> bool:
+        if self.should_stop is None or not self.should_stop():
+            return False
+        self.tally.abort = RunAborted(
+            CallFailed(Stopped("the run was asked to stop before this batch"), Action.ABORT_RUN)
+        )
         return True
 
     def _mark(self, batch: Sequence[ReadyRow]) -> None:
@@ -473,7 +489,13 @@ def _summary(tally: _Tally, deadline_reached: bool) -> str | None:
     share, so a person sees the cause without opening the rows."""
     if tally.abort is not None:
         error = tally.abort.failure.error
-        prefix = "deadline reached" if deadline_reached else "run aborted"
+        prefix = (
+            "deadline reached"
+            if deadline_reached
+            else "stopped"
+            if error.kind == "stopped"
+            else "run aborted"
+        )
         text = f"{prefix}: {error}"
         if tally.not_sent:
             text += f" ({tally.not_sent:,} rows not sent or not confirmed)"
@@ -571,6 +593,7 @@ def sync_inventory(
             options.quantity_name,
             options.on_checkpoint,
             options.on_sending,
+            options.should_stop,
         )
         try:
             if isinstance(rows, Sequence) and not tally.stopped:
@@ -615,10 +638,12 @@ def sync_inventory(
         for client in (*clients, resolver_client):
             client.__exit__(None, None, None)
 
-    deadline_reached = tally.abort is not None and tally.abort.failure.error.kind == "deadline"
+    stop_kind = tally.abort.failure.error.kind if tally.abort is not None else None
+    deadline_reached = stop_kind == "deadline"
     if tally.stopped:
         _count_unsent(tally, pending, itertools.chain(unprepared, iterator))
-    abort = tally.abort.failure.error if tally.abort and not deadline_reached else None
+    # A stop the caller asked for ends like a deadline: Partial, not an abort.
+    abort = tally.abort.failure.error if tally.abort and stop_kind not in ("deadline", "stopped") else None
     held = sum(1 for c in post.conflicts if c.outcome in ("held", "unsettled")) + sum(
         1 for f in tally.failures if f.conflict
     )

@@ -239,8 +239,9 @@ def delta_push(
 ) -> PushOutcome:
     """Settle an earlier run's rows in flight, push what changed since the confirmed levels
     (all rows with full), zero the confirmed rows that left the file, and save what Shopify
-    accepted batch by batch (the crash rule: see state.py). Raises StateError only when the
-    state cannot be read at the start; a write that fails later is in `state_error`."""
+    accepted batch by batch (the crash rule: see state.py). Raises StateError only before the
+    run sends anything (the state cannot be read, or the marks' check cannot be saved); a
+    write that fails once the run sends is in `state_error`, and the run stopped sending."""
     check = settle_in_flight(endpoint, state, options)
     if check is not None and check.unread:
         return PushOutcome(None, in_flight=check)
@@ -508,7 +509,11 @@ def _common_options(command: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:  # outside a push's batches (reading the file, a reconciliation)
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_SIGINT
 
 
 if __name__ == "__main__":

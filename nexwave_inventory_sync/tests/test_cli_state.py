@@ -475,6 +475,22 @@ class InterruptedPushTest(EmulatorProcessCase):
     def test_sigterm_exit_143_and_the_rerun_restores_the_file(self):
         self.interrupted_then_rerun(signal.SIGTERM, 143)
 
+    def test_a_second_ctrl_c_quits_at_once_and_the_rerun_restores_the_file(self):
+        right, wrong = self.csv("right.csv", 10), self.csv("wrong.csv", 0)
+        self.assertEqual(self.run_push(right).returncode, 0)
+        before = self.get("/__emulator/stats")["mutations_applied"]
+        process = self.start_push(wrong)
+        self.wait_for_mutations(process, before + 2)  # the third batch is on its way
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        self.assertEqual(process.returncode, 130, out + err)
+        self.assertIn("stopped at once", err)
+        rerun = self.run_push(right)
+        self.assertEqual(rerun.returncode, 0, rerun.stdout + rerun.stderr)
+        self.assertEqual(self.wrong_levels(10), 0)
+
     def test_sigkill_mid_batch_then_the_rerun_restores_the_file(self):
         right, wrong = self.csv("right.csv", 10), self.csv("wrong.csv", 0)
         self.assertEqual(self.run_push(right).returncode, 0)

@@ -274,7 +274,11 @@ def send_batch(
             for r in good
         ]
         return outcome
-    retry = send_batch(client, good, run_id, resends=resends - 1, name=name)
+    try:
+        retry = send_batch(client, good, run_id, resends=resends - 1, name=name)
+    except RunAborted as abort:
+        # The stop names the resend's rows only: the rows refused before must stay counted.
+        raise RunAborted(abort.failure, rows=batch) from None
     outcome.landed = retry.landed
     outcome.pushed = retry.pushed
     outcome.calls_ok = retry.calls_ok

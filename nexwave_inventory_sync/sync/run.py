@@ -21,6 +21,12 @@ Public API (stable; the Frappe side and the CLI call it):
   the location (inventoryActivate, idempotent) and push it again in the same run.
 - `RunResult.confirmed`: a `delta.ConfirmedLevel` per row Shopify accepted (its value as
   accepted): store them, and pass them to select_delta next time.
+- `RunResult.forget`: confirmed levels to delete from that store: their item is gone from
+  Shopify (deleted, or replaced by a re-created product: `Resolution.replaces`) or, for a zero
+  row, no longer stocked at the location. Such a zero row counts in `RunResult.dropped` (done:
+  nothing is left to zero), never as failed. `forget` never holds a level in `confirmed`.
+- A row Shopify already shows at ERPNext's figure is confirmed under every policy, without a
+  conflict.
 - `read_stock`: a cold run resolves ids first and only then reads the stock to push: pass
   the identifier rows (SKUs / variant ids; their quantity is ignored) as `rows` and a
   callable returning the stock rows as `read_stock`; it is called once resolution is done,
@@ -619,6 +625,7 @@ def sync_inventory(
             f"{held:,} rows changed on Shopify since their confirmed figure and did not land "
             f"(conflict policy {options.conflict_policy.value}); each is in the conflict rows"
         )
+    confirmed = tuple(_confirmed(tally.landed, post))
     return RunResult(
         run_id=run_id,
         api_version=endpoint.api_version,
@@ -632,7 +639,7 @@ def sync_inventory(
         held=held,
         activated=post.activated,
         quantity_name=options.quantity_name,
-        confirmed=tuple(_confirmed(tally.landed, post)),
+        confirmed=confirmed,
         conflict_rows=tuple(post.conflicts),
         batches_ok=tally.batches_ok,
         batches_failed=tally.batches_failed,
@@ -656,7 +663,7 @@ def sync_inventory(
         unsent_rows=tuple(tally.unsent_rows),
         deadline_reached=deadline_reached,
         dropped=tally.dropped,
-        forget=tuple(tally.forget),
+        forget=tuple(_void_levels(tally.forget, confirmed)),
         error=error,
     )
 
@@ -768,7 +775,8 @@ def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, r
     elif unstocked:
         hint = f"; turn on the store option '{ACTIVATE_OPTION}' to connect it and push it in the same run"
         tally.failures = [
-            replace(f, message=f.message + hint) if f in unstocked else f for f in tally.failures
+            replace(f, message=f.message + hint) if f.code == NOT_STOCKED and not f.row.zeroing else f
+            for f in tally.failures
         ]
     conflicted = [f for f in tally.failures if f.conflict and f.inventory_item_id and f.quantity is not None]
     if conflicted:
@@ -817,6 +825,17 @@ def _confirmed(landed: Iterable[ReadyRow], post: _PostRun) -> Iterator[Confirmed
                 ready.inventory_item_id, ready.location_id, ready.quantity, ready.row.label, source
             )
     yield from levels.values()
+
+
+def _void_levels(
+    forget: Iterable[ConfirmedLevel], confirmed: Iterable[ConfirmedLevel]
+) -> Iterator[ConfirmedLevel]:
+    """Each level to forget once, never one this run confirmed."""
+    keep = {level.key for level in confirmed}
+    for level in forget:
+        if level.key not in keep:
+            keep.add(level.key)
+            yield level
 
 
 def _bulk_resolve(resolver: Resolver, rows: Iterable[StockRow], options: SyncOptions) -> None:

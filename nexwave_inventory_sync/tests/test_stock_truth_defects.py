@@ -133,6 +133,16 @@ class AbortAfterBatchesTest(_Case):
         self.assertEqual((result.pushed, result.activated), (2, 1))
         self.assertEqual([f.row.ref for f in result.failures], ["ITEM-1"])
 
+    def test_a_stop_on_the_good_rows_resend_keeps_the_refused_rows_counted(self):
+        confirmed = self.shop([level(i, 10) for i in range(1, 5)])
+        self.catalog.unstock(ITEM.format(2), LOC)  # refuses the batch; the others are resent
+        self.emulator.faults.script(None, Fault.status(423), operation="SetInventoryQuantities")
+        result = self.delta([row(i, 8) for i in range(1, 5)], confirmed, concurrency=1)
+        self.assertEqual(result.status, RunStatus.ABORTED)
+        self.assertEqual(
+            sorted(f.row.ref for f in result.unsent_rows), ["ITEM-1", "ITEM-2", "ITEM-3", "ITEM-4"]
+        )
+
     def test_a_stop_while_activating_keeps_the_unstocked_rows(self):
         self.catalog.unstock(ITEM.format(3), LOC)
         self.emulator.faults.script(Fault.status(423), operation="ActivateInventory")

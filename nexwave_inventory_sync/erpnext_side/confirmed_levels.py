@@ -17,6 +17,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from ..sync.delta import ConfirmedLevel, LevelKey
+from ..sync.in_flight import InFlightCheck, InFlightLevel
 from .constants import CONFIRMED_LEVEL_DOCTYPE
 from .stock_levels import item_codes_param
 
@@ -42,7 +43,7 @@ def load(store_name: str, items: Iterable[str] | None = None) -> StoredLevels:
         f"""
         SELECT item_code, shopify_location_id, quantity, inventory_item_id, shortfall, confirmed_by
         FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
-        WHERE shopify_store = %(store)s AND IFNULL(inventory_item_id, '') != ''
+        WHERE shopify_store = %(store)s AND IFNULL(inventory_item_id, '') != '' AND unconfirmed = 0
             {"AND item_code IN %(items)s" if items is not None else ""}
         """,
         params,
@@ -117,7 +118,7 @@ def upsert(
                 inventory_item_id = COALESCE(VALUES(inventory_item_id), inventory_item_id),
                 quantity = VALUES(quantity), confirmed_at = VALUES(confirmed_at),
                 confirmed_by = VALUES(confirmed_by), modified = VALUES(modified),
-                modified_by = VALUES(modified_by)
+                modified_by = VALUES(modified_by), in_flight = 0, unconfirmed = 0
             """,
             [value for row in chunk for value in row],
         )
@@ -136,3 +137,108 @@ def full_push_due(last_full_push: datetime | None, interval_hours: int | None, n
     if hours <= 0:
         return False
     return last_full_push is None or last_full_push + timedelta(hours=hours) <= now
+
+
+# -- in flight (the crash rule: sync/in_flight.py) ------------------------------------------------
+def in_flight(store_name: str) -> tuple[InFlightLevel, ...]:
+    """Rows a run sent whose answer it did not save (it was killed, or aborted mid-call)."""
+    records = frappe.db.sql(
+        f"""
+        SELECT item_code, shopify_location_id, inventory_item_id, in_flight_quantity, quantity, unconfirmed
+        FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
+        WHERE shopify_store = %(store)s AND in_flight = 1
+        """,
+        {"store": store_name},
+        as_dict=True,
+    )
+    return tuple(
+        InFlightLevel(
+            r.inventory_item_id,
+            r.shopify_location_id,
+            int(r.in_flight_quantity or 0),
+            None if r.unconfirmed else int(r.quantity),
+            ref=r.item_code,
+        )
+        for r in records
+    )
+
+
+def mark_in_flight(store_name: str, marks: Iterable[InFlightLevel], now: datetime | None = None) -> int:
+    """Before a batch leaves: each row's figure sent. A row never confirmed gets a record that
+    holds only the mark (`unconfirmed`), which load() leaves out. `modified` is not touched: the
+    changed-items read must not take a mark for a change."""
+    latest = {(mark.ref, mark.location_id): mark for mark in marks if mark.ref}
+    if not latest:
+        return 0
+    now = now or now_datetime()
+    user = frappe.session.user
+    values = [
+        (
+            frappe.generate_hash(length=12),
+            store_name,
+            mark.ref,
+            mark.location_id,
+            mark.inventory_item_id,
+            0,
+            PUSH,
+            1,
+            1,
+            int(mark.sent),
+            now,
+            now,
+            user,
+            user,
+        )
+        for mark in latest.values()
+    ]
+    for start in range(0, len(values), _BULK_CHUNK):
+        chunk = values[start : start + _BULK_CHUNK]
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * 14) + ")"] * len(chunk))
+        frappe.db.sql(
+            f"""
+            INSERT INTO `tab{CONFIRMED_LEVEL_DOCTYPE}`
+                (name, shopify_store, item_code, shopify_location_id, inventory_item_id, quantity,
+                 confirmed_by, unconfirmed, in_flight, in_flight_quantity, creation, modified, owner, modified_by)
+            VALUES {placeholders}
+            ON DUPLICATE KEY UPDATE
+                in_flight = 1, in_flight_quantity = VALUES(in_flight_quantity),
+                inventory_item_id = IF(unconfirmed, VALUES(inventory_item_id), inventory_item_id)
+            """,
+            [value for row in chunk for value in row],
+        )
+    return len(values)
+
+
+def _key_condition(keys: Iterable[LevelKey]) -> tuple[str, list]:
+    keys = list(dict.fromkeys(keys))
+    placeholders = ", ".join(["(%s, %s)"] * len(keys))
+    return f"(inventory_item_id, shopify_location_id) IN ({placeholders})", [v for key in keys for v in key]
+
+
+def release(store_name: str, keys: Iterable[LevelKey]) -> None:
+    """Shopify answered these rows without applying them: the level before stands."""
+    keys = list(keys)
+    for start in range(0, len(keys), _BULK_CHUNK):
+        condition, values = _key_condition(keys[start : start + _BULK_CHUNK])
+        frappe.db.sql(
+            f"UPDATE `tab{CONFIRMED_LEVEL_DOCTYPE}` SET in_flight = 0 WHERE shopify_store = %s AND {condition}",
+            [store_name, *values],
+        )
+
+
+def forget_levels(store_name: str, keys: Iterable[LevelKey]) -> None:
+    """Shopify has no level there any more (the item was deleted, or is not stocked there):
+    nothing is left to compare with or to zero."""
+    keys = list(keys)
+    for start in range(0, len(keys), _BULK_CHUNK):
+        condition, values = _key_condition(keys[start : start + _BULK_CHUNK])
+        frappe.db.sql(
+            f"DELETE FROM `tab{CONFIRMED_LEVEL_DOCTYPE}` WHERE shopify_store = %s AND {condition}",
+            [store_name, *values],
+        )
+
+
+def settle_in_flight(store_name: str, check: InFlightCheck) -> None:
+    """Apply what one read of Shopify proved about the marks (sync/in_flight.check_in_flight)."""
+    upsert(store_name, check.confirmed, PUSH)
+    forget_levels(store_name, [mark.key for mark in check.gone])

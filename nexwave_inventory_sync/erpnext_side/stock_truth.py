@@ -23,7 +23,7 @@ from ..sync.results import RunResult, StockRow
 from ..sync.run import SyncOptions
 from ..sync.settle import NOT_STOCKED
 from . import confirmed_levels, stock_changes
-from .confirmed_levels import PUSH, StoredLevels, full_push_due
+from .confirmed_levels import StoredLevels, full_push_due
 from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE
 from .stock_levels import AVAILABLE, ON_HAND, stock_rows
 
@@ -142,11 +142,10 @@ def record(
     untracked: Iterable[str] = (),
     held_back: Iterable[str] = (),
 ) -> None:
-    """Keep what Shopify accepted as the new confirmed levels (bulk upsert) and move the
-    store's watermark (stock_changes.advance). A full push that was not aborted restarts the
+    """Move the store's watermark (stock_changes.advance). A full push that was not aborted restarts the
     full-push interval. `untracked`: items this run found Shopify does not track; `held_back`:
     items ERPNext's own data kept from being sent."""
-    confirmed_levels.upsert(store.name, result.confirmed, PUSH)
+    # The confirmed levels were saved as the batches landed (store_sync._Checkpointer).
     stock_changes.advance(store.name, plan.read_at, plan.sent, result, untracked, held_back)
     if plan.full and not result.aborted:
         frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)

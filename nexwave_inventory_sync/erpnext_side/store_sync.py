@@ -16,11 +16,12 @@ from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
 from ..sync.endpoint import EndpointError
 from ..sync.ids import IdError, to_gid
+from ..sync.in_flight import InFlightLevel, check_in_flight
 from ..sync.quantity import QuantityError, shopify_quantity
 from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockRow, commonest_failure
 from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
-from . import run_lock, stock_changes, stock_truth
+from . import confirmed_levels, run_lock, stock_changes, stock_truth
 from .connection import store_endpoint
 from .constants import (
     ITEM_STORE_DOCTYPE,
@@ -40,7 +41,15 @@ from .scheduling import (
     run_deadline_minutes,
 )
 from .stock_levels import rows_to_resolve
-from .stock_truth import PushPlan, conflict_rows, log_fields, plan_push, record, sync_options
+from .stock_truth import (
+    PushPlan,
+    conflict_rows,
+    log_fields,
+    plan_push,
+    quantity_name,
+    record,
+    sync_options,
+)
 
 _BULK_CHUNK = 1000
 _SAVEPOINT = "shopify_inventory_sync"
@@ -195,6 +204,7 @@ def _run(store, log, started, scope: str | None = None) -> str:
         return _finish(
             store, log, started, None, screen.result(warnings), error=str(exc), considered=len(rows)
         )
+    settle_in_flight(store, endpoint)
     plan = plan_push(store, scope, started)
     # Items without cached ids (among those this run reads) are resolved first and the stock
     # read after (the engine calls the plan's reader then): a cold run pushes figures as fresh
@@ -213,17 +223,36 @@ def _run(store, log, started, scope: str | None = None) -> str:
             log.run_id,
             deadline_s=run_deadline_minutes(store.run_deadline) * 60,
             on_checkpoint=saver,
+            on_sending=saver.sending,
         ),
         progress=_progress_publisher(store.name),
         read_stock=read if identifiers else None,
     )
     saver.save_rest(result.resolved)
+    saver.save_rest_levels(result.confirmed)
+    # Levels of items Shopify no longer has (there), or replaced by a re-created product:
+    # nothing is left to compare with or to zero.
+    confirmed_levels.forget_levels(store.name, [level.key for level in result.forget])
     untracked = {saver.index.item_of(r) for r in result.resolved if not r.tracked} - {None}
     # An item whose SKU is on another item too is read again until that is fixed (the fix may
     # be on the other item); one without a SKU is read again when its Item changes.
     held_back = {f.row.ref for f in (*failed, *screen.failed)}
     record(store, plan, result, started, untracked, held_back)
     return _finish(store, log, started, result, screen.result(warnings), plan=plan)
+
+
+def settle_in_flight(store, endpoint) -> None:
+    """Rows an earlier run sent without saving Shopify's answer (it was killed between a batch
+    and its checkpoint, or aborted mid-call): one read of their figures proves which level
+    stands (sync/in_flight.py) before anything is compared or pushed. A read that fails keeps
+    the marks; their rows are then pushed against the higher candidate level (compare-and-set)
+    and read again next time."""
+    marks = confirmed_levels.in_flight(store.name)
+    if not marks:
+        return
+    check = check_in_flight(endpoint, marks, quantity_name=quantity_name(store))
+    confirmed_levels.settle_in_flight(store.name, check)
+    _commit_checkpoint()
 
 
 class _Screen:
@@ -279,10 +308,24 @@ class _Checkpointer:
         self.log_name = log_name
         self.index = ResolutionIndex(rows)
         self.saved: set[tuple] = set()
+        self.levels_saved: set[tuple[str, str]] = set()
+
+    def sending(self, marks: tuple[InFlightLevel, ...]) -> None:
+        """The engine's on_sending: the batch's rows are marked in flight and committed before
+        it leaves, so a worker killed before its checkpoint leaves them to be read again."""
+        confirmed_levels.mark_in_flight(self.store_name, marks)
+        _commit_checkpoint()
 
     def __call__(self, checkpoint: Checkpoint) -> None:
         if checkpoint.resolved:
             self.save(checkpoint.resolved)
+        # The levels this batch landed, in the same transaction as its counts and ids: a kill
+        # after this commit keeps them; one before it leaves their in-flight marks.
+        if checkpoint.confirmed:
+            confirmed_levels.upsert(self.store_name, checkpoint.confirmed, confirmed_levels.PUSH)
+            self.levels_saved.update((level.ref, level.location_id) for level in checkpoint.confirmed)
+        if checkpoint.released:
+            confirmed_levels.release(self.store_name, checkpoint.released)
         frappe.db.set_value(
             LOG_DOCTYPE,
             self.log_name,
@@ -301,6 +344,13 @@ class _Checkpointer:
         resolved = list(resolved)
         self.saved.update(_resolution_key(r) for r in resolved)
         save_resolutions(self.store_name, self.index, resolved)
+
+    def save_rest_levels(self, levels: Iterable) -> None:
+        """Levels the run confirmed that no checkpoint carried (a run without batches that
+        settled a conflict by reading, for instance); each level is written once."""
+        rest = [level for level in levels if (level.ref, level.location_id) not in self.levels_saved]
+        if rest:
+            confirmed_levels.upsert(self.store_name, rest, confirmed_levels.PUSH)
 
     def save_rest(self, resolved: Iterable[Resolution]) -> None:
         """What the engine reports at the end and no checkpoint carried (ids found again

@@ -3,7 +3,11 @@
 Separate budgets per kind (a THROTTLED answer never eats the 5xx budget), Retry-After honoured
 and clamped, back-off with jitter, and a cap on the total time one call may spend waiting.
 Retrying a mutation is safe: from 2026-04 it carries an idempotency key reused on every retry,
-and before that inventorySetQuantities sets absolute values, so a repeat lands on the same number.
+so Shopify replays the first attempt's answer. Before 2026-04 there is no key: a plain row sets
+an absolute value, so a repeat lands on the same number, but a compare-and-set row whose first
+attempt landed (its answer lost) is refused COMPARE_QUANTITY_STALE on the retry, since our own
+write moved the figure. The conflict step reads Shopify's figure and, finding the quantity we
+sent, confirms the row without a conflict (settle.settle_conflicts).
 """
 
 from __future__ import annotations

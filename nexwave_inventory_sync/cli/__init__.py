@@ -256,11 +256,8 @@ def delta_push(
         )
     except StateError as exc:  # a mark could not be written: that batch did not leave
         return PushOutcome(None, in_flight=check, state_error=exc, landed=recorder.landed)
-    # The levels of a deleted item (engine: RunResult.forget; a re-created one's old item is
-    # dropped by Resolution.replaces as its new id is saved).
-    forget = getattr(result, "forget", ())
     try:
-        state.finish_run(result, forget)
+        state.finish_run(result)
     except StateError as exc:
         recorder.error = recorder.error or exc
     zeroed = count_zeroed(selection, result.confirmed)

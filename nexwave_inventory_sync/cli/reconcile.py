@@ -124,7 +124,7 @@ def _run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Se
             print(f"Reconciliation aborted: {result.abort_reason}", file=sys.stderr)
             return EXIT_ABORTED
         if result.correction is not None:  # first: the reconciliation's own levels have the last word
-            state.finish_run(result.correction, getattr(result.correction, "forget", ()))
+            state.finish_run(result.correction)
         state.replace_shortfalls(dict(result.shortfalls))
         state.save_confirmed(result.confirmed)
         if recorder.error is not None:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from ..sync.delta import ConfirmedLevel, LevelKey
 from ..sync.endpoint import ShopifyEndpoint
 from ..sync.in_flight import InFlightCheck, InFlightLevel
-from ..sync.results import Checkpoint, Resolution
+from ..sync.results import Checkpoint, Resolution, RunResult
 
 SCHEMA_VERSION = 2  # PRAGMA user_version; 1 (or 0 with tables): keyed by shop alone
 REAL_ENDPOINT = ""  # the endpoint key of https://{shop} itself
@@ -434,14 +434,15 @@ class SyncState:
             self._delete_keys(db, "confirmed_levels", [mark.key for mark in check.gone])
             self._delete_keys(db, "in_flight", check.settled)
 
-    def finish_run(self, result, forget: Iterable[ConfirmedLevel] = ()) -> None:
-        """When a run returns (`result` a RunResult): its ids and levels (the checkpoints
-        saved them already; this is the whole of it once more), the levels to forget, and the
-        marks reduced to the rows still in doubt: every other row sent has an answer."""
+    def finish_run(self, result: RunResult) -> None:
+        """When a run returns: its ids and levels (the checkpoints saved them already; this is
+        the whole of it once more), the levels of items Shopify no longer has there (deleted,
+        replaced by a re-created product: `forget`), and the marks reduced to the rows still in
+        doubt: every other row sent has an answer."""
         with self._write() as db:
             self._save_ids(db, result.resolved)
             self._save_confirmed(db, result.confirmed)
-            self._delete_keys(db, "confirmed_levels", [level.key for level in forget])
+            self._delete_keys(db, "confirmed_levels", [level.key for level in result.forget])
             doubt = list(result.in_doubt)
             keep = {mark.key for mark in doubt}
             stale = [mark.key for mark in self._marks_in(db) if mark.key not in keep]

@@ -268,35 +268,9 @@ class RecreatedAndGoneItemsTest(StateTestCase):
     def test_levels_the_run_says_to_forget_are_deleted(self):
         with self.open_state() as state:
             state.save_confirmed([ConfirmedLevel(ITEM.format(i), LOC, 5) for i in (1, 2)])
-            result = RunResult("run", "2026-10")
-            state.finish_run(result, [ConfirmedLevel(ITEM.format(1), LOC, 5)])
+            state.finish_run(RunResult("run", "2026-10", forget=(ConfirmedLevel(ITEM.format(1), LOC, 5),)))
             self.assertEqual([lv.inventory_item_id for lv in state.confirmed()], [ITEM.format(2)])
 
-    def test_the_push_deletes_the_levels_a_result_says_to_forget(self):
-        """The wiring of RunResult.forget (engine-run branch) into the state, with a result that
-        carries it; the test below runs the real thing once that branch is merged."""
-        from dataclasses import dataclass, fields
-
-        from nexwave_inventory_sync import cli
-
-        @dataclass(frozen=True)
-        class WithForget(RunResult):
-            forget: tuple = ()
-
-        real = cli.sync_inventory
-
-        def sync_and_forget(*args, **kw):
-            result = real(*args, **kw)
-            values = {f.name: getattr(result, f.name) for f in fields(result) if f.name != "forget"}
-            return WithForget(**values, forget=(ConfirmedLevel(ITEM.format(1), LOC, 5),))
-
-        self.assertEqual(self.push(self.csv({1: 5, 2: 5}))[0], 0)
-        with mock.patch.object(cli, "sync_inventory", sync_and_forget):
-            self.assertEqual(self.push(self.csv({1: 5, 2: 6}))[0], 0)
-        with self.open_state() as state:
-            self.assertEqual({lv.inventory_item_id for lv in state.confirmed()}, {ITEM.format(2)})
-
-    @unittest.skipUnless(hasattr(RunResult, "forget"), "RunResult.forget lands with the engine-run branch")
     def test_a_deleted_item_that_left_the_file_is_forgotten(self):
         self.assertEqual(self.push(self.csv({1: 5, 2: 5}))[0], 0)
         self.catalog.remove_variant(1)

@@ -336,13 +336,14 @@ class SyncState:
             return self._save_ids(db, resolutions)
 
     def _save_ids(self, db: sqlite3.Connection, resolutions: Iterable[Resolution]) -> int:
+        # A re-created product's old item (Resolution.replaces) is dropped by the run's
+        # RunResult.forget (finish_run), as a deleted item's is: one home for that rule.
         now = _now()
-        rows, replaced = [], []
-        for r in resolutions:
-            if r.sku:
-                rows.append((*self._key, r.sku, r.inventory_item_id, r.variant_id, int(r.tracked), now))
-            if r.replaces:
-                replaced.append(r.replaces)
+        rows = [
+            (*self._key, r.sku, r.inventory_item_id, r.variant_id, int(r.tracked), now)
+            for r in resolutions
+            if r.sku
+        ]
         db.executemany(
             "INSERT INTO item_ids (shop, endpoint, sku, inventory_item_id, variant_id, tracked, resolved_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, endpoint, sku) DO UPDATE SET "
@@ -350,13 +351,6 @@ class SyncState:
             "tracked = excluded.tracked, resolved_at = excluded.resolved_at",
             rows,
         )
-        # A product deleted and re-created on Shopify: the old item's levels are no one's now,
-        # and left in place they would be "zeroed" on every later run (D2).
-        for table in ("confirmed_levels", "in_flight", "shortfalls"):
-            db.executemany(
-                f"DELETE FROM {table} WHERE shop = ? AND endpoint = ? AND inventory_item_id = ?",
-                [(*self._key, item) for item in replaced],
-            )
         return len(rows)
 
     # -- confirmed levels --------------------------------------------------------------------

@@ -184,6 +184,8 @@ def bulk_levels(
         if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(obj.get("id"), str):
             item_of_variant[obj["id"]] = item["id"]
             read.skus[item["id"]] = obj.get("sku")
+            if isinstance(item.get("tracked"), bool):
+                read.tracked[item["id"]] = item["tracked"]
             read.resolutions.append(
                 Resolution(item["id"], bool(item.get("tracked")), variant_id=obj["id"], sku=obj.get("sku"))
             )

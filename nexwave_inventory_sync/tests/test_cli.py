@@ -376,6 +376,17 @@ class DeltaAndReconcileCommandTest(PushCommandTest):
             self.assertIn("drifted (> 0 units)   0", out)
             self.assertIn("untracked on Shopify   1 (not compared)", out)
 
+    def test_a_failed_bulk_download_falls_back_to_pages(self):
+        # D15: the storage host refused the download: a traceback, no fallback.
+        self.push(self.stock())
+        # The emulator's clock is virtual and the CLI's real: an operation done at once.
+        self.emulator.bulk.base_delay = self.emulator.bulk.per_object_delay = 0
+        self.emulator.bulk.fail_download("refused")
+        code, out, err = self.push(self.stock(), "--read", "bulk", command="reconcile")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("read                   pages", out)
+        self.assertEqual(self.emulator.bulk.started(), 1)
+
     def test_reconcile_aborts_exit_1(self):
         code, _, err = self.push(self.stock(), token="shpat_wrong", command="reconcile")
         self.assertEqual(code, 1)

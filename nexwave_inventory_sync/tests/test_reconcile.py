@@ -141,6 +141,25 @@ class ReconcileTest(EmulatedShopTest):
         )
         self.assertEqual((result.read_method, result.plan.compared), ("pages", 50))
 
+    def test_a_failed_download_or_a_lost_operation_falls_back_to_pages(self):
+        # D15: the download's network errors escaped reconcile(); a lost operation took 30 minutes.
+        bulk = self.emulator.bulk
+        for fault in (
+            lambda: bulk.fail_download("refused"),
+            lambda: bulk.fail_download("cut_off"),
+            lambda: bulk.fail_download("status", status=500),
+            bulk.lose_next,
+        ):
+            fault()
+            self.catalog.adjust_available(item(4), LOC, +1)
+            started = self.clock.now()
+            result = self.run_reconcile(
+                read_method="bulk", sync=SyncOptions(timeout=(2.0, 5.0), bulk_poll_interval=1.0)
+            )
+            self.assertLess(self.clock.now() - started, 60)
+            self.assertEqual((result.read_method, result.plan.compared, result.corrected), ("pages", 50, 1))
+            self.assertFalse(result.aborted)
+
 
 class SalesDuringTheCorrection:
     """Shop activity: Shopify sells `units` of `item` just before the request `at` (counted

@@ -18,9 +18,11 @@ Public API (stable):
 - `ReconcileOptions`: `tolerance` (units, default 0), `correct` (default True),
   `previous_shortfalls` (the last result's `shortfalls`), `previous_levels` (the stored
   confirmed levels, {key: quantity}: a first-seen shortfall keeps its own), `read_method` ("auto" | "pages" |
-  "bulk"; auto uses bulk from `levels.BULK_THRESHOLD` levels), `sync` (SyncOptions for the
+  "bulk"; auto uses bulk from `levels.BULK_THRESHOLD` levels; a bulk read that fails, is
+  lost or cannot be downloaded falls back to pages), `sync` (SyncOptions for the
   corrections: its `quantity_name` is also the quantity compared; its conflict policy
-  settles a row that moved between the read and the correction).
+  settles a row that moved between the read and the correction, by
+  `conflicts.settle_correction`: see `correct()`).
 - `ReconciliationResult`: `plan` (drift.DriftPlan: compared, drifted, largest(n),
   drift_percent, shortfalls), `corrected` (rows the correction landed), `correction`
   (its RunResult, None when nothing was pushed), `confirmed` (a delta.ConfirmedLevel per
@@ -28,7 +30,9 @@ Public API (stable):
   the first time its previous level (drift.levels_to_confirm); store them as they are so the
   next delta run starts from Shopify's real figures without overwriting an order ERPNext has
   not imported), `read_method`, `read_calls`, `api_calls`,
-  `remaining` (drifted rows not corrected), `aborted`/`abort_reason`.
+  `remaining` (drifted rows not corrected), `aborted`/`abort_reason`, `shortfalls` (pass them
+  as the next reconciliation's `previous_shortfalls`: those seen, less what the correction
+  landed).
 """
 
 from __future__ import annotations

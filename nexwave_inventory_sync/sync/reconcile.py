@@ -235,7 +235,7 @@ def correct(
     progress: Callable[[int, int | None], None] | None = None,
 ) -> RunResult:
     """Push the corrections with compare-and-set against the figure just read. A row Shopify
-    moved since the read (a sale during a bulk read takes minutes to be unlikely) is settled by
+    moved since the read (a bulk read takes minutes: a busy shop sells meanwhile) is settled by
     conflicts.settle_correction, not by settle(): a delta row's rule would take the drift being
     corrected for imported orders and overwrite the sale. The run's own settling is told to
     hold, so each conflict comes back with Shopify's current figure; this settles and resends
@@ -307,7 +307,8 @@ def correct(
         )
         results.append(again)
         for level in again.confirmed:
-            settled[level.key] = replace(settled[level.key], outcome="resolved")
+            if level.key in settled:
+                settled[level.key] = replace(settled[level.key], outcome="resolved")
         for failure in again.failures:
             key = row_key(failure.row)
             if key in settled:
@@ -321,9 +322,12 @@ def correct(
             elif key in settled:
                 settled[key] = replace(settled[key], outcome="failed", message=met.message)
         if again.aborted:
-            for key in pending:
-                settled[key] = replace(settled[key], outcome="unsettled", message="the run stopped")
             break
+    for key, conflict in settled.items():
+        if conflict.outcome == "held":  # the resend stopped before it was settled
+            settled[key] = replace(
+                conflict, outcome="unsettled", message="the run stopped before it was settled"
+            )
     return _merged(first, results, settled, unchanged, policy)
 
 
@@ -342,7 +346,9 @@ def _merged(
     conflict_rows = [
         c for c in first.conflict_rows if (c.inventory_item_id, c.location_id) not in settled
     ] + list(settled.values())
-    held = sum(1 for c in conflict_rows if c.outcome in ("held", "unsettled"))
+    # Every settled row was held in the first run (first.held counts it); what is still held
+    # or unsettled after the resends counts again.
+    held = first.held - len(settled) + sum(1 for c in settled.values() if c.outcome in ("held", "unsettled"))
     failed = first.failed + sum(run.failed for run in resends)
     aborted = next((run for run in runs if run.aborted), None)
     error = next((run.error for run in runs if run.error and (run.failed or run.aborted)), None)

@@ -61,6 +61,8 @@ def summary(result: ReconciliationResult, tolerance: int) -> list[str]:
         f" (of which waiting for the next reconciliation: {sum(1 for d in plan.drifted if d.action == 'wait'):,})",
         f"corrected              {result.corrected:,}",
         f"not stocked on Shopify {len(plan.not_stocked):,}",
+        # Shopify keeps no stock for these: a push skips them, so they are not drift.
+        f"untracked on Shopify   {len(plan.untracked):,} (not compared)",
         f"read                   {result.read_method}, {result.read_calls:,} calls",
         f"API calls              {result.api_calls:,}",
     ]

@@ -4,6 +4,7 @@
 confirmed levels, full pushes, zeroing, compare-and-set conflicts under each policy, the
 on_hand mode and items not stocked at a location."""
 
+from dataclasses import replace
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -297,9 +298,12 @@ class TestChangedItemsRead(TruthStoreMixin, IntegrationTestCase):
             return stock_changes.read_scope(store, False, now_datetime(), 24)
 
         self.assertFalse(set(codes) & scope().items)
-        # a reconciliation confirmed a level
+        # a reconciliation confirmed a level at a new figure (one it leaves as it was is not
+        # written, so not stamped)
         level = confirmed_levels.load(name, [codes[0]]).levels[0]
-        confirmed_levels.upsert(name, [level], confirmed_levels.RECONCILIATION)
+        confirmed_levels.upsert(
+            name, [replace(level, quantity=level.quantity + 1)], confirmed_levels.RECONCILIATION
+        )
         # the item was deleted
         frappe.get_doc(
             {"doctype": "Deleted Document", "deleted_doctype": "Item", "deleted_name": codes[1], "data": "{}"}

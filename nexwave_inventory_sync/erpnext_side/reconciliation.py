@@ -20,8 +20,9 @@ from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 from ..sync.drift import LevelDrift
 from ..sync.endpoint import EndpointError
 from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
+from ..sync.results import Checkpoint
 from ..sync.versions import UnsupportedApiVersion
-from . import confirmed_levels, run_lock
+from . import confirmed_levels, flight_marks, run_lock
 from .confirmed_levels import RECONCILIATION
 from .connection import store_endpoint
 from .constants import RECONCILE_PROGRESS_EVENT, RECONCILIATION_DOCTYPE, STORE_DOCTYPE
@@ -77,8 +78,16 @@ def _reconcile(store, trigger: str, started) -> str:
         endpoint = store_endpoint(store)
     except (EndpointError, UnsupportedApiVersion) as exc:
         return _record(store, trigger, started, run_id, status="Aborted", error=str(exc))
+    # Marks a killed run left are settled first: the stored levels then match Shopify's writes.
+    flight_marks.settle(store, endpoint)
     stock = read_store_stock(store)
     stored = confirmed_levels.load(store.name)
+    marker = flight_marks.Marker(store.name)
+
+    def checkpoint(point: Checkpoint) -> None:
+        marker.landed(point)
+        flight_marks.commit_in_worker()
+
     stages = {
         "read": _("Reading Shopify's levels of {0} rows").format(len(stock)),
         "correct": _("Correcting the drifted rows"),
@@ -97,7 +106,9 @@ def _reconcile(store, trigger: str, started) -> str:
             correct=bool(cint(store.auto_correct)),
             previous_shortfalls=stored.shortfalls,
             previous_levels={level.key: level.quantity for level in stored.levels},
-            sync=sync_options(store, run_id),
+            # Corrections follow the crash rule as a push does: marked before they leave, saved
+            # as they land.
+            sync=sync_options(store, run_id, on_sending=marker.sending, on_checkpoint=checkpoint),
         ),
         progress=progress,
     )

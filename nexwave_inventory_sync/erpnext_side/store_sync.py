@@ -16,12 +16,11 @@ from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
 from ..sync.endpoint import EndpointError
 from ..sync.ids import IdError, to_gid
-from ..sync.in_flight import InFlightLevel, check_in_flight
 from ..sync.quantity import QuantityError, shopify_quantity
 from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockRow, commonest_failure
 from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
-from . import confirmed_levels, run_lock, stock_changes, stock_truth
+from . import confirmed_levels, flight_marks, run_lock, stock_changes, stock_truth
 from .connection import store_endpoint
 from .constants import (
     ITEM_STORE_DOCTYPE,
@@ -46,13 +45,11 @@ from .stock_truth import (
     conflict_rows,
     log_fields,
     plan_push,
-    quantity_name,
     record,
     sync_options,
 )
 
 _BULK_CHUNK = 1000
-_SAVEPOINT = "shopify_inventory_sync"
 
 
 def run_store_sync(
@@ -98,14 +95,14 @@ def run_store_sync(
         if close_interrupted_logs(store.name):
             stock_changes.clear(store)
         log = start_log(store, trigger, started)
-        _commit_checkpoint()
-        frappe.db.savepoint(_SAVEPOINT)
+        flight_marks.commit_in_worker()
+        frappe.db.savepoint(flight_marks.SAVEPOINT)
         try:
             return _run(store, log, started, scope)
         except Exception as exc:
             # Whatever broke, the run ends in a log the admin can see, not only in the worker's
             # error log; this run's writes since its last checkpoint are undone first.
-            frappe.db.rollback(save_point=_SAVEPOINT)
+            frappe.db.rollback(save_point=flight_marks.SAVEPOINT)
             log.reload()  # the counts its last checkpoint confirmed
             stock_changes.clear(store)
             frappe.log_error(
@@ -204,7 +201,7 @@ def _run(store, log, started, scope: str | None = None) -> str:
         return _finish(
             store, log, started, None, screen.result(warnings), error=str(exc), considered=len(rows)
         )
-    settle_in_flight(store, endpoint)
+    flight_marks.settle(store, endpoint)
     plan = plan_push(store, scope, started)
     # Items without cached ids (among those this run reads) are resolved first and the stock
     # read after (the engine calls the plan's reader then): a cold run pushes figures as fresh
@@ -229,7 +226,7 @@ def _run(store, log, started, scope: str | None = None) -> str:
         read_stock=read if identifiers else None,
     )
     saver.save_rest(result.resolved)
-    saver.save_rest_levels(result.confirmed)
+    saver.marker.save_rest(result.confirmed)
     # Levels of items Shopify no longer has (there), or replaced by a re-created product:
     # nothing is left to compare with or to zero.
     confirmed_levels.forget_levels(store.name, [level.key for level in result.forget])
@@ -239,20 +236,6 @@ def _run(store, log, started, scope: str | None = None) -> str:
     held_back = {f.row.ref for f in (*failed, *screen.failed)}
     record(store, plan, result, started, untracked, held_back)
     return _finish(store, log, started, result, screen.result(warnings), plan=plan)
-
-
-def settle_in_flight(store, endpoint) -> None:
-    """Rows an earlier run sent without saving Shopify's answer (it was killed between a batch
-    and its checkpoint, or aborted mid-call): one read of their figures proves which level
-    stands (sync/in_flight.py) before anything is compared or pushed. A read that fails keeps
-    the marks; their rows are then pushed against the higher candidate level (compare-and-set)
-    and read again next time."""
-    marks = confirmed_levels.in_flight(store.name)
-    if not marks:
-        return
-    check = check_in_flight(endpoint, marks, quantity_name=quantity_name(store))
-    confirmed_levels.settle_in_flight(store.name, check)
-    _commit_checkpoint()
 
 
 class _Screen:
@@ -285,21 +268,6 @@ class _Screen:
         return self.failed, self.unmapped, warnings
 
 
-def _in_worker() -> bool:
-    """Frappe's execute_job sets frappe.local.job for the job it runs (rq's get_current_job
-    answers None there)."""
-    return bool(getattr(frappe.local, "job", None))
-
-
-def _commit_checkpoint() -> None:
-    """Inside a worker, commit what the run confirmed so far: a SIGKILL then loses none of it.
-    Outside one (tests, bench execute) the caller owns the transaction."""
-    if not _in_worker():
-        return
-    frappe.db.commit()
-    frappe.db.savepoint(_SAVEPOINT)
-
-
 class _Checkpointer:
     """The engine's on_checkpoint: ids learnt go to the Item cache, counts to the Running log."""
 
@@ -308,24 +276,17 @@ class _Checkpointer:
         self.log_name = log_name
         self.index = ResolutionIndex(rows)
         self.saved: set[tuple] = set()
-        self.levels_saved: set[tuple[str, str]] = set()
-
-    def sending(self, marks: tuple[InFlightLevel, ...]) -> None:
-        """The engine's on_sending: the batch's rows are marked in flight and committed before
-        it leaves, so a worker killed before its checkpoint leaves them to be read again."""
-        confirmed_levels.mark_in_flight(self.store_name, marks)
-        _commit_checkpoint()
+        # The engine's on_sending: a batch's rows are marked in flight and committed before it
+        # leaves, so a worker killed before its checkpoint leaves them to be read again.
+        self.marker = flight_marks.Marker(store_name)
+        self.sending = self.marker.sending
 
     def __call__(self, checkpoint: Checkpoint) -> None:
         if checkpoint.resolved:
             self.save(checkpoint.resolved)
         # The levels this batch landed, in the same transaction as its counts and ids: a kill
         # after this commit keeps them; one before it leaves their in-flight marks.
-        if checkpoint.confirmed:
-            confirmed_levels.upsert(self.store_name, checkpoint.confirmed, confirmed_levels.PUSH)
-            self.levels_saved.update((level.ref, level.location_id) for level in checkpoint.confirmed)
-        if checkpoint.released:
-            confirmed_levels.release(self.store_name, checkpoint.released)
+        self.marker.landed(checkpoint)
         frappe.db.set_value(
             LOG_DOCTYPE,
             self.log_name,
@@ -338,19 +299,12 @@ class _Checkpointer:
             update_modified=False,
         )
         # One small commit per batch of 250 rows: cheap next to the mutation itself.
-        _commit_checkpoint()
+        flight_marks.commit_in_worker()
 
     def save(self, resolved: Iterable[Resolution]) -> None:
         resolved = list(resolved)
         self.saved.update(_resolution_key(r) for r in resolved)
         save_resolutions(self.store_name, self.index, resolved)
-
-    def save_rest_levels(self, levels: Iterable) -> None:
-        """Levels the run confirmed that no checkpoint carried (a run without batches that
-        settled a conflict by reading, for instance); each level is written once."""
-        rest = [level for level in levels if (level.ref, level.location_id) not in self.levels_saved]
-        if rest:
-            confirmed_levels.upsert(self.store_name, rest, confirmed_levels.PUSH)
 
     def save_rest(self, resolved: Iterable[Resolution]) -> None:
         """What the engine reports at the end and no checkpoint carried (ids found again

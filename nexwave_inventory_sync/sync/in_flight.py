@@ -50,19 +50,23 @@ def level_after(mark: InFlightLevel, shopify: int | None) -> int | None:
     not. Anything else means Shopify's figure moved too (a sale, an edit) and we cannot tell
     from which base: take the higher candidate, which reads every unit below it as a Shopify
     sale, so the next run's conflict policy can only keep more units back, never oversell.
-    None: Shopify has no level there any more (item deleted, or not stocked): nothing to keep."""
+    None: nothing to keep. Shopify has no level there any more (item deleted, or not stocked),
+    or the row was never confirmed and Shopify shows another figure than the one sent: the batch
+    may never have left (killed between marking and sending), and taking the figure sent would
+    hide the row from every later delta; it is pushed again as a row never confirmed."""
     if shopify is None:
         return None
-    candidates = [mark.sent] if mark.previous is None else [mark.sent, mark.previous]
-    if shopify in candidates:
+    if mark.previous is None:
+        return shopify if shopify == mark.sent else None
+    if shopify in (mark.sent, mark.previous):
         return shopify
-    return max(candidates)
+    return max(mark.sent, mark.previous)
 
 
 @dataclass(frozen=True)
 class InFlightCheck:
     confirmed: tuple[ConfirmedLevel, ...]  # the level each mark proved (source "in-flight")
-    gone: tuple[InFlightLevel, ...]  # no level on Shopify any more: forget the mark and its level
+    gone: tuple[InFlightLevel, ...]  # nothing proved to keep (level_after: None): forget mark and level
     unread: tuple[InFlightLevel, ...]  # the read failed: keep the marks, exclude nothing
     api_calls: int = 0
     error: str | None = None  # why the read failed, for the log

@@ -41,9 +41,11 @@ class LevelAfterTest(unittest.TestCase):
         self.assertEqual(level_after(self.mark(sent=7, previous=10), 5), 10)
         self.assertEqual(level_after(self.mark(sent=12, previous=10), 11), 12)
 
-    def test_never_confirmed_rows_take_the_figure_sent(self):
+    def test_a_never_confirmed_row_is_confirmed_only_by_the_figure_sent(self):
         self.assertEqual(level_after(self.mark(sent=7, previous=None), 7), 7)
-        self.assertEqual(level_after(self.mark(sent=7, previous=None), 6), 7)
+        # Its batch may never have left: taking 7 would hide the row from every later delta.
+        self.assertIsNone(level_after(self.mark(sent=7, previous=None), 6))
+        self.assertIsNone(level_after(self.mark(sent=7, previous=None), 0))
 
     def test_no_level_on_shopify_any_more(self):
         self.assertIsNone(level_after(self.mark(), None))

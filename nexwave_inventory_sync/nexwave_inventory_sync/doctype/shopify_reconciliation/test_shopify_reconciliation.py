@@ -208,8 +208,8 @@ class TestReconciliation(ReconcileMixin, IntegrationTestCase):
         bulk.base_delay = 0.1
         real_options = reconciliation.sync_options
 
-        def quick_polls(store, run_id):
-            return replace(real_options(store, run_id), bulk_poll_interval=0.05)
+        def quick_polls(store, run_id, **extra):
+            return replace(real_options(store, run_id, **extra), bulk_poll_interval=0.05)
 
         for fault in (lambda: bulk.fail_download("refused"), lambda: bulk.fail_download("cut_off")):
             fault()
@@ -248,8 +248,8 @@ class TestReconciliation(ReconcileMixin, IntegrationTestCase):
         self.shop.emulator.bulk.base_delay = 0.1
         real_options = reconciliation.sync_options
 
-        def quick_polls(store, run_id):
-            return replace(real_options(store, run_id), bulk_poll_interval=0.05)
+        def quick_polls(store, run_id, **extra):
+            return replace(real_options(store, run_id, **extra), bulk_poll_interval=0.05)
 
         # The threshold is the engine's (measured); 1 makes this two-row store "large".
         with (

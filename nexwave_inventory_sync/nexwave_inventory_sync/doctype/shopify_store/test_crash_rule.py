@@ -13,7 +13,7 @@ from unittest.mock import patch
 
 import frappe
 
-from nexwave_inventory_sync.erpnext_side import confirmed_levels, store_sync
+from nexwave_inventory_sync.erpnext_side import confirmed_levels, flight_marks, store_sync
 from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
     LOC1,
@@ -43,7 +43,7 @@ class TestCrashRule(TruthStoreMixin, IntegrationTestCase):
     def worker_commits(self):
         """A checkpoint's commit as in a worker, on the test's one transaction."""
         return (
-            patch.object(store_sync, "_in_worker", return_value=True),
+            patch.object(flight_marks, "in_worker", return_value=True),
             patch.object(frappe.db, "commit", lambda *args, **kwargs: None),
         )
 

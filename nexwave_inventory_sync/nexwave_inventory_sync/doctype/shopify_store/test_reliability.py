@@ -14,7 +14,7 @@ import frappe
 from frappe.utils import add_to_date, now_datetime
 
 from nexwave_inventory_sync.emulator import Fault
-from nexwave_inventory_sync.erpnext_side import run_lock, store_sync
+from nexwave_inventory_sync.erpnext_side import flight_marks, run_lock, store_sync
 from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.scheduling import due_stores, next_backoff
 from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
@@ -144,7 +144,7 @@ class TestCrashSafety(StoreSyncMixin, IntegrationTestCase):
             return real_send(*args, **kwargs)
 
         with (
-            patch.object(store_sync, "_in_worker", return_value=True),
+            patch.object(flight_marks, "in_worker", return_value=True),
             patch.object(frappe.db, "commit", side_effect=commit),
             patch("nexwave_inventory_sync.sync.run.BATCH_SIZE", 2),
             patch("nexwave_inventory_sync.sync.run.send_batch", side_effect=send_then_die),

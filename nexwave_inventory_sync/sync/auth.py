@@ -283,18 +283,26 @@ class RenewingProvider:
     def _refresh(self, rejected_serial: int | None, force: bool = False) -> IssuedToken:
         # The token the failed call sent (a 401), or None when renewal is merely due.
         rejected = self._token.access_token if rejected_serial is not None and self._token else None
-        with self._store.locked():
-            stored = self._store.load()
-            adopt = (
-                not force
-                and stored is not None
-                and stored.access_token != rejected
-                and not renewal_due(stored, self._clock(), self._margin)
-            )
-            if not adopt:
-                stored = self._grant(stored)
-                self._store.save(stored)
-                self.renewals += 1
+        try:
+            with self._store.locked():
+                stored = self._store.load()
+                adopt = (
+                    not force
+                    and stored is not None
+                    and stored.access_token != rejected
+                    and not renewal_due(stored, self._clock(), self._margin)
+                )
+                if not adopt:
+                    stored = self._grant(stored)
+                    self._store.save(stored)
+                    self.renewals += 1
+        except ShopifyError:
+            raise
+        except Exception as exc:  # the store's own failure (a database, a lock): no token
+            raise AuthGrantError(
+                f"the stored token could not be read or saved ({type(exc).__name__}: {exc})",
+                code="token_store",
+            ) from None
         assert stored is not None
         self._token = stored
         self._issued = IssuedToken(stored.access_token, next(_serials))

@@ -1,0 +1,135 @@
+"""A store's renewable token, kept encrypted and shared by every worker: the engine's
+TokenStore (sync/auth.py) on the site's database.
+
+What is kept: the access token, its refresh token (authorization code), the refresh token
+before it, and their expiries, as one JSON text encrypted with the site's key in `__Auth`
+(Frappe's own table for Password fields) under the store and the field name
+TOKEN_STATE_FIELD. It is not a field of the form: a form save never overwrites it, no page
+shows it, and deleting the store deletes it with the store's other passwords.
+
+Why a connection of its own: the engine renews from its worker threads, where Frappe's
+thread-bound `frappe.db` is not available, and a renewed token must be committed at once, not
+with the run's transaction (a run that fails and rolls back must not take the new refresh token
+with it: Shopify has already retired the one before). Why `GET_LOCK`: it is held by the
+connection, not by a transaction, so two workers renewing the same store's token queue on it
+and the second reads the token the first committed instead of renewing again; it is released
+when its connection ends, so a killed worker never keeps it. MariaDB only (as the app).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import frappe
+import pymysql
+from frappe.utils.password import decrypt, encrypt, get_encryption_key
+
+from ..sync.auth import Token
+from .constants import STORE_DOCTYPE
+
+TOKEN_STATE_FIELD = "oauth_token_state"
+LOCK_WAIT_S = 30  # a renewal is one HTTP call; a worker waits this long for another's
+
+
+class TokenStoreError(Exception):
+    pass
+
+
+class StoreTokenStore:
+    """sync.auth.TokenStore for one store. Build it in a request or job (it reads the site's
+    connection settings and key there); use it from any thread."""
+
+    def __init__(self, store_name: str):
+        self.store_name = store_name
+        self._settings = dict(frappe.db.get_connection_settings())
+        self._key = get_encryption_key()
+        # GET_LOCK names are server-wide and at most 64 characters: the site and store, hashed.
+        where = f"{frappe.local.site}:{store_name}".encode()
+        self._lock_name = "nexwave_shopify_token:" + hashlib.sha1(where).hexdigest()
+        self._local = threading.local()  # the connection a thread holds the lock on
+        self._guard = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"StoreTokenStore({self.store_name!r})"
+
+    # -- the TokenStore protocol -----------------------------------------------------------
+    def load(self) -> Token | None:
+        with self._connection() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                "select `password` from `__Auth` where `doctype`=%s and `name`=%s and `fieldname`=%s",
+                (STORE_DOCTYPE, self.store_name, TOKEN_STATE_FIELD),
+            )
+            row = cursor.fetchone()
+        if not row:
+            return None
+        try:
+            return Token.from_json(decrypt(row[0], self._key))
+        except Exception:
+            # A key changed since it was written: as good as no token (a grant gets a new one).
+            return None
+
+    def save(self, token: Token) -> None:
+        self._write(encrypt(token.to_json(), self._key))
+
+    def forget(self) -> None:
+        """Drop the stored token (the store's method or app changed)."""
+        with self._connection() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                "delete from `__Auth` where `doctype`=%s and `name`=%s and `fieldname`=%s",
+                (STORE_DOCTYPE, self.store_name, TOKEN_STATE_FIELD),
+            )
+            conn.commit()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._guard:
+            conn = self._connect()
+            self._local.conn = conn
+            try:
+                with conn.cursor() as cursor:
+                    cursor.execute("select get_lock(%s, %s)", (self._lock_name, LOCK_WAIT_S))
+                    got = cursor.fetchone()
+                if not got or got[0] != 1:
+                    raise TokenStoreError(
+                        f"another worker held the token lock of {self.store_name} for {LOCK_WAIT_S} s"
+                    )
+                try:
+                    yield
+                finally:
+                    with conn.cursor() as cursor:
+                        cursor.execute("select release_lock(%s)", (self._lock_name,))
+            finally:
+                self._local.conn = None
+                conn.close()
+
+    # -- connections -----------------------------------------------------------------------
+    def _connect(self):
+        conn = pymysql.connect(**self._settings)
+        with conn.cursor() as cursor:
+            # Fail in seconds, not the server's 50, if a row lock is ever in the way.
+            cursor.execute("set session innodb_lock_wait_timeout = 10")
+        return conn
+
+    @contextmanager
+    def _connection(self):
+        held = getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+            return
+        conn = self._connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def _write(self, ciphertext: str) -> None:
+        with self._connection() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                "insert into `__Auth` (`doctype`, `name`, `fieldname`, `password`, `encrypted`) "
+                "values (%s, %s, %s, %s, 1) on duplicate key update `password`=values(`password`), `encrypted`=1",
+                (STORE_DOCTYPE, self.store_name, TOKEN_STATE_FIELD, ciphertext),
+            )
+            conn.commit()

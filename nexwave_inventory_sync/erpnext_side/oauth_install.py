@@ -107,7 +107,8 @@ def complete_install(params: Mapping[str, str]) -> str:
 def callback(**kwargs) -> None:
     """Where Shopify sends the admin back. Guest: the admin's session may be on another
     domain; the state and hmac are what authenticate the request."""
-    params = {k: str(v) for k, v in (frappe.request.args if frappe.request else kwargs).items()}
+    request = getattr(frappe.local, "request", None)
+    params = {k: str(v) for k, v in (request.args if request is not None else kwargs).items()}
     params.pop("cmd", None)
     try:
         store_name = complete_install(params)

@@ -2,10 +2,11 @@
 TokenStore (sync/auth.py) on the site's database.
 
 What is kept: the access token, its refresh token (authorization code), the refresh token
-before it, and their expiries, as one JSON text encrypted with the site's key in `__Auth`
-(Frappe's own table for Password fields) under the store and the field name
-TOKEN_STATE_FIELD. It is not a field of the form: a form save never overwrites it, no page
-shows it, and deleting the store deletes it with the store's other passwords.
+before it, and their expiries, as one JSON text encrypted with the site's key (Frappe's
+Fernet, as Password fields are) in a Shopify Store Token row named as the store. It is not a
+field of the store's form: a form save never overwrites it, no page shows it, no role may read
+the row, and deleting the store deletes it. Not `__Auth`: the form's own transaction writes the
+store's passwords there, and a renewal on another connection would wait on its locks.
 
 Why a connection of its own: the engine renews from its worker threads, where Frappe's
 thread-bound `frappe.db` is not available, and a renewed token must be committed at once, not
@@ -28,9 +29,9 @@ import pymysql
 from frappe.utils.password import decrypt, encrypt, get_encryption_key
 
 from ..sync.auth import Token
-from .constants import STORE_DOCTYPE
 
-TOKEN_STATE_FIELD = "oauth_token_state"
+TOKEN_DOCTYPE = "Shopify Store Token"
+_TABLE = f"`tab{TOKEN_DOCTYPE}`"
 LOCK_WAIT_S = 30  # a renewal is one HTTP call; a worker waits this long for another's
 
 
@@ -58,12 +59,9 @@ class StoreTokenStore:
     # -- the TokenStore protocol -----------------------------------------------------------
     def load(self) -> Token | None:
         with self._connection() as conn, conn.cursor() as cursor:
-            cursor.execute(
-                "select `password` from `__Auth` where `doctype`=%s and `name`=%s and `fieldname`=%s",
-                (STORE_DOCTYPE, self.store_name, TOKEN_STATE_FIELD),
-            )
+            cursor.execute(f"select `token_state` from {_TABLE} where `name`=%s", (self.store_name,))
             row = cursor.fetchone()
-        if not row:
+        if not row or not row[0]:
             return None
         try:
             return Token.from_json(decrypt(row[0], self._key))
@@ -71,16 +69,20 @@ class StoreTokenStore:
             # A key changed since it was written: as good as no token (a grant gets a new one).
             return None
 
+    def stored_ciphertext(self) -> str | None:
+        """The row as the database holds it (tests check it is not readable)."""
+        with self._connection() as conn, conn.cursor() as cursor:
+            cursor.execute(f"select `token_state` from {_TABLE} where `name`=%s", (self.store_name,))
+            row = cursor.fetchone()
+        return row[0] if row else None
+
     def save(self, token: Token) -> None:
         self._write(encrypt(token.to_json(), self._key))
 
     def forget(self) -> None:
         """Drop the stored token (the store's method or app changed)."""
         with self._connection() as conn, conn.cursor() as cursor:
-            cursor.execute(
-                "delete from `__Auth` where `doctype`=%s and `name`=%s and `fieldname`=%s",
-                (STORE_DOCTYPE, self.store_name, TOKEN_STATE_FIELD),
-            )
+            cursor.execute(f"delete from {_TABLE} where `name`=%s", (self.store_name,))
             conn.commit()
 
     @contextmanager
@@ -128,8 +130,10 @@ class StoreTokenStore:
     def _write(self, ciphertext: str) -> None:
         with self._connection() as conn, conn.cursor() as cursor:
             cursor.execute(
-                "insert into `__Auth` (`doctype`, `name`, `fieldname`, `password`, `encrypted`) "
-                "values (%s, %s, %s, %s, 1) on duplicate key update `password`=values(`password`), `encrypted`=1",
-                (STORE_DOCTYPE, self.store_name, TOKEN_STATE_FIELD, ciphertext),
+                f"insert into {_TABLE} (`name`, `token_state`, `creation`, `modified`, `owner`, "
+                "`modified_by`, `docstatus`, `idx`) values (%s, %s, now(6), now(6), 'Administrator', "
+                "'Administrator', 0, 0) on duplicate key update `token_state`=values(`token_state`), "
+                "`modified`=values(`modified`)",
+                (self.store_name, ciphertext),
             )
             conn.commit()

@@ -269,6 +269,9 @@ class ShopifyStore(Document):
 
     def on_trash(self) -> None:
         confirmed_levels.forget(self.name)
+        from nexwave_inventory_sync.erpnext_side.store_tokens import StoreTokenStore
+
+        StoreTokenStore(self.name).forget()
 
     @frappe.whitelist()
     def reconcile_inventory(self) -> dict:

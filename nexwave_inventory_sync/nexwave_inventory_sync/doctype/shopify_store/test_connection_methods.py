@@ -33,7 +33,7 @@ from nexwave_inventory_sync.erpnext_side.oauth_install import (
     query_hmac,
 )
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.erpnext_side.store_tokens import TOKEN_STATE_FIELD, StoreTokenStore
+from nexwave_inventory_sync.erpnext_side.store_tokens import StoreTokenStore
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import LOC1
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     TOKEN,
@@ -84,10 +84,8 @@ class ConnectionMethodMixin:
         return doc.name
 
     def stored_token_row(self, name: str) -> str | None:
-        return frappe.db.sql(
-            "select `password` from `__Auth` where doctype='Shopify Store' and name=%s and fieldname=%s",
-            (name, TOKEN_STATE_FIELD),
-        )[0][0]
+        # Committed by the token store's own connection, after this test's snapshot began.
+        return StoreTokenStore(name).stored_ciphertext()
 
     def secrets_seen(self) -> set[str]:
         return {SECRET, CLIENT_ID, *self.oauth._tokens, *self.oauth._refresh}
@@ -100,7 +98,7 @@ class ConnectionMethodMixin:
 
 class TestClientCredentials(ConnectionMethodMixin, IntegrationTestCase):
     def test_a_new_store_defaults_to_client_credentials_and_test_connection_says_so(self):
-        doc = frappe.get_doc({"doctype": "Shopify Store", "shop_domain": "fresh-shop.myshopify.com"})
+        doc = frappe.new_doc("Shopify Store")
         self.assertEqual(doc.auth_method, AUTH_CLIENT_CREDENTIALS)
         answer = test_store_connection(frappe.get_doc("Shopify Store", self.make_store()))
         self.assertTrue(answer["ok"], answer)
@@ -149,6 +147,9 @@ class TestClientCredentials(ConnectionMethodMixin, IntegrationTestCase):
         self.assertNotIn("Traceback", json.dumps(answer))
 
     def test_a_run_without_a_token_fails_with_the_reason(self):
+        code = item("OAUTH-B")
+        self.shop.catalog.add_variant(code)
+        receive([(code, self.wh, 3)])
         name = self.make_store(secret="shpss_wrong_0000")
         log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
         self.assertNotEqual(log.status, "Success")

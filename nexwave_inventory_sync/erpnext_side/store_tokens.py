@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import frappe
-import pymysql
 from frappe.utils.password import decrypt, encrypt, get_encryption_key
 
 from ..sync.auth import Token
@@ -39,6 +38,19 @@ class TokenStoreError(Exception):
     pass
 
 
+def _driver_connect(settings: dict):
+    """The driver frappe.db uses: PyMySQL on Frappe 15, mysqlclient (MySQLdb) on Frappe 16 (its
+    settings carry `multi_statements`, which PyMySQL refuses)."""
+    conn = getattr(frappe.db, "_conn", None)
+    if (conn is not None and type(conn).__module__.startswith("MySQLdb")) or "multi_statements" in settings:
+        import MySQLdb
+
+        return MySQLdb.connect
+    import pymysql
+
+    return pymysql.connect
+
+
 class StoreTokenStore:
     """sync.auth.TokenStore for one store. Build it in a request or job (it reads the site's
     connection settings and key there); use it from any thread."""
@@ -46,6 +58,7 @@ class StoreTokenStore:
     def __init__(self, store_name: str):
         self.store_name = store_name
         self._settings = dict(frappe.db.get_connection_settings())
+        self._connect_to_db = _driver_connect(self._settings)
         self._key = get_encryption_key()
         # GET_LOCK names are server-wide and at most 64 characters: the site and store, hashed.
         where = f"{frappe.local.site}:{store_name}".encode()
@@ -109,7 +122,7 @@ class StoreTokenStore:
 
     # -- connections -----------------------------------------------------------------------
     def _connect(self):
-        conn = pymysql.connect(**self._settings)
+        conn = self._connect_to_db(**self._settings)
         with conn.cursor() as cursor:
             # Fail in seconds, not the server's 50, if a row lock is ever in the way.
             cursor.execute("set session innodb_lock_wait_timeout = 10")

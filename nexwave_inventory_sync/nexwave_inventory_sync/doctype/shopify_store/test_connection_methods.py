@@ -117,6 +117,18 @@ class TestClientCredentials(ConnectionMethodMixin, IntegrationTestCase):
         self.assertEqual(StoreTokenStore(name).load().access_token, token)
         doc = frappe.get_doc("Shopify Store", name)
         self.assertNoSecretIn(doc.as_dict(), frappe.as_json(doc))
+        # What the form loads (the page's data), onload included.
+        from frappe.desk.form.load import getdoc
+
+        getdoc("Shopify Store", name)
+        self.assertNoSecretIn(frappe.as_json(frappe.response.get("docs")))
+        self.assertFalse(frappe.get_meta("Shopify Store Token").permissions, "no role reads the token row")
+
+    def test_fetch_locations_uses_the_renewed_token(self):
+        doc = frappe.get_doc("Shopify Store", self.make_store())
+        answer = doc.fetch_locations()
+        self.assertIn(LOC1, [loc["id"] for loc in answer["locations"]])
+        self.assertEqual(self.oauth.grants["client_credentials"], 1)
 
     def test_stays_connected_across_many_token_lifetimes(self):
         code = item("OAUTH-A")

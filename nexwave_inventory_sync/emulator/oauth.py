@@ -25,7 +25,6 @@ an expired token gets the same 401 body as an unknown one; a code living 10 minu
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html
 import json
@@ -35,6 +34,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+from ..sync.auth import redirect_hmac
 
 TOKEN_PATH = "/admin/oauth/access_token"
 AUTHORIZE_PATH = "/admin/oauth/authorize"
@@ -46,11 +47,8 @@ REFRESH_LIFETIME = 90 * 86400.0  # documented: 90-day refresh token
 CODE_LIFETIME = 600.0  # guess
 
 
-def query_hmac(params: dict[str, str], secret: str) -> str:
-    """Shopify's `hmac` of a redirect's query: every parameter but `hmac` (and the legacy
-    `signature`), sorted, `k=v` joined by `&`, HMAC-SHA256 hex with the client secret."""
-    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k not in ("hmac", "signature"))
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+# Shopify's `hmac` of a redirect's query: one home, sync/auth.py.
+query_hmac = redirect_hmac
 
 
 @dataclass

@@ -13,8 +13,6 @@ encrypted (store_tokens.py). A callback that fails a check answers 400 and chang
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Mapping
 from urllib.parse import urlencode
@@ -22,7 +20,7 @@ from urllib.parse import urlencode
 import frappe
 from frappe import _
 
-from ..sync.auth import exchange_authorization_code
+from ..sync.auth import exchange_authorization_code, redirect_signed
 from ..sync.endpoint import EndpointError, normalize_shop_domain
 from ..sync.errors import ShopifyError
 from ..sync.shop_info import REQUIRED_SCOPES
@@ -60,15 +58,9 @@ def install_url(store) -> str:
     return f"{shop_base_url(store)}/admin/oauth/authorize?{query}"
 
 
-def query_hmac(params: Mapping[str, str], secret: str) -> str:
-    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k not in ("hmac", "signature"))
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-
-
 def check_callback(params: Mapping[str, str], secret: str, store_domain: str) -> str | None:
     """Why a callback is refused, or None. Pure: the state was looked up by the caller."""
-    sent = params.get("hmac") or ""
-    if not sent or not hmac.compare_digest(query_hmac(params, secret), sent.lower()):
+    if not redirect_signed(params, secret):
         return _("the request's signature (hmac) does not match the store's client secret")
     try:
         shop = normalize_shop_domain(params.get("shop") or "")

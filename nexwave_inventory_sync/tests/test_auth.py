@@ -21,6 +21,8 @@ from nexwave_inventory_sync.sync.auth import (
     Token,
     client_credentials_grant,
     exchange_authorization_code,
+    redirect_hmac,
+    redirect_signed,
     refresh_token_grant,
     renewal_due,
     token_rejected,
@@ -74,6 +76,16 @@ class RenewalDecisionTest(unittest.TestCase):
         self.assertEqual(
             query_hmac(query, "hush"), "700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"
         )
+
+    def test_a_redirect_cannot_move_its_delimiters(self):
+        # One parameter holding "1&b=2" must not sign like two parameters a=1 and b=2.
+        self.assertNotEqual(redirect_hmac({"a": "1&b=2"}, "k"), redirect_hmac({"a": "1", "b": "2"}, "k"))
+        signed = {"code": "c", "shop": "s.myshopify.com", "state": "x", "timestamp": "1"}
+        signed["hmac"] = redirect_hmac(signed, "k")
+        self.assertTrue(redirect_signed(signed, "k"))
+        self.assertFalse(redirect_signed({**signed, "code": "other"}, "k"))
+        self.assertFalse(redirect_signed(signed, "another secret"))
+        self.assertFalse(redirect_signed({**signed, "hmac": ""}, "k"))
 
 
 class OAuthShopTest(EmulatedShopTest):

@@ -30,7 +30,6 @@ from nexwave_inventory_sync.erpnext_side.oauth_install import (
     callback,
     complete_install,
     install_url,
-    query_hmac,
 )
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.erpnext_side.store_tokens import StoreTokenStore
@@ -43,6 +42,7 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     warehouse,
 )
 from nexwave_inventory_sync.patches.v0_3 import set_store_auth_method
+from nexwave_inventory_sync.sync.auth import redirect_hmac as query_hmac
 
 CLIENT_ID = "f00dfeedc0ffee0123456789abcdef01"
 SECRET = "shpss_bench_secret_never_shown_9a8b7c6d"

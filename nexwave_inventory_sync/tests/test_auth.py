@@ -4,6 +4,7 @@ renewal, and a 7,300-row push whose token expires every 2 seconds."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import unittest
 from urllib.parse import parse_qsl, urlsplit
@@ -213,6 +214,36 @@ class ClientCredentialsTest(OAuthShopTest):
         self.assertEqual(self.emulator.oauth.grants["client_credentials"], 2)
         self.assertEqual(renewed_first.value, renewed_second.value)
         self.assertEqual(store.load().access_token, renewed_first.value)
+
+    def test_no_secret_or_token_in_any_log_record(self):
+        # Everything logged at DEBUG while a run gets a token, meets a 401 and renews (urllib3's
+        # request lines included) holds neither the secret nor a token.
+        records: list[str] = []
+
+        class Collect(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append(record.getMessage())
+
+        handler, root = Collect(logging.DEBUG), logging.getLogger()
+        level = root.level
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
+        try:
+            provider = self.provider()
+            endpoint = self.oauth_endpoint(provider)
+            self.shop_call(endpoint)
+            self.emulator.oauth.expire_all()
+            result = sync_inventory(
+                endpoint, self.warm_rows(5), options=SyncOptions(timeout=(2.0, 5.0)), clock=self.clock
+            )
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+        self.assertFalse(result.aborted, result.abort_reason)
+        self.assertTrue(records, "urllib3 logs its requests at DEBUG")
+        text = "\n".join(records)
+        for secret in (SECRET, *self.emulator.oauth._tokens):
+            self.assertNotIn(secret, text)
 
     def test_no_secret_or_token_in_reprs(self):
         provider = self.provider()

@@ -8,8 +8,9 @@ Three ways a store connects (shopify.dev, checked 2026-12):
   `client_secret` (form-encoded) answers `{"access_token", "scope", "expires_in"}`, about
   86,399 s (documented: "Using the client credentials grant", "About client credentials");
 * the **authorization code grant** for an app installed on another organization's store; asked
-  with `expiring=1`, the code exchange answers an expiring offline token (`expires_in` 3,600)
-  with a `refresh_token` (`refresh_token_expires_in`, 90 days), renewed with
+  with `expiring=1` (a guess for this grant, see exchange_authorization_code), the code exchange
+  answers an expiring offline token (`expires_in` 3,600) with a `refresh_token`
+  (`refresh_token_expires_in`, 90 days), renewed with
   `grant_type=refresh_token` (documented: changelog "Offline access tokens now support expiry
   and refresh", 2025-12). Shopify rotates the refresh token on each use and, since 2026-08-28,
   keeps the previous one valid until its replacement is used (documented: changelog "More
@@ -522,9 +523,10 @@ def exchange_authorization_code(
     post: Post = _post_form,
 ) -> Token:
     """The install callback's code for an expiring offline token and its refresh token.
-    The form (client_id, client_secret, code) is Shopify's documented one; `expiring=1` asks
-    for the expiring token (documented in the token exchange and expiring-token pages; its use
-    on the code exchange is what Shopify's own libraries send)."""
+    The form (client_id, client_secret, code) is Shopify's documented one. `expiring=1` is the
+    documented switch of the token exchange grant; that the code exchange honours it the same
+    way is a guess, shared by the apps whose code we read. Without it Shopify answers a
+    non-expiring token: that works too (never renewed; a 401 then asks for a new install)."""
     where = urlsplit(endpoint.token_url).netloc or endpoint.token_url
     form = {
         "client_id": endpoint.client_id,

@@ -26,7 +26,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENS = ROOT / "docs" / "screens"
@@ -168,6 +168,11 @@ class Walk:
         domain = self.args.shop
         self.goto("/app/shopify-store/new")
         self.css(".frappe-control[data-fieldname='shop_domain'] input").send_keys(domain)
+        # The walkthrough's emulator takes a pasted token: choose that way of connecting first
+        # (the form shows the token field only then; new stores default to client credentials).
+        Select(self.css(".frappe-control[data-fieldname='auth_method'] select")).select_by_value(
+            "Access token (app created before 2026)"
+        )
         self.css(".frappe-control[data-fieldname='access_token'] input").send_keys(self.args.token)
         self.shot("01-new-store")
         self.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "s")

@@ -21,6 +21,7 @@ from ..sync.quantity import check_safety_buffer, shopify_quantity
 from ..sync.results import RunResult, RunStatus, StockRow
 from ..sync.run import SyncOptions, sync_inventory
 from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion
+from .credentials import CLIENT_ID_ENV, CLIENT_SECRET_ENV, MISSING, TOKEN_ENV, endpoint_from_env
 from .report import ProgressBar, conflict_lines, failure_lines, summary_table
 from .state import RECHECK_UNTRACKED_HOURS, CachedId, RunRecorder, StateError, SyncState, endpoint_key
 from .stock_csv import DEFAULT_ENCODING, StockFileError, read_stock_csv
@@ -28,7 +29,6 @@ from .stock_csv import DEFAULT_ENCODING, StockFileError, read_stock_csv
 EXIT_OK, EXIT_ABORTED, EXIT_ROWS_FAILED = 0, 1, 2
 # Stopped by a signal: 128 + its number, as shells report it (130 Ctrl-C, 143 SIGTERM).
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
-TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
 
 
 def _demo_stock(catalog, seed: int) -> list[StockRow]:
@@ -267,15 +267,16 @@ def delta_push(
 
 
 def _endpoint_and_rows(args: argparse.Namespace) -> tuple[ShopifyEndpoint, list[StockRow]] | int:
-    token = os.environ.get(TOKEN_ENV, "")
-    if not token.strip():
-        print(f"error: set {TOKEN_ENV} to the store's Admin API access token", file=sys.stderr)
+    if not os.environ.get(TOKEN_ENV, "").strip() and not (
+        os.environ.get(CLIENT_ID_ENV, "").strip() and os.environ.get(CLIENT_SECRET_ENV, "").strip()
+    ):
+        print(f"error: {MISSING}", file=sys.stderr)
         return EXIT_ABORTED
     try:
         check_safety_buffer(args.safety_buffer)
         if args.deadline is not None and args.deadline <= 0:
             raise ValueError(f"--deadline must be a positive number of seconds, not {args.deadline}")
-        endpoint = ShopifyEndpoint(args.shop, token, args.api_version, endpoint_override=args.endpoint)
+        endpoint = endpoint_from_env(args.shop, args.api_version, args.endpoint, os.environ)
         # The whole file, checked before anything is pushed: a delta needs every row to know
         # which confirmed items left the file (zeroing), so it is not streamed.
         rows = read_stock_csv(args.stock, args.encoding)
@@ -436,7 +437,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=run_demo)
 
     push = commands.add_parser(
-        "push", help=f"push a CSV of sku,location_id,quantity; the token comes from ${TOKEN_ENV}"
+        "push",
+        help=f"push a CSV of sku,location_id,quantity; the token comes from ${TOKEN_ENV}, "
+        f"or ${CLIENT_ID_ENV} and ${CLIENT_SECRET_ENV} (client credentials)",
     )
     push.add_argument("--shop", required=True, help="your-shop.myshopify.com")
     push.add_argument("--stock", required=True, help="CSV with header sku,location_id,quantity")

@@ -8,10 +8,13 @@ from .bucket import PLANS, LeakyBucket, Plan
 from .catalog import Catalog, CatalogError
 from .clock import FakeClock, OverlappingClock, SystemClock
 from .faults import Fault
+from .oauth import OAuthApp, query_hmac
 from .server import Emulator
 from .stats import EmulatorStats
 
 __all__ = [
+    "OAuthApp",
+    "query_hmac",
     "PLANS",
     "Catalog",
     "CatalogError",

@@ -12,6 +12,7 @@ import threading
 from .activity import ShopActivity
 from .bucket import PLANS
 from .catalog import Catalog
+from .oauth import OAuthApp
 from .server import Emulator
 
 
@@ -52,7 +53,27 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME",
         help="add a deactivated location (repeatable); Fetch Locations marks it inactive",
     )
+    parser.add_argument(
+        "--client-id", help="serve OAuth for a Dev Dashboard app with this client ID (with --client-secret)"
+    )
+    parser.add_argument("--client-secret", help="the app's client secret (OAuth)")
+    parser.add_argument(
+        "--token-lifetime",
+        type=float,
+        default=None,
+        help="seconds an OAuth access token lives (default: Shopify's)",
+    )
+    parser.add_argument(
+        "--other-organization",
+        action="store_true",
+        help="the shop is not the app's organization's: client credentials are refused (shop_not_permitted)",
+    )
     args = parser.parse_args(argv)
+    oauth = None
+    if args.client_id and args.client_secret:
+        oauth = OAuthApp(args.client_id, args.client_secret, own_organization=not args.other_organization)
+        if args.token_lifetime:
+            oauth.client_credentials_lifetime = oauth.offline_lifetime = args.token_lifetime
 
     catalog = (
         Catalog.from_file(args.catalog)
@@ -70,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         inspect=args.inspect,
         keep_requests=args.keep_requests,
+        oauth=oauth,
     )
     if args.orders_per_second or args.edits_per_hour:
         attach_activity(emulator, args.orders_per_second, args.edits_per_hour, args.seed)

@@ -27,6 +27,7 @@ from .catalog import Catalog
 from .clock import SystemClock
 from .executor import Answer, Executor, operation_name_of
 from .faults import Fault, FaultPlan, status_body
+from .oauth import APPROVE_PATH, AUTHORIZE_PATH, TOKEN_PATH, OAuthApp, OAuthServer
 from .rest import REST_PATH, RestApi
 from .shop_profile import ShopProfile
 from .stats import EmulatorStats
@@ -158,6 +159,7 @@ class Emulator:
         keep_requests: bool | int = True,
         inspect: bool = False,
         profile: ShopProfile | None = None,
+        oauth: OAuthApp | None = None,
     ):
         if host not in _LOOPBACK:
             # The emulator accepts any client that knows the token over plain http: loopback only.
@@ -200,6 +202,9 @@ class Emulator:
         # Documented: idempotency keys are kept 24 hours ("Implementing idempotency",
         # https://shopify.dev/docs/api/usage/implementing-idempotency: the retention window).
         self.executor.idempotency.clock = self.clock
+        # OAuth (emulator/oauth.py): tokens that grants issue and that expire. The pasted
+        # `access_token` is still accepted beside them (a legacy custom app's token).
+        self.oauth = OAuthServer(oauth, self.clock, shop_domain) if oauth is not None else None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -260,9 +265,32 @@ class Emulator:
         # A signed storage URL on Shopify; any GET without the token fetches it.
         return f"{self.base_url}/bulk-results/{number}.jsonl"
 
+    def _authorized(self, token: str | None) -> bool:
+        if token is not None and token == self._access_token:
+            return True
+        return self.oauth is not None and self.oauth.check(token) == "ok"
+
+    def _oauth(self, handler: _Handler, path: str, query: str, raw: bytes | None) -> bool:
+        """The OAuth routes; False when the path is not one of them."""
+        if self.oauth is None or path not in (TOKEN_PATH, AUTHORIZE_PATH, APPROVE_PATH):
+            return False
+        if path == TOKEN_PATH and handler.command == "POST":
+            status, body = self.oauth.token_request(raw, handler.headers.get("Content-Type", ""))
+            handler.answer(status, json.dumps(body))
+        elif path == AUTHORIZE_PATH and handler.command == "GET":
+            status, page = self.oauth.authorize_page(query)
+            handler.answer(status, page, "text/html; charset=utf-8")
+        elif path == APPROVE_PATH and handler.command == "GET":
+            handler.answer(302, "", "text/html; charset=utf-8", {"Location": self.oauth.approve(query)})
+        else:
+            handler.answer(405, json.dumps({"errors": "Method Not Allowed"}))
+        return True
+
     def _handle_other(self, handler: _Handler) -> None:
         raw = handler.read_body()
         path, _, query = handler.path.partition("?")
+        if self._oauth(handler, path, query, raw):
+            return
         bulk = _BULK_PATH.match(path)
         if handler.command == "GET" and bulk:
             number = int(bulk.group(1))
@@ -332,7 +360,7 @@ class Emulator:
         served = self.served_version(match.group(1))
         if served is None:
             return False
-        authorized = handler.headers.get("X-Shopify-Access-Token") == self._access_token
+        authorized = self._authorized(handler.headers.get("X-Shopify-Access-Token"))
         # A REST call moves virtual time as a GraphQL one does, so a per-item loop against a
         # FakeClock sees REST's bucket leak during its run (2 requests a second on Standard).
         self._play_activity()
@@ -344,9 +372,11 @@ class Emulator:
         return True
 
     def _handle_post(self, handler: _Handler) -> None:
-        path = handler.path.split("?", 1)[0]
+        path, _, query = handler.path.partition("?")
         match = _GRAPHQL_PATH.match(path)
         raw = handler.read_body()
+        if match is None and self._oauth(handler, path, query, raw):
+            return
         if match is None:
             if not self._rest(handler, path, raw):
                 handler.answer(404, status_body(404))
@@ -374,7 +404,8 @@ class Emulator:
         }
         self.stats.record(record)
 
-        if handler.headers.get("X-Shopify-Access-Token") != self._access_token:
+        if not self._authorized(handler.headers.get("X-Shopify-Access-Token")):
+            # An expired token gets the body of an unknown one (a guess: Shopify documents no other).
             self._reply(handler, record, 401, status_body(401))
             return
         if raw is None:

@@ -46,3 +46,12 @@ RECONCILE_PROGRESS_EVENT = "shopify_reconciliation_progress"
 # ecommerce_integrations' order import writes the Shopify order id here: when Sales Order has
 # this field, it is the default marker of a store's own orders (on_hand mode).
 DEFAULT_ORDER_MARKER_FIELD = "shopify_order_id"
+
+# How a store connects (Shopify Store's Authentication field). Since 2026-01-01 merchants can
+# no longer create legacy custom apps; a store set up today uses a Dev Dashboard app.
+AUTH_ACCESS_TOKEN = "Access token (app created before 2026)"
+AUTH_CLIENT_CREDENTIALS = "Client credentials (Dev Dashboard app on your own store)"
+AUTH_AUTHORIZATION_CODE = "Authorization code (app installed on a store of another organization)"
+AUTH_METHODS = (AUTH_ACCESS_TOKEN, AUTH_CLIENT_CREDENTIALS, AUTH_AUTHORIZATION_CODE)
+# The scopes the push needs (sync/shop_info.REQUIRED_SCOPES), asked for on Install on Shopify.
+INSTALL_CALLBACK_METHOD = "nexwave_inventory_sync.erpnext_side.oauth_install.callback"

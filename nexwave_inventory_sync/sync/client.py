@@ -14,9 +14,10 @@ from gql import Client, gql
 from gql.graphql_request import GraphQLRequest
 from graphql import DocumentNode
 
+from .auth import token_rejected
 from .clock import Clock, SystemClock
 from .endpoint import ShopifyEndpoint
-from .errors import DeadlineReached, ShopifyError, Throttled
+from .errors import AuthGrantError, DeadlineReached, ShopifyError, Throttled
 from .retry import Action, RetryPolicy
 from .schema import schema_for
 from .throttle import BucketModel, QueryCost, ThrottleStatus
@@ -36,6 +37,7 @@ class CallStats:
     cost_requested: float = 0.0
     cost_actual: float = 0.0
     calls_by_operation: Counter = field(default_factory=Counter)
+    token_renewals: int = 0  # renewals after a 401 that said the token expired (auth.py)
 
 
 class CallFailed(Exception):
@@ -86,7 +88,7 @@ class ShopifyClient:
         self.stats = stats or CallStats()
         self._rng = rng or random.Random()
         self._timeout = timeout
-        self._transport = ShopifyTransport(endpoint.graphql_url, endpoint.access_token, timeout=timeout)
+        self._transport = ShopifyTransport(endpoint.graphql_url, endpoint.token_provider, timeout=timeout)
         # Client(schema=...) validates every document before any HTTP request leaves; the
         # schema is built once per API shape and shared by every session.
         self._client = Client(schema=schema_for(endpoint.api_version), transport=self._transport)
@@ -139,6 +141,7 @@ class ShopifyClient:
         cost = expected_cost if expected_cost is not None else self.expected_cost(operation)
         attempts: Counter = Counter()
         waited = 0.0
+        renewed = False
         while True:
             pause = self.bucket.acquire(cost, self.clock.now())
             if pause > 0:
@@ -167,7 +170,17 @@ class ShopifyClient:
             # wait a little long at worst, never a call too early.)
             try:
                 result = self._session.execute(request, get_execution_result=True)
+            except AuthGrantError as error:
+                # No token could be had before the call was sent: nothing reached Shopify.
+                self.bucket.release(cost)
+                raise CallFailed(error, self.policy.decide(error, 0).action) from None
             except ShopifyError as error:
+                if not renewed and self._renew_after(error):
+                    # Once per call: a token that expired or was replaced is renewed and the
+                    # same call sent again; a second 401 goes to the policy (abort the run).
+                    renewed = True
+                    self.bucket.release(cost)
+                    continue
                 if isinstance(error, Throttled):
                     self._count(throttled_answers=1)
                     self.bucket.observe(
@@ -183,6 +196,20 @@ class ShopifyClient:
             if error is None:
                 return data
             waited += self._retry_or_raise(error, attempts, waited)
+
+    def _renew_after(self, error: ShopifyError) -> bool:
+        """True when a 401 said the token is invalid or expired and a new one was obtained."""
+        provider = self.endpoint.token_provider
+        if provider is None or not provider.renewable or not token_rejected(error):
+            return False
+        if error.token_serial is None:
+            return False
+        try:
+            provider.renew(error.token_serial)
+        except AuthGrantError as grant_error:
+            raise CallFailed(grant_error, self.policy.decide(grant_error, 0).action) from None
+        self._count(token_renewals=1)
+        return True
 
     def _retry_or_raise(self, error: ShopifyError, attempts: Counter, waited: float) -> float:
         """Sleep before the next attempt and return the wait, or raise CallFailed."""

@@ -5,9 +5,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .versions import DEFAULT_API_VERSION, check_api_version
+
+if TYPE_CHECKING:
+    from .auth import TokenProvider
 
 _SHOP = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\.myshopify\.com$")
 
@@ -56,20 +60,37 @@ def check_endpoint_override(url: str) -> str:
 
 @dataclass(frozen=True)
 class ShopifyEndpoint:
+    """`access_token` is a pasted token; a store that renews its token (client credentials,
+    authorization code) passes `token_provider` instead and leaves `access_token` empty."""
+
     shop_domain: str
-    access_token: str = field(repr=False)
+    access_token: str = field(default="", repr=False)
     api_version: str = DEFAULT_API_VERSION
     endpoint_override: str | None = None
+    token_provider: TokenProvider | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shop_domain", normalize_shop_domain(self.shop_domain))
         check_api_version(self.api_version)
-        if not self.access_token or not self.access_token.strip():
+        if self.token_provider is None and (not self.access_token or not self.access_token.strip()):
             raise EndpointError(f"no access token for {self.shop_domain}")
         if self.endpoint_override is not None:
             object.__setattr__(self, "endpoint_override", check_endpoint_override(self.endpoint_override))
+        if self.token_provider is None:
+            from .auth import StaticToken
+
+            # One provider per endpoint: every client of a run shares it (and its renewals).
+            object.__setattr__(self, "token_provider", StaticToken(self.access_token))
+
+    @property
+    def base_url(self) -> str:
+        return self.endpoint_override or f"https://{self.shop_domain}"
 
     @property
     def graphql_url(self) -> str:
-        base = self.endpoint_override or f"https://{self.shop_domain}"
-        return f"{base}/admin/api/{self.api_version}/graphql.json"
+        return f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth token endpoint (client credentials, code exchange, refresh)."""
+        return f"{self.base_url}/admin/oauth/access_token"

@@ -38,6 +38,8 @@ class ShopifyError(Exception):
         self.request_id = request_id
         self.retry_after = retry_after
         self.body = body
+        # Which token the failed call sent (auth.IssuedToken.serial), never the token itself.
+        self.token_serial: int | None = None
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -81,6 +83,14 @@ class AuthError(ShopifyError):
     """HTTP 401: the token is wrong or revoked. Every later call would fail too: abort the run."""
 
     kind = "auth"
+
+
+class AuthGrantError(ShopifyError):
+    """Shopify's token endpoint refused a grant (a wrong client secret, a store of another
+    organization, a used refresh token), or gave no token: no call can be made, abort the run.
+    `code` is the OAuth error code (`invalid_client`, `shop_not_permitted`, ...)."""
+
+    kind = "auth_grant"
 
 
 class ShopUnavailable(ShopifyError):
@@ -268,8 +278,11 @@ def classify_response(
 
 def _status_error(status: int, detail: str, common: dict) -> ShopifyError:
     if status == 401:
+        # `body` keeps Shopify's own words: auth.token_rejected reads them to decide on a renewal.
         return AuthError(
-            f"authentication failed (401: the access token is invalid or was revoked): {detail}", **common
+            f"authentication failed (401: the access token is invalid, expired or was revoked): {detail}",
+            body=detail,
+            **common,
         )
     if status in _ABORT_STATUS_REASONS:
         return ShopUnavailable(f"{_ABORT_STATUS_REASONS[status]}: {detail}", **common)

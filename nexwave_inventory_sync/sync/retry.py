@@ -44,6 +44,7 @@ ACTIONS: dict[str, Action] = {
     # Our earlier attempt with the same key is still running at Shopify: wait, resend the key.
     "idempotency_in_progress": Action.RETRY,
     "auth": Action.ABORT_RUN,
+    "auth_grant": Action.ABORT_RUN,  # no token: every call would fail (sync/auth.py)
     "shop_unavailable": Action.ABORT_RUN,
     "redirect": Action.ABORT_RUN,  # every call would be redirected the same way
     "deadline": Action.ABORT_RUN,

@@ -20,6 +20,7 @@ from gql.transport import Transport
 from graphql import ExecutionResult
 
 from .. import __version__
+from .auth import StaticToken, TokenProvider
 from .errors import BadResponse, ConnectionFailed, ShopifyError, Unreachable, classify_response
 
 USER_AGENT = "nexwave_inventory_sync"
@@ -82,9 +83,16 @@ def _short(exc: BaseException, limit: int = 160) -> str:
 
 
 class ShopifyTransport(Transport):
-    def __init__(self, url: str, access_token: str, *, timeout: tuple[float, float] = (5.0, 60.0)):
+    """`credentials`: a pasted token, or a TokenProvider asked for the token before every call
+    (a renewing one may have replaced it since the last call)."""
+
+    def __init__(
+        self, url: str, credentials: str | TokenProvider, *, timeout: tuple[float, float] = (5.0, 60.0)
+    ):
         self.url = url
-        self._access_token = access_token
+        self._provider: TokenProvider = (
+            StaticToken(credentials) if isinstance(credentials, str) else credentials
+        )
         self.timeout = timeout
         self.session: requests.Session | None = None
         # The last answer's headers, as gql's own transports keep them: Test Connection reads
@@ -98,7 +106,6 @@ class ShopifyTransport(Transport):
         session = requests.Session()
         session.headers.update(
             {
-                "X-Shopify-Access-Token": self._access_token,
                 "Content-Type": "application/json",
                 "Accept": "application/json",
                 "User-Agent": f"{USER_AGENT}/{__version__}",
@@ -115,11 +122,18 @@ class ShopifyTransport(Transport):
     def execute(self, request: GraphQLRequest, *args, **kwargs) -> ExecutionResult:
         if self.session is None:
             raise ShopifyError("transport is not connected")
+        # May renew (a grant) when the token is near its expiry; raises AuthGrantError if no
+        # token can be had. The serial goes on a 401 so the client can renew that one token.
+        issued = self._provider.current()
         try:
             # No redirects: requests would carry X-Shopify-Access-Token to whatever host a 3xx
             # names (it strips only Authorization). A 3xx is classified, never followed.
             response = self.session.post(
-                self.url, data=json.dumps(request.payload), timeout=self.timeout, allow_redirects=False
+                self.url,
+                data=json.dumps(request.payload),
+                timeout=self.timeout,
+                allow_redirects=False,
+                headers={"X-Shopify-Access-Token": issued.value},
             )
             text = response.text
         except requests.RequestException as exc:
@@ -130,6 +144,7 @@ class ShopifyTransport(Transport):
         except Exception as exc:  # a body no rule foresaw must still fail as a bad answer
             raise BadResponse(f"Shopify's answer could not be read: {type(exc).__name__}: {exc}") from None
         if error is not None:
+            error.token_serial = issued.serial
             raise error
         assert body is not None
         return ExecutionResult(data=body.get("data"), errors=None, extensions=body.get("extensions"))

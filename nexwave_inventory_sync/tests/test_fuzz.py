@@ -233,7 +233,7 @@ class EngineFuzzTest(unittest.TestCase):
         self.addCleanup(client.__exit__, None, None, None)
         calls: list = []
 
-        def post(url, data=None, timeout=None, allow_redirects=True):
+        def post(url, data=None, timeout=None, allow_redirects=True, headers=None):
             calls.append(url)
             if len(calls) > 200:
                 raise AssertionError("endless loop: more than 200 calls for one operation")

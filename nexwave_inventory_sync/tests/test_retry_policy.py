@@ -5,6 +5,7 @@ import unittest
 
 from nexwave_inventory_sync.sync.errors import (
     AuthError,
+    AuthGrantError,
     BadResponse,
     ConnectionFailed,
     DeadlineReached,
@@ -35,6 +36,7 @@ class RetryTableTest(unittest.TestCase):
             cls.kind
             for cls in (
                 AuthError,
+                AuthGrantError,
                 BadResponse,
                 ConnectionFailed,
                 DeadlineReached,

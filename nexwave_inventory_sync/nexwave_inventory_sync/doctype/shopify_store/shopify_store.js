@@ -30,6 +30,13 @@ frappe.ui.form.on("Shopify Store", {
 				() => fetch_locations(frm),
 				__("Shopify"),
 			);
+			if (frm.doc.auth_method && frm.doc.auth_method.startsWith("Authorization code")) {
+				frm.add_custom_button(
+					__("Install on Shopify"),
+					() => install_on_shopify(frm),
+					__("Shopify"),
+				);
+			}
 			frm.add_custom_button(__("Sync Inventory"), () => sync_inventory(frm));
 			frm.add_custom_button(__("Reconcile"), () => reconcile_inventory(frm));
 		}
@@ -136,6 +143,16 @@ function reconcile_inventory(frm) {
 	});
 }
 
+function install_on_shopify(frm) {
+	// Shopify's approval page opens; it sends the admin back to this site's callback, which
+	// checks the answer and keeps the token (erpnext_side/oauth_install.py).
+	saved(frm)
+		.then(() => frm.call({ method: "install_on_shopify", doc: frm.doc }))
+		.then((r) => {
+			if (r.message && r.message.url) window.location.href = r.message.url;
+		});
+}
+
 function test_connection(frm) {
 	saved(frm)
 		.then(() =>
@@ -149,6 +166,15 @@ function test_connection(frm) {
 		.then((r) => {
 			const a = r.message || {};
 			const rows = [];
+			// How the store connects, when its token runs out, whether it was renewed just now.
+			rows.push([__("Authentication"), frappe.utils.escape_html(a.auth_method || "")]);
+			if (a.token_expires_at) {
+				rows.push([__("Token expires"), frappe.utils.escape_html(a.token_expires_at)]);
+			}
+			rows.push([
+				__("Token renewal"),
+				a.renewable ? __("renewed just now") : __("not renewable (a pasted token)"),
+			]);
 			if (a.reached) {
 				rows.push([
 					__("Shop"),

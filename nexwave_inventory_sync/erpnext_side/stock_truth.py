@@ -22,7 +22,7 @@ from ..sync.delta import LevelKey, row_key, select_delta
 from ..sync.results import RunResult, StockRow
 from ..sync.run import SyncOptions
 from ..sync.settle import NOT_STOCKED
-from . import confirmed_levels, stock_changes
+from . import confirmed_levels, stock_changes, zero_guard
 from .confirmed_levels import StoredLevels, full_push_due
 from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE
 from .stock_levels import AVAILABLE, ON_HAND, stock_rows
@@ -97,6 +97,7 @@ class PushPlan:
     zeroing: set[LevelKey] = field(default_factory=set)
     sent: list[StockRow] = field(default_factory=list)
     read_at: datetime | None = None  # when the stock read began: the store's next watermark
+    hold: zero_guard.ZeroHold | None = None  # the zero guard held the run: nothing was sent
 
     def reader(
         self, store, read: Callable[[Iterable[str] | None], Iterable[StockRow]] | None = None
@@ -118,6 +119,11 @@ class PushPlan:
                 safety_buffer=flt(store.safety_buffer),
             )
             self.unchanged = selection.unchanged
+            self.hold = zero_guard.check_store(
+                store, list(selection.to_push), len(self.stock), self.scope.items is None
+            )
+            if self.hold:
+                return []  # sent and zeroing stay empty: the run sends nothing
             self.zeroing = {(row.inventory_item_id, row.location_id) for row in selection.zero_rows}
             self.sent = list(selection.to_push)
             return self.sent
@@ -145,6 +151,11 @@ def record(
     """Move the store's watermark (stock_changes.advance). A full push that was not aborted restarts the
     full-push interval. `untracked`: items this run found Shopify does not track; `held_back`:
     items ERPNext's own data kept from being sent."""
+    zero_guard.consume_release(store)
+    if plan.hold:
+        # Nothing was sent: the next run reads everything again and meets the guard again.
+        stock_changes.clear(store)
+        return
     # The confirmed levels were saved as the batches landed (store_sync._Checkpointer).
     stock_changes.advance(store.name, plan.read_at, plan.sent, result, untracked, held_back)
     if plan.full and not result.aborted:
@@ -156,7 +167,9 @@ def log_fields(plan: PushPlan, result: RunResult) -> dict:
     each zeroing row); "changed" the rows sent because they differ from what Shopify last
     confirmed or were never confirmed: 0 on a run with nothing to do, which makes no call."""
     zeroed = sum(1 for level in result.confirmed if level.key in plan.zeroing)
+    held = {"status": zero_guard.HELD, "error": plan.hold.message()} if plan.hold else {}
     return {
+        **held,
         "stock_read": plan.scope.describe(),
         "full_push": 1 if plan.full else 0,
         "considered": len(plan.stock) + len(plan.zeroing),

@@ -32,6 +32,9 @@ frappe.ui.form.on("Shopify Store", {
 			);
 			frm.add_custom_button(__("Sync Inventory"), () => sync_inventory(frm));
 			frm.add_custom_button(__("Reconcile"), () => reconcile_inventory(frm));
+			if (frm.doc.last_run_status === "Held") {
+				frm.add_custom_button(__("Release Held Run"), () => release_held_run(frm));
+			}
 		}
 		if (frm.doc.last_reconciliation_doc) {
 			frm.add_custom_button(
@@ -123,6 +126,22 @@ function sync_inventory(frm) {
 		},
 		__("Sync Inventory"),
 		__("Sync"),
+	);
+}
+
+function release_held_run(frm) {
+	frappe.confirm(
+		__(
+			"The last run was held: it would have set many items to 0 on Shopify. Checked the warehouse mapping and the stock? The next run sends what it reads, zeros included.",
+		),
+		() =>
+			frm.call("release_held_run").then((r) => {
+				const answer = r.message || {};
+				frappe.show_alert({
+					message: answer.message,
+					indicator: answer.queued ? "blue" : "orange",
+				});
+			}),
 	);
 }
 

@@ -80,6 +80,9 @@ class ShopifyStore(Document):
         stock_recheck: DF.LongText | None
         sync_interval: DF.Int
         zero_dropped_items: DF.Check
+        zero_guard_min_items: DF.Int
+        zero_guard_percent: DF.Percent
+        zero_guard_released: DF.Check
     # end: auto-generated types
 
     def onload(self) -> None:
@@ -181,6 +184,18 @@ class ShopifyStore(Document):
             else _("An inventory sync of this store is already queued or running")
         )
         return {"queued": queued, "message": message}
+
+    @frappe.whitelist()
+    def release_held_run(self) -> dict:
+        """Release Held Run: after checking why the zero guard held the last run, the next run
+        (queued now, all items) sends what it reads, zeros included. Same permission and kill
+        switch as Sync Inventory."""
+        self.check_permission("write")
+        if is_kill_switched(self.shop_domain):
+            reason = _("Inventory sync is switched off for {0} in site config").format(self.shop_domain)
+            return {"queued": False, "message": reason, "log": write_skipped_log(self, "Manual", reason)}
+        frappe.db.set_value(self.doctype, self.name, "zero_guard_released", 1, update_modified=False)
+        return self.sync_inventory("all")
 
     # -- stock truth: on_hand mode, delta, conflicts, reconciliation ------------------------
 

@@ -185,7 +185,13 @@ def bulk_levels(
             item_of_variant[obj["id"]] = item["id"]
             read.skus[item["id"]] = obj.get("sku")
             read.resolutions.append(
-                Resolution(item["id"], bool(item.get("tracked")), variant_id=obj["id"], sku=obj.get("sku"))
+                Resolution(
+                    item["id"],
+                    bool(item.get("tracked")) and obj.get("requiresComponents") is not True,
+                    variant_id=obj["id"],
+                    sku=obj.get("sku"),
+                    requires_components=obj.get("requiresComponents") is True,
+                )
             )
         elif "location" in obj:
             orphans.append(obj)

@@ -22,7 +22,7 @@ from ..sync.delta import LevelKey, row_key, select_delta
 from ..sync.results import RunResult, StockRow
 from ..sync.run import SyncOptions
 from ..sync.settle import NOT_STOCKED
-from . import confirmed_levels, stock_changes, zero_guard
+from . import bundles, confirmed_levels, item_choice, item_units, stock_changes, zero_guard
 from .confirmed_levels import StoredLevels, full_push_due
 from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE
 from .stock_levels import AVAILABLE, ON_HAND, stock_rows
@@ -70,19 +70,39 @@ def recheck_untracked_hours(store) -> int:
 
 def read_store_stock(store, items: Iterable[str] | None = None) -> list[StockRow]:
     """ERPNext's figures for the store in its quantity mode (for `items` only, when given): one
-    query. Cached ids the store does not trust (an edited variant id, an old untracked answer)
-    come without ids, to be looked up again (stock_levels.stock_rows)."""
-    return list(
+    query, and the store's Product Bundles (bundles.py: three more, when it has any). Cached ids
+    the store does not trust (an edited variant id, an old untracked answer) come without ids,
+    to be looked up again (stock_levels.stock_rows)."""
+    mode = {
+        "quantity_name": quantity_name(store),
+        "marker_field": store.order_marker_field,
+        "marker_value": store.order_marker_value,
+    }
+    choice = item_choice.load(store)
+    rows = list(
         stock_rows(
             store.name,
             store.sku_field,
             recheck_untracked_hours(store),
-            quantity_name=quantity_name(store),
-            marker_field=store.order_marker_field,
-            marker_value=store.order_marker_value,
             items=items,
+            store_buffer=flt(store.safety_buffer),
+            choice=choice,
+            sell_in_sales_uom=item_units.store_rule(store),
+            **mode,
         )
     )
+    rows.extend(
+        bundles.bundle_rows(
+            store.name,
+            store.sku_field,
+            recheck_untracked_hours(store),
+            choice=choice,
+            store_buffer=flt(store.safety_buffer),
+            items=items,
+            **mode,
+        )
+    )
+    return rows
 
 
 @dataclass
@@ -98,6 +118,9 @@ class PushPlan:
     sent: list[StockRow] = field(default_factory=list)
     read_at: datetime | None = None  # when the stock read began: the store's next watermark
     hold: zero_guard.ZeroHold | None = None  # the zero guard held the run: nothing was sent
+    released: list[LevelKey] = field(default_factory=list)  # levels of items taken out of the sync
+    units: str | None = None  # the log's line of units (item_units.log_line)
+    shopify_bundles: str | None = None  # the log's line of Shopify bundles read (never sent)
 
     def reader(
         self, store, read: Callable[[Iterable[str] | None], Iterable[StockRow]] | None = None
@@ -111,14 +134,23 @@ class PushPlan:
             # An item whose cached id is being looked up again (its variant id edited by hand)
             # has not left the stock query: the level of its old inventory item is not zeroed.
             relooked = {row.ref for row in self.stock if row_key(row) is None}
+            levels = [level for level in self.stored.levels if level.ref not in relooked]
+            # An item the store no longer syncs is left as Shopify has it: not zeroed, its
+            # levels forgotten after the run (put back, it is pushed with a plain set).
+            in_read = {row.ref for row in self.stock}
+            taken_out = item_choice.excluded(
+                item_choice.load(store), {level.ref for level in levels if level.ref not in in_read}
+            )
+            self.released = [level.key for level in levels if level.ref in taken_out]
             selection = select_delta(
                 self.stock,
-                [level for level in self.stored.levels if level.ref not in relooked],
+                [level for level in levels if level.ref not in taken_out],
                 full=self.full,
                 zero_missing=bool(cint(store.zero_dropped_items)),
                 safety_buffer=flt(store.safety_buffer),
             )
             self.unchanged = selection.unchanged
+            self.units = item_units.log_line(item_units.rules_for(store, in_read))
             self.hold = zero_guard.check_store(
                 store, list(selection.to_push), len(self.stock), self.scope.items is None
             )
@@ -152,11 +184,16 @@ def record(
     full-push interval. `untracked`: items this run found Shopify does not track; `held_back`:
     items ERPNext's own data kept from being sent."""
     zero_guard.consume_release(store)
+    bundles.mark_shopify_bundles(store.name, result.resolved)
+    plan.shopify_bundles = bundles.shopify_bundles_line(
+        bundles.shopify_bundles_among(store.name, {row.ref for row in plan.stock})
+    )
     if plan.hold:
         # Nothing was sent: the next run reads everything again and meets the guard again.
         stock_changes.clear(store)
         return
     # The confirmed levels were saved as the batches landed (store_sync._Checkpointer).
+    confirmed_levels.forget_levels(store.name, plan.released)
     stock_changes.advance(store.name, plan.read_at, plan.sent, result, untracked, held_back)
     if plan.full and not result.aborted:
         frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)
@@ -178,6 +215,8 @@ def log_fields(plan: PushPlan, result: RunResult) -> dict:
         "zeroed": zeroed,
         "held": result.held,
         "not_stocked": sum(1 for failure in result.failures if failure.code == NOT_STOCKED),
+        "units": plan.units,
+        "shopify_bundles": plan.shopify_bundles,
     }
 
 

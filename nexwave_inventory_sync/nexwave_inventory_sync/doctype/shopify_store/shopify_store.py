@@ -33,6 +33,12 @@ class ShopifyStore(Document):
     if TYPE_CHECKING:
         from frappe.types import DF
 
+        from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store_brand.shopify_store_brand import (
+            ShopifyStoreBrand,
+        )
+        from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store_item_group.shopify_store_item_group import (
+            ShopifyStoreItemGroup,
+        )
         from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store_location.shopify_store_location import (
             ShopifyStoreLocation,
         )
@@ -78,7 +84,10 @@ class ShopifyStore(Document):
         sku_field: DF.Data | None
         stock_read_at: DF.Datetime | None
         stock_recheck: DF.LongText | None
+        sync_brands: DF.TableMultiSelect[ShopifyStoreBrand]
         sync_interval: DF.Int
+        sync_item_groups: DF.TableMultiSelect[ShopifyStoreItemGroup]
+        sync_items: DF.Data  # Select: All stock items with a SKU | Only chosen Item Groups or Brands
         zero_dropped_items: DF.Check
         zero_guard_min_items: DF.Int
         zero_guard_percent: DF.Percent

@@ -116,6 +116,7 @@ class PushPlan:
     unchanged: int = 0
     zeroing: set[LevelKey] = field(default_factory=set)
     sent: list[StockRow] = field(default_factory=list)
+    would_send: list[StockRow] = field(default_factory=list)  # the selection, held or not (preview)
     read_at: datetime | None = None  # when the stock read began: the store's next watermark
     hold: zero_guard.ZeroHold | None = None  # the zero guard held the run: nothing was sent
     released: list[LevelKey] = field(default_factory=list)  # levels of items taken out of the sync
@@ -150,6 +151,7 @@ class PushPlan:
                 safety_buffer=flt(store.safety_buffer),
             )
             self.unchanged = selection.unchanged
+            self.would_send = list(selection.to_push)
             self.units = item_units.log_line(item_units.rules_for(store, in_read))
             self.hold = zero_guard.check_store(
                 store, list(selection.to_push), len(self.stock), self.scope.items is None

@@ -12,6 +12,7 @@ from nexwave_inventory_sync.erpnext_side import confirmed_levels
 from nexwave_inventory_sync.erpnext_side.connection import fetch_store_locations, test_store_connection
 from nexwave_inventory_sync.erpnext_side.ecommerce_handover import adopt_links, handover_status
 from nexwave_inventory_sync.erpnext_side.health import store_health
+from nexwave_inventory_sync.erpnext_side.preview import preview_next_sync
 from nexwave_inventory_sync.erpnext_side.scheduling import (
     enqueue_store_reconciliation,
     enqueue_store_sync,
@@ -193,6 +194,15 @@ class ShopifyStore(Document):
             else _("An inventory sync of this store is already queued or running")
         )
         return {"queued": queued, "message": message}
+
+    @frappe.whitelist()
+    def preview_next_sync(self, scope: str = "changed") -> dict:
+        """Preview Next Sync: what the next run would send, with the confirmed and Shopify's
+        figures and the conflicts expected; writes nothing (one read of Shopify)."""
+        self.check_permission("write")
+        if scope not in ("changed", "all"):
+            frappe.throw(_("Choose changed items or all items"))
+        return preview_next_sync(self, scope)
 
     @frappe.whitelist()
     def release_held_run(self) -> dict:

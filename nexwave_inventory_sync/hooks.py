@@ -26,6 +26,9 @@ scheduler_events = {
     },
 }
 
+# The Item form says why an item is (not) on Shopify, per store, and pushes it on demand.
+doctype_js = {"Item": "public/js/item.js"}
+
 # Per-item Shopify settings (Item Shopify Store rows) are checked when the Item is saved.
 doc_events = {"Item": {"validate": "nexwave_inventory_sync.erpnext_side.item_choice.validate_item"}}
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import partial
 
 import frappe
+from frappe import _
 from frappe.utils import cint, flt, now_datetime
 
 from ..sync.conflicts import ConflictPolicy
@@ -29,6 +30,8 @@ from .stock_levels import AVAILABLE, ON_HAND, stock_rows
 
 CHANGED_ONLY = "changed"
 ALL_ITEMS = "all"
+# "item:<item code>": Push this item now, from the Item form (item_state.push_item_now).
+ONE_ITEM = "item:"
 
 # The store's Select labels, in the words a stock manager reads, to the engine's policies.
 POLICIES = {
@@ -117,6 +120,7 @@ class PushPlan:
     zeroing: set[LevelKey] = field(default_factory=set)
     sent: list[StockRow] = field(default_factory=list)
     would_send: list[StockRow] = field(default_factory=list)  # the selection, held or not (preview)
+    one_item: bool = False  # Push this item now: the watermark is not moved
     read_at: datetime | None = None  # when the stock read began: the store's next watermark
     hold: zero_guard.ZeroHold | None = None  # the zero guard held the run: nothing was sent
     released: list[LevelKey] = field(default_factory=list)  # levels of items taken out of the sync
@@ -169,6 +173,13 @@ def plan_push(store, scope: str | None, now: datetime) -> PushPlan:
     """A full push when the button asked for all items or the store's interval has passed;
     otherwise the items that may have changed since the store's watermark (stock_changes), with
     their confirmed levels only."""
+    if scope and scope.startswith(ONE_ITEM):
+        # That item only, with its confirmed levels; the store's watermark is left alone.
+        item = scope[len(ONE_ITEM) :]
+        one = stock_changes.ReadScope(frozenset({item}), now, reason=item)
+        return PushPlan(
+            full=False, stored=confirmed_levels.load(store.name, [item]), scope=one, one_item=True
+        )
     full = scope == ALL_ITEMS or full_push_due(store.last_full_push, store.full_push_interval, now)
     read = stock_changes.read_scope(store, full, now, recheck_untracked_hours(store))
     return PushPlan(full=full, stored=confirmed_levels.load(store.name, read.items), scope=read)
@@ -196,6 +207,8 @@ def record(
         return
     # The confirmed levels were saved as the batches landed (store_sync._Checkpointer).
     confirmed_levels.forget_levels(store.name, plan.released)
+    if plan.one_item:
+        return  # the other items' changes since the watermark are still to be read
     stock_changes.advance(store.name, plan.read_at, plan.sent, result, untracked, held_back)
     if plan.full and not result.aborted:
         frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)
@@ -209,7 +222,9 @@ def log_fields(plan: PushPlan, result: RunResult) -> dict:
     held = {"status": zero_guard.HELD, "error": plan.hold.message()} if plan.hold else {}
     return {
         **held,
-        "stock_read": plan.scope.describe(),
+        "stock_read": _("Item {0}, pushed from its form").format(plan.scope.reason)
+        if plan.one_item
+        else plan.scope.describe(),
         "full_push": 1 if plan.full else 0,
         "considered": len(plan.stock) + len(plan.zeroing),
         "unchanged_skipped": plan.unchanged + result.unchanged_skipped,

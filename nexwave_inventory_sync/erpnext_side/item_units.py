@@ -66,11 +66,12 @@ def store_rule(store) -> bool:
     return bool(cint(store.get("sell_in_sales_uom")))
 
 
-def rules_for(store, items: Iterable[str]) -> dict[str, UnitRule]:
-    """The rule of each item among `items` (one query), for the log and the preview."""
+def rules_for(store, items: Iterable[str], always: bool = False) -> dict[str, UnitRule]:
+    """The rule of each item among `items` (one query), for the log and the preview. Without
+    `always`, nothing when the store and every item keep the stock UOM."""
     items = tuple(items)
-    if not items:
-        return {}
+    if not items or not (always or store_rule(store) or _any_override(store.name)):
+        return {}  # every item in its stock UOM, as asked: nothing to say, no long IN list
     records = frappe.db.sql(
         f"""SELECT item.name, item.stock_uom, item.sales_uom, sales_uom.conversion_factor AS sales_factor,
             (SELECT cache.shopify_unit FROM `tab{ITEM_STORE_DOCTYPE}` cache
@@ -92,6 +93,16 @@ def rules_for(store, items: Iterable[str]) -> dict[str, UnitRule]:
         )
         for r in records
     }
+
+
+def _any_override(store_name: str) -> bool:
+    return bool(
+        frappe.db.sql(
+            f"""SELECT 1 FROM `tab{ITEM_STORE_DOCTYPE}`
+            WHERE parenttype = 'Item' AND shopify_store = %(store)s AND IFNULL(shopify_unit, '') != '' LIMIT 1""",
+            {"store": store_name},
+        )
+    )
 
 
 def log_line(rules: dict[str, UnitRule], shown: int = 20) -> str | None:

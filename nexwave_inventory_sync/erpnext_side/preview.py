@@ -58,7 +58,7 @@ def preview_next_sync(
             if answer.error:
                 shopify_note = _("Shopify's figures could not be read: {0}").format(answer.error)
     previewed = preview_rows(rows, flt(store.safety_buffer), shopify)
-    units = item_units.rules_for(store, {row.ref for row in previewed[:shown] if row.ref})
+    units = item_units.rules_for(store, {row.ref for row in previewed[:shown] if row.ref}, always=True)
     return {
         "scope": plan.scope.describe(),
         "full": plan.full,

@@ -68,7 +68,7 @@ def measure(items: int) -> dict:
             "shopify_store",
             "inventory_item_id",
             "tracked",
-            "sync_to_shopify",
+            "leave_out_of_sync",
             *meta,
         ],
         [
@@ -81,7 +81,7 @@ def measure(items: int) -> dict:
                 store.name,
                 f"gid://shopify/InventoryItem/{i + 1}",
                 0 if i % 97 == 0 else 1,
-                0 if i % 211 == 0 else 1,
+                1 if i % 211 == 0 else 0,
                 *stamp,
             )
             for i, c in enumerate(codes)

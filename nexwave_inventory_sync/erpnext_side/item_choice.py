@@ -1,6 +1,9 @@
 """Which items take part in a store's sync: every stock item with a SKU (the default), or only
 those in the store's chosen Item Groups (a group includes the groups under it) or Brands; and
-on each Item, per store, a "Sync to Shopify" switch (Item Shopify Store.sync_to_shopify).
+on each Item, per store, a switch (Item Shopify Store.leave_out_of_sync, "Leave Out of Shopify
+Sync"). It is the negative of "Sync to Shopify" on purpose: a row written without it (a raw
+insert, a cache row the app or ecommerce_integrations' hand-over adds, a data import) reads 0, and
+0 must mean "syncs".
 
 An item taken out is left as Shopify has it: it is not read, not looked up and not zeroed, and
 its confirmed levels are forgotten (stock_truth.PushPlan.released), so one put back is pushed
@@ -43,7 +46,7 @@ class ItemChoice:
         sql = f"""AND NOT EXISTS (
             SELECT 1 FROM `tab{ITEM_STORE_DOCTYPE}` switch
             WHERE switch.parenttype = 'Item' AND switch.parent = {item_alias}.name
-                AND switch.shopify_store = %(store)s AND switch.sync_to_shopify = 0)"""
+                AND switch.shopify_store = %(store)s AND switch.leave_out_of_sync = 1)"""
         params: dict = {}
         if self.chosen_only:
             # Nothing chosen yet takes every item out: the store said "only chosen ones".
@@ -109,7 +112,7 @@ def excluded(choice: ItemChoice, items: Iterable[str]) -> dict[str, Exclusion]:
         f"""SELECT item.name, item.item_group, item.brand,
             EXISTS (SELECT 1 FROM `tab{ITEM_STORE_DOCTYPE}` switch
                 WHERE switch.parenttype = 'Item' AND switch.parent = item.name
-                    AND switch.shopify_store = %(store)s AND switch.sync_to_shopify = 0) AS switched_off
+                    AND switch.shopify_store = %(store)s AND switch.leave_out_of_sync = 1) AS switched_off
         FROM `tabItem` item WHERE item.name IN %(items)s""",
         {"store": choice.store, "items": items},
         as_dict=True,
@@ -119,7 +122,7 @@ def excluded(choice: ItemChoice, items: Iterable[str]) -> dict[str, Exclusion]:
     for row in rows:
         if row.switched_off:
             out[row.name] = Exclusion(
-                row.name, SWITCHED_OFF, _("Sync to Shopify is switched off on the item for this store")
+                row.name, SWITCHED_OFF, _("Leave Out of Shopify Sync is ticked on the item for this store")
             )
         elif choice.chosen_only and row.item_group not in groups and (row.brand or "") not in brands:
             out[row.name] = Exclusion(

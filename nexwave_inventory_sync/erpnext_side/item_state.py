@@ -192,7 +192,7 @@ def store_item_states(store, items: Iterable[str] | None = None) -> list[ItemSta
     )
     cache = {}
     for row in frappe.db.sql(
-        f"""SELECT parent, inventory_item_id, tracked, shopify_bundle, sync_to_shopify
+        f"""SELECT parent, inventory_item_id, tracked, shopify_bundle
         FROM `tab{ITEM_STORE_DOCTYPE}`
         WHERE parenttype = 'Item' AND shopify_store = %(store)s {only("parent")}
         ORDER BY idx DESC""",
@@ -203,7 +203,7 @@ def store_item_states(store, items: Iterable[str] | None = None) -> list[ItemSta
     switched_off = set(
         frappe.db.sql_list(
             f"""SELECT DISTINCT parent FROM `tab{ITEM_STORE_DOCTYPE}`
-            WHERE parenttype = 'Item' AND shopify_store = %(store)s AND sync_to_shopify = 0
+            WHERE parenttype = 'Item' AND shopify_store = %(store)s AND leave_out_of_sync = 1
                 {only("parent")}""",
             params,
         )
@@ -262,7 +262,7 @@ def _taken_out(
 ) -> str | None:
     """item_choice's rule, in Python for the whole store at once (its SQL twin: ItemChoice.condition)."""
     if switched_off:
-        return _("Sync to Shopify is switched off on the item for this store")
+        return _("Leave Out of Shopify Sync is ticked on the item for this store")
     if (
         choice.chosen_only
         and item.item_group not in choice.item_groups

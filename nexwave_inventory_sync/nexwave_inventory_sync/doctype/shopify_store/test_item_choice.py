@@ -108,7 +108,7 @@ class TestItemChoice(TruthStoreMixin, IntegrationTestCase):
         receive([(kept, self.wh1, 3), (switched, self.wh1, 4)])
         name = self.make_store()
         self.sync(name)
-        item_store_row(switched, name, sync_to_shopify=0)
+        item_store_row(switched, name, leave_out_of_sync=1)
         frappe.db.delete("Bin", {"item_code": switched})  # would be zeroed if it still synced
         log = self.sync(name)
         self.assertEqual((log.status, log.zeroed), ("Success", 0), log.error)
@@ -117,17 +117,37 @@ class TestItemChoice(TruthStoreMixin, IntegrationTestCase):
         receive([(switched, self.wh1, 2)])
         self.assertEqual(self.sync(name).pushed, 0)  # still out: its stock moved, nothing sent
         age(name, [kept, switched])
-        item_store_row(switched, name, sync_to_shopify=1)
+        item_store_row(switched, name, leave_out_of_sync=0)
         back = self.sync(name)  # a changed-items read: the Item changed
         self.assertIn("items that changed", back.stock_read)
         # ERPNext rebuilt the deleted Bin from its ledger: 4 + 2.
         self.assertEqual(self.shop.available(switched, LOC1), 6)
 
+    def test_a_row_written_by_code_without_the_tick_keeps_the_item_in_the_sync(self):
+        """A cache row inserted by code (as the ecommerce_integrations hand-over does) has no
+        value for the tick: it must read as "syncs" (a "Sync to Shopify" default of 1 read 0
+        there and took the item out)."""
+        code = self.coded("CODED")
+        receive([(code, self.wh1, 3)])
+        name = self.make_store()
+        frappe.get_doc(
+            {
+                "doctype": "Item Shopify Store",
+                "parent": code,
+                "parenttype": "Item",
+                "parentfield": "shopify_stores",
+                "idx": 1,
+                "shopify_store": name,
+            }
+        ).db_insert()
+        self.assertEqual(self.sync(name).pushed, 1)
+        self.assertEqual(self.shop.available(code, LOC1), 3)
+
     def test_an_item_switched_off_before_its_first_run_is_never_looked_up(self):
         new = self.coded("NEW")
         receive([(new, self.wh1, 3)])
         name = self.make_store()
-        item_store_row(new, name, sync_to_shopify=0)
+        item_store_row(new, name, leave_out_of_sync=1)
         log = self.sync(name)
         self.assertEqual((log.considered, log.skipped_unmapped, log.pushed), (0, 0, 0))
         self.assertEqual(self.shop.available(new, LOC1), 0)

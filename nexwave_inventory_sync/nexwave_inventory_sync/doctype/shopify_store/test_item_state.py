@@ -89,7 +89,7 @@ class TestItemState(TruthStoreMixin, IntegrationTestCase):
         frappe.db.set_value("Shopify Store", name, "stock_read_at", None)
         second = self.sync(name)
         self.assertEqual(second.conflicts, 1)
-        item_store_row(out, name, sync_to_shopify=0)
+        item_store_row(out, name, leave_out_of_sync=1)
         receive([(waiting, self.wh1, 1)])  # a Bin moved after the last run: not pushed yet
         frappe.db.delete("Shopify Confirmed Level", {"item_code": waiting})
         states = self.states(name)
@@ -102,7 +102,7 @@ class TestItemState(TruthStoreMixin, IntegrationTestCase):
         self.assertEqual(states[bundle].state, item_state.SHOPIFY_BUNDLE)
         self.assertEqual(states[bundle].reason, "Shopify bundle: stock comes from its components")
         self.assertEqual(states[out].state, item_state.TAKEN_OUT)
-        self.assertIn("switched off on the item", states[out].reason)
+        self.assertIn("Leave Out of Shopify Sync is ticked on the item", states[out].reason)
         self.assertEqual(states[elsewhere].state, item_state.NO_WAREHOUSE)
         self.assertEqual(states[held].state, item_state.HELD_CONFLICT)
         self.assertEqual(states[held].reason, f"Held conflict at {LOC1}: ERPNext 5, confirmed 3, Shopify 2")

@@ -4,7 +4,7 @@ syncs, its Bins in the mapped warehouses, the levels Shopify confirmed and the r
 store's recent Shopify Logs. No call to Shopify.
 
 `classify` is the pure decision (one home for the order of the states); `store_item_states`
-reads what it needs in seven queries for the whole store (the Item form asks for one item, the
+reads what it needs in eight queries for the whole store (the Item form asks for one item, the
 Shopify Item Coverage report for all), so a 7,300-item store is explained in well under 2 s
 (benchmarks/item_coverage.py)."""
 

@@ -26,5 +26,11 @@ scheduler_events = {
     },
 }
 
+# The Item form says why an item is (not) on Shopify, per store, and pushes it on demand.
+doctype_js = {"Item": "public/js/item.js"}
+
+# Per-item Shopify settings (Item Shopify Store rows) are checked when the Item is saved.
+doc_events = {"Item": {"validate": "nexwave_inventory_sync.erpnext_side.item_choice.validate_item"}}
+
 # Log Settings clears Shopify Logs older than 90 days (the admin can change it there).
 default_log_clearing_doctypes = {"Shopify Log": 90, "Shopify Reconciliation": 90}

@@ -336,6 +336,17 @@ def run_push(args: argparse.Namespace) -> int:
     with StopSignals() as stop:
         try:
             with SyncState(args.state, endpoint.shop_domain, endpoint_key(endpoint)) as state:
+                if args.dry_run:
+                    from .dry_run import dry_run
+
+                    return dry_run(
+                        endpoint,
+                        rows,
+                        state,
+                        _sync_options(args),
+                        full=args.full,
+                        zero_missing=not args.no_zero,
+                    )
                 print(
                     f"{kind.capitalize()} of {len(rows):,} rows to {endpoint.shop_domain} (API {endpoint.api_version}; state {state.path})"
                 )
@@ -452,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-zero",
         action="store_true",
         help="leave items that are no longer in the file as Shopify has them",
+    )
+    push.add_argument(
+        "--dry-run", action="store_true", help="show what would be sent (one read of Shopify), send nothing"
     )
     _common_options(push)
     push.set_defaults(handler=run_push)

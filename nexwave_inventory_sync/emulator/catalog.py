@@ -73,6 +73,9 @@ class Catalog:
         # `committed` per location (unfulfilled orders), made on the first sale: a catalog
         # no test sells from stays as small as before.
         self._committed: list[array] | None = None
+        # Rows of Shopify bundles (ProductVariant.requiresComponents): their stock comes from
+        # their components, and inventorySetQuantities refuses them (NON_MUTABLE_INVENTORY_ITEM).
+        self._requires_components: set[int] = set()
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -219,6 +222,18 @@ class Catalog:
             for loc in targets:
                 self._levels[loc][row] = int(quantity)
             return self._variant_dict(row)
+
+    def set_requires_components(self, variant_id: str | int, value: bool = True) -> None:
+        """Make the variant a Shopify bundle (or not)."""
+        with self.lock:
+            number = _number(variant_id, "ProductVariant")
+            row = self._by_variant.get(number) if number is not None else None
+            if row is None:
+                raise CatalogError(f"no variant {variant_id!r}")
+            (self._requires_components.add if value else self._requires_components.discard)(row)
+
+    def requires_components(self, row: int) -> bool:
+        return row in self._requires_components
 
     def remove_variant(self, variant_id: str | int) -> None:
         """Delete a variant with its inventory item: nodes() then answers null for both."""
@@ -451,6 +466,7 @@ class Catalog:
             "sku": self._skus[row],
             "inventory_item_id": gid("InventoryItem", self._item_nums[row]),
             "tracked": bool(self._tracked[row]),
+            "requires_components": row in self._requires_components,
             "product_id": gid("Product", self._product_nums[row]),
             "product_title": self.product_title(row),
             "levels": levels,

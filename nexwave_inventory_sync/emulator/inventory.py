@@ -127,6 +127,14 @@ def set_quantities(
                 "The specified inventory item could not be found.",
                 "inventoryItemId",
             )
+        elif catalog.requires_components(row):
+            # Shopify's wording for the code (InventorySetQuantitiesUserErrorCode, 2026-07).
+            error = _row_error(
+                index,
+                "NON_MUTABLE_INVENTORY_ITEM",
+                "The specified inventory item is not allowed to be adjusted via API. Example: if the inventory item is a parent bundle.",
+                "inventoryItemId",
+            )
         elif loc is None:
             error = _row_error(
                 index, "INVALID_LOCATION", "The specified location could not be found.", "locationId"

@@ -107,6 +107,10 @@ class ProductVariant(_Row):
         return Product(self.catalog, self.row)
 
     @property
+    def requiresComponents(self) -> bool:
+        return self.catalog.requires_components(self.row)
+
+    @property
     def inventoryItem(self) -> InventoryItem:
         return InventoryItem(self.catalog, self.row)
 

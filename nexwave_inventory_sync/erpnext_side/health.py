@@ -96,7 +96,12 @@ def items_not_on_shopify(filters=None) -> dict:
             limit=1,
         )
         total += (latest[0].skipped_unmapped or 0) if latest else 0
-    return _number(total)
+    # The card opens the Shopify Item Coverage report on the items not found.
+    return {
+        **_number(total),
+        "route": ["query-report", "Shopify Item Coverage"],
+        "route_options": {"state": "Not found on Shopify"},
+    }
 
 
 @frappe.whitelist()

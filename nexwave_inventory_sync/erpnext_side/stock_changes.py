@@ -42,6 +42,7 @@ from frappe.utils import get_datetime
 
 from ..sync.delta import unsettled_rows
 from ..sync.results import RunResult, StockRow
+from . import bundles
 from .confirmed_levels import RECONCILIATION
 from .constants import CONFIRMED_LEVEL_DOCTYPE, ITEM_STORE_DOCTYPE, STORE_DOCTYPE
 from .stock_levels import ON_HAND
@@ -91,10 +92,15 @@ def read_scope(store, full: bool, now: datetime, recheck_hours: int) -> ReadScop
         _reconciled_items(store.name, since),
         _cache_to_look_up_again(store.name, recheck_hours, now),
         _changed_orders(since) if store.quantity_name == ON_HAND else (),
+        bundles.changed_bundles(since),
     ):
         items.update(found)
         if len(items) > MAX_CHANGED_ITEMS:
             return everything(_("more than {0} items changed").format(MAX_CHANGED_ITEMS))
+    # A bundle's figure moves with any of its components (bundles.py).
+    items.update(bundles.parents_of(items))
+    if len(items) > MAX_CHANGED_ITEMS:
+        return everything(_("more than {0} items changed").format(MAX_CHANGED_ITEMS))
     return ReadScope(frozenset(items), since)
 
 

@@ -22,7 +22,9 @@ import frappe
 from frappe import _
 
 from ..sync.ids import IdError, to_gid
+from ..sync.quantity import item_figure
 from ..sync.results import StockRow
+from . import item_choice, item_units
 from .constants import DEFAULT_ORDER_MARKER_FIELD, ITEM_STORE_DOCTYPE, STORE_LOCATION_DOCTYPE
 
 _STANDARD_SKU_FIELDS = {"name", "item_code", "item_name"}
@@ -114,7 +116,8 @@ def _same_variant(a: str | None, b: str | None) -> bool:
 # One cache row per item, picked whole (lowest idx): aggregating columns separately could pair
 # one row's variant with another row's inventory item. {reserved} and {own_orders}: the on_hand
 # mode's own-orders subquery (empty in available mode). {bin_items}, {cache_items}: the items of
-# a read limited to some (stock_changes.py), else empty.
+# a read limited to some (stock_changes.py), else empty. {choice}: the items the store syncs
+# (item_choice.py).
 _QUERY = """
     SELECT
         bin.item_code AS item_code,
@@ -126,13 +129,20 @@ _QUERY = """
         cache.inventory_item_id AS inventory_item_id,
         cache.tracked AS tracked,
         cache.resolved_variant_id AS resolved_variant_id,
-        cache.last_resolved AS last_resolved
+        cache.last_resolved AS last_resolved,
+        cache.own_safety_stock AS own_safety_stock,
+        cache.safety_stock AS safety_stock,
+        cache.shopify_unit AS shopify_unit,
+        item.stock_uom AS stock_uom,
+        item.sales_uom AS sales_uom,
+        sales_uom.conversion_factor AS sales_factor
     FROM `tabBin` bin
     JOIN `tab{stores}` loc
         ON loc.parenttype = 'Shopify Store' AND loc.parent = %(store)s AND loc.warehouse = bin.warehouse
     JOIN `tabWarehouse` wh ON wh.name = loc.warehouse  -- a deleted warehouse's Bins stay behind
     JOIN `tabItem` item
         ON item.name = bin.item_code AND item.disabled = 0 AND item.is_stock_item = 1
+    {sales_uom_join}
     {own_orders}
     LEFT JOIN (
         SELECT parent, MIN(idx) AS idx
@@ -143,9 +153,11 @@ _QUERY = """
     LEFT JOIN `tab{cache}` cache
         ON cache.parenttype = 'Item' AND cache.parent = pick.parent AND cache.idx = pick.idx
         AND cache.shopify_store = %(store)s
-    {bin_items}
+    WHERE 1 = 1 {bin_items} {choice}
     GROUP BY bin.item_code, loc.shopify_location_id, item.`{column}`, cache.name, cache.variant_id,
-        cache.inventory_item_id, cache.tracked, cache.resolved_variant_id, cache.last_resolved
+        cache.inventory_item_id, cache.tracked, cache.resolved_variant_id, cache.last_resolved,
+        cache.own_safety_stock, cache.safety_stock, cache.shopify_unit, item.stock_uom, item.sales_uom,
+        sales_uom.conversion_factor
     ORDER BY bin.item_code, loc.shopify_location_id
 """
 
@@ -159,6 +171,10 @@ def stock_rows(
     marker_field: str | None = None,
     marker_value: str | None = None,
     items: Iterable[str] | None = None,
+    store_buffer: float = 0,
+    choice: item_choice.ItemChoice | None = None,
+    sell_in_sales_uom: bool = False,
+    in_stock_uom: bool = False,
 ) -> Iterator[StockRow]:
     """Rows for the engine: ERPNext's figure per item and Shopify location. A cached id is used
     as is, except where it cannot be trusted: the variant id was edited by hand since it was
@@ -166,6 +182,11 @@ def stock_rows(
     (0: never): those go by variant id (or SKU) again, and the engine reports what it finds.
     In on_hand mode `marker_field` (a column checked by order_marker_column) names the Sales
     Orders that are the store's own. `items` limits the read to those item codes (None: all).
+    Only the items the store syncs are read (`choice`: item_choice.load(store)). An item with a
+    safety stock of its own comes as quantity.item_figure with `store_buffer`, the buffer the
+    engine is given; one Shopify sells in its Sales UOM (`sell_in_sales_uom`, the store's
+    setting, or the item's own) comes divided by its conversion factor (item_units.py), unless
+    `in_stock_uom` (a bundle's components are counted in their stock UOM).
     Consume it before the next query: the rows stream from an
     unbuffered cursor (500,000 Bins never sit in memory as dicts at once)."""
     column = sku_column(sku_field)
@@ -183,8 +204,13 @@ def stock_rows(
     limited = items is not None
     if limited:
         params["items"] = item_codes_param(items)
+    # Without the store's choice (read_store_stock passes it), only the per-item switch applies.
+    choice_sql, choice_params = (choice or item_choice.ItemChoice(store_name)).condition("item")
+    params.update(choice_params)
     query = _QUERY.format(
-        bin_items="WHERE bin.item_code IN %(items)s" if limited else "",
+        choice=choice_sql,
+        sales_uom_join=item_units.SALES_UOM_JOIN,
+        bin_items="AND bin.item_code IN %(items)s" if limited else "",
         cache_items="AND parent IN %(items)s" if limited else "",
         column=column,
         stores=STORE_LOCATION_DOCTYPE,
@@ -198,10 +224,17 @@ def stock_rows(
         # location) instead of being five copies each.
         previous: dict = {}
         for record in records:
-            yield _stock_row(record, recheck_before, previous)
+            yield _stock_row(record, recheck_before, previous, store_buffer, sell_in_sales_uom, in_stock_uom)
 
 
-def _stock_row(record, recheck_before: datetime | None, previous: dict) -> StockRow:
+def _stock_row(
+    record,
+    recheck_before: datetime | None,
+    previous: dict,
+    store_buffer: float = 0,
+    sell_in_sales_uom: bool = False,
+    in_stock_uom: bool = False,
+) -> StockRow:
     # A store has a handful of locations: one string each.
     record.location_id = previous.setdefault(("location", record.location_id), record.location_id)
     for key in ("item_code", "sku", "variant_id", "inventory_item_id"):
@@ -225,9 +258,20 @@ def _stock_row(record, recheck_before: datetime | None, previous: dict) -> Stock
     )
     if edited or stale_untracked:
         inventory_item_id, tracked = None, None
+    # A negative safety stock can only come from a raw write (Item validation refuses it).
+    item_buffer = max(record.safety_stock or 0, 0) if record.own_safety_stock else None
+    unit = item_units.unit_rule(
+        store_sells_in_sales_uom=sell_in_sales_uom,
+        override=item_units.STOCK_UOM if in_stock_uom else record.get("shopify_unit"),
+        stock_uom=record.get("stock_uom"),
+        sales_uom=record.get("sales_uom"),
+        sales_factor=record.get("sales_factor"),
+    )
     return StockRow(
         location_id=record.location_id.strip(),
-        quantity=record.available,
+        quantity=item_figure(
+            record.available, factor=unit.factor, item_buffer=item_buffer, store_buffer=store_buffer
+        ),
         sku=(str(record.sku).strip() or None) if record.sku is not None else None,
         inventory_item_id=inventory_item_id,
         variant_id=record.variant_id or None,
@@ -237,13 +281,18 @@ def _stock_row(record, recheck_before: datetime | None, previous: dict) -> Stock
 
 
 def rows_to_resolve(
-    store_name: str, sku_field: str | None = None, items: Iterable[str] | None = None
+    store_name: str,
+    sku_field: str | None = None,
+    items: Iterable[str] | None = None,
+    choice: item_choice.ItemChoice | None = None,
 ) -> list[StockRow]:
     """The store's items with no Shopify ids cached yet, among `items` when given (no
     quantities: a cold run resolves these first and reads stock after, so the figures it pushes
-    are fresh). Quantity 0 is a placeholder; these rows are never pushed."""
+    are fresh). Quantity 0 is a placeholder; these rows are never pushed. Items the store does
+    not sync (`choice`, the store's by default) are not looked up."""
     column = sku_column(sku_field)
-    params = {"store": store_name}
+    choice_sql, params = (choice or item_choice.load(store_name)).condition("item")
+    params["store"] = store_name
     if items is not None:
         params["items"] = item_codes_param(items)
     records = frappe.db.sql(
@@ -254,6 +303,7 @@ def rows_to_resolve(
             ON cache.parent = item.name AND cache.parenttype = 'Item' AND cache.shopify_store = %(store)s
         WHERE item.disabled = 0 AND item.is_stock_item = 1
             {"AND item.name IN %(items)s" if items is not None else ""}
+            {choice_sql}
             AND EXISTS (
                 SELECT 1 FROM `tabBin` bin
                 JOIN `tab{STORE_LOCATION_DOCTYPE}` loc

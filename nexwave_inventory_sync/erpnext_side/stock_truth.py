@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import partial
 
 import frappe
+from frappe import _
 from frappe.utils import cint, flt, now_datetime
 
 from ..sync.conflicts import ConflictPolicy
@@ -22,13 +23,15 @@ from ..sync.delta import LevelKey, row_key, select_delta
 from ..sync.results import RunResult, StockRow
 from ..sync.run import SyncOptions
 from ..sync.settle import NOT_STOCKED
-from . import confirmed_levels, stock_changes
+from . import bundles, confirmed_levels, item_choice, item_units, stock_changes, zero_guard
 from .confirmed_levels import StoredLevels, full_push_due
 from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE
 from .stock_levels import AVAILABLE, ON_HAND, stock_rows
 
 CHANGED_ONLY = "changed"
 ALL_ITEMS = "all"
+# "item:<item code>": Push this item now, from the Item form (item_state.push_item_now).
+ONE_ITEM = "item:"
 
 # The store's Select labels, in the words a stock manager reads, to the engine's policies.
 POLICIES = {
@@ -70,19 +73,39 @@ def recheck_untracked_hours(store) -> int:
 
 def read_store_stock(store, items: Iterable[str] | None = None) -> list[StockRow]:
     """ERPNext's figures for the store in its quantity mode (for `items` only, when given): one
-    query. Cached ids the store does not trust (an edited variant id, an old untracked answer)
-    come without ids, to be looked up again (stock_levels.stock_rows)."""
-    return list(
+    query, and the store's Product Bundles (bundles.py: three more, when it has any). Cached ids
+    the store does not trust (an edited variant id, an old untracked answer) come without ids,
+    to be looked up again (stock_levels.stock_rows)."""
+    mode = {
+        "quantity_name": quantity_name(store),
+        "marker_field": store.order_marker_field,
+        "marker_value": store.order_marker_value,
+    }
+    choice = item_choice.load(store)
+    rows = list(
         stock_rows(
             store.name,
             store.sku_field,
             recheck_untracked_hours(store),
-            quantity_name=quantity_name(store),
-            marker_field=store.order_marker_field,
-            marker_value=store.order_marker_value,
             items=items,
+            store_buffer=flt(store.safety_buffer),
+            choice=choice,
+            sell_in_sales_uom=item_units.store_rule(store),
+            **mode,
         )
     )
+    rows.extend(
+        bundles.bundle_rows(
+            store.name,
+            store.sku_field,
+            recheck_untracked_hours(store),
+            choice=choice,
+            store_buffer=flt(store.safety_buffer),
+            items=items,
+            **mode,
+        )
+    )
+    return rows
 
 
 @dataclass
@@ -96,7 +119,13 @@ class PushPlan:
     unchanged: int = 0
     zeroing: set[LevelKey] = field(default_factory=set)
     sent: list[StockRow] = field(default_factory=list)
+    would_send: list[StockRow] = field(default_factory=list)  # the selection, held or not (preview)
+    one_item: bool = False  # Push this item now: the watermark is not moved
     read_at: datetime | None = None  # when the stock read began: the store's next watermark
+    hold: zero_guard.ZeroHold | None = None  # the zero guard held the run: nothing was sent
+    released: list[LevelKey] = field(default_factory=list)  # levels of items taken out of the sync
+    units: str | None = None  # the log's line of units (item_units.log_line)
+    shopify_bundles: str | None = None  # the log's line of Shopify bundles read (never sent)
 
     def reader(
         self, store, read: Callable[[Iterable[str] | None], Iterable[StockRow]] | None = None
@@ -110,14 +139,29 @@ class PushPlan:
             # An item whose cached id is being looked up again (its variant id edited by hand)
             # has not left the stock query: the level of its old inventory item is not zeroed.
             relooked = {row.ref for row in self.stock if row_key(row) is None}
+            levels = [level for level in self.stored.levels if level.ref not in relooked]
+            # An item the store no longer syncs is left as Shopify has it: not zeroed, its
+            # levels forgotten after the run (put back, it is pushed with a plain set).
+            in_read = {row.ref for row in self.stock}
+            taken_out = item_choice.excluded(
+                item_choice.load(store), {level.ref for level in levels if level.ref not in in_read}
+            )
+            self.released = [level.key for level in levels if level.ref in taken_out]
             selection = select_delta(
                 self.stock,
-                [level for level in self.stored.levels if level.ref not in relooked],
+                [level for level in levels if level.ref not in taken_out],
                 full=self.full,
                 zero_missing=bool(cint(store.zero_dropped_items)),
                 safety_buffer=flt(store.safety_buffer),
             )
             self.unchanged = selection.unchanged
+            self.would_send = list(selection.to_push)
+            self.units = item_units.log_line(item_units.rules_for(store, in_read))
+            self.hold = zero_guard.check_store(
+                store, list(selection.to_push), len(self.stock), self.scope.items is None
+            )
+            if self.hold:
+                return []  # sent and zeroing stay empty: the run sends nothing
             self.zeroing = {(row.inventory_item_id, row.location_id) for row in selection.zero_rows}
             self.sent = list(selection.to_push)
             return self.sent
@@ -129,6 +173,13 @@ def plan_push(store, scope: str | None, now: datetime) -> PushPlan:
     """A full push when the button asked for all items or the store's interval has passed;
     otherwise the items that may have changed since the store's watermark (stock_changes), with
     their confirmed levels only."""
+    if scope and scope.startswith(ONE_ITEM):
+        # That item only, with its confirmed levels; the store's watermark is left alone.
+        item = scope[len(ONE_ITEM) :]
+        one = stock_changes.ReadScope(frozenset({item}), now, reason=item)
+        return PushPlan(
+            full=False, stored=confirmed_levels.load(store.name, [item]), scope=one, one_item=True
+        )
     full = scope == ALL_ITEMS or full_push_due(store.last_full_push, store.full_push_interval, now)
     read = stock_changes.read_scope(store, full, now, recheck_untracked_hours(store))
     return PushPlan(full=full, stored=confirmed_levels.load(store.name, read.items), scope=read)
@@ -145,7 +196,19 @@ def record(
     """Move the store's watermark (stock_changes.advance). A full push that was not aborted restarts the
     full-push interval. `untracked`: items this run found Shopify does not track; `held_back`:
     items ERPNext's own data kept from being sent."""
+    zero_guard.consume_release(store)
+    bundles.mark_shopify_bundles(store.name, result.resolved)
+    plan.shopify_bundles = bundles.shopify_bundles_line(
+        bundles.shopify_bundles_among(store.name, {row.ref for row in plan.stock})
+    )
+    if plan.hold:
+        # Nothing was sent: the next run reads everything again and meets the guard again.
+        stock_changes.clear(store)
+        return
     # The confirmed levels were saved as the batches landed (store_sync._Checkpointer).
+    confirmed_levels.forget_levels(store.name, plan.released)
+    if plan.one_item:
+        return  # the other items' changes since the watermark are still to be read
     stock_changes.advance(store.name, plan.read_at, plan.sent, result, untracked, held_back)
     if plan.full and not result.aborted:
         frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)
@@ -156,8 +219,12 @@ def log_fields(plan: PushPlan, result: RunResult) -> dict:
     each zeroing row); "changed" the rows sent because they differ from what Shopify last
     confirmed or were never confirmed: 0 on a run with nothing to do, which makes no call."""
     zeroed = sum(1 for level in result.confirmed if level.key in plan.zeroing)
+    held = {"status": zero_guard.HELD, "error": plan.hold.message()} if plan.hold else {}
     return {
-        "stock_read": plan.scope.describe(),
+        **held,
+        "stock_read": _("Item {0}, pushed from its form").format(plan.scope.reason)
+        if plan.one_item
+        else plan.scope.describe(),
         "full_push": 1 if plan.full else 0,
         "considered": len(plan.stock) + len(plan.zeroing),
         "unchanged_skipped": plan.unchanged + result.unchanged_skipped,
@@ -165,6 +232,8 @@ def log_fields(plan: PushPlan, result: RunResult) -> dict:
         "zeroed": zeroed,
         "held": result.held,
         "not_stocked": sum(1 for failure in result.failures if failure.code == NOT_STOCKED),
+        "units": plan.units,
+        "shopify_bundles": plan.shopify_bundles,
     }
 
 

@@ -20,7 +20,7 @@ from ..sync.quantity import QuantityError, shopify_quantity
 from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockRow, commonest_failure
 from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
-from . import confirmed_levels, flight_marks, run_lock, stock_changes, stock_truth
+from . import confirmed_levels, flight_marks, run_lock, stock_changes, stock_truth, zero_guard
 from .connection import store_endpoint
 from .constants import (
     ITEM_STORE_DOCTYPE,
@@ -235,6 +235,8 @@ def _run(store, log, started, scope: str | None = None) -> str:
     # be on the other item); one without a SKU is read again when its Item changes.
     held_back = {f.row.ref for f in (*failed, *screen.failed)}
     record(store, plan, result, started, untracked, held_back)
+    if plan.hold:
+        zero_guard.notify(store, log.name, plan.hold)
     return _finish(store, log, started, result, screen.result(warnings), plan=plan)
 
 

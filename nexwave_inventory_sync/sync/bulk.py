@@ -218,7 +218,13 @@ def bulk_levels(
             if isinstance(item.get("tracked"), bool):
                 read.tracked[item["id"]] = item["tracked"]
             read.resolutions.append(
-                Resolution(item["id"], bool(item.get("tracked")), variant_id=obj["id"], sku=obj.get("sku"))
+                Resolution(
+                    item["id"],
+                    bool(item.get("tracked")) and obj.get("requiresComponents") is not True,
+                    variant_id=obj["id"],
+                    sku=obj.get("sku"),
+                    requires_components=obj.get("requiresComponents") is True,
+                )
             )
         elif "location" in obj:
             orphans.append(obj)

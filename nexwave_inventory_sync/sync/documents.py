@@ -32,6 +32,7 @@ query VariantInventoryItems($ids: [ID!]!) {
     ... on ProductVariant {
       id
       sku
+      requiresComponents
       inventoryItem { id tracked }
     }
   }
@@ -44,6 +45,7 @@ query VariantsPage($first: Int!, $after: String, $query: String) {
     nodes {
       id
       sku
+      requiresComponents
       inventoryItem { id tracked }
     }
     pageInfo { hasNextPage endCursor }
@@ -60,6 +62,7 @@ query VariantsCountAndFirstPage($first: Int!) {
     nodes {
       id
       sku
+      requiresComponents
       inventoryItem { id tracked }
     }
     pageInfo { hasNextPage endCursor }
@@ -115,6 +118,7 @@ BULK_LEVELS_QUERY = """
       node {
         id
         sku
+        requiresComponents
         inventoryItem {
           id
           tracked

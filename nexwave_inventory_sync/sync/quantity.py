@@ -57,3 +57,35 @@ def check_safety_buffer(buffer: float | int | Decimal | str | None) -> None:
         raise ValueError(f"safety buffer {buffer!r} is not a number") from None
     if not value.is_finite() or value < 0:
         raise ValueError(f"safety buffer {buffer!r} must be a number of units, 0 or more")
+
+
+def item_figure(
+    stock: float | int | Decimal | str,
+    *,
+    factor: float | int | Decimal | str = 1,
+    item_buffer: float | int | Decimal | str | None = None,
+    store_buffer: float | int | Decimal | str = 0,
+) -> float | int | Decimal | str:
+    """An item's ERPNext figure as the engine is handed it, for `shopify_quantity(figure,
+    store_buffer)` to give floor(stock ÷ factor − item_buffer), clamped at 0.
+
+    `factor`: the unit Shopify sells in, in stock units (a Sales UOM's conversion factor: 12
+    for a box of 12); the division comes before the floor, so 5.5 kg sold by the 0.5 kg bag
+    is 11 bags. `item_buffer`: the item's own safety stock, in the unit Shopify sells, used
+    instead of the store's (None: the store's). The engine applies one buffer per run (the
+    store's), so the item's takes its place here: one home for each rule, and a store without
+    per-item settings hands the engine ERPNext's figure untouched."""
+    if item_buffer is None and Decimal(str(factor or 1)) == 1:
+        return stock
+    try:
+        value = Decimal(str(stock))
+        divisor = Decimal(str(factor or 1))
+        if divisor <= 0 or not value.is_finite():
+            return stock  # the engine refuses a non-finite figure with its reason; a bad factor is not used
+        value = value / divisor
+        if item_buffer is not None:
+            check_safety_buffer(item_buffer)
+            value = value - Decimal(str(item_buffer)) + Decimal(str(store_buffer or 0))
+    except ArithmeticError:
+        return stock
+    return value

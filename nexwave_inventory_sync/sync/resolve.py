@@ -261,10 +261,13 @@ class Resolver:
         if not isinstance(item_id, str) or not item_id:
             return None
         variant_id, sku = node.get("id"), node.get("sku")
+        bundle = node.get("requiresComponents") is True
         return Resolution(
             inventory_item_id=item_id,
-            # tracked is Boolean! in the schema; only an explicit false skips the item.
-            tracked=item.get("tracked") is not False,
+            # tracked is Boolean! in the schema; only an explicit false skips the item. A
+            # Shopify bundle is never sent either (Resolution.requires_components).
+            tracked=item.get("tracked") is not False and not bundle,
+            requires_components=bundle,
             variant_id=variant_id if isinstance(variant_id, str) else None,
             sku=sku if isinstance(sku, str) and sku else None,
         )

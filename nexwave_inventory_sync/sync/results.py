@@ -85,6 +85,10 @@ class Resolution:
     # Set when a cached inventory item id was refused (INVALID_INVENTORY_ITEM: the product was
     # deleted and re-created) and this run found the new one by SKU: the stale id it replaces.
     replaces: str | None = None
+    # A Shopify bundle (ProductVariant.requiresComponents): Shopify derives its stock from its
+    # components and refuses a figure for it (NON_MUTABLE_INVENTORY_ITEM), so it resolves as
+    # not tracked (never sent) and says why.
+    requires_components: bool = False
 
 
 @dataclass(frozen=True)

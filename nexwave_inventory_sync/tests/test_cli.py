@@ -280,6 +280,28 @@ class DeltaAndReconcileCommandTest(PushCommandTest):
         sent = self.emulator.stats.requests[-1]["variables"]["input"]["quantities"][0]
         self.assertEqual(sent["changeFromQuantity"], 10)
 
+    def test_dry_run_shows_what_would_be_sent_and_sends_nothing(self):
+        """Issue 18 §6: rows, figures and the conflict Shopify's moved figure means; no mutation,
+        the state untouched (the real push after it still sends the change)."""
+        self.push(self.stock())
+        self.catalog.set_available(ITEM.format(5), LOC, 8)  # sold 2 on Shopify
+        before = self.calls()
+        code, out, _ = self.push(self.stock({5: 3, 6: 4}), "--dry-run")
+        self.assertEqual(code, 0, out)
+        self.assertIn("2 rows would be sent (0 zeroed), 38 unchanged, 1 conflicts expected", out)
+        row5 = next(line for line in out.splitlines() if line.startswith("SKU-000005"))
+        self.assertEqual(row5.split()[2:6], ["change", "3", "10", "8"])
+        self.assertIn("Shopify shows 8, not the confirmed 10", row5)
+        after = self.calls()
+        self.assertNotIn(
+            "SetInventoryQuantities",
+            {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)},
+        )
+        self.assertEqual(self.catalog.available(ITEM.format(6), LOC), 10)
+        code, out, _ = self.push(self.stock({6: 4}))
+        self.assertIn("1 changed", out)
+        self.assertEqual(self.catalog.available(ITEM.format(6), LOC), 4)
+
     def test_full_pushes_every_row(self):
         self.push(self.stock())
         code, out, _ = self.push(self.stock(), "--full")

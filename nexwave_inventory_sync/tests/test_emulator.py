@@ -480,7 +480,12 @@ class ReadTest(EmulatorTestCase):
         nodes = answer["data"]["nodes"]
         self.assertEqual(
             nodes[0],
-            {"id": VARIANT(1), "sku": "SKU-000001", "inventoryItem": {"id": ITEM(1), "tracked": True}},
+            {
+                "id": VARIANT(1),
+                "sku": "SKU-000001",
+                "requiresComponents": False,
+                "inventoryItem": {"id": ITEM(1), "tracked": True},
+            },
         )
         self.assertEqual(nodes[1:], [None, None, {}, {}])  # other types match no fragment
         self.assertEqual(self.catalog.variant_count, self.items - 1)
@@ -874,6 +879,7 @@ class CatalogTest(unittest.TestCase):
                 "sku": "SKU-000001",
                 "inventory_item_id": ITEM(1),
                 "tracked": True,
+                "requires_components": False,
                 "product_id": "gid://shopify/Product/1",
                 "product_title": "Product 1",
                 "levels": {LOCATION(1): 2, LOCATION(2): 2, LOCATION(3): 2},

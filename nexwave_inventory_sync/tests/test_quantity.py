@@ -1,7 +1,7 @@
 import unittest
 from decimal import Decimal
 
-from nexwave_inventory_sync.sync.quantity import MAX_QUANTITY, QuantityError, shopify_quantity
+from nexwave_inventory_sync.sync.quantity import MAX_QUANTITY, QuantityError, item_figure, shopify_quantity
 
 
 class QuantityRuleTest(unittest.TestCase):
@@ -35,3 +35,33 @@ class QuantityRuleTest(unittest.TestCase):
             with self.subTest(bad=bad), self.assertRaises(QuantityError) as caught:
                 shopify_quantity(bad)
             self.assertEqual(caught.exception.code, "INVALID_QUANTITY")
+
+
+class TestItemFigure(unittest.TestCase):
+    """Issue 18: an item's own safety stock and the unit Shopify sells in, handed to the engine's
+    one quantity rule (which applies the store's buffer)."""
+
+    def pushed(self, stock, store_buffer=0, **item):
+        return shopify_quantity(item_figure(stock, store_buffer=store_buffer, **item), store_buffer)
+
+    def test_no_item_settings_hand_over_erpnexts_figure_untouched(self):
+        self.assertIs(item_figure(12.5), 12.5)
+        self.assertEqual(self.pushed(12.5, store_buffer=2), 10)
+
+    def test_the_items_safety_stock_replaces_the_stores_buffer(self):
+        self.assertEqual(self.pushed(10, store_buffer=2, item_buffer=5), 5)
+        self.assertEqual(self.pushed(10, store_buffer=5, item_buffer=0), 10)
+        self.assertEqual(self.pushed(3, store_buffer=0, item_buffer=5), 0)  # clamps at 0
+        self.assertEqual(self.pushed(10.7, store_buffer=0.5, item_buffer=1), 9)
+
+    def test_the_sales_unit_divides_before_the_floor(self):
+        self.assertEqual(self.pushed(30, factor=12), 2)  # 30 pieces are 2 full boxes of 12
+        self.assertEqual(self.pushed(5.5, factor=0.5), 11)  # 5.5 kg in 0.5 kg bags
+        self.assertEqual(self.pushed(24.0000001, factor=12), 2)  # float noise is not a unit
+        self.assertEqual(self.pushed(35.9, factor=12, item_buffer=1, store_buffer=3), 1)
+
+    def test_a_bad_factor_or_figure_is_not_used(self):
+        self.assertEqual(item_figure(10, factor=0), 10)
+        self.assertEqual(item_figure("nan", factor=2), "nan")
+        with self.assertRaises(ValueError):
+            item_figure(10, item_buffer=-1)

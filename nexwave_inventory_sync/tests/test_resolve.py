@@ -107,6 +107,48 @@ class UntrackedResolutionTest(EmulatedShopTest):
         self.assertNotIn("gid://shopify/InventoryItem/10", sent)
 
 
+class ShopifyBundleResolutionTest(EmulatedShopTest):
+    """Issue 18: a Shopify bundle (requiresComponents) takes its stock from its components and
+    Shopify refuses a figure for it (NON_MUTABLE_INVENTORY_ITEM): resolution says so and the run
+    never sends it, by SKU, by variant id and by the bulk scan alike."""
+
+    items = 40
+
+    def setUp(self):
+        super().setUp()
+        for number in (5, 6):
+            self.catalog.set_requires_components(f"gid://shopify/ProductVariant/{number}")
+
+    def sent(self):
+        return [
+            q["inventoryItemId"]
+            for r in self.emulator.stats.requests
+            if r["operation"] == "SetInventoryQuantities"
+            for q in r["variables"]["input"]["quantities"]
+        ]
+
+    def test_the_emulator_refuses_a_figure_for_a_bundle(self):
+        rows = [StockRow(location_id="1", quantity=3, inventory_item_id="gid://shopify/InventoryItem/5")]
+        result = self.sync(rows)
+        self.assertEqual([f.code for f in result.failures], ["NON_MUTABLE_INVENTORY_ITEM"])
+
+    def test_bundles_resolve_as_not_tracked_and_are_never_sent(self):
+        rows = self.sku_rows(10)
+        by_sku = self.sync(rows)
+        bundles = {r.inventory_item_id for r in by_sku.resolved if r.requires_components}
+        bundle_skus = {r.sku for r in by_sku.resolved if r.requires_components}
+        self.assertEqual(bundles, {"gid://shopify/InventoryItem/5", "gid://shopify/InventoryItem/6"})
+        self.assertTrue(all(not r.tracked for r in by_sku.resolved if r.requires_components))
+        bundle_rows = sum(1 for row in rows if row.sku in bundle_skus)
+        self.assertEqual(
+            (by_sku.untracked, by_sku.failed, by_sku.pushed), (bundle_rows, 0, len(rows) - bundle_rows)
+        )
+        by_variant = self.sync([StockRow(location_id="1", quantity=2, variant_id="5", ref="KIT")])
+        self.assertEqual((by_variant.untracked, by_variant.pushed, by_variant.failed), (1, 0, 0))
+        self.assertNotIn("gid://shopify/InventoryItem/5", self.sent())
+        self.assertNotIn("gid://shopify/InventoryItem/6", self.sent())
+
+
 class LookupFailureTest(EmulatedShopTest):
     items = 300
 

@@ -13,9 +13,10 @@ frappe.ui.form.on("Shopify Log", {
 			Failed: "red",
 			Aborted: "red",
 			Skipped: "gray",
+			Held: "orange",
 		}[frm.doc.status];
 		if (colour) frm.page.set_indicator(__(frm.doc.status), colour);
-		if (frm.doc.error && ["Failed", "Aborted", "Partial"].includes(frm.doc.status)) {
+		if (frm.doc.error && ["Failed", "Aborted", "Partial", "Held"].includes(frm.doc.status)) {
 			frm.set_intro(
 				frappe.utils.escape_html(frm.doc.error),
 				colour === "red" ? "red" : "orange",

@@ -12,6 +12,7 @@ frappe.listview_settings["Shopify Log"] = {
 				Failed: "red",
 				Aborted: "red",
 				Skipped: "gray",
+				Held: "orange",
 			}[doc.status] || "gray";
 		return [__(doc.status), colour, "status,=," + doc.status];
 	},

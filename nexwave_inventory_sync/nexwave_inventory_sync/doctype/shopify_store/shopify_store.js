@@ -39,6 +39,14 @@ frappe.ui.form.on("Shopify Store", {
 			}
 			frm.add_custom_button(__("Sync Inventory"), () => sync_inventory(frm));
 			frm.add_custom_button(__("Reconcile"), () => reconcile_inventory(frm));
+			frm.add_custom_button(
+				__("Preview Next Sync"),
+				() => preview_next_sync(frm),
+				__("Shopify"),
+			);
+			if (frm.doc.last_run_status === "Held") {
+				frm.add_custom_button(__("Release Held Run"), () => release_held_run(frm));
+			}
 		}
 		if (frm.doc.last_reconciliation_doc) {
 			frm.add_custom_button(
@@ -130,6 +138,70 @@ function sync_inventory(frm) {
 		},
 		__("Sync Inventory"),
 		__("Sync"),
+	);
+}
+
+function preview_next_sync(frm) {
+	const esc = frappe.utils.escape_html;
+	const figure = (v) => (v === null || v === undefined ? "–" : esc(String(v)));
+	frm.call({
+		method: "preview_next_sync",
+		doc: frm.doc,
+		args: { scope: "changed" },
+		freeze: true,
+		freeze_message: __("Reading ERPNext and Shopify..."),
+	}).then((r) => {
+		const p = r.message || {};
+		const head = [
+			__("Item"),
+			__("SKU"),
+			__("Location"),
+			__("Action"),
+			__("ERPNext"),
+			__("Confirmed"),
+			__("Shopify"),
+			__("Unit"),
+			__("Note"),
+		]
+			.map((h) => `<th>${h}</th>`)
+			.join("");
+		const body = (p.rows || [])
+			.map(
+				(row) =>
+					`<tr class="${row.conflict ? "text-danger" : ""}"><td>${esc(row.ref || "")}</td><td>${esc(row.sku || "")}</td><td>${esc(row.location_id)}</td><td>${esc(row.action)}</td><td>${figure(row.erpnext)}</td><td>${figure(row.confirmed)}</td><td>${figure(row.shopify)}</td><td>${esc(row.unit || "")}</td><td>${esc(row.note || "")}</td></tr>`,
+			)
+			.join("");
+		const notes = [p.held, p.shopify_note]
+			.filter(Boolean)
+			.map((n) => `<p class="text-warning">${esc(n)}</p>`)
+			.join("");
+		frappe.msgprint({
+			title: __("Next sync: {0} rows would be sent", [p.total || 0]),
+			wide: true,
+			message:
+				`<p>${esc(p.scope || "")}: ${__("{0} unchanged, {1} zeroed, {2} conflicts expected; nothing was sent", [p.unchanged || 0, p.zeroed || 0, p.conflicts || 0])}</p>` +
+				notes +
+				`<div style="overflow:auto;max-height:60vh"><table class="table table-bordered table-sm shopify-preview"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>` +
+				(p.total > (p.rows || []).length
+					? `<p>${__("The first {0} rows are shown", [(p.rows || []).length])}</p>`
+					: ""),
+		});
+	});
+}
+
+function release_held_run(frm) {
+	frappe.confirm(
+		__(
+			"The last run was held: it would have set many items to 0 on Shopify. Checked the warehouse mapping and the stock? The next run sends what it reads, zeros included.",
+		),
+		() =>
+			frm.call("release_held_run").then((r) => {
+				const answer = r.message || {};
+				frappe.show_alert({
+					message: answer.message,
+					indicator: answer.queued ? "blue" : "orange",
+				});
+			}),
 	);
 }
 

@@ -21,6 +21,7 @@ from nexwave_inventory_sync.erpnext_side.constants import (
 )
 from nexwave_inventory_sync.erpnext_side.ecommerce_handover import adopt_links, handover_status
 from nexwave_inventory_sync.erpnext_side.health import store_health
+from nexwave_inventory_sync.erpnext_side.preview import preview_next_sync
 from nexwave_inventory_sync.erpnext_side.scheduling import (
     enqueue_store_reconciliation,
     enqueue_store_sync,
@@ -42,6 +43,12 @@ class ShopifyStore(Document):
     if TYPE_CHECKING:
         from frappe.types import DF
 
+        from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store_brand.shopify_store_brand import (
+            ShopifyStoreBrand,
+        )
+        from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store_item_group.shopify_store_item_group import (
+            ShopifyStoreItemGroup,
+        )
         from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store_location.shopify_store_location import (
             ShopifyStoreLocation,
         )
@@ -90,8 +97,14 @@ class ShopifyStore(Document):
         sku_field: DF.Data | None
         stock_read_at: DF.Datetime | None
         stock_recheck: DF.LongText | None
+        sync_brands: DF.TableMultiSelect[ShopifyStoreBrand]
         sync_interval: DF.Int
+        sync_item_groups: DF.TableMultiSelect[ShopifyStoreItemGroup]
+        sync_items: DF.Data  # Select: All stock items with a SKU | Only chosen Item Groups or Brands
         zero_dropped_items: DF.Check
+        zero_guard_min_items: DF.Int
+        zero_guard_percent: DF.Percent
+        zero_guard_released: DF.Check
     # end: auto-generated types
 
     def onload(self) -> None:
@@ -249,6 +262,27 @@ class ShopifyStore(Document):
             else _("An inventory sync of this store is already queued or running")
         )
         return {"queued": queued, "message": message}
+
+    @frappe.whitelist()
+    def preview_next_sync(self, scope: str = "changed") -> dict:
+        """Preview Next Sync: what the next run would send, with the confirmed and Shopify's
+        figures and the conflicts expected; writes nothing (one read of Shopify)."""
+        self.check_permission("write")
+        if scope not in ("changed", "all"):
+            frappe.throw(_("Choose changed items or all items"))
+        return preview_next_sync(self, scope)
+
+    @frappe.whitelist()
+    def release_held_run(self) -> dict:
+        """Release Held Run: after checking why the zero guard held the last run, the next run
+        (queued now, all items) sends what it reads, zeros included. Same permission and kill
+        switch as Sync Inventory."""
+        self.check_permission("write")
+        if is_kill_switched(self.shop_domain):
+            reason = _("Inventory sync is switched off for {0} in site config").format(self.shop_domain)
+            return {"queued": False, "message": reason, "log": write_skipped_log(self, "Manual", reason)}
+        frappe.db.set_value(self.doctype, self.name, "zero_guard_released", 1, update_modified=False)
+        return self.sync_inventory("all")
 
     # -- stock truth: on_hand mode, delta, conflicts, reconciliation ------------------------
 

@@ -15,7 +15,8 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
 
 # Frappe would first make test records for every doctype linked from this one; ours make
 # their own (see erpnext_side.compat).
-globals().update(ignore_test_records("Warehouse", "Shopify Log", "Item"))
+# The store links Item Groups and Brands (which items sync): our tests make their own.
+globals().update(ignore_test_records("Warehouse", "Shopify Log", "Item", "Item Group", "Brand"))
 
 
 def drop_job(store_name):

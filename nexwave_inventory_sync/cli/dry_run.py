@@ -1,0 +1,60 @@
+"""`nexwave-sync push --dry-run`: what the push would send, row by row, with the confirmed and
+Shopify's figures and the conflicts they mean. Nothing is written: no mutation, and the state
+file is only read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..sync.delta import select_delta
+from ..sync.endpoint import ShopifyEndpoint
+from ..sync.preview import preview_rows, read_current
+from ..sync.results import StockRow
+from ..sync.run import SyncOptions
+from .state import SyncState
+
+_SHOWN = 200
+
+
+def dry_run(
+    endpoint: ShopifyEndpoint,
+    rows: Sequence[StockRow],
+    state: SyncState,
+    options: SyncOptions,
+    *,
+    full: bool = False,
+    zero_missing: bool = True,
+) -> int:
+    from . import with_cached_ids  # the push's own id cache, read only
+
+    selection = select_delta(
+        with_cached_ids(rows, state),
+        state.confirmed(),
+        full=full,
+        zero_missing=zero_missing,
+        safety_buffer=options.safety_buffer,
+    )
+    read = read_current(endpoint, selection.to_push, options.quantity_name)
+    preview = preview_rows(selection.to_push, options.safety_buffer, read.figures)
+    conflicts = sum(1 for row in preview if row.conflict)
+    print(
+        f"Dry run: {len(preview):,} rows would be sent ({len(selection.zero_rows):,} zeroed), "
+        f"{selection.unchanged:,} unchanged, {conflicts:,} conflicts expected; nothing was sent"
+    )
+    if read.error:
+        print(f"Shopify's figures were not read: {read.error}")
+    print(
+        f"{'sku / item':<24} {'location':<28} {'action':<9} {'send':>7} {'confirmed':>9} {'shopify':>8}  note"
+    )
+    for row in preview[:_SHOWN]:
+        print(
+            f"{(row.sku or row.ref or '?')[:24]:<24} {row.location_id[:28]:<28} {row.action:<9} "
+            f"{_figure(row.erpnext):>7} {_figure(row.confirmed):>9} {_figure(row.shopify):>8}  {row.note}"
+        )
+    if len(preview) > _SHOWN:
+        print(f"... and {len(preview) - _SHOWN:,} more rows")
+    return 0
+
+
+def _figure(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"

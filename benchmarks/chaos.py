@@ -370,7 +370,7 @@ class World:
 
 @dataclass(frozen=True)
 class ChaosConfig:
-    items: int = 400
+    items: int = 1000
     locations: int = 2
     latency: float = 0.01  # seconds each emulator answer waits (after the write): room for a kill
     policy: ConflictPolicy = DEFAULT_POLICY
@@ -862,6 +862,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policy", default=DEFAULT_POLICY.value)
     parser.add_argument("--out", default="docs/reliability.md")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--rows", help="also write every wrong row, with its story, to this CSV file")
     args = parser.parse_args(argv)
     config = ChaosConfig(items=args.items, policy=ConflictPolicy.parse(args.policy))
     soak = chaos_soak(args.seed, args.rounds, config, progress=not args.quiet)
@@ -872,6 +873,15 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.out)
     path.write_text(splice(path.read_text() if path.exists() else "", text))
     print(text)
+    if args.rows:
+        import csv
+        from dataclasses import asdict
+
+        wrong_rows = [asdict(w) for r in soak.rounds for w in r.wrong]
+        with open(args.rows, "w", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(RowCheck.__dataclass_fields__))
+            writer.writeheader()
+            writer.writerows(wrong_rows)
     wrong = sum(len(r.wrong) for r in soak.rounds)
     return 0 if wrong == 0 else 1
 

@@ -8,6 +8,9 @@ port each, `--latency-ms` per answer); the site gets one Shopify Store per shop
 that the real cron entry point (`scheduling.enqueue_due_stores`) fills. Four ticks: the first
 (cold: ids resolved from SKUs, every row pushed), one where nothing changed (delta), one after
 `--changed` items per store moved (delta), and a full push of every row with the ids known.
+Each tick calls both of the cron's entry points, as a default site's scheduler does: the stores'
+hourly reconciliation (on by default) is enqueued whenever it is due, on the same long queue
+(`--no-reconcile` measures the syncs alone, as the figures before December 2026 were).
 Everything made on the site is removed at the end, and the app symlink is put back.
 Prints one JSON document and, with `--plot PNG`, plots stores finished against time since the
 tick (matplotlib, `pip install -e '.[bench]'`); `--docs docs/benchmarks.md` writes its section 9
@@ -150,10 +153,16 @@ def sample_rss(workers: list[subprocess.Popen], peaks: list[float]) -> None:
 
 
 def run_tick(
-    bench: Path, site: str, workers: list[subprocess.Popen], stores: int, timeout_s: float, full: bool = False
+    bench: Path,
+    site: str,
+    workers: list[subprocess.Popen],
+    stores: int,
+    timeout_s: float,
+    full: bool = False,
+    reconcile: bool = True,
 ) -> dict:
     peaks = [0.0] * len(workers)
-    ticked = bench_python(bench, site, "tick", {"full": full})
+    ticked = bench_python(bench, site, "tick", {"full": full, "reconcile": reconcile})
     # One connected poller for the whole tick (stores_site.wait); RSS is sampled meanwhile.
     args = {"since": ticked["tick"], "stores": stores, "timeout_s": timeout_s}
     waiter = subprocess.Popen(
@@ -168,7 +177,9 @@ def run_tick(
         sample_rss(workers, peaks)
         time.sleep(0.5)
     out, err = waiter.communicate()
-    done = [log for log in _answer("wait", waiter.returncode, out, err)["logs"] if log["finished_at"]]
+    answer = _answer("wait", waiter.returncode, out, err)
+    done = [log for log in answer["logs"] if log["finished_at"]]
+    reconciled = [rec for rec in answer.get("reconciliations", []) if rec["finished_at"]]
     tick_at = dt.datetime.fromisoformat(ticked["tick"])
     offsets = sorted(
         round((dt.datetime.fromisoformat(log["finished_at"]) - tick_at).total_seconds(), 1) for log in done
@@ -189,6 +200,17 @@ def run_tick(
         "errors": sorted({log["error"] for log in done if log["error"]})[:3],
         "peak_rss_mb_per_worker": [round(p) for p in peaks],
         "finished_offsets_s": offsets,
+        # The hourly reconciliations this tick's cron call found due (0 when none was).
+        "reconciliations_enqueued": ticked.get("reconciliations_enqueued", 0),
+        "reconciliations": len(reconciled),
+        "reconciliation_calls": sum(rec["api_calls"] or 0 for rec in reconciled),
+        "tick_to_last_reconciliation_s": max(
+            (
+                round((dt.datetime.fromisoformat(rec["finished_at"]) - tick_at).total_seconds(), 1)
+                for rec in reconciled
+            ),
+            default=None,
+        ),
     }
 
 
@@ -273,10 +295,20 @@ def _tick_rows(report: dict) -> list[dict]:
                 "rows pushed": tick["pushed"],
                 "unchanged, not sent": tick["unchanged_skipped"],
                 "failed": tick["failed"],
+                "reconciliations (tick → last)": _reconciliations(tick),
                 "peak RSS per worker (MB)": ", ".join(str(m) for m in tick["peak_rss_mb_per_worker"]),
             }
         )
     return rows
+
+
+def _reconciliations(tick: dict) -> str:
+    if "reconciliations" not in tick:
+        return "not run (measured before reconciliation was on)"
+    if not tick["reconciliations"]:
+        return "none due"
+    last = tick.get("tick_to_last_reconciliation_s")
+    return f"{tick['reconciliations']} ({last:,.1f} s), {tick['reconciliation_calls']:,} calls"
 
 
 def section(report: dict, plot_name: str | None = None) -> str:
@@ -296,7 +328,15 @@ def section(report: dict, plot_name: str | None = None) -> str:
         " answer); the site gets one Shopify Store per shop and one warehouse with the Items and Bins"
         " (`benchmarks/stores_site.py`, all removed afterwards); `scheduling.enqueue_due_stores()`, the cron"
         f" entry point, enqueues them; {report['workers']} `bench worker --queue long` drain the queue."
-        " Time is from the tick to the last Shopify Log's `finished_at`; calls, THROTTLED and rows are the logs'"
+        + (
+            " Each tick also calls the cron's other entry point, `scheduling.enqueue_due_reconciliations()`, as a"
+            " default site does: every store reconciles hourly (on by default), on the same queue, whenever"
+            " its interval has passed; a tick waits for those too."
+            if report.get("reconcile", False)
+            else " Reconciliation was off (`--no-reconcile`, or a run before it was measured): a default site"
+            " also reconciles every store hourly from the same cron tick."
+        )
+        + " Time is from the tick to the last Shopify Log's `finished_at`; calls, THROTTLED and rows are the logs'"
         f" own counts (the emulator's own count over all ticks: {report.get('emulator_calls', '?'):,} calls,"
         f" {report.get('emulator_throttled', '?')} throttled). Peak RSS is the largest process of each worker,"
         " its work horse included (found by parent: RQ's horse calls `setsid()`).\n",
@@ -345,6 +385,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--changed", type=int, default=50)
     parser.add_argument("--tick-timeout-s", type=float, default=3600)
+    parser.add_argument(
+        "--no-reconcile",
+        action="store_true",
+        help="ticks call only enqueue_due_stores (a default site also reconciles hourly)",
+    )
     parser.add_argument("--plot", default=None, help="write a PNG of stores finished over time")
     parser.add_argument("--docs", default=None, help="write section 9 of this docs/benchmarks.md")
     parser.add_argument("--from-json", default=None, help="a saved report: write the plot and docs only")
@@ -375,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         **request,
         "workers": args.workers,
         "changed": args.changed,
+        "reconcile": not args.no_reconcile,
     }
+    reconcile = not args.no_reconcile
     try:
         bench_python(bench, site, "teardown")  # leftovers of an interrupted run
         report["setup"] = bench_python(
@@ -383,17 +430,25 @@ def main(argv: list[str] | None = None) -> int:
         )
         workers = start_workers(bench, args.workers)
         time.sleep(3)
-        report["first_tick"] = run_tick(bench, site, workers, args.stores, args.tick_timeout_s)
+        report["first_tick"] = run_tick(
+            bench, site, workers, args.stores, args.tick_timeout_s, reconcile=reconcile
+        )
         print(json.dumps(report["first_tick"]), flush=True)
-        report["unchanged_tick"] = run_tick(bench, site, workers, args.stores, args.tick_timeout_s)
+        report["unchanged_tick"] = run_tick(
+            bench, site, workers, args.stores, args.tick_timeout_s, reconcile=reconcile
+        )
         print(json.dumps(report["unchanged_tick"]), flush=True)
         # After a tick, not right after the first: MariaDB's index statistics lag the 365,000
         # cache rows the first tick inserts, and a read then took 8.7 s instead of ~1 s.
         report["stock_read"] = bench_python(bench, site, "read")
         bench_python(bench, site, "change", {"items": args.changed})
-        report["changed_tick"] = run_tick(bench, site, workers, args.stores, args.tick_timeout_s)
+        report["changed_tick"] = run_tick(
+            bench, site, workers, args.stores, args.tick_timeout_s, reconcile=reconcile
+        )
         print(json.dumps(report["changed_tick"]), flush=True)
-        report["full_tick"] = run_tick(bench, site, workers, args.stores, args.tick_timeout_s, full=True)
+        report["full_tick"] = run_tick(
+            bench, site, workers, args.stores, args.tick_timeout_s, full=True, reconcile=reconcile
+        )
         print(json.dumps(report["full_tick"]), flush=True)
     finally:
         for worker in workers:

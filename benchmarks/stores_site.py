@@ -7,10 +7,13 @@ Commands (each prints one JSON line):
         one warehouse, `items` stock Items named as the emulated shops' SKUs (SKU-000001 ...)
         with one Bin each, one Shopify Store per shop mapping that warehouse to location 1, and
         the shops' endpoint overrides in site_config.json (merged with what is there).
-  tick  {"full": false} every bench store made due (last sync cleared; with "full", its last
-        full push too, so the run pushes every row), then the real cron entry point
-        `scheduling.enqueue_due_stores()`; prints the time and the stores enqueued.
-  logs  {"since": "..."} the bench stores' Shopify Logs started since then.
+  tick  {"full": false, "reconcile": true} every bench store made due (last sync cleared; with
+        "full", its last full push too, so the run pushes every row), then the real cron entry
+        points as the scheduler calls them every 10 minutes: `scheduling.enqueue_due_stores()`
+        and (unless "reconcile" is false) `scheduling.enqueue_due_reconciliations()`, which
+        queues the stores whose reconciliation interval (default 60 minutes, on by default) has
+        passed; prints the time and the stores and reconciliations enqueued.
+  logs  {"since": "..."} the bench stores' Shopify Logs and Shopify Reconciliations started since then.
   change {"items": 50} moves the first `items` Bins' actual_qty, as stock entries would.
   read  times one store's stock read (the query every run starts with): wall time in Python,
         and MariaDB's own time for its queries (SHOW PROFILES).
@@ -116,7 +119,7 @@ def tick(args: dict) -> dict:
     import frappe
     from frappe.utils import now_datetime
 
-    from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_due_stores
+    from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_due_reconciliations, enqueue_due_stores
 
     stores = _stores()
     due = {"last_inventory_sync": None, "backoff_until": None}
@@ -128,8 +131,22 @@ def tick(args: dict) -> dict:
     frappe.db.commit()
     started = now_datetime()
     enqueued = [name for name in enqueue_due_stores() if name in stores]
+    # A default site reconciles every store hourly from the same cron tick: its reconciliations
+    # share the long queue with the syncs, and their confirmed levels decide what the next
+    # delta run reads (erpnext_side/stock_changes.py). The stores' last_reconciliation is left
+    # as the schedule left it.
+    reconciling = (
+        [name for name in enqueue_due_reconciliations() if name in stores]
+        if args.get("reconcile", True)
+        else []
+    )
     frappe.db.commit()
-    return {"tick": str(started), "enqueued": len(enqueued), "stores": len(stores)}
+    return {
+        "tick": str(started),
+        "enqueued": len(enqueued),
+        "reconciliations_enqueued": len(reconciling),
+        "stores": len(stores),
+    }
 
 
 def logs(args: dict) -> dict:
@@ -141,10 +158,16 @@ def logs(args: dict) -> dict:
         fields=["shopify_store", "status", "started_at", "finished_at", "duration", "considered"]
         + ["pushed", "unchanged_skipped", "failed", "api_calls", "throttled_answers", "error"],
     )
-    for row in rows:
+    reconciliations = frappe.get_all(
+        "Shopify Reconciliation",
+        filters={"shopify_store": ["in", _stores()], "started_at": [">=", args["since"]]},
+        fields=["shopify_store", "status", "started_at", "finished_at", "duration", "rows_compared"]
+        + ["rows_drifted", "corrected", "api_calls", "read_method", "error"],
+    )
+    for row in rows + reconciliations:
         for key in ("started_at", "finished_at"):
             row[key] = str(row[key]) if row[key] else None
-    return {"logs": rows}
+    return {"logs": rows, "reconciliations": reconciliations}
 
 
 def wait(args: dict) -> dict:
@@ -152,6 +175,9 @@ def wait(args: dict) -> dict:
     twice a second, instead of a bench process a poll (1.3 CPU-s each on this machine, taken
     from the workers being measured). Returns what `logs` returns."""
     import frappe
+    from frappe.utils.background_jobs import is_job_enqueued
+
+    from nexwave_inventory_sync.erpnext_side.scheduling import reconcile_job_id
 
     deadline = time.monotonic() + float(args.get("timeout_s", 3600))
     stores = tuple(_stores())
@@ -162,7 +188,9 @@ def wait(args: dict) -> dict:
             AND finished_at IS NOT NULL""",
             (stores, args["since"]),
         )[0][0]
-        if finished >= int(args["stores"]):
+        # Reconciliations end when their jobs have left the queue (one that found its store's
+        # sync running returns without a record and is due again at the next tick).
+        if finished >= int(args["stores"]) and not any(is_job_enqueued(reconcile_job_id(s)) for s in stores):
             break
         time.sleep(0.5)
     return logs(args)
@@ -219,6 +247,10 @@ def teardown(_args: dict) -> dict:
     if stores:
         for log in frappe.get_all("Shopify Log", filters={"shopify_store": ["in", stores]}, pluck="name"):
             frappe.delete_doc("Shopify Log", log, force=True, ignore_permissions=True)
+        for rec in frappe.get_all(
+            "Shopify Reconciliation", filters={"shopify_store": ["in", stores]}, pluck="name"
+        ):
+            frappe.delete_doc("Shopify Reconciliation", rec, force=True, ignore_permissions=True)
         frappe.db.delete(ITEM_STORE_DOCTYPE, {"shopify_store": ["in", stores]})
         frappe.db.delete(CONFIRMED_LEVEL_DOCTYPE, {"shopify_store": ["in", stores]})
         for name in stores:
@@ -244,13 +276,13 @@ def _drop_queued_jobs() -> int:
     from frappe.utils.background_jobs import get_queue
     from rq.job import Job
 
-    from nexwave_inventory_sync.erpnext_side.scheduling import job_id
+    from nexwave_inventory_sync.erpnext_side.scheduling import job_id, reconcile_job_id
 
     queue = get_queue("long")
-    ours = job_id(STORE_PREFIX)
+    ours = (job_id(STORE_PREFIX), reconcile_job_id(STORE_PREFIX))
     dropped = 0
     for jid in queue.get_job_ids():
-        if ours in jid:
+        if any(prefix in jid for prefix in ours):
             Job.fetch(jid, connection=queue.connection).delete()
             dropped += 1
     return dropped

@@ -5,17 +5,25 @@
 # bench, no built assets or no Chromium; nothing here downloads a browser.
 #
 #   bash scripts/browser-test.sh [BENCH_PATH]      (default $FRAPPE_BENCH_PATH, else ~/frappe-bench)
-#   env: SITE (default: the bench's default_site), WEB_PORT (default 18000), EMULATOR_PORT (18090),
+#   env: UPDATE_SCREENS=1 (write docs/screens/; default a temporary folder), SITE (default: the bench's default_site), WEB_PORT (default 18000), EMULATOR_PORT (18090),
 #        ADMIN_PASSWORD (admin), ITEMS (600: three batches, so the progress dialog is seen)
 set -euo pipefail
 app_dir="$(cd "$(dirname "$0")/.." && pwd)"
 bench_path="$(cd "${1:-${FRAPPE_BENCH_PATH:-$HOME/frappe-bench}}" 2>/dev/null && pwd || true)"
-skip() { echo "SKIPPED: browser test: $*"; exit 0; }
+# With BROWSER_TEST_REQUIRED=1 (.ci/run) a reason to skip is a failure: CI must look at the desk.
+skip() {
+  if [ -n "${BROWSER_TEST_REQUIRED:-}" ]; then echo "FAILED: browser test could not run: $*"; exit 1; fi
+  echo "SKIPPED: browser test: $*"; exit 0
+}
 
 [ -n "$bench_path" ] && [ -x "$bench_path/env/bin/python" ] && [ -d "$bench_path/sites" ] \
   || skip "no bench at ${1:-${FRAPPE_BENCH_PATH:-$HOME/frappe-bench}}"
 [ -d "$bench_path/sites/assets/frappe/dist" ] || skip "the bench at $bench_path has no built assets (bench build)"
-[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || skip "Debian's chromium and chromium-driver are not installed"
+# Debian's Chromium and its driver, installed when missing (nothing here downloads a browser).
+# shellcheck source=debian-packages.sh
+. "$app_dir/scripts/debian-packages.sh"
+install_debian_packages "${BROWSER_DEBIAN_PACKAGES[@]}" || true
+[ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || skip "Debian's chromium and chromium-driver could not be installed"
 command -v node >/dev/null || skip "no node for the socket.io server"
 
 # The bench's app link is re-pointed below: hold the bench's lock as bench-tests.sh does.
@@ -83,9 +91,16 @@ wait_port "$web_port" web
 warehouse=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures.desk_demo.prepare \
   --kwargs "{\"shop_domain\": \"$shop\", \"endpoint\": \"http://127.0.0.1:$emulator_port\", \"items\": $items}" \
   | python3 -c 'import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["warehouse"])')
-# Screenshots: docs/screens/ from Frappe 15 (the ones docs/frappe.md shows), docs/screens/v16/ from 16.
+# Screenshots go to a temporary folder (a CI run must not rewrite the docs); with
+# UPDATE_SCREENS=1 to docs/screens/ from Frappe 15 (the ones docs/frappe.md shows) and
+# docs/screens/v16/ from 16.
 major=$(frappe_major .)
-screens="$app_dir/docs/screens"; [ "$major" = 15 ] || screens="$screens/v$major"
+if [ -n "${UPDATE_SCREENS:-}" ]; then
+  screens="$app_dir/docs/screens"; [ "$major" = 15 ] || screens="$screens/v$major"
+else
+  screens="$(mktemp -d "/tmp/browser-test-screens-v$major.XXXX")"
+fi
+echo "browser-test: screenshots in $screens"
 newest=$(./env/bin/python -c "from nexwave_inventory_sync.sync.versions import DEFAULT_API_VERSION as v; print(v)")
 
 SE_OFFLINE=true "$venv/bin/python" "$app_dir/browser/desk_walkthrough.py" \

@@ -80,18 +80,9 @@ trap 'rc=$?; [ $rc -ne 0 ] && [ -n "$step_name" ] && echo "make-bench: FAILED at
 
 # Debian packages ---------------------------------------------------------------------------
 step "Debian packages (installed only when missing)"
-need_pkgs=(mariadb-server mariadb-client redis-server libmariadb-dev pkg-config build-essential
-  python3-dev python3-venv git)
-missing=()
-for p in "${need_pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "   installing: ${missing[*]}"
-  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get -o DPkg::Lock::Timeout=300 update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=debian-packages.sh
+. "$app_dir/scripts/debian-packages.sh"
+install_debian_packages "${BENCH_DEBIAN_PACKAGES[@]}"
 
 # Python for the bench ----------------------------------------------------------------------
 pick_python() {  # first interpreter on the list whose minor version is allowed
@@ -309,7 +300,9 @@ step "Redis on ports $redis_cache_port (cache) and $redis_queue_port (queue)"
 write_redis_config
 start_bench_redis
 
-if [ "$with_assets" = 1 ]; then
+if [ "$with_assets" = 1 ] && [ -d sites/assets/frappe/dist ] && [ -d sites/assets/erpnext/dist ]; then
+  step "assets: built already (sites/assets; rebuild by hand with bench build --force)"
+elif [ "$with_assets" = 1 ]; then
   step "assets: yarn install + bench build --force"
   setup_node
   for app in frappe erpnext; do (cd "apps/$app" && yarn install --silent --network-timeout 600000); done

@@ -5,23 +5,29 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import sys
+import threading
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 
 from ..sync.conflicts import DEFAULT_POLICY, ConflictPolicy
 from ..sync.delta import select_delta
 from ..sync.delta import zeroed as count_zeroed
 from ..sync.endpoint import EndpointError, ShopifyEndpoint
+from ..sync.in_flight import InFlightCheck, check_in_flight
 from ..sync.quantity import check_safety_buffer, shopify_quantity
 from ..sync.results import RunResult, RunStatus, StockRow
 from ..sync.run import SyncOptions, sync_inventory
 from ..sync.versions import DEFAULT_API_VERSION, UnsupportedApiVersion
 from .report import ProgressBar, conflict_lines, failure_lines, summary_table
-from .state import SyncState
+from .state import RECHECK_UNTRACKED_HOURS, CachedId, RunRecorder, StateError, SyncState, endpoint_key
 from .stock_csv import DEFAULT_ENCODING, StockFileError, read_stock_csv
 
 EXIT_OK, EXIT_ABORTED, EXIT_ROWS_FAILED = 0, 1, 2
+# Stopped by a signal: 128 + its number, as shells report it (130 Ctrl-C, 143 SIGTERM).
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
 TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
 
 
@@ -144,14 +150,81 @@ def _demo_delta_and_reconcile(catalog, endpoint, options, warm_rows, warm, seed:
     return EXIT_OK if delta.status.value == "Success" and result.remaining == waiting else EXIT_ROWS_FAILED
 
 
-def with_cached_ids(rows: Sequence[StockRow], state: SyncState) -> list[StockRow]:
+def use_cached_id(cached: CachedId, *, full: bool, now: datetime) -> bool:
+    """Pure. A cached id is used as is, except an "untracked" answer older than
+    RECHECK_UNTRACKED_HOURS, or any on --full: the merchant may have turned tracking on since,
+    and the row would otherwise be skipped for ever (D7). The SKU is then looked up again."""
+    if cached.tracked:
+        return True
+    if full or cached.resolved_at is None:
+        return False
+    return now - cached.resolved_at < timedelta(hours=RECHECK_UNTRACKED_HOURS)
+
+
+def with_cached_ids(
+    rows: Sequence[StockRow], state: SyncState, *, full: bool = False, now: datetime | None = None
+) -> list[StockRow]:
     """Give each row the inventory item id resolved on an earlier run: no lookup for it."""
     ids = state.item_ids()
+    now = now or datetime.now(timezone.utc)
     out = []
     for row in rows:
         known = ids.get(row.sku) if row.sku and not row.inventory_item_id else None
-        out.append(replace(row, inventory_item_id=known[0], tracked=known[1]) if known else row)
+        if known is not None and use_cached_id(known, full=full, now=now):
+            out.append(replace(row, inventory_item_id=known.inventory_item_id, tracked=known.tracked))
+        else:
+            out.append(row)
     return out
+
+
+def settle_in_flight(
+    endpoint: ShopifyEndpoint, state: SyncState, options: SyncOptions
+) -> InFlightCheck | None:
+    """Rows an earlier run sent without seeing the answer (killed, crashed, its state write
+    failed): one read of their figures on Shopify proves each level (sync/in_flight.py),
+    saved before the delta is picked. None when there were none."""
+    marks = state.marks()
+    if not marks:
+        return None
+    check = check_in_flight(
+        endpoint, marks, quantity_name=options.quantity_name, policy=options.policy, timeout=options.timeout
+    )
+    state.settle_in_flight(check)
+    return check
+
+
+def in_flight_lines(check: InFlightCheck | None) -> list[str]:
+    if check is None:
+        return []
+    if check.unread:
+        return [
+            f"{len(check.unread):,} rows left in flight by an earlier run could not be read from Shopify "
+            f"({check.error}); they stay marked, nothing is sent until they are read"
+        ]
+    return [
+        f"{len(check.confirmed) + len(check.gone):,} rows left in flight by an earlier run, read from Shopify: "
+        f"{len(check.confirmed):,} levels proved, {len(check.gone):,} items gone"
+    ]
+
+
+def recorded(options: SyncOptions, recorder: RunRecorder) -> SyncOptions:
+    """`options` with the state written as the run goes, and a stop when a write fails."""
+    outer = options.should_stop
+    return replace(
+        options,
+        on_sending=recorder.on_sending,
+        on_checkpoint=recorder.on_checkpoint,
+        should_stop=lambda: recorder.failed() or bool(outer and outer()),
+    )
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    result: RunResult | None  # None: nothing sent (marks unread), or a mark could not be written
+    zeroed: int = 0
+    in_flight: InFlightCheck | None = None  # the check of an earlier run's marks
+    state_error: StateError | None = None  # a state write failed: the run stopped sending
+    landed: int = 0  # levels the checkpoints saved (what is known to have landed without a result)
 
 
 def delta_push(
@@ -163,21 +236,34 @@ def delta_push(
     full: bool = False,
     zero_missing: bool = True,
     progress=None,
-) -> tuple[RunResult, int]:
-    """Push what changed since the confirmed levels (all rows with full), zero the confirmed
-    rows that left the file, store what Shopify accepted. Returns the result and the rows
-    zeroed."""
-    rows = with_cached_ids(rows, state)
+) -> PushOutcome:
+    """Settle an earlier run's rows in flight, push what changed since the confirmed levels
+    (all rows with full), zero the confirmed rows that left the file, and save what Shopify
+    accepted batch by batch (the crash rule: see state.py). Raises StateError only before the
+    run sends anything (the state cannot be read, or the marks' check cannot be saved); a
+    write that fails once the run sends is in `state_error`, and the run stopped sending."""
+    check = settle_in_flight(endpoint, state, options)
+    if check is not None and check.unread:
+        return PushOutcome(None, in_flight=check)
+    rows = with_cached_ids(rows, state, full=full)
     selection = select_delta(
         rows, state.confirmed(), full=full, zero_missing=zero_missing, safety_buffer=options.safety_buffer
     )
-    result = sync_inventory(endpoint, list(selection.to_push), options=options, progress=progress)
-    state.save_ids(result.resolved)
-    state.save_confirmed(result.confirmed)
+    recorder = RunRecorder(state)
+    try:
+        result = sync_inventory(
+            endpoint, list(selection.to_push), options=recorded(options, recorder), progress=progress
+        )
+    except StateError as exc:  # a mark could not be written: that batch did not leave
+        return PushOutcome(None, in_flight=check, state_error=exc, landed=recorder.landed)
+    try:
+        state.finish_run(result)
+    except StateError as exc:
+        recorder.error = recorder.error or exc
     zeroed = count_zeroed(selection, result.confirmed)
     # The rows left out as unchanged were considered too: say so in the counts.
     result = replace(result, unchanged_skipped=result.unchanged_skipped + selection.unchanged)
-    return result, zeroed
+    return PushOutcome(result, zeroed, check, recorder.error, recorder.landed)
 
 
 def _endpoint_and_rows(args: argparse.Namespace) -> tuple[ShopifyEndpoint, list[StockRow]] | int:
@@ -209,29 +295,85 @@ def _sync_options(args: argparse.Namespace) -> SyncOptions:
     )
 
 
+class StopSignals:
+    """Ctrl-C and SIGTERM during a push: the run stops before its next batch, folds in the
+    batches in flight, saves, and exits 128 + the signal. A second signal quits at once: the
+    rows then in flight are marked in the state, and the next run reads their figures."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        # os.write, not print: the main thread may be inside a print to stderr.
+        if self.signum is not None:
+            os.write(2, b"\nstopped at once: the rows in flight stay marked; the next run checks them\n")
+            os._exit(128 + signum)
+        self.signum = signum
+        os.write(2, b"\nstopping after the batch in flight (again to quit at once)\n")
+
+    def requested(self) -> bool:
+        return self.signum is not None
+
+
 def run_push(args: argparse.Namespace) -> int:
     found = _endpoint_and_rows(args)
     if isinstance(found, int):
         return found
     endpoint, rows = found
-    with SyncState(args.state, endpoint.shop_domain) as state:
-        kind = "full push" if args.full else "delta push"
-        print(
-            f"{kind.capitalize()} of {len(rows):,} rows to {endpoint.shop_domain} (API {endpoint.api_version}; state {state.path})"
-        )
-        bar = ProgressBar("push")
-        result, zeroed = delta_push(
-            endpoint,
-            rows,
-            state,
-            _sync_options(args),
-            full=args.full,
-            zero_missing=not args.no_zero,
-            progress=bar,
-        )
-        bar.close()
+    kind = "full push" if args.full else "delta push"
+    with StopSignals() as stop:
+        try:
+            with SyncState(args.state, endpoint.shop_domain, endpoint_key(endpoint)) as state:
+                print(
+                    f"{kind.capitalize()} of {len(rows):,} rows to {endpoint.shop_domain} (API {endpoint.api_version}; state {state.path})"
+                )
+                bar = ProgressBar("push")
+                outcome = delta_push(
+                    endpoint,
+                    rows,
+                    state,
+                    replace(_sync_options(args), should_stop=stop.requested),
+                    full=args.full,
+                    zero_missing=not args.no_zero,
+                    progress=bar,
+                )
+                bar.close()
+        except StateError as exc:  # could not be opened, checked or read: nothing was sent
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ABORTED
+    return report_push(args, kind, outcome, stop.signum)
+
+
+def report_push(args: argparse.Namespace, kind: str, outcome: PushOutcome, signum: int | None) -> int:
+    """Print what the push did and pick the exit code: 1 when the state could not be written
+    or the run aborted, 128 + the signal when it was interrupted, else 0 / 2 by the rows."""
+    unread = outcome.in_flight is not None and bool(outcome.in_flight.unread)
+    for line in in_flight_lines(outcome.in_flight):
+        print(f"error: {line}" if unread else line, file=sys.stderr if unread else sys.stdout)
+    result = outcome.result
+    if result is None:
+        if outcome.state_error is not None:
+            print(
+                f"error: {outcome.state_error}; stopped sending ({outcome.landed:,} rows had landed and are "
+                "saved; rows sent after the last save stay marked in flight and are read by the next run)",
+                file=sys.stderr,
+            )
+        return EXIT_ABORTED
     changed = result.pushed + result.failed + result.held
-    print(f"{changed:,} changed, {result.unchanged_skipped:,} unchanged, {zeroed:,} zeroed (left the file)")
+    print(
+        f"{changed:,} changed, {result.unchanged_skipped:,} unchanged, {outcome.zeroed:,} zeroed (left the file)"
+    )
     print(summary_table([(kind, result)]))
     lines = failure_lines(result)
     if lines:
@@ -241,9 +383,19 @@ def run_push(args: argparse.Namespace) -> int:
     if conflicts:
         print(f"\nConflicts (policy {args.conflict}): ERPNext / confirmed / Shopify -> sent")
         print("\n".join(conflicts))
+    if outcome.state_error is not None:
+        print(
+            f"\nerror: {outcome.state_error}; stopped sending. {result.pushed:,} rows landed on Shopify; "
+            "those not saved stay marked in flight and the next run reads their figures before it pushes",
+            file=sys.stderr,
+        )
+        return EXIT_ABORTED
     if result.aborted:
         print(f"\nRun aborted: {result.abort_reason}", file=sys.stderr)
         return EXIT_ABORTED
+    if signum is not None:
+        print(f"\ninterrupted: {result.pushed:,} rows landed, {result.not_sent:,} not sent", file=sys.stderr)
+        return 128 + signum
     if result.error:
         print(f"\n{result.error}", file=sys.stderr)
     # 0 only when every row landed: held rows did not land, as failed ones did not; conflicts
@@ -354,7 +506,11 @@ def _common_options(command: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:  # outside a push's batches (reading the file, a reconciliation)
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_SIGINT
 
 
 if __name__ == "__main__":

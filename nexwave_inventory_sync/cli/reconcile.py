@@ -16,7 +16,7 @@ from ..sync.endpoint import ShopifyEndpoint
 from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
 from ..sync.results import StockRow
 from ..sync.run import resolve_rows
-from .state import SyncState
+from .state import RunRecorder, StateError, SyncState, endpoint_key
 
 EXIT_OK, EXIT_ABORTED, EXIT_DRIFT = 0, 1, 2
 REPORT_COLUMNS = (
@@ -61,6 +61,8 @@ def summary(result: ReconciliationResult, tolerance: int) -> list[str]:
         f" (of which waiting for the next reconciliation: {sum(1 for d in plan.drifted if d.action == 'wait'):,})",
         f"corrected              {result.corrected:,}",
         f"not stocked on Shopify {len(plan.not_stocked):,}",
+        # Shopify keeps no stock for these: a push skips them, so they are not drift.
+        f"untracked on Shopify   {len(plan.untracked):,} (not compared)",
         f"read                   {result.read_method}, {result.read_calls:,} calls",
         f"API calls              {result.api_calls:,}",
     ]
@@ -75,10 +77,27 @@ def summary(result: ReconciliationResult, tolerance: int) -> list[str]:
 
 
 def run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Sequence[StockRow]) -> int:
-    from . import _sync_options, with_cached_ids
+    try:
+        return _run_reconcile(args, endpoint, rows)
+    except StateError as exc:  # opened, checked, read or written: the run stops, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ABORTED
+
+
+def _run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Sequence[StockRow]) -> int:
+    from . import _sync_options, in_flight_lines, recorded, settle_in_flight, with_cached_ids
 
     options = _sync_options(args)
-    with SyncState(args.state, endpoint.shop_domain) as state:
+    with SyncState(args.state, endpoint.shop_domain, endpoint_key(endpoint)) as state:
+        # An earlier run's rows in flight are read first (the crash rule), and the correction
+        # is saved batch by batch as a push is.
+        check = settle_in_flight(endpoint, state, options)
+        for line in in_flight_lines(check):
+            print(line, file=sys.stderr if check.unread else sys.stdout)
+        if check is not None and check.unread:
+            return EXIT_ABORTED
+        recorder = RunRecorder(state)
+        options = recorded(options, recorder)
         rows = with_cached_ids(rows, state)
         missing = [r for r in rows if not r.inventory_item_id]
         failed_rows = 0
@@ -106,8 +125,12 @@ def run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Seq
         if result.aborted and not result.plan.compared:
             print(f"Reconciliation aborted: {result.abort_reason}", file=sys.stderr)
             return EXIT_ABORTED
+        if result.correction is not None:  # first: the reconciliation's own levels have the last word
+            state.finish_run(result.correction)
         state.replace_shortfalls(dict(result.shortfalls))
         state.save_confirmed(result.confirmed)
+        if recorder.error is not None:
+            raise recorder.error
     print("\n".join(summary(result, args.tolerance)))
     if failed_rows:
         print(f"rows not found on Shopify: {failed_rows:,}")

@@ -1,52 +1,123 @@
-"""The CLI's memory between runs: a SQLite file holding, per shop, the ids resolved per SKU
-(as the app's Item table does) and the levels Shopify confirmed (as the app's confirmed-level
-doctype does), plus the shortfalls the last reconciliation saw. With it a delta run over
-known SKUs makes no lookup call and pushes only what changed.
+"""The CLI's memory between runs: a SQLite file holding, per shop and endpoint, the ids resolved
+per SKU (as the app's Item table does), the levels Shopify confirmed (as the app's confirmed-
+level doctype does), the rows a run sent whose answer it has not seen yet (in flight), and the
+shortfalls the last reconciliation saw. With it a delta run over known SKUs makes no lookup
+call and pushes only what changed.
 
 `--state PATH` names the file; the default is $XDG_STATE_HOME/nexwave-sync/state.sqlite3
-(~/.local/state/...). It is created when missing. One transaction per write: a run that
-dies half-way leaves the previous state whole.
+(~/.local/state/...). It is created when missing.
+
+The crash rule (issue 15): a batch's rows are marked in flight (committed) before it leaves;
+the levels it landed are saved with its checkpoint, in one transaction that also clears their
+marks. A run killed anywhere leaves either a level or a mark for every row it sent, and the
+next run reads Shopify's figure of the marked rows before it picks its delta (sync/in_flight).
+
+Keys: (shop, endpoint). The endpoint is "" for the shop itself and the base URL of an
+emulator for `--endpoint`, so a trial push against an emulator never makes the real shop's
+push skip rows. Files written before the endpoint was part of the key (schema 1) are migrated:
+their rows belong to the real shop.
+
+One run at a time per file: `<state>.lock` is held (flock) for the run; a second run waits up
+to LOCK_WAIT_S, then stops naming the other's process id. A killed run's lock goes with it.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..sync.delta import ConfirmedLevel, LevelKey
-from ..sync.results import Resolution
+from ..sync.endpoint import ShopifyEndpoint
+from ..sync.in_flight import InFlightCheck, InFlightLevel
+from ..sync.results import Checkpoint, Resolution, RunResult
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS item_ids (
+SCHEMA_VERSION = 2  # PRAGMA user_version; 1 (or 0 with tables): keyed by shop alone
+REAL_ENDPOINT = ""  # the endpoint key of https://{shop} itself
+LOCK_WAIT_S = 5.0  # how long a second run on the same file waits for the first
+BUSY_TIMEOUT_S = 5.0  # how long a write waits for another SQLite connection (a DB browser)
+# A SKU Shopify answered "not tracked" is looked up again after this long (and on --full):
+# the merchant may have turned "Track quantity" on since. The app's default is
+# erpnext_side/constants.DEFAULT_RECHECK_UNTRACKED_HOURS (also 24).
+RECHECK_UNTRACKED_HOURS = 24
+_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+_TABLES = {
+    "item_ids": """CREATE TABLE IF NOT EXISTS item_ids (
     shop TEXT NOT NULL,
+    endpoint TEXT NOT NULL DEFAULT '',
     sku TEXT NOT NULL,
     inventory_item_id TEXT NOT NULL,
     variant_id TEXT,
     tracked INTEGER NOT NULL,
     resolved_at TEXT NOT NULL,
-    PRIMARY KEY (shop, sku)
-);
-CREATE TABLE IF NOT EXISTS confirmed_levels (
+    PRIMARY KEY (shop, endpoint, sku)
+)""",
+    "confirmed_levels": """CREATE TABLE IF NOT EXISTS confirmed_levels (
     shop TEXT NOT NULL,
+    endpoint TEXT NOT NULL DEFAULT '',
     inventory_item_id TEXT NOT NULL,
     location_id TEXT NOT NULL,
     quantity INTEGER NOT NULL,
     ref TEXT,
     source TEXT NOT NULL,
     confirmed_at TEXT NOT NULL,
-    PRIMARY KEY (shop, inventory_item_id, location_id)
-);
-CREATE TABLE IF NOT EXISTS shortfalls (
+    PRIMARY KEY (shop, endpoint, inventory_item_id, location_id)
+)""",
+    "shortfalls": """CREATE TABLE IF NOT EXISTS shortfalls (
     shop TEXT NOT NULL,
+    endpoint TEXT NOT NULL DEFAULT '',
     inventory_item_id TEXT NOT NULL,
     location_id TEXT NOT NULL,
     units INTEGER NOT NULL,
-    PRIMARY KEY (shop, inventory_item_id, location_id)
-);
-"""
+    PRIMARY KEY (shop, endpoint, inventory_item_id, location_id)
+)""",
+    "in_flight": """CREATE TABLE IF NOT EXISTS in_flight (
+    shop TEXT NOT NULL,
+    endpoint TEXT NOT NULL DEFAULT '',
+    inventory_item_id TEXT NOT NULL,
+    location_id TEXT NOT NULL,
+    sent INTEGER NOT NULL,
+    previous INTEGER,
+    ref TEXT,
+    marked_at TEXT NOT NULL,
+    PRIMARY KEY (shop, endpoint, inventory_item_id, location_id)
+)""",
+}
+# Schema 1's columns of each table that had one (the endpoint column is new in 2).
+_V1_COLUMNS = {
+    "item_ids": "shop, sku, inventory_item_id, variant_id, tracked, resolved_at",
+    "confirmed_levels": "shop, inventory_item_id, location_id, quantity, ref, source, confirmed_at",
+    "shortfalls": "shop, inventory_item_id, location_id, units",
+}
+
+
+class StateError(Exception):
+    """The state file cannot be used; the message names the file and says why in one line."""
+
+    def __init__(self, path: Path, cause: str):
+        super().__init__(f"state file {path}: {cause}")
+        self.path = path
+        self.cause = cause
+
+
+class StateBusy(StateError):
+    """Another run holds the file's lock."""
+
+    def __init__(self, path: Path, pid: int | None, waited_s: float):
+        who = f"process {pid}" if pid else "another process"
+        super().__init__(path, f"in use by another nexwave-sync run ({who}); waited {waited_s:g} s")
+        self.pid = pid
+
+
+class StateWriteFailed(StateError):
+    """A write failed (locked by another program, read-only, disk full)."""
 
 
 def default_state_path() -> Path:
@@ -54,21 +125,139 @@ def default_state_path() -> Path:
     return Path(base) / "nexwave-sync" / "state.sqlite3"
 
 
+def endpoint_key(endpoint: ShopifyEndpoint) -> str:
+    """ "" for the shop itself (also when --endpoint names https://{shop}); otherwise the
+    override's base URL, so each emulator keeps a state of its own."""
+    override = endpoint.endpoint_override
+    if not override:
+        return REAL_ENDPOINT
+    parts = urlsplit(override)
+    if parts.scheme == "https" and parts.hostname == endpoint.shop_domain and parts.path in ("", "/"):
+        return REAL_ENDPOINT
+    return override.rstrip("/").lower()
+
+
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(timezone.utc).strftime(_TIME_FORMAT)
+
+
+def _cause(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class CachedId:
+    inventory_item_id: str
+    tracked: bool
+    resolved_at: datetime | None  # None: unreadable, treated as old
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(text or "", _TIME_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+class _RunLock:
+    """`<state>.lock`, held with flock for the run; it holds the holder's pid for the message
+    a waiting run prints. The kernel drops the lock when the holder dies, however it dies."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._handle = None
+
+    def acquire(self, state_path: Path, wait_s: float) -> None:
+        try:
+            handle = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 - held for the run
+        except OSError as exc:
+            raise StateError(
+                state_path, f"cannot create its lock file {self.path}: {exc.strerror or exc}"
+            ) from None
+        started = time.monotonic()
+        while not _try_lock(handle):
+            if time.monotonic() - started >= wait_s:
+                handle.seek(0)
+                text = handle.read().strip()
+                handle.close()
+                raise StateBusy(state_path, int(text) if text.isdigit() else None, wait_s)
+            time.sleep(0.1)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the descriptor releases the lock
+            self._handle = None
+
+
+def _try_lock(handle) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # Windows: a byte-range lock on the first byte does the same job
+        import msvcrt
+
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
 
 
 class SyncState:
-    def __init__(self, path: str | Path | None, shop: str):
+    """Open with `with SyncState(path, shop, endpoint) as state:`. Opening takes the run lock,
+    checks the file (a SQLite database, not corrupt, writable now) and migrates it; any of
+    that failing raises StateError before the run sends anything. Every method raises
+    StateError (StateWriteFailed for writes), never sqlite3's errors."""
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        shop: str,
+        endpoint: str = REAL_ENDPOINT,
+        *,
+        lock_wait_s: float | None = None,
+        busy_timeout_s: float | None = None,
+    ):
         self.path = Path(path) if path else default_state_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.shop = shop
-        self._db = sqlite3.connect(self.path)
-        with self._db:
-            self._db.executescript(SCHEMA)
+        self.endpoint = endpoint
+        self._key = (shop, endpoint)
+        self._db: sqlite3.Connection | None = None
+        if self.path.is_dir():
+            raise StateError(self.path, "is a directory, not a state file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(self.path, f"cannot create its folder: {exc.strerror or exc}") from None
+        self._lock = _RunLock(self.path.with_name(self.path.name + ".lock"))
+        self._lock.acquire(self.path, LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
+        try:
+            timeout = BUSY_TIMEOUT_S if busy_timeout_s is None else busy_timeout_s
+            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self._check_and_migrate()
+        except StateError:
+            self.close()
+            raise
+        except sqlite3.Error as exc:
+            self.close()
+            raise StateError(self.path, _cause(exc)) from None
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        self._lock.release()
 
     def __enter__(self) -> SyncState:
         return self
@@ -76,65 +265,232 @@ class SyncState:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- plumbing ------------------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; BEGIN IMMEDIATE takes the write lock up front, so a file another
+        program holds fails here, before anything is half-written."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StateWriteFailed(self.path, f"cannot be written: {_cause(exc)}") from None
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the transaction is gone already (SQLite rolls back on some errors)
+            if isinstance(exc, sqlite3.Error):
+                raise StateWriteFailed(self.path, f"cannot be written: {_cause(exc)}") from None
+            raise
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StateError(self.path, f"cannot be read: {_cause(exc)}") from None
+
+    def _check_and_migrate(self) -> None:
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            check = self._db.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.Error as exc:  # "file is not a database", "database disk image is malformed"
+            raise StateError(self.path, f"is not a readable state file ({_cause(exc)})") from None
+        if check != "ok":
+            raise StateError(self.path, f"is damaged ({check}); move it away to start afresh")
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                self.path,
+                f"written by a newer nexwave-sync (schema {version}; this one knows {SCHEMA_VERSION})",
+            )
+        # A write now, so a file that cannot be written (read-only, held by another program)
+        # stops the run before its first call, not after Shopify changed.
+        with self._write() as db:
+            existing = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            for table, create in _TABLES.items():
+                columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                if table in existing and "endpoint" not in columns:
+                    # Schema 1: keyed by shop alone; those rows belong to the shop itself.
+                    db.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
+                    db.execute(create)
+                    cols = _V1_COLUMNS[table]
+                    db.execute(f"INSERT INTO {table} ({cols}, endpoint) SELECT {cols}, '' FROM {table}_v1")
+                    db.execute(f"DROP TABLE {table}_v1")
+                else:
+                    db.execute(create)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
     # -- ids ---------------------------------------------------------------------------------
-    def item_ids(self) -> dict[str, tuple[str, bool]]:
-        """sku -> (inventory item gid, tracked)."""
-        cursor = self._db.execute(
-            "SELECT sku, inventory_item_id, tracked FROM item_ids WHERE shop = ?", (self.shop,)
+    def item_ids(self) -> dict[str, CachedId]:
+        rows = self._read(
+            "SELECT sku, inventory_item_id, tracked, resolved_at FROM item_ids WHERE shop = ? AND endpoint = ?",
+            self._key,
         )
-        return {sku: (item, bool(tracked)) for sku, item, tracked in cursor}
+        return {sku: CachedId(item, bool(tracked), _parse_time(at)) for sku, item, tracked, at in rows}
 
     def save_ids(self, resolutions: Iterable[Resolution]) -> int:
+        with self._write() as db:
+            return self._save_ids(db, resolutions)
+
+    def _save_ids(self, db: sqlite3.Connection, resolutions: Iterable[Resolution]) -> int:
+        # A re-created product's old item (Resolution.replaces) is dropped by the run's
+        # RunResult.forget (finish_run), as a deleted item's is: one home for that rule.
+        now = _now()
         rows = [
-            (self.shop, r.sku, r.inventory_item_id, r.variant_id, int(r.tracked), _now())
+            (*self._key, r.sku, r.inventory_item_id, r.variant_id, int(r.tracked), now)
             for r in resolutions
             if r.sku
         ]
-        with self._db:
-            self._db.executemany(
-                "INSERT INTO item_ids VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (shop, sku) DO UPDATE SET "
-                "inventory_item_id = excluded.inventory_item_id, variant_id = excluded.variant_id, "
-                "tracked = excluded.tracked, resolved_at = excluded.resolved_at",
-                rows,
-            )
+        db.executemany(
+            "INSERT INTO item_ids (shop, endpoint, sku, inventory_item_id, variant_id, tracked, resolved_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, endpoint, sku) DO UPDATE SET "
+            "inventory_item_id = excluded.inventory_item_id, variant_id = excluded.variant_id, "
+            "tracked = excluded.tracked, resolved_at = excluded.resolved_at",
+            rows,
+        )
         return len(rows)
 
     # -- confirmed levels --------------------------------------------------------------------
     def confirmed(self) -> list[ConfirmedLevel]:
-        cursor = self._db.execute(
-            "SELECT inventory_item_id, location_id, quantity, ref, source FROM confirmed_levels WHERE shop = ?",
-            (self.shop,),
+        rows = self._read(
+            "SELECT inventory_item_id, location_id, quantity, ref, source FROM confirmed_levels "
+            "WHERE shop = ? AND endpoint = ?",
+            self._key,
         )
-        return [
-            ConfirmedLevel(item, loc, quantity, ref, source) for item, loc, quantity, ref, source in cursor
-        ]
+        return [ConfirmedLevel(item, loc, quantity, ref, source) for item, loc, quantity, ref, source in rows]
 
     def save_confirmed(self, levels: Iterable[ConfirmedLevel]) -> int:
+        with self._write() as db:
+            return self._save_confirmed(db, levels)
+
+    def _save_confirmed(self, db: sqlite3.Connection, levels: Iterable[ConfirmedLevel]) -> int:
         now = _now()
         rows = [
-            (self.shop, lv.inventory_item_id, lv.location_id, lv.quantity, lv.ref, lv.source, now)
+            (*self._key, lv.inventory_item_id, lv.location_id, lv.quantity, lv.ref, lv.source, now)
             for lv in levels
         ]
-        with self._db:
-            self._db.executemany(
-                "INSERT INTO confirmed_levels VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (shop, inventory_item_id, location_id) DO UPDATE SET quantity = excluded.quantity, "
-                "ref = excluded.ref, source = excluded.source, confirmed_at = excluded.confirmed_at",
-                rows,
-            )
+        db.executemany(
+            "INSERT INTO confirmed_levels (shop, endpoint, inventory_item_id, location_id, quantity, ref, "
+            "source, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (shop, endpoint, inventory_item_id, location_id) DO UPDATE SET "
+            "quantity = excluded.quantity, ref = excluded.ref, source = excluded.source, "
+            "confirmed_at = excluded.confirmed_at",
+            rows,
+        )
         return len(rows)
+
+    def _delete_keys(self, db: sqlite3.Connection, table: str, keys: Iterable[LevelKey]) -> None:
+        db.executemany(
+            f"DELETE FROM {table} WHERE shop = ? AND endpoint = ? AND inventory_item_id = ? AND location_id = ?",
+            [(*self._key, item, loc) for item, loc in keys],
+        )
+
+    # -- rows in flight (the crash rule) -------------------------------------------------------
+    def marks(self) -> list[InFlightLevel]:
+        rows = self._read(
+            "SELECT inventory_item_id, location_id, sent, previous, ref FROM in_flight WHERE shop = ? AND endpoint = ?",
+            self._key,
+        )
+        return [InFlightLevel(item, loc, sent, previous, ref) for item, loc, sent, previous, ref in rows]
+
+    def mark_in_flight(self, marks: Iterable[InFlightLevel]) -> None:
+        """Committed before the batch leaves: a run killed while it is out leaves the mark."""
+        with self._write() as db:
+            self._mark(db, marks)
+
+    def _mark(self, db: sqlite3.Connection, marks: Iterable[InFlightLevel]) -> None:
+        now = _now()
+        db.executemany(
+            "INSERT INTO in_flight (shop, endpoint, inventory_item_id, location_id, sent, previous, ref, marked_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, endpoint, inventory_item_id, location_id) "
+            "DO UPDATE SET sent = excluded.sent, previous = excluded.previous, ref = excluded.ref, "
+            "marked_at = excluded.marked_at",
+            [(*self._key, m.inventory_item_id, m.location_id, m.sent, m.previous, m.ref, now) for m in marks],
+        )
+
+    def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """A batch's checkpoint, in one transaction: the ids learnt, the levels landed, and the
+        marks of the rows Shopify answered (landed or refused) cleared."""
+        with self._write() as db:
+            self._save_ids(db, checkpoint.resolved)
+            self._save_confirmed(db, checkpoint.confirmed)
+            self._delete_keys(db, "in_flight", [lv.key for lv in checkpoint.confirmed])
+            self._delete_keys(db, "in_flight", checkpoint.released)
+
+    def settle_in_flight(self, check: InFlightCheck) -> None:
+        """What the read of marked rows proved: a level for each it could tell; the level of an
+        item Shopify no longer has there is dropped; the settled marks go. Unread marks stay."""
+        with self._write() as db:
+            self._save_confirmed(db, check.confirmed)
+            self._delete_keys(db, "confirmed_levels", [mark.key for mark in check.gone])
+            self._delete_keys(db, "in_flight", check.settled)
+
+    def finish_run(self, result: RunResult) -> None:
+        """When a run returns: its ids and levels (the checkpoints saved them already; this is
+        the whole of it once more), the levels of items Shopify no longer has there (deleted,
+        replaced by a re-created product: `forget`), and the marks reduced to the rows still in
+        doubt: every other row sent has an answer."""
+        with self._write() as db:
+            self._save_ids(db, result.resolved)
+            self._save_confirmed(db, result.confirmed)
+            self._delete_keys(db, "confirmed_levels", [level.key for level in result.forget])
+            doubt = list(result.in_doubt)
+            keep = {mark.key for mark in doubt}
+            stale = [mark.key for mark in self._marks_in(db) if mark.key not in keep]
+            self._delete_keys(db, "in_flight", stale)
+            self._mark(db, doubt)
+
+    def _marks_in(self, db: sqlite3.Connection) -> list[InFlightLevel]:
+        rows = db.execute(
+            "SELECT inventory_item_id, location_id, sent, previous, ref FROM in_flight WHERE shop = ? AND endpoint = ?",
+            self._key,
+        ).fetchall()
+        return [InFlightLevel(*row) for row in rows]
 
     # -- shortfalls (reconciliation, available mode) -------------------------------------------
     def shortfalls(self) -> dict[LevelKey, int]:
-        cursor = self._db.execute(
-            "SELECT inventory_item_id, location_id, units FROM shortfalls WHERE shop = ?", (self.shop,)
+        rows = self._read(
+            "SELECT inventory_item_id, location_id, units FROM shortfalls WHERE shop = ? AND endpoint = ?",
+            self._key,
         )
-        return {(item, loc): units for item, loc, units in cursor}
+        return {(item, loc): units for item, loc, units in rows}
 
     def replace_shortfalls(self, shortfalls: dict[LevelKey, int]) -> None:
-        with self._db:
-            self._db.execute("DELETE FROM shortfalls WHERE shop = ?", (self.shop,))
-            self._db.executemany(
-                "INSERT INTO shortfalls VALUES (?, ?, ?, ?)",
-                [(self.shop, item, loc, units) for (item, loc), units in shortfalls.items()],
+        with self._write() as db:
+            db.execute("DELETE FROM shortfalls WHERE shop = ? AND endpoint = ?", self._key)
+            db.executemany(
+                "INSERT INTO shortfalls (shop, endpoint, inventory_item_id, location_id, units) VALUES (?, ?, ?, ?, ?)",
+                [(*self._key, item, loc, units) for (item, loc), units in shortfalls.items()],
             )
+
+
+class RunRecorder:
+    """The engine's callbacks, writing into the state as the run goes (the crash rule). A
+    write that fails is kept in `error` and asks the run to stop (`should_stop`): a mark that
+    cannot be written raises, so its batch never leaves unmarked; a checkpoint that cannot be
+    written leaves its rows' marks, which the next run reads."""
+
+    def __init__(self, state: SyncState):
+        self.state = state
+        self.error: StateError | None = None
+        self.landed = 0  # levels saved with checkpoints
+
+    def on_sending(self, marks: tuple[InFlightLevel, ...]) -> None:
+        try:
+            self.state.mark_in_flight(marks)
+        except StateError as exc:
+            self.error = self.error or exc
+            raise
+
+    def on_checkpoint(self, checkpoint: Checkpoint) -> None:
+        try:
+            self.state.save_checkpoint(checkpoint)
+            self.landed += len(checkpoint.confirmed)
+        except StateError as exc:
+            self.error = self.error or exc
+
+    def failed(self) -> bool:
+        return self.error is not None

@@ -18,6 +18,18 @@ operation takes (`base_delay` + `per_object_delay` x objects, i.e. 2 s + 1 s per
 by default, a small shop's figure); `__parentId` of a connection under a nested object (an
 inventory item's levels) naming the nearest connection node (the variant); the result URL
 shape; the snapshot being taken when the operation completes.
+
+Fault switches (tests and the soak; `fail_download`, `lose_next`), each acted out once:
+- "status": the result URL answers a non-200 status (default 403). Documented: the URL expires
+  after seven days. Guessed: what the storage host answers then or on its own errors (a
+  signed-URL store answers 400/403 for an expired link; any 5xx is possible).
+- "refused": the result URL points at a port where nothing listens (connection refused).
+  Guessed: a network failure, nothing Shopify documents.
+- "cut_off": the download announces the whole file, sends part of it (cut inside a line) and
+  closes. Guessed: a network failure, nothing Shopify documents.
+- `lose_next()`: `node(id:)` and `currentBulkOperation` answer null for the next operation
+  created. Documented: `node` answers null for an id it does not find. Guessed: that an
+  operation Shopify just created can be unfindable (lost, or the app's history purged).
 """
 
 from __future__ import annotations
@@ -61,6 +73,8 @@ class BulkOperation:
     type: str = "QUERY"
     typename = "BulkOperation"
     fail_with: str | None = None  # a failure planned by a test
+    download_fault: tuple[str, int] | None = None  # (kind, status) planned for its result URL
+    lost: bool = False  # node(id:) answers null for it
 
     @property
     def id(self) -> str:
@@ -164,10 +178,30 @@ class BulkOperations:
         self._files: dict[int, bytes] = {}
         self._next = 1
         self._planned_failure: tuple[str, bool] | None = None
+        self._planned_download: tuple[str, int] | None = None
+        self._lose_next = False
 
     # -- test controls -------------------------------------------------------------------
+    DOWNLOAD_FAULTS = ("status", "refused", "cut_off")
+
     def fail_next(self, error_code: str = "INTERNAL_SERVER_ERROR", partial: bool = False) -> None:
         self._planned_failure = (error_code, partial)
+
+    def fail_download(self, kind: str = "status", status: int = 403) -> None:
+        """The next operation completes, but fetching its result fails (see the module's
+        list: "status", "refused", "cut_off")."""
+        if kind not in self.DOWNLOAD_FAULTS:
+            raise ValueError(f"download fault must be one of {self.DOWNLOAD_FAULTS}, not {kind!r}")
+        self._planned_download = (kind, int(status))
+
+    def lose_next(self) -> None:
+        """The next operation is created, but node(id:) never finds it."""
+        self._lose_next = True
+
+    def download_fault(self, number: int) -> tuple[str, int] | None:
+        with self._lock:
+            operation = self._operations.get(number)
+            return operation.download_fault if operation is not None else None
 
     def expire(self, operation_id: str) -> None:
         """Seven days later: status EXPIRED, the file gone."""
@@ -213,6 +247,8 @@ class BulkOperations:
                 operation.fail_with, partial = self._planned_failure
                 operation.partialDataUrl = "pending" if partial else None
                 self._planned_failure = None
+            operation.download_fault, self._planned_download = self._planned_download, None
+            operation.lost, self._lose_next = self._lose_next, False
             self._operations[operation.number] = operation
             self._next += 1
             # Execute now (the data a real operation would read over its run); the delay
@@ -230,7 +266,7 @@ class BulkOperations:
             operation = self._operations.get(number)
             if operation is not None:
                 self._refresh(operation)
-            return operation
+            return None if operation is None or operation.lost else operation
 
     def current(self) -> BulkOperation | None:
         with self._lock:
@@ -238,7 +274,7 @@ class BulkOperations:
                 return None
             operation = self._operations[max(self._operations)]
             self._refresh(operation)
-            return operation
+            return None if operation.lost else operation
 
     def file(self, number: int) -> bytes | None:
         with self._lock:
@@ -262,7 +298,19 @@ class BulkOperations:
                 body = self._files.get(operation.number, b"")
                 operation.fileSize = len(body)
                 operation.url = self._url_for(operation.number) if body else None
+                if operation.url and operation.download_fault and operation.download_fault[0] == "refused":
+                    operation.url = _refused_url(operation.number)
         return operation.status
+
+
+def _refused_url(number: int) -> str:
+    """A loopback URL on a port nothing listens on (bound, then closed)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/bulk-results/{number}.jsonl"
 
 
 def execute_bulk(schema: GraphQLSchema, query: str, root: Any, context: Any) -> dict:

@@ -189,6 +189,14 @@ class Catalog:
             row, loc = self._require(inventory_item_id, location_id)
             self._levels[loc][row] = int(quantity)
 
+    def set_tracked(self, inventory_item_id: str | int, tracked: bool) -> None:
+        """Turn "Track quantity" on or off for an item, as the merchant does in Shopify admin."""
+        with self.lock:
+            row = self._item_row(inventory_item_id)
+            if row is None:
+                raise KeyError(f"no inventory item {inventory_item_id}")
+            self._tracked[row] = 1 if tracked else 0
+
     def unstock(self, inventory_item_id: str | int, location_id: str | int) -> None:
         with self.lock:
             row, loc = self._require(inventory_item_id, location_id)

@@ -265,9 +265,16 @@ class Emulator:
         path, _, query = handler.path.partition("?")
         bulk = _BULK_PATH.match(path)
         if handler.command == "GET" and bulk:
-            body = self.bulk.file(int(bulk.group(1)))
+            number = int(bulk.group(1))
+            body = self.bulk.file(number)
+            fault = self.bulk.download_fault(number)
             if body is None:
                 handler.answer(404, status_body(404))
+            elif fault is not None and fault[0] == "status":
+                handler.answer(fault[1], status_body(fault[1]))
+            elif fault is not None and fault[0] == "cut_off":
+                # Cut inside a line: the whole length announced, half of it sent.
+                handler.answer_truncated(200, body.decode(), len(body) // 2 + 1)
             else:
                 handler.answer(200, body.decode(), "application/jsonl")
             return

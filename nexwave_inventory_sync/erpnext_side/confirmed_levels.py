@@ -74,16 +74,24 @@ def upsert(
 ) -> int:
     """Record levels (ref = item code) in multi-row INSERT … ON DUPLICATE KEY UPDATE statements
     of 1,000 rows. A reconciliation passes the shortfalls it saw and replaces the stored ones;
-    a push keeps them. Returns the number of rows written (the last of duplicates wins)."""
+    a push keeps them. Returns the number of rows written (the last of duplicates wins).
+
+    A reconciliation writes only the levels whose figure, inventory item or shortfall differ
+    from the stored ones: every level it writes is stamped, and stock_changes reads each item
+    a reconciliation stamped since the last run, so writing all of them made the next delta
+    tick read the whole catalog. A level it leaves as it was keeps its old stamp (and who
+    confirmed it)."""
     latest: dict[tuple[str, str], ConfirmedLevel] = {}
     for level in levels:
         if level.ref:
             latest[(level.ref, level.location_id)] = level
+    shortfalls = shortfalls or {}
+    if how == RECONCILIATION and latest:
+        latest = _changed(store_name, latest, shortfalls)
     if not latest:
         return 0
     now = now or now_datetime()
     user = frappe.session.user
-    shortfalls = shortfalls or {}
     values = [
         (
             frappe.generate_hash(length=12),
@@ -123,6 +131,27 @@ def upsert(
             [value for row in chunk for value in row],
         )
     return len(values)
+
+
+def _changed(
+    store_name: str, latest: dict[tuple[str, str], ConfirmedLevel], shortfalls: dict[LevelKey, int]
+) -> dict[tuple[str, str], ConfirmedLevel]:
+    """The levels that differ from the stored ones (one query for the store's rows)."""
+    stored = {
+        (r.item_code, r.shopify_location_id): (r.inventory_item_id, int(r.quantity), int(r.shortfall or 0))
+        for r in frappe.db.sql(
+            f"""SELECT item_code, shopify_location_id, inventory_item_id, quantity, shortfall
+            FROM `tab{CONFIRMED_LEVEL_DOCTYPE}` WHERE shopify_store = %(store)s""",
+            {"store": store_name},
+            as_dict=True,
+        )
+    }
+    return {
+        key: level
+        for key, level in latest.items()
+        if stored.get(key)
+        != (level.inventory_item_id, int(level.quantity), int(shortfalls.get(level.key, 0)))
+    }
 
 
 def forget(store_name: str) -> None:

@@ -2,9 +2,11 @@
 with ERPNext's figure, correct the drift (when the store allows), refresh the confirmed levels
 and record a Shopify Reconciliation; notify the store's users when drift passes its threshold.
 
-The comparison rule (tolerance; in `available` mode a shortfall on Shopify is corrected only
-when the previous reconciliation saw it too) is the engine's (sync/drift.py), so are the reads
-(sync/levels.py: pages for a small catalog, one bulk operation for a large one). Same queue,
+The comparison rule (tolerance; a shortfall on Shopify is corrected only when the previous
+reconciliation saw it too, in either mode; items Shopify does not track are counted apart, not
+compared) is the engine's (sync/drift.py), so are the reads (sync/levels.py: pages for a small
+catalog, one bulk operation for a large one, falling back to pages when the bulk read fails)
+and the settling of a correction that meets a sale (sync/conflicts.py:settle_correction). Same queue,
 dedup, kill switch and run lock (run_lock.py) as the sync: a reconciliation never runs while
 the store's sync does, and the other way round.
 """
@@ -114,8 +116,10 @@ def _reconcile(store, trigger: str, started) -> str:
 def refresh_confirmed_levels(store_name: str, result: ReconciliationResult) -> int:
     """The result's confirmed levels become the stored ones, so the next delta run starts from
     Shopify's real figures even after edits in Shopify admin; the shortfalls seen are kept for
-    the next reconciliation. The engine already left a shortfall seen for the first time at its
-    old level (drift.levels_to_confirm: it may be an order ERPNext has not imported yet)."""
+    the next reconciliation. The engine already left a shortfall seen for the first time (or
+    inside the tolerance) at its old level (drift.levels_to_confirm: it may be an order ERPNext
+    has not imported yet). Only levels that changed are written (confirmed_levels.upsert), so
+    the next delta run reads only their items."""
     return confirmed_levels.upsert(
         store_name, result.confirmed, RECONCILIATION, shortfalls=dict(result.shortfalls)
     )
@@ -177,6 +181,8 @@ def _record(
             {
                 "rows_compared": plan.compared,
                 "rows_drifted": len(plan.drifted),
+                # Not compared, not drift: a push skips them, so no correction could land.
+                "rows_untracked": len(plan.untracked),
                 "drift_percent": plan.drift_percent,
                 "corrected": result.corrected,
                 "held": sum(1 for d in plan.drifted if d.action == "wait")

@@ -230,6 +230,9 @@ def _run(store, log, started, scope: str | None = None) -> str:
     )
     saver.save_rest(result.resolved)
     saver.save_rest_levels(result.confirmed)
+    # Levels of items Shopify no longer has (there), or replaced by a re-created product:
+    # nothing is left to compare with or to zero.
+    confirmed_levels.forget_levels(store.name, [level.key for level in result.forget])
     untracked = {saver.index.item_of(r) for r in result.resolved if not r.tracked} - {None}
     # An item whose SKU is on another item too is read again until that is fixed (the fix may
     # be on the other item); one without a SKU is read again when its Item changes.

@@ -7,8 +7,11 @@ Public API (stable):
 - `run_bulk_query(client, query, *, http_get=None, poll_interval=2.0, max_wait=1800.0)
   -> Iterator[dict]`: the JSONL objects, one per line. Raises `BulkReadFailed` with `kind`
   "in_progress" (another bulk query of this app still running after `max_wait`), "failed"
-  (Shopify's errorCode in the message), "expired", "canceled", "invalid" (userError), or
-  "timeout" (our `max_wait`).
+  (Shopify's errorCode in the message), "expired", "canceled", "invalid" (userError),
+  "timeout" (our `max_wait`), "missing" (`node(id:)` answered null for `MISSING_AFTER`
+  seconds: the operation cannot be found, waiting longer cannot help) or "download" (the
+  result file could not be fetched whole: refused, timed out, cut off, a non-200 answer).
+  Callers fall back to pages on any of them.
 - `bulk_levels(client, location_ids, name, ...) -> levels.LevelRead`: every variant's
   inventory item (as `Resolution`s) and its levels at the given locations.
 
@@ -36,6 +39,10 @@ from .retry import Action
 
 BUSY_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
 DONE = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
+# An operation node(id:) does not find (null) is given this long before the read gives up
+# (then falls back to pages): it was just created, so a short grace covers a lagging replica,
+# and waiting the whole max_wait (30 minutes) for an operation that is not there helps nobody.
+MISSING_AFTER = 30.0
 
 
 class BulkReadFailed(Exception):
@@ -56,13 +63,18 @@ def _execute(client: ShopifyClient, document: str, variables: dict, operation: s
 def default_http_get(url: str) -> Iterator[bytes]:
     import requests  # the engine's own dependency; imported here to keep module import light
 
-    with requests.get(url, stream=True, timeout=(5.0, 120.0)) as answer:
-        if answer.status_code != 200:
-            raise BulkReadFailed(
-                "expired" if answer.status_code in (403, 404, 410) else "failed",
-                f"the bulk result download answered HTTP {answer.status_code}",
-            )
-        yield from answer.iter_lines()
+    try:
+        with requests.get(url, stream=True, timeout=(5.0, 120.0)) as answer:
+            if answer.status_code != 200:
+                raise BulkReadFailed(
+                    "download",
+                    f"the bulk result download answered HTTP {answer.status_code}"
+                    + (" (the link expired or was refused)" if answer.status_code in (403, 404, 410) else ""),
+                )
+            yield from answer.iter_lines()
+    except requests.RequestException as error:
+        # Refused, timed out, cut off mid-stream: named by kind, never with the signed URL.
+        raise BulkReadFailed("download", f"the bulk result download failed: {type(error).__name__}") from None
 
 
 def _start(client: ShopifyClient, query: str, poll_interval: float, max_wait: float) -> str:
@@ -105,10 +117,21 @@ def _wait(
     progress: ReadProgress | None = None,
 ) -> dict:
     waited = 0.0
+    missing_for = 0.0
     while True:
         data = _execute(client, documents.BULK_OPERATION, {"id": operation_id}, "BulkOperationById")
         node = data.get("node")
-        node = node if isinstance(node, dict) else {}
+        if not isinstance(node, dict):
+            if missing_for >= MISSING_AFTER:
+                raise BulkReadFailed(
+                    "missing",
+                    f"bulk operation {operation_id} was not found (node answered null) for {missing_for:.0f} s",
+                )
+            client.clock.sleep(poll_interval)
+            missing_for += poll_interval
+            waited += poll_interval
+            continue
+        missing_for = 0.0
         status = node.get("status")
         count = _object_count(node)
         if progress is not None and count is not None:
@@ -145,14 +168,22 @@ def run_bulk_query(
     url = node.get("url")
     if not url:
         return  # COMPLETED with no url: the query matched nothing
-    for line in (http_get or default_http_get)(url):
-        if line and line.strip():
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                raise BulkReadFailed("failed", "the bulk result file holds a line that is not JSON") from None
-            if isinstance(obj, dict):
-                yield obj
+    # A stream cut off short of its Content-Length (or its last chunk) raises in requests;
+    # one cut inside a line leaves a line that is not JSON. objectCount is no line count to
+    # check against: Shopify counts "objects processed", nested non-connection ones perhaps too.
+    try:
+        for line in (http_get or default_http_get)(url):
+            if line and line.strip():
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    raise BulkReadFailed(
+                        "download", "the bulk result file holds a line that is not JSON (cut off?)"
+                    ) from None
+                if isinstance(obj, dict):
+                    yield obj
+    except OSError as error:  # an injected http_get's network error (requests' are OSErrors too)
+        raise BulkReadFailed("download", f"the bulk result download failed: {type(error).__name__}") from None
 
 
 def bulk_levels(
@@ -184,6 +215,8 @@ def bulk_levels(
         if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(obj.get("id"), str):
             item_of_variant[obj["id"]] = item["id"]
             read.skus[item["id"]] = obj.get("sku")
+            if isinstance(item.get("tracked"), bool):
+                read.tracked[item["id"]] = item["tracked"]
             read.resolutions.append(
                 Resolution(item["id"], bool(item.get("tracked")), variant_id=obj["id"], sku=obj.get("sku"))
             )

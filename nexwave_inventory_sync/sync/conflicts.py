@@ -12,6 +12,9 @@ Public API (stable):
   every row.
 - `settle(policy, erpnext, confirmed, shopify) -> int | None`: pure; the quantity to resend
   (with `changeFromQuantity` = `shopify`), or None to hold the row as Shopify has it.
+- `settle_correction(policy, target, read, shopify) -> int | None`: the same for a
+  reconciliation's correction, whose compare-and-set figure is the one just read, not a
+  confirmed push.
 - `Conflict`: one conflict as reported (ERPNext's figure, the confirmed one, Shopify's, what
   was sent and how it ended: "resolved", "held", "unsettled" (still stale after the repeats),
   "failed" (the resend failed for another reason)).
@@ -70,6 +73,26 @@ def settle(policy: ConflictPolicy, erpnext: int, confirmed: int | None, shopify:
         return erpnext
     already_imported = max(0, confirmed - erpnext)
     return max(0, erpnext - max(0, sold - already_imported))
+
+
+def settle_correction(policy: ConflictPolicy, target: int, read: int, shopify: int) -> int | None:
+    """A reconciliation correction met a conflict: Shopify moved between the read (`read`, the
+    correction's compare-and-set figure) and the correction, and shows `shopify` now. `target`
+    is what the correction set (ERPNext's figure, or Shopify's plus the shortfall seen before).
+
+    Keep Shopify's sales: every unit below the figure just read was sold (or, in on_hand mode,
+    shipped) since the read, so ERPNext cannot have imported it when it gave the figure the
+    target came from: target - (read - shopify), never below 0. settle()'s "already imported"
+    term does not apply: confirmed - ERPNext is here the drift being corrected, not orders
+    ERPNext imported, and subtracting it would overwrite the sale. Shopify above the read (a
+    restock, an admin edit) gives no reason to keep anything: the target stands. The other
+    policies do what they do for a delta row: erpnext-wins sends the target, hold holds."""
+    if policy is ConflictPolicy.HOLD:
+        return None
+    if policy is ConflictPolicy.ERPNEXT_WINS:
+        return target
+    sold_since_read = read - shopify
+    return max(0, target - sold_since_read) if sold_since_read > 0 else target
 
 
 def settle_subtracting_all_sales(erpnext: int, confirmed: int | None, shopify: int) -> int:

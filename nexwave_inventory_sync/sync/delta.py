@@ -12,7 +12,9 @@ Public API (stable; the Frappe side and the CLI call it):
     refuses the write if its own figure moved meanwhile: compare-and-set), or no
     `change_from` when never confirmed;
   - `zero_rows`: confirmed (item, location)s that left the stock query (disabled, non-stock,
-    warehouse unmapped, no Bin), to be set to 0, also compare-and-set;
+    warehouse unmapped, no Bin), to be set to 0, also compare-and-set (`StockRow.zeroing`: a
+    run drops one whose item Shopify no longer has there, and lists its level in
+    `RunResult.forget`);
   - `unchanged`: how many rows equal their confirmed level and are not sent.
 
 - `zeroed(selection, confirmed) -> int`: how many of the selection's zero rows Shopify
@@ -128,6 +130,7 @@ def select_delta(
                     inventory_item_id=key[0],
                     change_from=level.quantity,
                     ref=level.ref,
+                    zeroing=True,
                 )
             )
     return DeltaSelection(tuple(selected), tuple(zero_rows), unchanged)

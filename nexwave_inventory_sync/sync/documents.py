@@ -97,7 +97,7 @@ query LocationLevelsPage($locationId: ID!, $first: Int!, $after: String, $names:
   location(id: $locationId) {
     inventoryLevels(first: $first, after: $after) {
       nodes {
-        item { id sku }
+        item { id sku tracked }
         quantities(names: $names) { name quantity }
       }
       pageInfo { hasNextPage endCursor }

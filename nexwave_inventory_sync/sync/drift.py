@@ -3,28 +3,36 @@
 Public API (stable):
 
 - `compare_levels(erpnext_rows, shopify, *, mode="available", tolerance=0,
-  previous_shortfalls=None, safety_buffer=0) -> DriftPlan`
+  previous_shortfalls=None, safety_buffer=0, tracked=None) -> DriftPlan`
   - `erpnext_rows`: StockRows with cached inventory item ids (rows without are skipped:
     nothing to compare them with);
   - `shopify`: {(item gid, location gid): quantity} as read (`levels.read_*`);
-  - `previous_shortfalls`: the `DriftPlan.shortfalls` of the previous reconciliation.
+  - `previous_shortfalls`: the `DriftPlan.shortfalls` of the previous reconciliation;
+  - `tracked`: {item gid: bool} as the read found it (`LevelRead.tracked`); an item missing
+    there falls back to the row's cached `tracked`.
 - `DriftPlan`: `compared`, `drifted` (every row beyond tolerance, as `LevelDrift`),
   `corrections` (StockRows to push, `change_from` = the figure just read), `shortfalls` (keep
-  them for the next reconciliation), `not_stocked`, `drift_percent`, `largest(n)`.
+  them for the next reconciliation), `not_stocked`, `untracked` (rows of items Shopify does not
+  track: not compared, not drift), `unconfirmed`, `drift_percent`, `largest(n)`.
 - `levels_to_confirm(plan, read, previous_levels) -> {key: quantity}`: the confirmed level
   each compared row gets from a reconciliation (before its corrections land).
 
-The available-mode rule: Shopify below ERPNext may be Shopify sales ERPNext has not imported
-yet; "correcting" them is the snapshot overwrite race. So a row where Shopify shows MORE than
-ERPNext is corrected at once; a row where it shows LESS only for the part of the shortfall that
-was already there at the previous reconciliation (an order import takes minutes, a
-reconciliation interval an hour: a shortfall that survived one interval is not an unimported
-order). In on_hand mode Shopify's own orders sit in `committed`, not in `on_hand`, so the
-comparison is exact and every drifted row is corrected.
+The shortfall rule: Shopify below ERPNext may be Shopify sales ERPNext has not imported yet
+(in on_hand mode: fulfilments ERPNext has not booked yet, whose Delivery Note follows the
+fulfilment); "correcting" them is the snapshot overwrite race. So a row where Shopify shows
+MORE than ERPNext is corrected at once; a row where it shows LESS only for the part of the
+shortfall that was already there at the previous reconciliation (an order import takes
+minutes, a reconciliation interval an hour: a shortfall that survived one interval is not an
+unimported order). The rule is the same in both modes: in on_hand mode Shopify's open orders
+sit in `committed`, but a fulfilment takes units out of `on_hand` before ERPNext books it.
 
-The same rule decides what a reconciliation confirms: a shortfall seen for the first time keeps
-its old confirmed level instead of Shopify's lower figure, or the next delta run would push
-ERPNext's figure over the order it has not imported (compare-and-set would even agree).
+The same rule decides what a reconciliation confirms: a shortfall seen for the first time (or
+grown since, or inside the tolerance) keeps its old confirmed level instead of Shopify's lower
+figure, or the next delta run would push ERPNext's figure over the order it has not imported
+(compare-and-set would even agree).
+
+Items Shopify does not track have levels but no stock to keep: a push skips them by design,
+so a reconciliation leaves them out of the comparison (and of the drift) and counts them apart.
 """
 
 from __future__ import annotations
@@ -62,6 +70,10 @@ class DriftPlan:
     corrections: tuple[StockRow, ...]
     shortfalls: Mapping[LevelKey, int] = field(default_factory=dict)
     not_stocked: tuple[StockRow, ...] = ()  # ERPNext rows Shopify has no level for
+    untracked: tuple[StockRow, ...] = ()  # rows of items Shopify does not track: not compared
+    # Shortfalls not corrected now ("wait", "partial", inside the tolerance): Shopify's lower
+    # figure may be a sale ERPNext has not imported, so it is not confirmed (levels_to_confirm).
+    unconfirmed: frozenset[LevelKey] = frozenset()
 
     @property
     def drift_percent(self) -> float:
@@ -79,15 +91,19 @@ def compare_levels(
     tolerance: int = 0,
     previous_shortfalls: Mapping[LevelKey, int] | None = None,
     safety_buffer: float = 0,
+    tracked: Mapping[str, bool] | None = None,
 ) -> DriftPlan:
     if mode not in QUANTITY_NAMES:
         raise ValueError(f"mode must be one of {QUANTITY_NAMES}, not {mode!r}")
     previous = previous_shortfalls or {}
+    tracked = tracked or {}
     compared = 0
     drifted: list[LevelDrift] = []
     corrections: list[StockRow] = []
     shortfalls: dict[LevelKey, int] = {}
     not_stocked: list[StockRow] = []
+    untracked: list[StockRow] = []
+    unconfirmed: set[LevelKey] = set()
     for row in erpnext_rows:
         key = row_key(row)
         if key is None:
@@ -99,25 +115,37 @@ def compare_levels(
         if key not in shopify:
             not_stocked.append(row)
             continue
+        # The read's answer is fresher than the row's cached one (tracking may be on now).
+        is_tracked = tracked.get(key[0], row.tracked)
+        if is_tracked is False:
+            untracked.append(row)
+            continue
         compared += 1
         current = int(shopify[key])
         gap = current - erpnext
+        if gap < 0:
+            # Kept even inside the tolerance: a shortfall that grows past it later has its
+            # first part already seen.
+            shortfalls[key] = -gap
         if abs(gap) <= tolerance:
+            if gap < 0:
+                unconfirmed.add(key)
             continue
         label = row.label
-        if gap > 0 or mode == "on_hand":
+        if gap > 0:
             target = erpnext
             action = "correct"
         else:
-            shortfall = -gap
-            shortfalls[key] = shortfall
             seen_before = previous.get(key, 0)
             if seen_before <= 0:
                 drifted.append(LevelDrift(key, label, erpnext, current, "wait"))
+                unconfirmed.add(key)
                 continue
-            persistent = min(seen_before, shortfall)
+            persistent = min(seen_before, -gap)
             target = current + persistent
             action = "correct" if target == erpnext else "partial"
+            if action == "partial":
+                unconfirmed.add(key)
         drifted.append(LevelDrift(key, label, erpnext, current, action, target))
         corrections.append(
             replace(
@@ -127,9 +155,18 @@ def compare_levels(
                 inventory_item_id=key[0],
                 location_id=key[1],
                 change_from=current,
+                tracked=True if is_tracked else row.tracked,
             )
         )
-    return DriftPlan(compared, tuple(drifted), tuple(corrections), shortfalls, tuple(not_stocked))
+    return DriftPlan(
+        compared,
+        tuple(drifted),
+        tuple(corrections),
+        shortfalls,
+        tuple(not_stocked),
+        tuple(untracked),
+        frozenset(unconfirmed),
+    )
 
 
 def levels_to_confirm(
@@ -141,12 +178,12 @@ def levels_to_confirm(
     its previous confirmed level, so the next delta run leaves it alone (ERPNext unchanged) or
     meets a conflict its policy settles. So does a shortfall that grew since the last time
     ("partial"): its new part is as unconfirmed as a new shortfall; when its correction lands,
-    the figure it set replaces this one (reconcile()). A waiting row with no previous level gets
-    the figure read: with or without it the next delta run sends ERPNext's figure, and the
-    stored row carries the shortfall to the next reconciliation."""
+    the figure it set replaces this one (reconcile()). So does a shortfall inside the tolerance:
+    not drift worth a correction, but no less a possible unimported sale. A waiting row with no
+    previous level gets the figure read: with or without it the next delta run sends ERPNext's
+    figure, and the stored row carries the shortfall to the next reconciliation."""
     previous = previous_levels or {}
-    waiting = {drift.key for drift in plan.drifted if drift.action in ("wait", "partial")}
     return {
-        key: int(previous[key]) if key in waiting and key in previous else int(quantity)
+        key: int(previous[key]) if key in plan.unconfirmed and key in previous else int(quantity)
         for key, quantity in read.items()
     }

@@ -115,6 +115,13 @@ class DeadlineReached(ShopifyError):
     kind = "deadline"
 
 
+class Stopped(ShopifyError):
+    """The caller asked the run to stop (`SyncOptions.should_stop`: Ctrl-C, SIGTERM): no
+    further batch is sent; it ends like a deadline, the rows not sent counted as such."""
+
+    kind = "stopped"
+
+
 class InvalidRequest(ShopifyError):
     """Other 4xx and GraphQL errors: a bug or bad data; retrying sends the same mistake."""
 

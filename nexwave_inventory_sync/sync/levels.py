@@ -13,8 +13,8 @@ Public API (stable):
   (bulkOperationRunQuery, see bulk.py), or "auto": bulk from `BULK_THRESHOLD` variants up.
   `progress(read_so_far)` is called after every page (levels read) and every bulk poll
   (Shopify's objectCount: lines the operation has written), then once the file is read.
-- `LevelRead`: `levels` {key: quantity}, `skus` {inventory item gid: sku}, `resolutions`
-  (bulk only: every variant with its inventory item, for id resolution), `method`, `calls`.
+- `LevelRead`: `levels` {key: quantity}, `skus` {inventory item gid: sku}, `tracked`
+  {inventory item gid: bool}, `resolutions` (bulk only: every variant with its inventory item, for id resolution), `method`, `calls`.
 - `BULK_THRESHOLD` (levels = variants x locations, 2,500) and `BULK_RESOLVE_THRESHOLD` (SKUs
   to resolve on a cold run, 10,000): where one bulk operation replaces the pages. Measured
   (docs/benchmarks.md, section 7, Standard bucket of 2,000 points refilling 100/s, 300 ms a
@@ -111,6 +111,9 @@ class LevelRead:
     levels: dict[LevelKey, int] = field(default_factory=dict)
     skus: dict[str, str | None] = field(default_factory=dict)  # inventory item gid -> sku
     resolutions: list[Resolution] = field(default_factory=list)  # bulk reads only
+    # inventory item gid -> whether Shopify tracks its stock (a reconciliation leaves the
+    # untracked out of its comparison: a push skips them by design).
+    tracked: dict[str, bool] = field(default_factory=dict)
     method: str = "pages"
     calls: int = 0
 
@@ -146,6 +149,8 @@ def read_location_pages(
             if quantity is not None:
                 read.levels[(item["id"], location)] = quantity
                 read.skus[item["id"]] = item.get("sku")
+                if isinstance(item.get("tracked"), bool):
+                    read.tracked[item["id"]] = item["tracked"]
         if progress is not None:
             progress(len(read.levels))
         info = page.get("pageInfo") if isinstance(page.get("pageInfo"), dict) else {}

@@ -2,8 +2,12 @@
 userError back to the row it names.
 
 Shopify may reject a whole batch for one bad row (no inventoryAdjustmentGroup): the rows
-it did not name are then sent once more on their own, so three bad rows never cost the
-other 247.
+it did not name are then sent again on their own (at most MAX_RESENDS times), so three bad
+rows never cost the other 247. Only rows Shopify names are failed with its code (a stale one
+is a conflict); a row it did not name in a refusal is never a conflict.
+
+Before 2026-04 the compare-and-set check is switched off per batch (ignoreCompareQuantity),
+not per row: a batch is then either all compare-and-set or all plain (`batch_kind`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ CONFLICT_CODES = frozenset({"CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STAL
 # Documented in InventorySetQuantitiesUserErrorCode: "This request is currently in progress,
 # please try again." Not a rejection: the first attempt with this key may yet land.
 IN_PROGRESS_CODE = "IDEMPOTENCY_CONCURRENT_REQUEST"
+# Our code for a row Shopify did not name in a batch it refused whole, after the resends: not
+# applied, nothing wrong with the row itself (and not a conflict: its figure may not have moved).
+BATCH_REJECTED = "BATCH_REJECTED"
+# Resends of the rows a refusal did not name: the second catches a row that went stale between
+# the first call and its resend (a busy shop), so innocent rows still land in the same run.
+MAX_RESENDS = 2
 
 
 @dataclass(frozen=True)
@@ -116,9 +126,27 @@ def mutation_variables(
     }
     if uses_idempotency(api_version):
         return {"input": payload, "idempotencyKey": idempotency_key(run_id, quantities)}
-    # Legacy shape: rows without compareQuantity must opt out of the check explicitly.
-    payload["ignoreCompareQuantity"] = not any(r.row.change_from is not None for r in batch)
+    # Legacy shape: rows without compareQuantity must opt out of the check explicitly, and the
+    # opt-out is per batch: a row without compareQuantity in a checked batch is refused
+    # COMPARE_QUANTITY_REQUIRED, a compared row in an unchecked batch loses its check.
+    kinds = {batch_kind(r, api_version) for r in batch}
+    if len(kinds) > 1:
+        raise ValueError("a batch before 2026-04 must be all compare-and-set or all plain (batch_kind)")
+    payload["ignoreCompareQuantity"] = kinds != {COMPARED}
     return {"input": payload}
+
+
+COMPARED = "compared"
+PLAIN = "plain"
+
+
+def batch_kind(ready: ReadyRow, api_version: str) -> str:
+    """Which rows may share a batch. From 2026-04 every row carries its own changeFromQuantity
+    (null: no check), so all may; before, compared rows and plain rows go in batches of their
+    own (see mutation_variables)."""
+    if uses_idempotency(api_version) or ready.row.change_from is None:
+        return PLAIN
+    return COMPARED
 
 
 def _user_errors(payload: object) -> list[dict]:
@@ -179,10 +207,11 @@ def send_batch(
     batch: Sequence[ReadyRow],
     run_id: str,
     *,
-    resend: bool = True,
+    resends: int = MAX_RESENDS,
     name: str = QUANTITY_NAME,
 ) -> BatchOutcome:
-    """Push one batch; raise RunAborted when the run must stop (auth, locked shop)."""
+    """Push one batch; raise RunAborted when the run must stop (auth, locked shop). `resends`:
+    how many more times the rows a refusal did not name may be sent."""
     outcome = BatchOutcome()
     api_version = client.endpoint.api_version
     try:
@@ -225,15 +254,36 @@ def send_batch(
         outcome.pushed = len(outcome.landed)
         return outcome
 
-    # Rejected whole: nothing was applied.
+    # Rejected whole: nothing was applied. Only the rows Shopify named failed for a reason of
+    # their own (a stale figure among them: a conflict).
     outcome.failures = [batch[i].failure(*_describe([e])) for i, e in sorted(by_row.items())]
     good = [r for i, r in enumerate(batch) if i not in by_row]
-    if other or not by_row or not resend or not good:
+    if other or not by_row:
         # An error that names no row rejects every row; say it on each.
         code, message = _describe(other or user_errors)
+        if code in CONFLICT_CODES:  # an odd answer: no row was named stale
+            code = BATCH_REJECTED
         outcome.failures += [r.failure(code, f"batch rejected: {message}") for r in good]
         return outcome
-    retry = send_batch(client, good, run_id, resend=False, name=name)
+    if not good:
+        return outcome
+    if resends <= 0:
+        # Refused again for other rows (one went stale between the calls): these were not
+        # applied, but Shopify found nothing wrong with them; the next run sends them again.
+        code, message = _describe(user_errors)
+        outcome.failures += [
+            r.failure(
+                BATCH_REJECTED,
+                f"batch rejected for other rows after {MAX_RESENDS} resends ({code}: {message})",
+            )
+            for r in good
+        ]
+        return outcome
+    try:
+        retry = send_batch(client, good, run_id, resends=resends - 1, name=name)
+    except RunAborted as abort:
+        # The stop names the resend's rows only: the rows refused before must stay counted.
+        raise RunAborted(abort.failure, rows=batch) from None
     outcome.landed = retry.landed
     outcome.pushed = retry.pushed
     outcome.calls_ok = retry.calls_ok
@@ -242,5 +292,9 @@ def send_batch(
     return outcome
 
 
-def batches(rows: Sequence[ReadyRow], size: int = BATCH_SIZE) -> list[Sequence[ReadyRow]]:
-    return [rows[i : i + size] for i in range(0, len(rows), size)]
+def batches(rows: Sequence[ReadyRow], api_version: str, size: int = BATCH_SIZE) -> list[Sequence[ReadyRow]]:
+    """Rows in batches of at most `size`, each of one batch_kind, in their order otherwise."""
+    by_kind: dict[str, list[ReadyRow]] = {}
+    for ready in rows:
+        by_kind.setdefault(batch_kind(ready, api_version), []).append(ready)
+    return [kind[i : i + size] for kind in by_kind.values() for i in range(0, len(kind), size)]

@@ -18,9 +18,11 @@ Public API (stable):
 - `ReconcileOptions`: `tolerance` (units, default 0), `correct` (default True),
   `previous_shortfalls` (the last result's `shortfalls`), `previous_levels` (the stored
   confirmed levels, {key: quantity}: a first-seen shortfall keeps its own), `read_method` ("auto" | "pages" |
-  "bulk"; auto uses bulk from `levels.BULK_THRESHOLD` levels), `sync` (SyncOptions for the
+  "bulk"; auto uses bulk from `levels.BULK_THRESHOLD` levels; a bulk read that fails, is
+  lost or cannot be downloaded falls back to pages), `sync` (SyncOptions for the
   corrections: its `quantity_name` is also the quantity compared; its conflict policy
-  settles a row that moved between the read and the correction).
+  settles a row that moved between the read and the correction, by
+  `conflicts.settle_correction`: see `correct()`).
 - `ReconciliationResult`: `plan` (drift.DriftPlan: compared, drifted, largest(n),
   drift_percent, shortfalls), `corrected` (rows the correction landed), `correction`
   (its RunResult, None when nothing was pushed), `confirmed` (a delta.ConfirmedLevel per
@@ -28,17 +30,21 @@ Public API (stable):
   the first time its previous level (drift.levels_to_confirm); store them as they are so the
   next delta run starts from Shopify's real figures without overwriting an order ERPNext has
   not imported), `read_method`, `read_calls`, `api_calls`,
-  `remaining` (drifted rows not corrected), `aborted`/`abort_reason`.
+  `remaining` (drifted rows not corrected), `aborted`/`abort_reason`, `shortfalls` (pass them
+  as the next reconciliation's `previous_shortfalls`: those seen, less what the correction
+  landed).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .bulk import BulkReadFailed
 from .client import CallFailed, CallStats, RunAborted, ShopifyClient
 from .clock import Clock, SystemClock
+from .conflicts import MAX_REPEATS, Conflict, ConflictPolicy, settle_correction
 from .delta import ConfirmedLevel, LevelKey, row_key
 from .drift import DriftPlan, compare_levels, levels_to_confirm
 from .endpoint import ShopifyEndpoint
@@ -99,6 +105,8 @@ class ReconciliationResult:
     skipped_without_id: int = 0
     aborted: bool = False
     abort_reason: str | None = None
+    # The shortfalls left once the correction landed (None: the plan's, nothing landed).
+    shortfalls_left: Mapping[LevelKey, int] | None = None
 
     @property
     def remaining(self) -> int:
@@ -107,7 +115,8 @@ class ReconciliationResult:
 
     @property
     def shortfalls(self) -> Mapping[LevelKey, int]:
-        return self.plan.shortfalls
+        """What to pass as the next reconciliation's `previous_shortfalls`."""
+        return self.plan.shortfalls if self.shortfalls_left is None else self.shortfalls_left
 
 
 def reconcile(
@@ -148,9 +157,11 @@ def reconcile(
                     poll_interval=options.sync.bulk_poll_interval,
                     progress=bar.read,
                 )
-            except (BulkReadFailed, KeyError, TypeError, ValueError, AttributeError):
-                # A failed or expired bulk operation (or a file of the wrong shape): the
-                # pages still give the answer.
+            except (BulkReadFailed, OSError, KeyError, TypeError, ValueError, AttributeError):
+                # A failed, lost or expired bulk operation, a download that failed (refused,
+                # timed out, cut off: requests' errors are OSErrors; bulk.py turns its own
+                # into BulkReadFailed) or a file of the wrong shape: the pages still give the
+                # answer.
                 bar.read_total = max(1, len(with_ids))
                 read = read_all_levels(client, locations, name, method="pages", progress=bar.read)
     except (RunAborted, CallFailed, LevelReadFailed, BulkReadFailed) as error:
@@ -165,6 +176,7 @@ def reconcile(
         tolerance=options.tolerance,
         previous_shortfalls=options.previous_shortfalls,
         safety_buffer=options.sync.safety_buffer,
+        tracked=read.tracked,
     )
     to_confirm = levels_to_confirm(plan, read.levels, options.previous_levels)
     confirmed: dict[LevelKey, ConfirmedLevel] = {}
@@ -176,14 +188,13 @@ def reconcile(
     corrected = 0
     if options.correct and plan.corrections:
         bar.tell(READ_SHARE, "correct")
-        correction = sync_inventory(
-            endpoint, list(plan.corrections), options=options.sync, clock=clock, progress=bar.correct
-        )
+        correction = correct(endpoint, plan.corrections, options.sync, clock, bar.correct)
         corrected = len(correction.confirmed)
         for level in correction.confirmed:
             confirmed[level.key] = ConfirmedLevel(
                 level.inventory_item_id, level.location_id, level.quantity, level.ref, "reconcile"
             )
+    shortfalls_left = _shortfalls_left(plan, correction) if correction else None
     if not (correction and correction.aborted):
         bar.tell(100, "done")
     return ReconciliationResult(
@@ -197,4 +208,184 @@ def reconcile(
         skipped_without_id=len(rows) - len(with_ids),
         aborted=bool(correction and correction.aborted),
         abort_reason=correction.abort_reason if correction else None,
+        shortfalls_left=shortfalls_left,
+    )
+
+
+def _shortfalls_left(plan: DriftPlan, correction: RunResult) -> dict[LevelKey, int]:
+    """A corrected shortfall is gone: remembering it would let the next reconciliation take a
+    new sale of the same size for the old shortfall and correct it at once. What a landed
+    correction left (a partial one's new part, a sale kept by settle_correction) is what this
+    reconciliation saw; the next one corrects it if it is still there."""
+    left = dict(plan.shortfalls)
+    erpnext = {drift.key: drift.erpnext for drift in plan.drifted}
+    for level in correction.confirmed:
+        if level.key in erpnext:
+            left.pop(level.key, None)
+            if erpnext[level.key] > level.quantity:
+                left[level.key] = erpnext[level.key] - level.quantity
+    return left
+
+
+def correct(
+    endpoint: ShopifyEndpoint,
+    corrections: Iterable[StockRow],
+    options: SyncOptions,
+    clock: Clock,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> RunResult:
+    """Push the corrections with compare-and-set against the figure just read. A row Shopify
+    moved since the read (a bulk read takes minutes: a busy shop sells meanwhile) is settled by
+    conflicts.settle_correction, not by settle(): a delta row's rule would take the drift being
+    corrected for imported orders and overwrite the sale. The run's own settling is told to
+    hold, so each conflict comes back with Shopify's current figure; this settles and resends
+    those rows (at most MAX_REPEATS repeats, as settle.py does for delta rows) and returns one
+    RunResult for the whole correction."""
+    rows = list(corrections)
+    policy = options.conflict_policy
+    first = sync_inventory(
+        endpoint,
+        rows,
+        options=replace(options, conflict_policy=ConflictPolicy.HOLD),
+        clock=clock,
+        progress=progress,
+    )
+    if policy is ConflictPolicy.HOLD or first.aborted:
+        return first
+    by_key = {row_key(row): row for row in rows}
+    # key -> (the conflict as first met, Shopify's figure now, resends made)
+    pending = {
+        (c.inventory_item_id, c.location_id): (c, c.shopify, 0)
+        for c in first.conflict_rows
+        if c.outcome == "held" and c.shopify is not None and (c.inventory_item_id, c.location_id) in by_key
+    }
+    if not pending:
+        return first
+    settled: dict[LevelKey, Conflict] = {}
+    results: list[RunResult] = []
+    unchanged: list[ConfirmedLevel] = []  # Shopify already showed the settled figure
+    run_id = options.run_id or first.run_id
+    round_number = 0
+    while pending:
+        resend: list[StockRow] = []
+        for key, (met, shopify, attempts) in pending.items():
+            row = by_key[key]
+            target = settle_correction(policy, met.erpnext, row.change_from, shopify)
+            conflict = replace(met, shopify=shopify, attempts=attempts, message="")
+            if target == shopify:
+                unchanged.append(ConfirmedLevel(key[0], key[1], shopify, row.label, "conflict"))
+                settled[key] = replace(
+                    conflict, outcome="resolved", message="Shopify already showed the settled figure"
+                )
+            elif attempts > MAX_REPEATS:
+                settled[key] = replace(
+                    conflict,
+                    outcome="unsettled",
+                    message=f"still changing on Shopify after {MAX_REPEATS} repeats",
+                )
+            else:
+                settled[key] = replace(conflict, sent=target, attempts=attempts + 1)
+                buffer = options.safety_buffer
+                resend.append(
+                    replace(row, quantity=target + buffer if buffer else target, change_from=shopify)
+                )
+        pending = {}
+        if not resend:
+            break
+        round_number += 1
+        # A run id of its own per round: a repeat holding the same figures as the attempt
+        # before it must not reuse that batch's idempotency key (Shopify would replay it).
+        again = sync_inventory(
+            endpoint,
+            resend,
+            options=replace(
+                options,
+                conflict_policy=ConflictPolicy.HOLD,
+                run_id=f"{run_id}.correction-conflicts-{round_number}",
+            ),
+            clock=clock,
+        )
+        results.append(again)
+        for level in again.confirmed:
+            if level.key in settled:
+                settled[level.key] = replace(settled[level.key], outcome="resolved")
+        for failure in again.failures:
+            key = row_key(failure.row)
+            if key in settled:
+                settled[key] = replace(
+                    settled[key], outcome="failed", message=f"{failure.code}: {failure.message}"
+                )
+        for met in again.conflict_rows:
+            key = (met.inventory_item_id, met.location_id)
+            if met.outcome == "held" and met.shopify is not None and key in settled:
+                pending[key] = (settled[key], met.shopify, settled[key].attempts)
+            elif key in settled:
+                settled[key] = replace(settled[key], outcome="failed", message=met.message)
+        if again.aborted:
+            break
+    for key, conflict in settled.items():
+        if conflict.outcome == "held":  # the resend stopped before it was settled
+            settled[key] = replace(
+                conflict, outcome="unsettled", message="the run stopped before it was settled"
+            )
+    return _merged(first, results, settled, unchanged, policy)
+
+
+def _merged(
+    first: RunResult,
+    resends: list[RunResult],
+    settled: Mapping[LevelKey, Conflict],
+    unchanged: list[ConfirmedLevel],
+    policy: ConflictPolicy,
+) -> RunResult:
+    """The correction's first run with its conflicts settled: one RunResult, counted as
+    sync_inventory counts one whose own settling did the work."""
+    runs = [first, *resends]
+    confirmed = {level.key: level for run in runs for level in run.confirmed}
+    confirmed.update({level.key: level for level in unchanged})
+    conflict_rows = [
+        c for c in first.conflict_rows if (c.inventory_item_id, c.location_id) not in settled
+    ] + list(settled.values())
+    # Every settled row was held in the first run (first.held counts it); what is still held
+    # or unsettled after the resends counts again.
+    held = first.held - len(settled) + sum(1 for c in settled.values() if c.outcome in ("held", "unsettled"))
+    failed = first.failed + sum(run.failed for run in resends)
+    aborted = next((run for run in runs if run.aborted), None)
+    error = next((run.error for run in runs if run.error and (run.failed or run.aborted)), None)
+    if error is None and held:
+        error = (
+            f"{held:,} rows changed on Shopify since their confirmed figure and did not land "
+            f"(conflict policy {policy.value}); each is in the conflict rows"
+        )
+
+    def total(name: str):
+        return sum(getattr(run, name) for run in runs)
+
+    def counted(name: str) -> dict[str, int]:
+        return dict(sum((Counter(getattr(run, name)) for run in runs), Counter()))
+
+    return replace(
+        first,
+        pushed=first.pushed + sum(run.pushed for run in resends) + len(unchanged),
+        failed=failed,
+        held=held,
+        confirmed=tuple(confirmed.values()),
+        conflict_rows=tuple(conflict_rows),
+        failures=first.failures + tuple(f for run in resends for f in run.failures),
+        batches_ok=total("batches_ok"),
+        batches_failed=total("batches_failed"),
+        api_calls=total("api_calls"),
+        retries=total("retries"),
+        throttled_answers=total("throttled_answers"),
+        throttle_waits=total("throttle_waits"),
+        seconds_waited=round(total("seconds_waited"), 3),
+        cost_requested=total("cost_requested"),
+        query_cost=total("query_cost"),
+        duration_s=round(total("duration_s"), 3),
+        calls_by_operation=counted("calls_by_operation"),
+        retries_by_kind=counted("retries_by_kind"),
+        aborted=aborted is not None,
+        abort_kind=aborted.abort_kind if aborted else None,
+        abort_reason=aborted.abort_reason if aborted else None,
+        error=error,
     )

@@ -7,6 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # delta imports this module: the name is for annotations only
+    from .delta import ConfirmedLevel
 
 
 # slots: a run holds every row of a store (500,000 at 100,000 items x 5 locations); without a
@@ -28,6 +32,9 @@ class StockRow:
         None  # Shopify's expected current figure (compare-and-set); None skips the check
     )
     ref: str | None = None  # the caller's name for the row (an ERPNext item code), echoed in failures
+    # Set by delta.select_delta on the rows that zero a confirmed level which left the stock
+    # query: if Shopify no longer has the item there, there is nothing left to zero.
+    zeroing: bool = False
 
     @property
     def label(self) -> str:
@@ -151,6 +158,13 @@ class RunResult:
     # Shopify may or may not have applied them (in_flight.InFlightLevel). Their marks stay, so
     # the next run reads their figure before it pushes (in_flight.check_in_flight).
     in_doubt: tuple = ()
+    # Zero rows whose item Shopify no longer has (deleted: INVALID_INVENTORY_ITEM) or no longer
+    # stocks at the location (ITEM_NOT_STOCKED_AT_LOCATION): nothing is left to zero, so the row
+    # is done, not failed.
+    dropped: int = 0
+    # Confirmed levels callers must delete from their store: the item of each is gone from
+    # Shopify (or from the location), or was replaced by a re-created one (Resolution.replaces).
+    forget: tuple[ConfirmedLevel, ...] = ()
     # One sentence a person can act on, whenever the run is not a Success: the abort's reason,
     # or what most rows failed with. (abort_reason stays for callers that read it.)
     error: str | None = None
@@ -179,7 +193,8 @@ class RunResult:
     @property
     def accounted(self) -> int:
         """Rows with a known fate; equals `considered` (every row read) in a correct run. A
-        conflict settled by the policy is in `pushed`, a held one in `held`."""
+        conflict settled by the policy is in `pushed`, a held one in `held`; a zero row whose item
+        Shopify no longer has there in `dropped`."""
         return (
             self.pushed
             + self.failed
@@ -188,4 +203,5 @@ class RunResult:
             + self.untracked
             + self.unchanged_skipped
             + self.not_sent
+            + self.dropped
         )

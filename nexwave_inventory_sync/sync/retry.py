@@ -3,7 +3,11 @@
 Separate budgets per kind (a THROTTLED answer never eats the 5xx budget), Retry-After honoured
 and clamped, back-off with jitter, and a cap on the total time one call may spend waiting.
 Retrying a mutation is safe: from 2026-04 it carries an idempotency key reused on every retry,
-and before that inventorySetQuantities sets absolute values, so a repeat lands on the same number.
+so Shopify replays the first attempt's answer. Before 2026-04 there is no key: a plain row sets
+an absolute value, so a repeat lands on the same number, but a compare-and-set row whose first
+attempt landed (its answer lost) is refused COMPARE_QUANTITY_STALE on the retry, since our own
+write moved the figure. The conflict step reads Shopify's figure and, finding the quantity we
+sent, confirms the row without a conflict (settle.settle_conflicts).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ ACTIONS: dict[str, Action] = {
     "shop_unavailable": Action.ABORT_RUN,
     "redirect": Action.ABORT_RUN,  # every call would be redirected the same way
     "deadline": Action.ABORT_RUN,
+    "stopped": Action.ABORT_RUN,
     "invalid_request": Action.FAIL_BATCH,
     # A body that is not the JSON we expect is most often an answer cut off on the way (or a
     # proxy's page): one retry, safe with the batch's idempotency key, then the batch fails.

@@ -21,6 +21,12 @@ Public API (stable; the Frappe side and the CLI call it):
   the location (inventoryActivate, idempotent) and push it again in the same run.
 - `RunResult.confirmed`: a `delta.ConfirmedLevel` per row Shopify accepted (its value as
   accepted): store them, and pass them to select_delta next time.
+- `RunResult.forget`: confirmed levels to delete from that store: their item is gone from
+  Shopify (deleted, or replaced by a re-created product: `Resolution.replaces`) or, for a zero
+  row, no longer stocked at the location. Such a zero row counts in `RunResult.dropped` (done:
+  nothing is left to zero), never as failed. `forget` never holds a level in `confirmed`.
+- A row Shopify already shows at ERPNext's figure is confirmed under every policy, without a
+  conflict.
 - `read_stock`: a cold run resolves ids first and only then reads the stock to push: pass
   the identifier rows (SKUs / variant ids; their quantity is ignored) as `rows` and a
   callable returning the stock rows as `read_stock`; it is called once resolution is done,
@@ -42,21 +48,22 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 
-from .client import CallStats, RunAborted, ShopifyClient
+from .client import CallFailed, CallStats, RunAborted, ShopifyClient
 from .clock import Clock, SystemClock
 from .conflicts import DEFAULT_POLICY, Conflict, ConflictPolicy
 from .delta import ConfirmedLevel, LevelKey
 from .endpoint import ShopifyEndpoint
+from .errors import Stopped
 from .ids import IdError, to_gid
 from .in_flight import InFlightLevel
 from .levels import BULK_RESOLVE_THRESHOLD
 from .limits import BATCH_SIZE
-from .push import QUANTITY_NAME, QUANTITY_NAMES, BatchOutcome, ReadyRow, send_batch
+from .push import QUANTITY_NAME, QUANTITY_NAMES, BatchOutcome, ReadyRow, batch_kind, batches, send_batch
 from .quantity import QuantityError, check_safety_buffer, shopify_quantity
 from .resolve import Resolver, Unresolved
 from .results import Checkpoint, Resolution, RowFailure, RunResult, StockRow, commonest_failure
-from .retry import RetryPolicy
-from .settle import ACTIVATE_OPTION, NOT_STOCKED, activate_and_resend, settle_conflicts
+from .retry import Action, RetryPolicy
+from .settle import ACTIVATE_OPTION, NOT_STOCKED, Settled, activate_and_resend, settle_conflicts
 from .throttle import BucketModel
 
 ProgressCallback = Callable[[int, "int | None"], None]
@@ -89,6 +96,9 @@ class SyncOptions:
     # Seconds the whole run may take (None: no limit). No retry or throttle pause starts that
     # would end past it; the run then ends Partial, the rows not sent listed.
     deadline_s: float | None = None
+    # Asked before each batch leaves: True stops the run there, as a deadline would (the
+    # batches in flight are folded in, the rows not sent counted). Ctrl-C / SIGTERM in the CLI.
+    should_stop: Callable[[], bool] | None = None
     conflict_policy: ConflictPolicy = DEFAULT_POLICY
     quantity_name: str = QUANTITY_NAME  # "available" or "on_hand"
     activate_unstocked: bool = False  # the store option "connect items to mapped locations"
@@ -130,6 +140,8 @@ class _Tally:
     landed_new: list[ReadyRow] = field(default_factory=list)
     released_new: list[LevelKey] = field(default_factory=list)
     in_doubt: list[ReadyRow] = field(default_factory=list)  # sent, no answer seen
+    dropped: int = 0
+    forget: list[ConfirmedLevel] = field(default_factory=list)
 
     def fail(self, row: StockRow, code: str, message: str, **kw) -> None:
         self.failures.append(RowFailure(row, code, message, **kw))
@@ -260,6 +272,10 @@ class _Preparer:
             )
             return None
         self._seen.add(key)
+        # The confirmed level it carried was the old item's: the new one has none yet, so it
+        # gets ERPNext's figure without compare-and-set (a stale change_from would meet a
+        # phantom conflict and the policy would subtract sales that never happened).
+        row = replace(row, change_from=None)
         return ReadyRow(row, resolution.inventory_item_id, failure_location(failure), failure.quantity)
 
     def _prepare(self, row: StockRow) -> ReadyRow | None:
@@ -357,8 +373,10 @@ class _Sender:
         name: str = QUANTITY_NAME,
         on_checkpoint: CheckpointCallback | None = None,
         on_sending: SendingCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ):
         self.name = name
+        self.should_stop = should_stop
         self.on_sending = on_sending
         self.clients = clients
         self.on_checkpoint = on_checkpoint
@@ -373,7 +391,7 @@ class _Sender:
     def send(self, batch: Sequence[ReadyRow]) -> bool:
         """Send (or queue) one batch; False, with the batch counted as not sent, once the
         run has stopped."""
-        if self.tally.stopped:
+        if self.tally.stopped or self._stop_requested():
             return False
         if self._pool is None:
             self._mark(batch)
@@ -384,10 +402,20 @@ class _Sender:
             self._wait(cf.FIRST_COMPLETED)
             if self.tally.stopped:
                 return False
+        if self._stop_requested():  # asked while this batch waited for a free session
+            return False
         client = self._idle.pop()
         self._mark(batch)
         future = self._pool.submit(_send_safely, client, batch, self.run_id, self.name)
         self._in_flight[future] = client
+        return True
+
+    def _stop_requested(self) -> bool:
+        if self.should_stop is None or not self.should_stop():
+            return False
+        self.tally.abort = RunAborted(
+            CallFailed(Stopped("the run was asked to stop before this batch"), Action.ABORT_RUN)
+        )
         return True
 
     def _mark(self, batch: Sequence[ReadyRow]) -> None:
@@ -458,6 +486,36 @@ def _send_safely(
 STALE_ID_CODE = "INVALID_INVENTORY_ITEM"
 
 
+def _forget(tally: _Tally, failure: RowFailure) -> None:
+    """The confirmed level a refused row carried (its change_from: select_delta sets it on
+    every row with one), for the caller to delete: its item is gone from Shopify or from the
+    location."""
+    if failure.row.change_from is None:
+        return
+    item = failure.inventory_item_id or to_gid("InventoryItem", failure.row.inventory_item_id)
+    tally.forget.append(
+        ConfirmedLevel(item, failure_location(failure), failure.row.change_from, failure.row.ref)
+    )
+
+
+def _items_gone(tally: _Tally) -> None:
+    """Rows Shopify refused because their item no longer exists, or (a zero row) is no longer
+    stocked at the location. A zero row is then done: nothing is left to zero (dropped, never
+    failed: resending it every run would fail quiet runs and pause the store). Another row
+    keeps its failure (one with a SKU was looked up again, _push_again). Either way the
+    confirmed level it carried names nothing any more: to be forgotten."""
+    kept = []
+    for failure in tally.failures:
+        if failure.row.zeroing and failure.code in (STALE_ID_CODE, NOT_STOCKED):
+            tally.dropped += 1
+            _forget(tally, failure)
+            continue
+        if failure.code == STALE_ID_CODE:
+            _forget(tally, failure)
+        kept.append(failure)
+    tally.failures = kept
+
+
 def _stale_id_failures(tally: _Tally) -> list[RowFailure]:
     """Rows Shopify refused because their cached inventory item no longer exists (a product
     deleted and re-created with the same SKU): taken out of the failures to be looked up again."""
@@ -473,7 +531,13 @@ def _summary(tally: _Tally, deadline_reached: bool) -> str | None:
     share, so a person sees the cause without opening the rows."""
     if tally.abort is not None:
         error = tally.abort.failure.error
-        prefix = "deadline reached" if deadline_reached else "run aborted"
+        prefix = (
+            "deadline reached"
+            if deadline_reached
+            else "stopped"
+            if error.kind == "stopped"
+            else "run aborted"
+        )
         text = f"{prefix}: {error}"
         if tally.not_sent:
             text += f" ({tally.not_sent:,} rows not sent or not confirmed)"
@@ -540,7 +604,9 @@ def sync_inventory(
     resolver_client = new_client()
     for client in (*clients, resolver_client):
         client.__enter__()
-    pending: list[ReadyRow] = []
+    # Ready rows waiting for a full batch, by push.batch_kind (before 2026-04 compared and plain
+    # rows cannot share a batch; from 2026-04 there is one kind).
+    pending: dict[str, list[ReadyRow]] = {}
     unprepared: list[StockRow] = []  # a chunk read whose resolution was cut short by a stop
     post = _PostRun()
     try:
@@ -571,6 +637,7 @@ def sync_inventory(
             options.quantity_name,
             options.on_checkpoint,
             options.on_sending,
+            options.should_stop,
         )
         try:
             if isinstance(rows, Sequence) and not tally.stopped:
@@ -583,18 +650,21 @@ def sync_inventory(
                     break
                 if not isinstance(rows, Sequence):
                     preparer.resolve(chunk)
-                pending.extend(preparer.prepare(chunk))
+                for ready in preparer.prepare(chunk):
+                    pending.setdefault(batch_kind(ready, endpoint.api_version), []).append(ready)
                 unprepared = []
                 if options.on_checkpoint is not None and tally.new_resolved:
                     # Saved before this chunk's batches go out: a run killed while sending
                     # keeps every id it learnt.
                     options.on_checkpoint(tally.checkpoint())
-                while len(pending) >= BATCH_SIZE and sender.send(pending[:BATCH_SIZE]):
-                    del pending[:BATCH_SIZE]
+                for queue in pending.values():
+                    while len(queue) >= BATCH_SIZE and sender.send(queue[:BATCH_SIZE]):
+                        del queue[:BATCH_SIZE]
                 if tally.stopped:
                     break
-            if pending and sender.send(pending):
-                pending = []
+            for kind, queue in pending.items():
+                if queue and sender.send(queue):
+                    pending[kind] = []
             sender.flush()
             stale = _stale_id_failures(tally) if not tally.stopped else []
             if stale:
@@ -615,10 +685,15 @@ def sync_inventory(
         for client in (*clients, resolver_client):
             client.__exit__(None, None, None)
 
-    deadline_reached = tally.abort is not None and tally.abort.failure.error.kind == "deadline"
+    _items_gone(tally)
+    stop_kind = tally.abort.failure.error.kind if tally.abort is not None else None
+    deadline_reached = stop_kind == "deadline"
     if tally.stopped:
-        _count_unsent(tally, pending, itertools.chain(unprepared, iterator))
-    abort = tally.abort.failure.error if tally.abort and not deadline_reached else None
+        _count_unsent(
+            tally, [r for queue in pending.values() for r in queue], itertools.chain(unprepared, iterator)
+        )
+    # A stop the caller asked for ends like a deadline: Partial, not an abort.
+    abort = tally.abort.failure.error if tally.abort and stop_kind not in ("deadline", "stopped") else None
     held = sum(1 for c in post.conflicts if c.outcome in ("held", "unsettled")) + sum(
         1 for f in tally.failures if f.conflict
     )
@@ -628,6 +703,7 @@ def sync_inventory(
             f"{held:,} rows changed on Shopify since their confirmed figure and did not land "
             f"(conflict policy {options.conflict_policy.value}); each is in the conflict rows"
         )
+    confirmed = tuple(_confirmed(tally.landed, post))
     return RunResult(
         run_id=run_id,
         api_version=endpoint.api_version,
@@ -641,7 +717,7 @@ def sync_inventory(
         held=held,
         activated=post.activated,
         quantity_name=options.quantity_name,
-        confirmed=tuple(_confirmed(tally.landed, post)),
+        confirmed=confirmed,
         in_doubt=in_flight_marks(tally.in_doubt),
         conflict_rows=tuple(post.conflicts),
         batches_ok=tally.batches_ok,
@@ -665,6 +741,8 @@ def sync_inventory(
         not_sent=tally.not_sent,
         unsent_rows=tuple(tally.unsent_rows),
         deadline_reached=deadline_reached,
+        dropped=tally.dropped,
+        forget=tuple(_void_levels(tally.forget, confirmed)),
         error=error,
     )
 
@@ -682,22 +760,32 @@ def _push_again(
     again: list[ReadyRow] = []
     for failure in stale:
         found = resolver.by_sku.get(failure.row.sku)
-        if not isinstance(found, Resolution) or found.inventory_item_id == to_gid(
-            "InventoryItem", failure.row.inventory_item_id
-        ):
+        stale_id = to_gid("InventoryItem", failure.row.inventory_item_id)
+        if isinstance(found, Unresolved) and not found.lookup_failed:
+            # Deleted on Shopify and nothing else has its SKU: the row's item is not on Shopify
+            # (counted like a SKU never found), and the level confirmed for the old item is void.
+            tally.not_found(
+                failure.row,
+                found.code,
+                f"{failure.code}: {failure.message} (looked up again by SKU: {found.message})",
+            )
+            _forget(tally, failure)
+            continue
+        if not isinstance(found, Resolution) or found.inventory_item_id == stale_id:
             why = found.message if isinstance(found, Unresolved) else "the SKU still names this item"
             tally.failures.append(
                 replace(failure, message=f"{failure.message} (looked up again by SKU: {why})")
             )
             continue
-        stale_id = to_gid("InventoryItem", failure.row.inventory_item_id)
+        _forget(tally, failure)  # the old item's level; the new item's comes with the push
         tally.resolved[f"sku:{failure.row.sku}"] = replace(found, replaces=stale_id)
         ready = preparer.again(failure, found)
         if ready is not None:
             again.append(ready)
-    for start in range(0, len(again), BATCH_SIZE):
-        if not sender.send(again[start : start + BATCH_SIZE]):
-            for ready in again[start:]:
+    queue = batches(again, resolver.client.endpoint.api_version)
+    for number, batch in enumerate(queue):
+        if not sender.send(batch):
+            for ready in (r for later in queue[number:] for r in later):
                 tally.unsent(
                     ready.row,
                     "NOT_SENT",
@@ -753,20 +841,25 @@ def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, r
 
         return send
 
+    # A zero row not stocked there is not activated: there is nothing to zero (_items_gone).
     unstocked = [
-        f for f in tally.failures if f.code == NOT_STOCKED and f.inventory_item_id and f.quantity is not None
+        f
+        for f in tally.failures
+        if f.code == NOT_STOCKED and f.inventory_item_id and f.quantity is not None and not f.row.zeroing
     ]
     if unstocked and options.activate_unstocked:
         tally.failures = [f for f in tally.failures if f not in unstocked]
         done = activate_and_resend(client, unstocked, run_id, sender("activated"))
         post.activated = done.activated
-        post.landed += done.landed
-        tally.failures += done.failures
+        _fold_step(tally, post, done)
         _checkpoint_step(tally, options, done.landed, done.failures)
+        if tally.stopped:
+            return post  # the conflicts keep their failures (counted held)
     elif unstocked:
         hint = f"; turn on the store option '{ACTIVATE_OPTION}' to connect it and push it in the same run"
         tally.failures = [
-            replace(f, message=f.message + hint) if f.code == NOT_STOCKED else f for f in tally.failures
+            replace(f, message=f.message + hint) if f.code == NOT_STOCKED and not f.row.zeroing else f
+            for f in tally.failures
         ]
     conflicted = [f for f in tally.failures if f.conflict and f.inventory_item_id and f.quantity is not None]
     if conflicted:
@@ -775,12 +868,37 @@ def _after_batches(client: ShopifyClient, tally: _Tally, options: SyncOptions, r
             client, conflicted, options.conflict_policy, sender("conflicts"), options.quantity_name
         )
         post.conflicts = done.conflicts
-        # Shopify already showed the settled figure: landed without a write.
+        # Shopify already showed the settled figure, or ERPNext's: landed without a write.
+        tally.pushed += done.agreed
         tally.pushed += sum(1 for c in done.conflicts if c.outcome == "resolved" and c.sent is None)
-        post.landed += done.landed
-        tally.failures += done.failures
+        _fold_step(tally, post, done)
         _checkpoint_step(tally, options, done.landed, done.failures)
     return post
+
+
+def _fold_step(tally: _Tally, post: _PostRun, done: Settled) -> None:
+    """What an after-batches step did, into the run's counts; a stop part-way stops the run,
+    its rows sent without an answer NOT_CONFIRMED, the ones it kept from being sent NOT_SENT."""
+    post.landed += done.landed
+    tally.failures += done.failures
+    if done.abort is None:
+        return
+    if tally.abort is None:
+        tally.abort = done.abort
+    tally.in_doubt.extend(done.unconfirmed)
+    reason = done.abort.failure.error.message
+    for code, rows, message in (
+        (
+            "NOT_CONFIRMED",
+            done.unconfirmed,
+            f"sent, but the run stopped before Shopify confirmed it: {reason}",
+        ),
+        ("NOT_SENT", done.not_sent, f"the run stopped before this row was sent: {reason}"),
+    ):
+        for ready in rows:
+            tally.unsent(
+                ready.row, code, message, quantity=ready.quantity, inventory_item_id=ready.inventory_item_id
+            )
 
 
 def _checkpoint_step(
@@ -807,6 +925,17 @@ def _confirmed(landed: Iterable[ReadyRow], post: _PostRun) -> Iterator[Confirmed
         for ready in rows:
             levels[_ready_key(ready)] = _level(ready, source)
     yield from levels.values()
+
+
+def _void_levels(
+    forget: Iterable[ConfirmedLevel], confirmed: Iterable[ConfirmedLevel]
+) -> Iterator[ConfirmedLevel]:
+    """Each level to forget once, never one this run confirmed."""
+    keep = {level.key for level in confirmed}
+    for level in forget:
+        if level.key not in keep:
+            keep.add(level.key)
+            yield level
 
 
 def _bulk_resolve(resolver: Resolver, rows: Iterable[StockRow], options: SyncOptions) -> None:

@@ -20,7 +20,6 @@ from .conflicts import MAX_REPEATS, Conflict, ConflictPolicy, settle
 from .delta import LevelKey
 from .ids import to_gid
 from .levels import read_levels
-from .limits import BATCH_SIZE
 from .push import BatchOutcome, ReadyRow, batches
 from .results import RowFailure
 from .retry import Action
@@ -38,6 +37,15 @@ class Settled:
     landed: list[ReadyRow] = field(default_factory=list)
     failures: list[RowFailure] = field(default_factory=list)
     activated: int = 0
+    # Rows Shopify already showed at ERPNext's figure: confirmed (in `landed`) without a write,
+    # and not conflicts, since nothing disagrees.
+    agreed: int = 0
+    # The run stopped part-way (locked shop, revoked token, deadline). Everything above is what
+    # happened before; rows sent without an answer are in `unconfirmed`, rows the stop kept
+    # from being sent in `not_sent`, rows not yet settled back in `failures` as they were.
+    abort: RunAborted | None = None
+    unconfirmed: list[ReadyRow] = field(default_factory=list)
+    not_sent: list[ReadyRow] = field(default_factory=list)
 
 
 def _ready(failure: RowFailure) -> ReadyRow:
@@ -47,6 +55,14 @@ def _ready(failure: RowFailure) -> ReadyRow:
     )
 
 
+def _key(ready: ReadyRow) -> LevelKey:
+    return ready.inventory_item_id, ready.location_id
+
+
+def _stop_note(abort: RunAborted) -> str:
+    return f" (the run stopped before it was settled: {abort.failure.error.message})"
+
+
 def settle_conflicts(
     client: ShopifyClient,
     conflicted: Sequence[RowFailure],
@@ -54,17 +70,22 @@ def settle_conflicts(
     send: SendBatch,
     name: str,
 ) -> Settled:
+    """Never raises RunAborted: a stop part-way comes back in Settled.abort, every row
+    accounted for."""
     out = Settled()
-    # key -> (row as first sent, the confirmed level we sent, resends made)
-    first: dict[LevelKey, ReadyRow] = {}
+    first: dict[LevelKey, ReadyRow] = {}  # the row as first sent, with the confirmed level sent
+    refused: dict[LevelKey, RowFailure] = {}
     for failure in conflicted:
         ready = _ready(failure)
-        first[(ready.inventory_item_id, ready.location_id)] = ready
+        first[_key(ready)] = ready
+        refused[_key(ready)] = failure
+    unsettled = set(first)  # rows whose fate is not known yet
     pending = dict(first)
     attempts: dict[LevelKey, int] = dict.fromkeys(first, 0)
     shopify_seen: dict[LevelKey, int | None] = {}
 
     def report(key: LevelKey, outcome: str, sent: int | None = None, message: str = "") -> None:
+        unsettled.discard(key)
         ready = first[key]
         out.conflicts.append(
             Conflict(
@@ -81,64 +102,93 @@ def settle_conflicts(
             )
         )
 
-    while pending:
-        try:
-            current = read_levels(client, pending.keys(), name)
-        except RunAborted:
-            raise
-        except Exception as failure:  # noqa: BLE001 - a read that fails fails these rows, never the run
-            if isinstance(failure, CallFailed) and failure.action is Action.ABORT_RUN:
-                raise RunAborted(failure) from None
-            why = (
-                failure.error.message
-                if isinstance(failure, CallFailed)
-                else f"{type(failure).__name__}: {failure}"
-            )
+    try:
+        while pending:
+            try:
+                current = read_levels(client, pending.keys(), name)
+            except RunAborted:
+                raise
+            except Exception as failure:  # noqa: BLE001 - a read that fails fails these rows, never the run
+                if isinstance(failure, CallFailed) and failure.action is Action.ABORT_RUN:
+                    raise RunAborted(failure) from None
+                why = (
+                    failure.error.message
+                    if isinstance(failure, CallFailed)
+                    else f"{type(failure).__name__}: {failure}"
+                )
+                for key in pending:
+                    report(key, "failed", message=f"could not read Shopify's figure: {why}")
+                    out.failures.append(first[key].failure("CONFLICT_READ_FAILED", why))
+                return out
+            resend: list[ReadyRow] = []
             for key in pending:
-                report(key, "failed", message=f"could not read Shopify's figure: {why}")
-                out.failures.append(first[key].failure("CONFLICT_READ_FAILED", why))
-            return out
-        resend: list[ReadyRow] = []
-        for key in pending:
-            shopify = current.get(key)
-            shopify_seen[key] = shopify
-            original = first[key]
-            if shopify is None:
-                report(key, "failed", message="the item is no longer stocked at the location")
-                out.failures.append(
-                    original.failure(NOT_STOCKED, "the item is no longer stocked at the location")
+                shopify = current.get(key)
+                shopify_seen[key] = shopify
+                original = first[key]
+                if shopify is None:
+                    report(key, "failed", message="the item is no longer stocked at the location")
+                    out.failures.append(
+                        original.failure(NOT_STOCKED, "the item is no longer stocked at the location")
+                    )
+                    continue
+                if shopify == original.quantity:
+                    # Shopify already shows ERPNext's figure (our own write whose answer was
+                    # lost, or the same change made there): under every policy there is nothing
+                    # to write or hold, and no conflict; the figure is now confirmed.
+                    out.landed.append(replace(original, row=replace(original.row, change_from=shopify)))
+                    out.agreed += 1
+                    unsettled.discard(key)
+                    continue
+                if policy is ConflictPolicy.HOLD:
+                    report(key, "held", message="held for review: Shopify's figure was left as it is")
+                    continue
+                if attempts[key] > MAX_REPEATS:
+                    report(key, "unsettled", message=f"still changing on Shopify after {MAX_REPEATS} repeats")
+                    continue
+                target = settle(policy, original.quantity, original.row.change_from, shopify)
+                if target == shopify:
+                    # Shopify already shows what the policy wants: nothing to write, and that
+                    # figure is now confirmed.
+                    out.landed.append(
+                        replace(original, row=replace(original.row, change_from=shopify), quantity=shopify)
+                    )
+                    report(key, "resolved", sent=None, message="Shopify already showed the settled figure")
+                    continue
+                attempts[key] += 1
+                resend.append(
+                    replace(original, row=replace(original.row, change_from=shopify), quantity=target)
                 )
-                continue
-            if policy is ConflictPolicy.HOLD:
-                report(key, "held", message="held for review: Shopify's figure was left as it is")
-                continue
-            if attempts[key] > MAX_REPEATS:
-                report(key, "unsettled", message=f"still changing on Shopify after {MAX_REPEATS} repeats")
-                continue
-            target = settle(policy, original.quantity, original.row.change_from, shopify)
-            if target == shopify:
-                # Shopify already shows what the policy wants: nothing to write, and that
-                # figure is now confirmed.
-                out.landed.append(
-                    replace(original, row=replace(original.row, change_from=shopify), quantity=shopify)
+            pending = {}
+            for batch in batches(resend, client.endpoint.api_version):
+                outcome = send(batch)
+                out.landed.extend(outcome.landed)
+                for ready in outcome.landed:
+                    report(_key(ready), "resolved", sent=ready.quantity)
+                for failure in outcome.failures:
+                    key = (failure.inventory_item_id, _ready(failure).location_id)
+                    if failure.conflict and key in first:
+                        pending[key] = first[key]
+                    else:
+                        report(
+                            key, "failed", sent=failure.quantity, message=f"{failure.code}: {failure.message}"
+                        )
+                        out.failures.append(failure)
+    except RunAborted as abort:
+        out.abort = abort
+        in_flight = {_key(ready): ready for ready in abort.rows}
+        for key in [k for k in first if k in unsettled]:
+            if key in in_flight:
+                out.unconfirmed.append(in_flight[key])
+                report(
+                    key,
+                    "failed",
+                    sent=in_flight[key].quantity,
+                    message="resent, but the run stopped before Shopify confirmed it",
                 )
-                report(key, "resolved", sent=None, message="Shopify already showed the settled figure")
-                continue
-            attempts[key] += 1
-            resend.append(replace(original, row=replace(original.row, change_from=shopify), quantity=target))
-        pending = {}
-        for batch in batches(resend, BATCH_SIZE):
-            outcome = send(batch)
-            out.landed.extend(outcome.landed)
-            for ready in outcome.landed:
-                report((ready.inventory_item_id, ready.location_id), "resolved", sent=ready.quantity)
-            for failure in outcome.failures:
-                key = (failure.inventory_item_id, _ready(failure).location_id)
-                if failure.conflict and key in first:
-                    pending[key] = first[key]
-                else:
-                    report(key, "failed", sent=failure.quantity, message=f"{failure.code}: {failure.message}")
-                    out.failures.append(failure)
+            else:
+                failure = refused[key]
+                out.failures.append(replace(failure, message=failure.message + _stop_note(abort)))
+                unsettled.discard(key)
     return out
 
 
@@ -156,38 +206,57 @@ def activate_and_resend(
     """Activate each item where it is missing: inventoryActivate (idempotent from 2026-04) for
     an item missing at one location, inventoryBulkToggleActivation (one call for all its
     locations; Shopify has no multi-item activation) for an item missing at several. Then
-    one batched push of the activated rows."""
+    one batched push of the activated rows. Never raises RunAborted: a stop part-way comes
+    back in Settled.abort, every row accounted for."""
     out = Settled()
-    by_item: dict[str, list[ReadyRow]] = {}
+    by_item: dict[str, list[RowFailure]] = {}
     for failure in unstocked:
-        ready = _ready(failure)
-        by_item.setdefault(ready.inventory_item_id, []).append(ready)
-    ready_rows = []
-    for item, rows in by_item.items():
-        try:
-            if len(rows) == 1:
-                activated, message = _activate_one(client, rows[0], run_id)
-            else:
-                activated, message = _activate_many(client, item, rows)
-        except CallFailed as error:
-            if error.action is Action.ABORT_RUN:
-                raise RunAborted(error) from None
-            out.failures += [
-                r.failure(NOT_STOCKED, f"activation failed: {error.error.message}") for r in rows
-            ]
-            continue
-        for ready in rows:
-            if ready.location_id in activated:
-                out.activated += 1
-                # Freshly stocked: there is no earlier figure to compare with.
-                ready_rows.append(replace(ready, row=replace(ready.row, change_from=None)))
-            else:
-                reason = message or "Shopify did not activate the item there"
-                out.failures.append(ready.failure(NOT_STOCKED, f"activation refused: {reason}"))
-    for batch in batches(ready_rows, BATCH_SIZE):
-        outcome = send(batch)
-        out.landed.extend(outcome.landed)
-        out.failures.extend(outcome.failures)
+        by_item.setdefault(failure.inventory_item_id, []).append(failure)
+    ready_rows: list[ReadyRow] = []
+    items = list(by_item.items())
+    try:
+        while items:
+            item, failures = items[0]
+            rows = [_ready(f) for f in failures]
+            try:
+                if len(rows) == 1:
+                    activated, message = _activate_one(client, rows[0], run_id)
+                else:
+                    activated, message = _activate_many(client, item, rows)
+            except CallFailed as error:
+                if error.action is Action.ABORT_RUN:
+                    raise RunAborted(error) from None
+                out.failures += [
+                    r.failure(NOT_STOCKED, f"activation failed: {error.error.message}") for r in rows
+                ]
+                del items[0]
+                continue
+            del items[0]
+            for ready in rows:
+                if ready.location_id in activated:
+                    out.activated += 1
+                    # Freshly stocked: there is no earlier figure to compare with.
+                    ready_rows.append(replace(ready, row=replace(ready.row, change_from=None)))
+                else:
+                    reason = message or "Shopify did not activate the item there"
+                    out.failures.append(ready.failure(NOT_STOCKED, f"activation refused: {reason}"))
+        queue = batches(ready_rows, client.endpoint.api_version)
+        ready_rows = []  # from here on, the rows of the batches not yet answered
+        for number, batch in enumerate(queue):
+            ready_rows = [r for later in queue[number:] for r in later]
+            outcome = send(batch)
+            out.landed.extend(outcome.landed)
+            out.failures.extend(outcome.failures)
+        ready_rows = []
+    except RunAborted as abort:
+        out.abort = abort
+        # Not activated yet: the refusal stands. Activated, not pushed: not sent.
+        out.failures += [
+            replace(f, message=f.message + _stop_note(abort)) for _, failures in items for f in failures
+        ]
+        in_flight = {_key(ready) for ready in abort.rows}
+        out.unconfirmed += [r for r in ready_rows if _key(r) in in_flight]
+        out.not_sent += [r for r in ready_rows if _key(r) not in in_flight]
     return out
 
 

@@ -63,3 +63,71 @@ class DetachTest(unittest.TestCase):
         self.assertEqual(os.getsid(pid), pid)
         fds = {int(fd) for fd in os.listdir(f"/proc/{pid}/fd")}
         self.assertEqual(fds - {0, 1, 2}, set())
+
+
+DEBIAN = Path(__file__).resolve().parents[2] / "scripts" / "debian-packages.sh"
+
+
+@unittest.skipUnless(shutil.which("bash") and shutil.which("flock"), "needs bash and flock(1)")
+class DebianPackagesTest(unittest.TestCase):
+    """Two installs at once (the v15 and v16 benches on a fresh machine) must not collide on
+    apt's locks. A stand-in apt-get holds a stand-in lists lock while it "updates" and fails at
+    once when it is taken, as apt-get does ("Could not get lock /var/lib/apt/lists/lock"); a
+    stand-in dpkg-query says the packages are missing until apt-get "installed" them."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        bin_dir = os.path.join(self.dir, "bin")
+        os.mkdir(bin_dir)
+        installed = os.path.join(self.dir, "installed")
+        lists_lock = os.path.join(self.dir, "lists.lock")
+        self.log = os.path.join(self.dir, "apt.log")
+        scripts = {
+            "apt-get": f"""#!/bin/bash
+exec 5>{lists_lock}
+flock -n 5 || {{ echo "E: Could not get lock {lists_lock}" >> {self.log}; exit 100; }}
+sleep 0.5
+if [[ " $* " == *" install "* ]]; then for p in "$@"; do echo "$p" >> {installed}; done; fi
+echo "ok $*" >> {self.log}
+""",
+            "dpkg-query": f"""#!/bin/bash
+grep -qx "${{@: -1}}" {installed} 2>/dev/null && printf 'install ok installed' || exit 1
+""",
+        }
+        for name, text in scripts.items():
+            path = os.path.join(bin_dir, name)
+            with open(path, "w") as handle:
+                handle.write(text)
+            os.chmod(path, 0o755)
+        self.env = {
+            **os.environ,
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "NEXWAVE_APT_LOCK": os.path.join(self.dir, "nexwave-apt.lock"),
+        }
+
+    def install(self, *packages: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            ["bash", "-c", f'. "{DEBIAN}"; install_debian_packages {" ".join(packages)}'],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def test_two_installs_at_once_take_turns(self):
+        first, second = (
+            self.install("mariadb-server", "redis-server"),
+            self.install("redis-server", "chromium"),
+        )
+        outputs = [p.communicate(timeout=60)[0] for p in (first, second)]
+        self.assertEqual([first.returncode, second.returncode], [0, 0], outputs)
+        with open(self.log) as handle:
+            log = handle.read()
+        self.assertNotIn("Could not get lock", log)
+
+    def test_nothing_is_installed_when_nothing_is_missing(self):
+        self.assertEqual(self.install("mariadb-server").wait(timeout=60), 0)
+        os.remove(self.log)
+        self.assertEqual(self.install("mariadb-server").wait(timeout=60), 0)
+        self.assertFalse(os.path.exists(self.log))

@@ -91,6 +91,28 @@ class BulkTest(EmulatedShopTest):
         ]
         self.assertEqual((node["status"], node["url"]), ("EXPIRED", None))
 
+    def test_a_failed_download_is_a_bulk_read_failure_never_a_network_error(self):
+        # D15: requests' ConnectionError / ChunkedEncodingError escaped the read (a traceback
+        # in the CLI, no fallback to pages).
+        for kind, status in (("refused", 0), ("cut_off", 0), ("status", 403), ("status", 500)):
+            with self.subTest(kind=kind, status=status):
+                self.emulator.bulk.fail_download(kind, status=status)
+                with self.assertRaises(BulkReadFailed) as failed:
+                    list(run_bulk_query(self.client(), documents.BULK_LEVELS_QUERY, poll_interval=0.5))
+                self.assertEqual(failed.exception.kind, "download")
+                self.assertNotIn("bulk-results", str(failed.exception))  # no signed URL in a log
+                if status:
+                    self.assertIn(str(status), str(failed.exception))
+
+    def test_an_operation_node_does_not_find_fails_within_a_minute(self):
+        # D15: node(id:) answering null was polled for max_wait (30 minutes).
+        self.emulator.bulk.lose_next()
+        started = self.clock.now()
+        with self.assertRaises(BulkReadFailed) as failed:
+            list(run_bulk_query(self.client(), documents.BULK_LEVELS_QUERY))
+        self.assertEqual(failed.exception.kind, "missing")
+        self.assertLess(self.clock.now() - started, 60)
+
     def test_an_invalid_bulk_query_is_a_user_error(self):
         client = self.client()
         data = client.execute(

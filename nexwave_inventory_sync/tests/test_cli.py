@@ -327,6 +327,11 @@ class DeltaAndReconcileCommandTest(PushCommandTest):
         self.catalog.sell(ITEM.format(4), LOC, 1)
         code, out, _ = self.push(self.stock(), "--tolerance", "1", command="reconcile")
         self.assertEqual(code, 0, out)
+        # Seen (inside the tolerance) at the previous reconciliation: not a new sale, corrected.
+        code, out, _ = self.push(self.stock(), "--correct", command="reconcile")
+        self.assertEqual(code, 0, out)
+        self.assertEqual(self.catalog.available(ITEM.format(4), LOC), 10)
+        self.catalog.sell(ITEM.format(4), LOC, 1)
         code, out, _ = self.push(self.stock(), "--correct", command="reconcile")
         self.assertEqual(code, 2, out)  # a shortfall first seen waits for the next reconciliation
         code, out, _ = self.push(self.stock(), "--correct", command="reconcile")
@@ -346,6 +351,41 @@ class DeltaAndReconcileCommandTest(PushCommandTest):
                 code, out, _ = self.push(self.stock())
                 self.assertEqual(code, 0, out)
                 self.assertEqual(self.catalog.available(ITEM.format(item), LOC), 7, out)
+
+    def test_a_shortfall_inside_the_tolerance_is_not_overwritten_by_the_next_push(self):
+        # D5: Shopify sold 1 that ERPNext has not imported (9 vs 10); tolerance 1 makes it no
+        # drift, but confirming 9 let the next delta push send 10 over the sale.
+        self.push(self.stock())
+        self.catalog.sell(ITEM.format(4), LOC, 1)
+        code, out, _ = self.push(self.stock(), "--tolerance", "1", "--correct", command="reconcile")
+        self.assertEqual(code, 0, out)
+        code, out, _ = self.push(self.stock())
+        self.assertEqual(code, 0, out)
+        self.assertIn("0 changed", out)
+        self.assertEqual(self.catalog.available(ITEM.format(4), LOC), 9)
+
+    def test_untracked_items_are_not_drift_and_are_reported_apart(self):
+        # D8: the push skips an item Shopify does not track; reconcile counted it as drift it
+        # could never correct and exited 2 on every run.
+        self.catalog.set_tracked(ITEM.format(5), False)
+        self.push(self.stock())
+        for _ in range(2):
+            code, out, _ = self.push(self.stock(), "--correct", command="reconcile")
+            self.assertEqual(code, 0, out)
+            self.assertIn("rows compared          39", out)
+            self.assertIn("drifted (> 0 units)   0", out)
+            self.assertIn("untracked on Shopify   1 (not compared)", out)
+
+    def test_a_failed_bulk_download_falls_back_to_pages(self):
+        # D15: the storage host refused the download: a traceback, no fallback.
+        self.push(self.stock())
+        # The emulator's clock is virtual and the CLI's real: an operation done at once.
+        self.emulator.bulk.base_delay = self.emulator.bulk.per_object_delay = 0
+        self.emulator.bulk.fail_download("refused")
+        code, out, err = self.push(self.stock(), "--read", "bulk", command="reconcile")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("read                   pages", out)
+        self.assertEqual(self.emulator.bulk.started(), 1)
 
     def test_reconcile_aborts_exit_1(self):
         code, _, err = self.push(self.stock(), token="shpat_wrong", command="reconcile")

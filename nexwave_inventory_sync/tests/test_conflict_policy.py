@@ -2,7 +2,7 @@
 
 import unittest
 
-from nexwave_inventory_sync.sync.conflicts import ConflictPolicy, settle
+from nexwave_inventory_sync.sync.conflicts import ConflictPolicy, settle, settle_correction
 from nexwave_inventory_sync.sync.results import RunStatus, StockRow
 
 from .emulated_shop import EmulatedShopTest
@@ -31,6 +31,22 @@ class SettleTest(unittest.TestCase):
 
     def test_hold_sends_nothing(self):
         self.assertIsNone(settle(ConflictPolicy.HOLD, 10, 12, 9))
+
+    def test_a_correction_keeps_every_unit_sold_since_the_read(self):
+        # D14: read 12 (an admin edit, ERPNext 10), Shopify sold 1 before the correction
+        # landed (11): the sale is not in ERPNext's 10, so 9. settle() would send 10.
+        keep = ConflictPolicy.KEEP_SHOPIFY_SALES
+        self.assertEqual(settle(keep, 10, 12, 11), 10)
+        self.assertEqual(settle_correction(keep, 10, 12, 11), 9)
+        # A shortfall correction (read 5, target 8: the 3 seen last time): a sale since, 7.
+        self.assertEqual(settle_correction(keep, 8, 5, 4), 7)
+        self.assertEqual(settle_correction(keep, 2, 12, 5), 0)  # never below 0
+        # Shopify went up since the read (a restock, an admin edit): the target stands.
+        self.assertEqual(settle_correction(keep, 10, 12, 15), 10)
+
+    def test_a_correction_under_the_other_policies(self):
+        self.assertEqual(settle_correction(ConflictPolicy.ERPNEXT_WINS, 10, 12, 11), 10)
+        self.assertIsNone(settle_correction(ConflictPolicy.HOLD, 10, 12, 11))
 
     def test_parse(self):
         self.assertIs(ConflictPolicy.parse("Keep Shopify Sales"), ConflictPolicy.KEEP_SHOPIFY_SALES)

@@ -1,8 +1,9 @@
 """Reconciliation's comparison: pure."""
 
 import unittest
+from dataclasses import replace
 
-from nexwave_inventory_sync.sync.drift import compare_levels
+from nexwave_inventory_sync.sync.drift import compare_levels, levels_to_confirm
 from nexwave_inventory_sync.sync.results import StockRow
 
 LOC = "gid://shopify/Location/1"
@@ -42,9 +43,48 @@ class CompareLevelsTest(unittest.TestCase):
         self.assertEqual([r.quantity for r in plan.corrections], [7])
         self.assertEqual(plan.drifted[0].action, "partial")
 
-    def test_on_hand_mode_is_exact(self):
-        plan = compare_levels(rows(10), {key(1): 7}, mode="on_hand")
-        self.assertEqual([r.quantity for r in plan.corrections], [10])
+    def test_on_hand_mode_corrects_more_on_shopify_at_once(self):
+        plan = compare_levels(rows(10), {key(1): 13}, mode="on_hand")
+        self.assertEqual([(r.quantity, r.change_from) for r in plan.corrections], [(10, 13)])
+
+    def test_on_hand_shortfall_waits_like_an_available_one(self):
+        # D6: Shopify fulfilled 2 (on_hand 8) before ERPNext booked the Delivery Note (10):
+        # pushing 10 would make Shopify sell 2 units already shipped.
+        first = compare_levels(rows(10), {key(1): 8}, mode="on_hand")
+        self.assertEqual((first.corrections, first.drifted[0].action), ((), "wait"))
+        self.assertEqual(first.shortfalls, {key(1): 2})
+        self.assertEqual(levels_to_confirm(first, {key(1): 8}, {key(1): 10}), {key(1): 10})
+        # Still 2 short at the next reconciliation: no unbooked delivery takes an hour.
+        second = compare_levels(rows(10), {key(1): 8}, mode="on_hand", previous_shortfalls=first.shortfalls)
+        self.assertEqual([(r.quantity, r.change_from) for r in second.corrections], [(10, 8)])
+
+    def test_a_shortfall_inside_the_tolerance_keeps_its_previous_confirmed_level(self):
+        # D5: Shopify sold 1 ERPNext has not imported (9 vs 10), tolerance 1: not drift, but
+        # confirming 9 would let the next delta push send 10 over the sale.
+        read = {key(1): 9, key(2): 11, key(3): 10}
+        plan = compare_levels(rows(10, 10, 10), read, tolerance=1)
+        self.assertEqual((plan.drifted, plan.corrections), ((), ()))
+        previous = {key(1): 10, key(2): 10, key(3): 10}
+        self.assertEqual(levels_to_confirm(plan, read, previous), {key(1): 10, key(2): 11, key(3): 10})
+        self.assertEqual(plan.shortfalls, {key(1): 1})
+        # Grown past the tolerance later: the unit seen last time is corrected, not the new ones.
+        later = compare_levels(rows(10), {key(1): 7}, tolerance=1, previous_shortfalls=plan.shortfalls)
+        self.assertEqual([(d.action, d.target) for d in later.drifted], [("partial", 8)])
+
+    def test_untracked_items_are_not_compared_nor_drift(self):
+        # D8: Shopify does not track item 1 (cached) nor item 2 (as the read found it); a
+        # push skips such rows, so no reconciliation could ever correct them.
+        cached = rows(7, 7, 7)
+        cached[0] = replace(cached[0], tracked=False)
+        read = {key(1): 0, key(2): 0, key(3): 7}
+        plan = compare_levels(cached, read, tracked={key(2)[0]: False, key(3)[0]: True})
+        self.assertEqual((plan.compared, plan.drifted, plan.corrections), (1, (), ()))
+        self.assertEqual([r.ref for r in plan.untracked], ["ITEM-1", "ITEM-2"])
+        self.assertEqual(plan.drift_percent, 0.0)
+        # Tracking turned on since the cache learnt it: the read's answer wins, and the
+        # correction row says so (a cached False would make the push skip it).
+        fresh = compare_levels(cached, {key(1): 9, key(2): 7, key(3): 7}, tracked={key(1)[0]: True})
+        self.assertEqual([(r.ref, r.tracked) for r in fresh.corrections], [("ITEM-1", True)])
 
     def test_tolerance(self):
         plan = compare_levels(rows(10, 10), {key(1): 11, key(2): 13}, tolerance=1)

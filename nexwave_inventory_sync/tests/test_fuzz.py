@@ -16,7 +16,7 @@ from nexwave_inventory_sync.emulator.clock import FakeClock
 from nexwave_inventory_sync.sync.client import RunAborted, ShopifyClient
 from nexwave_inventory_sync.sync.endpoint import ShopifyEndpoint
 from nexwave_inventory_sync.sync.errors import ShopifyError, classify_response
-from nexwave_inventory_sync.sync.push import ReadyRow, send_batch
+from nexwave_inventory_sync.sync.push import MAX_RESENDS, ReadyRow, send_batch
 from nexwave_inventory_sync.sync.resolve import Resolver, Unresolved
 from nexwave_inventory_sync.sync.results import Resolution, StockRow
 from nexwave_inventory_sync.sync.retry import ACTIONS, Action, RetryPolicy
@@ -223,7 +223,8 @@ class EngineFuzzTest(unittest.TestCase):
         jitter=0.0,
         retry_after_default=0.0,
     )
-    max_calls = 2 * (1 + 6 + 3 + 2 + 2 + 1 + 5)  # a batch and its resend, each with every budget
+    # A batch and its resends, each with every budget.
+    max_calls = (1 + MAX_RESENDS) * (1 + 6 + 3 + 2 + 2 + 1 + 5)
 
     def client_answering(self, draw, strategy=answers) -> tuple[ShopifyClient, list]:
         endpoint = ShopifyEndpoint("fuzz.myshopify.com", "shpat_fuzz", endpoint_override="http://127.0.0.1:9")

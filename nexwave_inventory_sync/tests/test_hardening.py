@@ -260,14 +260,27 @@ class StaleCachedIdTest(EmulatedShopTest):
             ("SKU-000007", new["inventory_item_id"], new["id"], "gid://shopify/InventoryItem/7"),
         )
 
-    def test_a_deleted_product_without_a_successor_stays_failed_with_why(self):
+    def test_a_deleted_product_without_a_successor_is_not_on_shopify_with_why(self):
+        # Its SKU is on Shopify no more: counted like any SKU not found (Partial, not Failed:
+        # a quiet run holding only this row must not pause the store), and the level
+        # confirmed for the deleted item is to be forgotten.
         self.catalog.remove_variant("gid://shopify/ProductVariant/7")
         rows = [replace(r, sku=f"SKU-{i:06d}") for i, r in enumerate(self.warm_rows(), start=1)]
+        rows[6] = replace(rows[6], change_from=4)
         result = self.sync(rows)
-        self.assertEqual((result.pushed, result.failed), (29, 1))
-        self.assertEqual(result.failures[0].code, "INVALID_INVENTORY_ITEM")
-        self.assertIn("looked up again", result.failures[0].message)
+        self.assertEqual((result.pushed, result.failed, result.unresolved), (29, 0, 1))
+        self.assertEqual(result.status, RunStatus.PARTIAL)
+        [why] = result.unresolved_rows
+        self.assertEqual(why.row.ref, "ITEM-7")
+        self.assertEqual(why.code, "SKU_NOT_FOUND")
+        self.assertIn("INVALID_INVENTORY_ITEM", why.message)
+        self.assertIn("looked up again", why.message)
         self.assertEqual(result.resolved, ())
+        self.assertEqual(
+            [(f.inventory_item_id, f.location_id, f.quantity) for f in result.forget],
+            [("gid://shopify/InventoryItem/7", "gid://shopify/Location/1", 4)],
+        )
+        self.assertEqual(result.accounted, result.considered)
 
 
 def run_against(base_url, rows, clock):

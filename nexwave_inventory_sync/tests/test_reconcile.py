@@ -76,6 +76,22 @@ class ReconcileTest(EmulatedShopTest):
         self.assertEqual({c.inventory_item_id: c.quantity for c in fixed.confirmed}[item(2)], 7)
         self.assertEqual(self.catalog.available(item(2), LOC), 7)
 
+    def test_a_corrected_shortfall_is_forgotten_a_partly_corrected_one_keeps_its_new_part(self):
+        # Corrected in full: a new sale of the same size next time is a new shortfall, not
+        # the old one still there (it was remembered and corrected at once).
+        self.catalog.adjust_available(item(1), LOC, -2)
+        self.catalog.adjust_available(item(2), LOC, -5)
+        seen = {(item(1), LOC): 2, (item(2), LOC): 2}  # item 2: 2 seen last time, 3 more since
+        result = self.run_reconcile(previous_shortfalls=seen)
+        self.assertEqual(
+            (self.catalog.available(item(1), LOC), self.catalog.available(item(2), LOC)), (10, 7)
+        )
+        self.assertEqual(result.shortfalls, {(item(2), LOC): 3})
+        self.catalog.adjust_available(item(1), LOC, -2)  # a new sale ERPNext has not imported
+        self.run_reconcile(previous_shortfalls=result.shortfalls)
+        self.assertEqual(self.catalog.available(item(1), LOC), 8)
+        self.assertEqual(self.catalog.available(item(2), LOC), 10)  # its 3 survived a round
+
     def test_progress_rises_through_the_read_and_the_correction_to_100(self):
         for i in range(1, 31):
             self.catalog.adjust_available(item(i), LOC, +1)  # 30 rows to correct
@@ -124,3 +140,91 @@ class ReconcileTest(EmulatedShopTest):
             read_method="bulk", sync=SyncOptions(timeout=(2.0, 5.0), bulk_poll_interval=1.0)
         )
         self.assertEqual((result.read_method, result.plan.compared), ("pages", 50))
+
+    def test_a_failed_download_or_a_lost_operation_falls_back_to_pages(self):
+        # D15: the download's network errors escaped reconcile(); a lost operation took 30 minutes.
+        bulk = self.emulator.bulk
+        for fault in (
+            lambda: bulk.fail_download("refused"),
+            lambda: bulk.fail_download("cut_off"),
+            lambda: bulk.fail_download("status", status=500),
+            bulk.lose_next,
+        ):
+            fault()
+            self.catalog.adjust_available(item(4), LOC, +1)
+            started = self.clock.now()
+            result = self.run_reconcile(
+                read_method="bulk", sync=SyncOptions(timeout=(2.0, 5.0), bulk_poll_interval=1.0)
+            )
+            self.assertLess(self.clock.now() - started, 60)
+            self.assertEqual((result.read_method, result.plan.compared, result.corrected), ("pages", 50, 1))
+            self.assertFalse(result.aborted)
+
+
+class SalesDuringTheCorrection:
+    """Shop activity: Shopify sells `units` of `item` just before the request `at` (counted
+    from 1) and every request of `again` after it: sales between the read and the correction."""
+
+    def __init__(self, catalog, item_id, at, units=1, again=()):
+        self.catalog, self.item_id, self.at, self.units, self.again = catalog, item_id, at, units, set(again)
+        self.requests = 0
+
+    def play_until(self, _now):
+        self.requests += 1
+        if self.requests == self.at or self.requests in self.again:
+            self.catalog.adjust_available(self.item_id, LOC, -self.units)
+
+
+class CorrectionConflictTest(EmulatedShopTest):
+    items = 3
+
+    def setUp(self):
+        super().setUp()
+        self.rows = self.warm_rows(quantity=lambda i, j: 10)
+        self.sync(self.rows)
+
+    def reconcile_with_a_sale(self, policy, at=2, again=()):
+        self.catalog.adjust_available(item(1), LOC, +2)  # an admin edit: Shopify 12, ERPNext 10
+        # Request 1 is the level read, 2 the correction: the sale lands between them.
+        self.emulator.activity = SalesDuringTheCorrection(self.catalog, item(1), at, again=again)
+        return reconcile(
+            self.endpoint(),
+            self.rows,
+            options=ReconcileOptions(
+                read_method="pages", sync=SyncOptions(timeout=(2.0, 5.0), conflict_policy=policy)
+            ),
+            clock=self.clock,
+        )
+
+    def test_a_sale_between_the_read_and_the_correction_is_kept(self):
+        # D14: read 12, sold 1 (11), the correction of 12 -> 10 is stale. The unit sold is not
+        # in ERPNext's 10: keep-shopify-sales sets 9 (settle() for a delta row set 10).
+        result = self.reconcile_with_a_sale("keep-shopify-sales")
+        self.assertEqual(self.catalog.available(item(1), LOC), 9)
+        [conflict] = result.correction.conflict_rows
+        self.assertEqual(
+            (conflict.erpnext, conflict.confirmed, conflict.shopify, conflict.sent, conflict.outcome),
+            (10, 12, 11, 9, "resolved"),
+        )
+        self.assertEqual((result.corrected, result.remaining, result.correction.held), (1, 0, 0))
+        self.assertEqual(result.correction.status.value, "Success")
+        self.assertEqual({c.inventory_item_id: c.quantity for c in result.confirmed}[item(1)], 9)
+
+    def test_erpnext_wins_and_hold_do_what_they_say(self):
+        result = self.reconcile_with_a_sale("erpnext-wins")
+        self.assertEqual(self.catalog.available(item(1), LOC), 10)
+        self.assertEqual(result.correction.conflict_rows[0].outcome, "resolved")
+
+    def test_hold_leaves_shopify_as_it_is(self):
+        result = self.reconcile_with_a_sale("hold")
+        self.assertEqual(self.catalog.available(item(1), LOC), 11)
+        self.assertEqual((result.corrected, result.correction.held), (0, 1))
+        self.assertEqual(result.correction.status.value, "Partial")
+
+    def test_a_row_that_keeps_selling_is_repeated_twice_then_left_unsettled(self):
+        # Sold again before each resend (requests 2, then 4, 6, 8: each resend follows a read).
+        result = self.reconcile_with_a_sale("keep-shopify-sales", again=(4, 6, 8))
+        [conflict] = result.correction.conflict_rows
+        self.assertEqual((conflict.outcome, conflict.attempts), ("unsettled", 3))
+        self.assertEqual((result.corrected, result.correction.held), (0, 1))
+        self.assertEqual(self.catalog.available(item(1), LOC), 8)  # 12 less 4 sales, never overwritten

@@ -14,6 +14,7 @@ from nexwave_inventory_sync.sync.errors import (
     Redirected,
     ServerError,
     ShopUnavailable,
+    Stopped,
     Throttled,
     Unreachable,
     classify_response,
@@ -43,6 +44,7 @@ class RetryTableTest(unittest.TestCase):
                 Redirected,
                 ServerError,
                 ShopUnavailable,
+                Stopped,
                 Throttled,
                 Unreachable,
             )

@@ -123,12 +123,104 @@ class TestReconciliation(ReconcileMixin, IntegrationTestCase):
         self.assertEqual((log.status, log.changed, log.conflicts), ("Success", 2, 0))
         self.assertEqual(self.shop.available(far, LOC1), 5)
 
-    def test_on_hand_mode_corrects_a_shortfall_at_once(self):
-        name, (code,) = self.synced_store([5], quantity_name="on_hand", order_marker_field="po_no")
-        self.shopify_set(code, 2)
+    def test_on_hand_mode_corrects_more_at_once_and_a_shortfall_the_second_time(self):
+        # D6: a shortfall of on_hand may be a fulfilment ERPNext has not booked yet (its Delivery
+        # Note follows): pushed back up at once, Shopify would sell units already shipped.
+        name, (more, less) = self.synced_store([5, 5], quantity_name="on_hand", order_marker_field="po_no")
+        self.shopify_set(more, 8)
+        self.shopify_set(less, 3)
         rec = self.reconcile(name)
-        self.assertEqual((rec.quantity_name, rec.rows_drifted, rec.corrected), ("on_hand", 1, 1))
-        self.assertEqual(self.shop.available(code, LOC1), 5)
+        self.assertEqual((rec.quantity_name, rec.rows_drifted, rec.corrected, rec.held), ("on_hand", 2, 1, 1))
+        self.assertEqual((self.shop.available(more, LOC1), self.shop.available(less, LOC1)), (5, 3))
+        self.assertEqual(self.level(name, less), 5)  # not confirmed: the next delta run leaves it
+        again = self.reconcile(name)
+        self.assertEqual((again.rows_drifted, again.corrected), (1, 1))
+        self.assertEqual(self.shop.available(less, LOC1), 5)
+
+    def test_a_shortfall_inside_the_tolerance_is_not_confirmed(self):
+        # D5: Shopify sold 1 ERPNext has not imported; tolerance 1 makes it no drift, but
+        # confirming Shopify's 4 let the next delta run push 5 over the sale.
+        name, (code, other) = self.synced_store([5, 5], drift_tolerance=1)
+        self.shop.catalog.sell(self.inventory_item(code), LOC1, 1)
+        rec = self.reconcile(name)
+        self.assertEqual((rec.rows_compared, rec.rows_drifted), (2, 0))
+        self.assertEqual(self.level(name, code), 5)
+        receive([(other, self.wh1, 1)])  # something else moves: the delta run goes out
+        log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
+        self.assertEqual(log.status, "Success")
+        self.assertEqual(self.shop.available(code, LOC1), 4)  # the sale kept
+        self.assertEqual(self.shop.available(other, LOC1), 6)
+
+    def test_untracked_items_are_not_drift(self):
+        # D8: Shopify does not track one item (Track quantity turned off after the first push):
+        # a push skips it, so it was drift no run could correct, inflating the % and notifying.
+        user = notify_user()
+        name, (code, other) = self.synced_store(
+            [5, 5], drift_threshold=10, drift_notify_users=[{"user": user}]
+        )
+        self.shop.catalog.set_tracked(self.inventory_item(code), False)
+        self.shopify_set(code, 0)
+        rec = self.reconcile(name)
+        self.assertEqual(rec.status, "Success")
+        self.assertEqual(
+            (rec.rows_compared, rec.rows_drifted, rec.rows_untracked, rec.drift_percent, rec.corrected),
+            (1, 0, 1, 0, 0),
+        )
+        self.assertFalse(rec.notified)
+        self.assertEqual(self.shop.available(code, LOC1), 0)
+
+    def test_a_reconciliation_stamps_only_the_levels_it_changed(self):
+        # D17: every level was re-stamped, so the next delta tick read every item of the store.
+        from nexwave_inventory_sync.erpnext_side import stock_changes
+
+        name, codes = self.synced_store([5] * 7, auto_correct=0)
+        past = now_datetime() - timedelta(hours=2)
+        frappe.db.sql("UPDATE `tabBin` SET modified = %s WHERE item_code IN %s", (past, tuple(codes)))
+        frappe.db.sql("UPDATE `tabItem` SET modified = %s WHERE name IN %s", (past, tuple(codes)))
+        frappe.db.sql("UPDATE `tabShopify Store` SET modified = %s WHERE name = %s", (past, name))
+        store_doc = frappe.get_doc("Shopify Store", name)
+        # (Items other tests of this class made are stamped too: the class shares a transaction.)
+        self.assertFalse(set(codes) & stock_changes.read_scope(store_doc, False, now_datetime(), 24).items)
+        self.shopify_set(codes[0], 9)  # not corrected (Correct Drift off): confirmed at 9
+        self.shopify_set(codes[1], 7)
+        self.shopify_set(codes[2], 3)  # a shortfall first seen: its level stays, its shortfall is new
+        rec = self.reconcile(name)
+        self.assertEqual((rec.rows_compared, rec.rows_drifted), (7, 3))
+        scope = stock_changes.read_scope(frappe.get_doc("Shopify Store", name), False, now_datetime(), 24)
+        self.assertEqual(set(codes) & scope.items, set(codes[:3]))
+        # Shopify unchanged since: the next reconciliation writes only the shortfall that
+        # survived a round (not corrected, it is now confirmed at Shopify's figure).
+        self.assertEqual(self.reconcile(name).rows_drifted, 3)
+        stamped = frappe.db.sql_list(
+            "SELECT item_code FROM `tabShopify Confirmed Level` WHERE shopify_store = %s AND modified > %s",
+            (name, rec.finished_at),
+        )
+        self.assertEqual(stamped, [codes[2]])
+
+    def test_a_failed_bulk_download_falls_back_to_pages(self):
+        # D15: a download refused, cut off or answering non-200 escaped the engine (Failed).
+        from nexwave_inventory_sync.erpnext_side import reconciliation
+        from nexwave_inventory_sync.sync import levels
+
+        name, (a, b) = self.synced_store([3, 4])
+        self.shopify_set(a, 6)
+        bulk = self.shop.emulator.bulk
+        bulk.base_delay = 0.1
+        real_options = reconciliation.sync_options
+
+        def quick_polls(store, run_id):
+            return replace(real_options(store, run_id), bulk_poll_interval=0.05)
+
+        for fault in (lambda: bulk.fail_download("refused"), lambda: bulk.fail_download("cut_off")):
+            fault()
+            with (
+                patch.object(levels, "BULK_THRESHOLD", 1),
+                patch.object(reconciliation, "sync_options", quick_polls),
+            ):
+                rec = self.reconcile(name)
+            self.assertEqual((rec.status, rec.read_method, rec.rows_compared), ("Success", "pages", 2))
+        self.assertEqual(bulk.started(), 2)
+        self.assertEqual(self.shop.available(a, LOC1), 3)
 
     def test_drift_above_the_threshold_notifies_the_stores_users(self):
         user = notify_user()

@@ -4,6 +4,7 @@
 confirmed levels, full pushes, zeroing, compare-and-set conflicts under each policy, the
 on_hand mode and items not stocked at a location."""
 
+from dataclasses import replace
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -297,9 +298,12 @@ class TestChangedItemsRead(TruthStoreMixin, IntegrationTestCase):
             return stock_changes.read_scope(store, False, now_datetime(), 24)
 
         self.assertFalse(set(codes) & scope().items)
-        # a reconciliation confirmed a level
+        # a reconciliation confirmed a level at a new figure (one it leaves as it was is not
+        # written, so not stamped)
         level = confirmed_levels.load(name, [codes[0]]).levels[0]
-        confirmed_levels.upsert(name, [level], confirmed_levels.RECONCILIATION)
+        confirmed_levels.upsert(
+            name, [replace(level, quantity=level.quantity + 1)], confirmed_levels.RECONCILIATION
+        )
         # the item was deleted
         frappe.get_doc(
             {"doctype": "Deleted Document", "deleted_doctype": "Item", "deleted_name": codes[1], "data": "{}"}
@@ -347,6 +351,24 @@ class TestZeroing(TruthStoreMixin, IntegrationTestCase):
         self.shop.emulator.stats.reset()
         again = self.sync(name)
         self.assertEqual((again.zeroed, again.api_calls), (0, 0))  # confirmed at 0: nothing to do
+
+    def test_a_zero_row_of_an_item_deleted_on_shopify_is_dropped_not_failed_forever(self):
+        """Issue 15, D11: the level of an item Shopify deleted is forgotten, the run is a
+        Success, and later quiet runs send nothing (they were Failed, and paused the store)."""
+        kept, gone = self.variant("TRUTH-D-KEPT"), self.variant("TRUTH-D-GONE")
+        receive([(kept, self.wh1, 3), (gone, self.wh1, 4)])
+        name = self.make_store()
+        self.assertEqual(self.sync(name).status, "Success")
+        variant = next(v for v in self.shop.catalog.variants if v["sku"] == gone)
+        self.shop.catalog.remove_variant(variant["id"])
+        frappe.db.set_value("Item", gone, "disabled", 1)  # left the stock query: a zero row
+        for _run in range(3):
+            log = self.sync(name)
+            self.assertEqual(log.status, "Success", log.error)
+        self.assertNotIn((gone, LOC1), self.levels(name))
+        self.assertEqual(frappe.db.get_value("Shopify Store", name, "consecutive_failures"), 0)
+        self.shop.emulator.stats.reset()
+        self.assertEqual(self.sync(name).api_calls, 0)
 
     def test_zeroing_can_be_turned_off(self):
         code = self.variant("TRUTH-ZOFF")

@@ -102,7 +102,8 @@ class RowCheck:
     ambiguous: bool  # its mark was settled with Shopify showing neither figure
     read_as_base: bool  # the settled run's in-flight read confirmed Shopify's moved figure
     settled_run: int  # 1 = the first settled run
-    new_item_marked: bool = False  # a mark named the SKU's current (re-created) item
+    # A mark named the SKU's current (re-created) item while the caller's ids still named another.
+    new_item_marked: bool = False
     cause: str = ""
     story: str = ""  # the row's last events
 
@@ -540,7 +541,7 @@ KEPT_BACK = (
 def _classify(check: RowCheck) -> str:
     if check.ambiguous and check.shopify_after is not None and check.shopify_after < check.expected:
         return KEPT_BACK
-    if check.recreated and check.shopify_after == 0 and check.expected > 0 and check.new_item_marked:
+    if check.shopify_after == 0 and check.expected > 0 and check.new_item_marked:
         return (
             "N4: a run killed after re-resolving a re-created item leaves the new item's mark but not its id "
             "(re-resolutions reach only RunResult.resolved, no checkpoint); the next delta zeroes the new item"
@@ -580,6 +581,8 @@ def _settled_runs(
     for attempt in range(1, config.settle_limit + 1):
         ambiguous = _ambiguous_keys(state, world)
         marks_before = {(m.ref, m.location_id): m for m in state.marks()}
+        cached_ids = state.ids()
+        kept_back_before = set(world.kept_back)
         confirmed = state.level_map()
         wanted = world.called_for(config.policy, state.ids(), confirmed, {m.key: m for m in state.marks()})
         items = {sku: world.item(sku) for sku in world.skus}
@@ -612,13 +615,14 @@ def _settled_runs(
                 after,
                 confirmed.get((items[sku], location)),
                 recreated,
-                key in ambiguous or key in world.kept_back,
+                key in ambiguous or key in kept_back_before,
                 any(
                     level.ref == sku and level.location_id == location and level.quantity == before != last
                     for level in check_before.confirmed
                 ),
                 attempt,
-                (items[sku], location) in {m.key for m in marks_before.values()},
+                (items[sku], location) in {m.key for m in marks_before.values()}
+                and cached_ids.get(sku, (None,))[0] != items[sku],
             )
             check.cause = _classify(check)
             check.story = "; ".join(world.history.get(key, []))

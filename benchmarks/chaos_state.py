@@ -79,10 +79,22 @@ class CallerState:
             self._save(db, checkpoint.confirmed, checkpoint.released, checkpoint.resolved)
 
     def finish(self, result: RunResult) -> None:
-        """What the app writes when a run returns: its confirmed levels and ids (the same as its
-        checkpoints', and the re-resolved ids, which only the result carries)."""
+        """What the app and the CLI write when a run returns: its ids and levels (the
+        checkpoints saved them already; the re-resolved ids only the result carries), the
+        levels of items Shopify no longer has there (`forget`), and the marks reduced to the
+        rows still in doubt: every other row sent has an answer."""
         with self._connect() as db:
             self._save(db, result.confirmed, (), result.resolved)
+            db.executemany(
+                "DELETE FROM levels WHERE item = ? AND location = ?", [f.key for f in result.forget]
+            )
+            doubt = {mark.key for mark in result.in_doubt}
+            stale = [key for key in db.execute("SELECT item, location FROM marks") if tuple(key) not in doubt]
+            db.executemany("DELETE FROM marks WHERE item = ? AND location = ?", stale)
+            db.executemany(
+                "INSERT OR REPLACE INTO marks VALUES (?, ?, ?, ?, ?)",
+                [(m.inventory_item_id, m.location_id, m.sent, m.previous, m.ref) for m in result.in_doubt],
+            )
 
     def settle(self, check: InFlightCheck) -> None:
         with self._connect() as db:
@@ -115,14 +127,12 @@ class CallerState:
                 "INSERT OR REPLACE INTO ids VALUES (?, ?, ?)",
                 (found.sku, found.inventory_item_id, int(found.tracked)),
             )
-            # A re-created item's old levels, and an untracked item's, are no longer Shopify's
-            # figures of anything the run pushes: kept, select_delta would zero them.
-            stale = [found.replaces] if found.replaces else []
+            # An untracked item's levels are no longer figures of anything the run pushes:
+            # kept, select_delta would zero them. (A re-created item's old levels go by the
+            # result's `forget`, as the app and the CLI do.)
             if not found.tracked:
-                stale.append(found.inventory_item_id)
-            for item in stale:
-                db.execute("DELETE FROM levels WHERE item = ?", (item,))
-                db.execute("DELETE FROM marks WHERE item = ?", (item,))
+                db.execute("DELETE FROM levels WHERE item = ?", (found.inventory_item_id,))
+                db.execute("DELETE FROM marks WHERE item = ?", (found.inventory_item_id,))
 
 
 class Killer:

@@ -102,7 +102,8 @@ class RowCheck:
     ambiguous: bool  # its mark was settled with Shopify showing neither figure
     read_as_base: bool  # the settled run's in-flight read confirmed Shopify's moved figure
     settled_run: int  # 1 = the first settled run
-    # A mark named the SKU's current (re-created) item while the caller's ids still named another.
+    # The caller held a level or a mark for the SKU's current (re-created) item while its ids
+    # still named another: nothing it pushes names that level, so the delta zeroes it.
     new_item_marked: bool = False
     cause: str = ""
     story: str = ""  # the row's last events
@@ -331,7 +332,10 @@ class World:
             legit_held = held is not None and (held == last or held in shown)
             mark = marks.get((self.item(sku), location))
             if last is not None and mark is not None and shopify not in (mark.sent, mark.previous):
-                pass  # the read cannot tell (N3): judged against the true last write
+                # The read cannot tell (N3): judged against the true base, the figure sent if
+                # the batch landed, else the level the caller held.
+                if last != mark.sent and legit_held:
+                    last = held
             elif last is not None and mark is not None:
                 after_read = level_after(mark, shopify)
                 if after_read == last or (mark.previous == held and legit_held):
@@ -347,16 +351,19 @@ class World:
                 # The delta sends the row only when ERPNext moved off the figure it set on the
                 # deleted item; then the run re-resolves the SKU and sets E plainly.
                 # (A caller that already learnt the new item, with no level for it, sets E.)
+                # A caller that knows the new item, holds no level for the old one or has the
+                # old one marked (its read finds it gone) sends the row plainly: E.
                 knows_new = cached_items.get(sku) == self.item(sku)
                 old_base = None
-                if earlier is not None:
+                if earlier is not None and not knows_new:
                     old_row = earlier[0]
-                    old_base = self.last_write.get((old_row, loc))
                     old_item = f"gid://shopify/InventoryItem/{self.catalog.item_number(old_row)}"
                     held_old = confirmed.get((old_item, location))
-                    if held_old is not None and held_old in self.shown_since.get((old_row, loc), ()):
-                        old_base = held_old
-                expected = shopify if old_base == erpnext and not knows_new else erpnext
+                    if held_old is not None and (old_item, location) not in marks:
+                        old_base = self.last_write.get((old_row, loc))
+                        if held_old in self.shown_since.get((old_row, loc), ()):
+                            old_base = held_old
+                expected = shopify if old_base == erpnext else erpnext
             elif sku in cached_untracked:
                 expected = erpnext  # the caller forgot its levels: a plain set once tracked again
             elif erpnext == last:
@@ -543,8 +550,8 @@ def _classify(check: RowCheck) -> str:
         return KEPT_BACK
     if check.shopify_after == 0 and check.expected > 0 and check.new_item_marked:
         return (
-            "N4: a run killed after re-resolving a re-created item leaves the new item's mark but not its id "
-            "(re-resolutions reach only RunResult.resolved, no checkpoint); the next delta zeroes the new item"
+            "N4: a run killed after re-resolving a re-created item leaves the new item's level or mark but not "
+            "its id (re-resolutions reach only RunResult.resolved, no checkpoint); the next delta zeroes the new item"
         )
     if check.recreated:
         return (
@@ -621,7 +628,10 @@ def _settled_runs(
                     for level in check_before.confirmed
                 ),
                 attempt,
-                (items[sku], location) in {m.key for m in marks_before.values()}
+                (
+                    (items[sku], location) in {m.key for m in marks_before.values()}
+                    or (items[sku], location) in confirmed
+                )
                 and cached_ids.get(sku, (None,))[0] != items[sku],
             )
             check.cause = _classify(check)
@@ -827,15 +837,16 @@ def report(soaks: list[SoakFigures], config: ChaosConfig, command: str) -> str:
             lines.append(f"| {cause} | {count} | seed {first.seed}, round {first.round}, {first.kind} |")
         lines += [
             "",
-            "First wrong rows (E = ERPNext, U = unimported sales, L = last written, S = Shopify before -> after, "
-            "C = the caller's confirmed level):\n",
+            "First wrong rows (E = ERPNext, U = unimported sales, L = the base called for with (the last write, or "
+            "a figure a correct caller may hold), C = the caller's confirmed level, S = Shopify before and after "
+            "the settled run):\n",
             "| seed | round | chaos | row | E | U | L | C | S before | called for | S after | cause |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for w in wrong[:25]:
             lines.append(
                 f"| {w.seed} | {w.round} | {w.kind} | {w.sku} @ {w.location.rsplit('/', 1)[-1]} | {w.erpnext} | {w.unimported} | "
-                f"{w.last_written} | {w.confirmed} | {w.shopify_before} | {w.expected} | {w.shopify_after} | {w.cause} |"
+                f"{w.last_written} | {w.confirmed} | {w.shopify_before} | {w.expected} | {w.shopify_after} | {w.cause.split(':')[0]} |"
             )
         lines += ["", "What happened to the first of them (r = round; writes name their run):\n"]
         for w in wrong[:8]:

@@ -190,7 +190,9 @@ class Catalog:
             self._levels[loc][row] = int(quantity)
 
     def set_tracked(self, inventory_item_id: str | int, tracked: bool) -> None:
-        """Turn "Track quantity" on or off for an item, as the merchant does in Shopify admin."""
+        """Turn "Track quantity" on or off for an item, as the merchant does in Shopify admin
+        (documented: InventoryItem.tracked). Guessed: the levels stay as they were, so an item
+        tracked again shows the figures it had when tracking was turned off."""
         with self.lock:
             row = self._item_row(inventory_item_id)
             if row is None:
@@ -249,16 +251,6 @@ class Catalog:
             for row in rows:
                 self.remove_variant(self._variant_nums[row])
             return self.add_variant(sku, tracked=tracked, quantity=quantity)
-
-    def set_tracked(self, inventory_item_id: str | int, tracked: bool) -> None:
-        """Inventory tracking switched in admin (documented: InventoryItem.tracked, set by
-        inventoryItemUpdate). Guessed: the levels stay as they were, so an item tracked again
-        shows the figures it had when tracking was turned off."""
-        with self.lock:
-            row = self._item_row(inventory_item_id)
-            if row is None:
-                raise CatalogError(f"no inventory item {inventory_item_id!r}")
-            self._tracked[row] = 1 if tracked else 0
 
     def add_location(self, name: str | None = None, active: bool = True) -> str:
         with self.lock:

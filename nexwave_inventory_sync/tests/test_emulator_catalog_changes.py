@@ -37,7 +37,7 @@ class RecreateAndTrackingTest(unittest.TestCase):
         catalog.set_tracked(item, True)
         self.assertTrue(catalog.variant("gid://shopify/ProductVariant/1")["tracked"])
         self.assertEqual(catalog.available(item, LOC), 7)
-        with self.assertRaises(CatalogError):
+        with self.assertRaises(KeyError):
             catalog.set_tracked("gid://shopify/InventoryItem/99", True)
 
 

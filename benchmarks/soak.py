@@ -11,6 +11,10 @@ A row that breaks any of these is a row lost; the goal is 0. Rows reported faile
 in fact landed (its answer lost after every retry) are counted apart: reported, not lost.
 
 The same code runs three short runs in the test suite (tests/test_soak.py).
+
+`--chaos` runs the chaos soak instead (benchmarks/chaos.py, issue 15 section 5): one shop over
+many rounds, runs killed (in-process and SIGKILL), run twice at once, timed out and faulted,
+each followed by settled runs checked against what ERPNext and the conflict policy call for.
 """
 
 from __future__ import annotations
@@ -279,6 +283,13 @@ def report(results: list[RunFigures], items: int, rate: float, wall: float) -> s
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(argv) if argv is not None else None
+    import sys
+
+    if "--chaos" in (argv if argv is not None else sys.argv[1:]):
+        from .chaos import main as chaos_main
+
+        return chaos_main(argv)
     parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--items", type=int, default=2000)

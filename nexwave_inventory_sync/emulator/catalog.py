@@ -13,7 +13,7 @@ import random
 import re
 import threading
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,10 @@ class Catalog:
         # Rows of Shopify bundles (ProductVariant.requiresComponents): their stock comes from
         # their components, and inventorySetQuantities refuses them (NON_MUTABLE_INVENTORY_ITEM).
         self._requires_components: set[int] = set()
+        # Called as (row, loc, quantity written, referenceDocumentUri) for every level an
+        # inventorySetQuantities writes (not for sales or admin edits): a soak's record of
+        # what the connector itself set.
+        self.write_listener: Callable[[int, int, int, str | None], None] | None = None
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -189,7 +193,9 @@ class Catalog:
             self._levels[loc][row] = int(quantity)
 
     def set_tracked(self, inventory_item_id: str | int, tracked: bool) -> None:
-        """Turn "Track quantity" on or off for an item, as the merchant does in Shopify admin."""
+        """Turn "Track quantity" on or off for an item, as the merchant does in Shopify admin
+        (documented: InventoryItem.tracked). Guessed: the levels stay as they were, so an item
+        tracked again shows the figures it had when tracking was turned off."""
         with self.lock:
             row = self._item_row(inventory_item_id)
             if row is None:
@@ -244,6 +250,22 @@ class Catalog:
                 raise CatalogError(f"no variant {variant_id!r}")
             self._alive[row] = 0
             self._live -= 1
+
+    def recreate_variant(self, sku: str, quantity: int = 0) -> dict:
+        """A product deleted in admin and created again with the same SKU: the old variant and
+        inventory item are gone (nodes() answers null for them) and a new variant, product and
+        inventory item, with new ids, carry the SKU, stocked at every location with `quantity`
+        (what the merchant typed). Documented: a deleted product's ids are gone and a new one
+        gets new ids. Guessed: the new variant is stocked at every location, tracked as the old
+        one was."""
+        with self.lock:
+            rows = self.rows_with_sku(sku)
+            if not rows:
+                raise CatalogError(f"no live variant with SKU {sku!r}")
+            tracked = self.tracked(rows[0])
+            for row in rows:
+                self.remove_variant(self._variant_nums[row])
+            return self.add_variant(sku, tracked=tracked, quantity=quantity)
 
     def add_location(self, name: str | None = None, active: bool = True) -> str:
         with self.lock:

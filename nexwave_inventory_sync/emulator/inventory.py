@@ -211,6 +211,8 @@ def set_quantities(
         # go below 0, as Shopify's does when on_hand is set under the committed units).
         written = quantity - catalog.committed(row, loc) if data["name"] == "on_hand" else quantity
         catalog.write_level(row, loc, written)
+        if catalog.write_listener is not None:
+            catalog.write_listener(row, loc, written, data.get("referenceDocumentUri"))
         if quantity != current:
             changes.append(
                 {

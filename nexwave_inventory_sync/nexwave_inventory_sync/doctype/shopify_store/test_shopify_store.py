@@ -157,3 +157,107 @@ class TestInstall(IntegrationTestCase):
             as_dict=True,
         )
         self.assertEqual((job.frequency, job.cron_format), ("Cron", "*/10 * * * *"))
+
+
+DEAD_WORKER = "nexwave-test-dead-worker"
+
+
+def dead_started_job(frappe_job_id: str):
+    """A long-queue job whose worker was SIGKILLed: status "started", its worker gone, and an
+    expired entry in the started registry (what RQ's cleanup would settle, running the job's
+    failure callback under SIGALRM). Frappe's enqueue gives every job that callback."""
+    import rq
+    from frappe.utils.background_jobs import get_queue
+    from rq.job import JobStatus
+    from rq.registry import StartedJobRegistry
+
+    queue = get_queue("long")
+    job = frappe.enqueue("frappe.ping", queue="long", job_id=frappe_job_id)
+    queue.remove(job)
+    job.set_status(JobStatus.STARTED)
+    job.worker_name = DEAD_WORKER
+    job.save()
+    registry = StartedJobRegistry(queue.name, connection=queue.connection)
+    # The score is when the job's heartbeat expires: 1970. RQ 2.x keys its entries by execution.
+    member = job.id if rq.__version__.startswith("1.") else f"{job.id}:dead"
+    queue.connection.zadd(registry.key, {member: 1})
+    return job
+
+
+def forget_test_jobs(*frappe_job_ids: str) -> None:
+    from frappe.utils.background_jobs import get_job, get_queue
+    from rq.registry import StartedJobRegistry
+
+    queue = get_queue("long")
+    registry = StartedJobRegistry(queue.name, connection=queue.connection)
+    for frappe_job_id in frappe_job_ids:
+        job = get_job(frappe_job_id)
+        if job is not None:
+            queue.connection.zrem(registry.key, job.id, f"{job.id}:dead")
+            job.delete()
+
+
+def in_a_thread(call):
+    """Run `call` in another thread with this request's context (frappe.local, the database
+    connection), as a threaded web server (bench serve, gunicorn --threads) runs a request.
+    Returns (result, exception)."""
+    import contextvars
+    import threading
+
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(run,))
+    thread.start()
+    thread.join(60)
+    return outcome.get("result"), outcome.get("error")
+
+
+class TestButtonsAfterAWorkerDied(IntegrationTestCase):
+    """A long-queue worker killed mid-job (any app's job) leaves it "started" for up to 10
+    minutes. The buttons, answered by a web server's thread, must neither clean RQ's
+    registries (its failure callbacks need the main thread's SIGALRM) nor refuse the store."""
+
+    def setUp(self):
+        super().setUp()
+        from nexwave_inventory_sync.erpnext_side.scheduling import reconcile_job_id
+
+        self.name = store("dead-worker-shop.myshopify.com", [(warehouse("Shopify WH 1"), "1")])
+        other_app = f"some_other_app_job::{frappe.generate_hash(length=6)}"
+        ours = (job_id(self.name), reconcile_job_id(self.name))
+        forget_test_jobs(*ours)
+        self.addCleanup(forget_test_jobs, other_app, *ours)
+        for dead in (other_app, *ours):
+            dead_started_job(dead)
+
+    def test_sync_and_reconcile_answer_from_a_server_thread(self):
+        doc = frappe.get_doc("Shopify Store", self.name)
+        synced, error = in_a_thread(doc.sync_inventory)
+        self.assertIsNone(error, repr(error))
+        self.assertTrue(synced["queued"], synced)  # the dead run does not hold the store back
+        reconciled, error = in_a_thread(doc.reconcile_inventory)
+        self.assertIsNone(error, repr(error))
+        self.assertTrue(reconciled["queued"], reconciled)
+        # Queued once: a live queued job still refuses a second one.
+        again, error = in_a_thread(doc.sync_inventory)
+        self.assertIsNone(error, repr(error))
+        self.assertFalse(again["queued"])
+
+    def test_a_job_whose_worker_is_alive_still_counts_as_running(self):
+        from frappe.utils.background_jobs import get_job
+        from rq.worker import Worker
+
+        from nexwave_inventory_sync.erpnext_side.run_lock import job_in_progress
+
+        job = get_job(job_id(self.name))
+        self.assertFalse(job_in_progress(job_id(self.name)))
+        live = Worker.redis_worker_namespace_prefix + DEAD_WORKER
+        job.connection.set(live, "1", ex=60)
+        self.addCleanup(job.connection.delete, live)
+        self.assertTrue(job_in_progress(job_id(self.name)))
+        self.assertFalse(frappe.get_doc("Shopify Store", self.name).sync_inventory()["queued"])

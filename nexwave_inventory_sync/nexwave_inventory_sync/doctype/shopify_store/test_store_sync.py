@@ -83,7 +83,7 @@ class TestDueLogic(IntegrationTestCase):
         drop_job(name)
         self.addCleanup(drop_job, name)
         self.assertTrue(enqueue_store_sync(name, trigger="Manual", force=True))
-        with patch("nexwave_inventory_sync.erpnext_side.scheduling.is_job_enqueued", return_value=False):
+        with patch("nexwave_inventory_sync.erpnext_side.scheduling.job_in_progress", return_value=False):
             self.assertFalse(enqueue_store_sync(name, trigger="Manual", force=True))
 
 

@@ -149,6 +149,31 @@ class TestInstall(IntegrationTestCase):
         )
         self.assertEqual((field.fieldtype, field.options), ("Table", "Item Shopify Store"))
 
+    def test_the_shopify_section_moves_no_field_of_erpnext(self):
+        # Inserted after `description`, the collapsed section took Brand (the next field) in.
+        from nexwave_inventory_sync.erpnext_side.install import make_custom_fields
+
+        make_custom_fields()  # what install-app and the patches apply
+        frappe.clear_cache(doctype="Item")
+        meta = frappe.get_meta("Item")
+        ours = {"shopify_section", "shopify_stores"}
+        section, moved = None, []
+        for df in meta.fields:
+            if df.fieldtype in ("Section Break", "Tab Break"):
+                section = df.fieldname
+            elif section == "shopify_section" and df.fieldname not in ours:
+                moved.append(df.fieldname)
+        self.assertEqual(moved, [])
+        self.assertEqual(meta.get_field("shopify_stores").options, "Item Shopify Store")
+
+    def test_the_patch_moves_the_section_on_existing_sites(self):
+        from nexwave_inventory_sync.patches.v0_3.move_item_shopify_section import execute
+
+        name = frappe.db.get_value("Custom Field", {"dt": "Item", "fieldname": "shopify_section"})
+        frappe.db.set_value("Custom Field", name, "insert_after", "description")
+        execute()
+        self.assertEqual(frappe.db.get_value("Custom Field", name, "insert_after"), "uoms")
+
     def test_the_cron_hook_is_a_scheduled_job(self):
         job = frappe.db.get_value(
             "Scheduled Job Type",
@@ -261,3 +286,4 @@ class TestButtonsAfterAWorkerDied(IntegrationTestCase):
         self.addCleanup(job.connection.delete, live)
         self.assertTrue(job_in_progress(job_id(self.name)))
         self.assertFalse(frappe.get_doc("Shopify Store", self.name).sync_inventory()["queued"])
+

@@ -287,3 +287,51 @@ class TestButtonsAfterAWorkerDied(IntegrationTestCase):
         self.assertTrue(job_in_progress(job_id(self.name)))
         self.assertFalse(frappe.get_doc("Shopify Store", self.name).sync_inventory()["queued"])
 
+
+class TestShopifyManagerWorkspace(IntegrationTestCase):
+    """The docs tell admins to hand out Shopify Manager: with it alone, the whole Shopify
+    Inventory workspace shows (its number cards had no document type, so only a System
+    Manager could read them)."""
+
+    user = "shopify-manager@example.com"
+
+    def setUp(self):
+        super().setUp()
+        # The cards as shipped (migrate keeps a record whose database copy is newer).
+        from glob import glob
+
+        from frappe.modules.import_file import import_file_by_path
+
+        folder = frappe.get_app_path("nexwave_inventory_sync", "nexwave_inventory_sync", "number_card")
+        for path in glob(f"{folder}/*/*.json"):
+            import_file_by_path(path, force=True)
+        if not frappe.db.exists("User", self.user):
+            frappe.get_doc(
+                {"doctype": "User", "email": self.user, "first_name": "Manager", "send_welcome_email": 0}
+            ).insert(ignore_permissions=True)
+        user = frappe.get_doc("User", self.user)
+        user.set("roles", [])
+        user.append("roles", {"role": "Shopify Manager"})
+        user.save(ignore_permissions=True)
+        frappe.set_user(self.user)
+        self.addCleanup(frappe.set_user, "Administrator")
+
+    def test_sees_every_card_and_chart_of_the_workspace(self):
+        import json
+
+        from frappe.desk.desktop import get_desktop_page
+
+        self.assertNotIn("System Manager", frappe.get_roles())
+        workspace = frappe.get_doc("Workspace", "Shopify Inventory")
+        page = get_desktop_page(json.dumps({"name": workspace.name, "title": workspace.title}))
+        self.assertEqual(
+            sorted(card.number_card_name for card in page["number_cards"]["items"]),
+            sorted(card.number_card_name for card in workspace.number_cards),
+        )
+        self.assertEqual(
+            [chart.chart_name for chart in page["charts"]["items"]],
+            [chart.chart_name for chart in workspace.charts],
+        )
+        for card in workspace.number_cards:
+            method = frappe.db.get_value("Number Card", card.number_card_name, "method")
+            self.assertEqual(frappe.get_attr(method)()["fieldtype"], "Int")

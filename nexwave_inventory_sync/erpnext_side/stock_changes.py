@@ -19,8 +19,11 @@ not found there) or held back by ERPNext's own data (one SKU on two items). Item
 without cached ids are looked up only among the items read (a new item's Bin or Item changed;
 one not found on Shopify is left unsettled), so a run's work does not grow with the catalog.
 
-Everything is read instead when a full push is due, the store's settings changed, a mapped
-warehouse is gone, there is no watermark, or more than MAX_CHANGED_ITEMS items qualify.
+Everything is read instead when a full push is due, a setting that shapes the figures changed
+since the last settled read (FIGURE_SETTINGS: the warehouse mapping, the quantity rule, the
+safety buffer, the SKU field, the API version; the log names which), a mapped warehouse is
+gone, there is no watermark, or more than MAX_CHANGED_ITEMS items qualify. Saving the store for
+anything else (its interval, its reconciliation, its notifications) keeps the delta read.
 
 OVERLAP: a row is stamped when it is written but seen only once its transaction commits. A
 stock transaction still open when we read, stamped before the read, is caught by the next run
@@ -67,6 +70,41 @@ class ReadScope:
         )
 
 
+# What shapes the figures a run sends, in the words the Shopify Log uses: a change to one of
+# these makes the next run read every item, since the levels Shopify confirmed were figured
+# under the old value.
+FIGURE_SETTINGS = {
+    "locations": "warehouse mapping",
+    "quantity_name": "quantity rule",
+    "order_marker_field": "quantity rule",
+    "order_marker_value": "quantity rule",
+    "safety_buffer": "safety buffer",
+    "sku_field": "SKU field",
+    "api_version": "API version",
+}
+
+
+def figure_settings(store) -> dict:
+    """The store's FIGURE_SETTINGS as plain values (kept as JSON with the watermark)."""
+    values = {field: store.get(field) or None for field in FIGURE_SETTINGS if field != "locations"}
+    values["safety_buffer"] = float(store.safety_buffer or 0)
+    values["locations"] = sorted([row.warehouse, row.shopify_location_id] for row in store.locations)
+    return values
+
+
+def changed_figure_settings(recorded: str | None, current: dict) -> list[str] | None:
+    """Labels of the settings that differ from the recorded ones, in FIGURE_SETTINGS' order;
+    None when nothing was recorded (a store last read by an older version)."""
+    try:
+        before = json.loads(recorded) if recorded else None
+    except ValueError:
+        before = None
+    if not isinstance(before, dict):
+        return None
+    labels = [FIGURE_SETTINGS[field] for field in FIGURE_SETTINGS if before.get(field) != current.get(field)]
+    return list(dict.fromkeys(labels))
+
+
 def everything(reason: str) -> ReadScope:
     return ReadScope(None, reason=reason)
 
@@ -78,8 +116,13 @@ def read_scope(store, full: bool, now: datetime, recheck_hours: int) -> ReadScop
     if not store.stock_read_at:
         return everything(_("no earlier run read the store's stock and settled it, or one stopped part-way"))
     since = get_datetime(store.stock_read_at) - OVERLAP
-    if get_datetime(store.modified) > since:
-        return everything(_("the store's settings changed"))
+    changed = changed_figure_settings(store.get("figure_settings"), figure_settings(store))
+    if changed is None:
+        return everything(_("the settings the last read was figured with were not recorded"))
+    if changed:
+        return everything(
+            _("the store's settings changed: {0}").format(", ".join(_(label) for label in changed))
+        )
     warehouses = tuple(sorted({row.warehouse for row in store.locations}))
     if frappe.db.count("Warehouse", {"name": ["in", warehouses]}) < len(warehouses):
         return everything(_("a mapped warehouse no longer exists"))
@@ -166,7 +209,10 @@ def clear(store) -> None:
     caching ids and perhaps pushing rows it could not record."""
     store.stock_read_at = store.stock_recheck = None
     frappe.db.set_value(
-        STORE_DOCTYPE, store.name, {"stock_read_at": None, "stock_recheck": None}, update_modified=False
+        STORE_DOCTYPE,
+        store.name,
+        {"stock_read_at": None, "stock_recheck": None, "figure_settings": None},
+        update_modified=False,
     )
 
 
@@ -177,6 +223,7 @@ def advance(
     result: RunResult,
     untracked: Iterable[str],
     held_back: Iterable[str],
+    settings: dict | None = None,
 ) -> None:
     """After a run: the watermark moves to the instant its read began, with the items it left
     unsettled (and those ERPNext's data held back) to re-check; or is cleared when there was no
@@ -188,10 +235,12 @@ def advance(
         # Items Shopify does not track are looked up again on their own schedule.
         unsettled = (unsettled - set(untracked)) | set(held_back)
     if unsettled is None or len(unsettled) > MAX_CHANGED_ITEMS:
-        values = {"stock_read_at": None, "stock_recheck": None}
+        values = {"stock_read_at": None, "stock_recheck": None, "figure_settings": None}
     else:
         values = {
             "stock_read_at": read_at,
             "stock_recheck": json.dumps(sorted(unsettled)) if unsettled else None,
+            # `settings`: figure_settings() of the store this run read with.
+            "figure_settings": json.dumps(settings, sort_keys=True) if settings is not None else None,
         }
     frappe.db.set_value(STORE_DOCTYPE, store_name, values, update_modified=False)

@@ -147,7 +147,15 @@ def record(
     full-push interval. `untracked`: items this run found Shopify does not track; `held_back`:
     items ERPNext's own data kept from being sent."""
     confirmed_levels.upsert(store.name, result.confirmed, PUSH)
-    stock_changes.advance(store.name, plan.read_at, plan.sent, result, untracked, held_back)
+    stock_changes.advance(
+        store.name,
+        plan.read_at,
+        plan.sent,
+        result,
+        untracked,
+        held_back,
+        settings=stock_changes.figure_settings(store),
+    )
     if plan.full and not result.aborted:
         frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)
 

@@ -4,6 +4,7 @@
 confirmed levels, full pushes, zeroing, compare-and-set conflicts under each policy, the
 on_hand mode and items not stocked at a location."""
 
+import json
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -230,7 +231,7 @@ class TestChangedItemsRead(TruthStoreMixin, IntegrationTestCase):
         store.save()
         log, items = self.reads(name)
         self.assertIsNone(items)
-        self.assertEqual(log.stock_read, "All items: the store's settings changed")
+        self.assertEqual(log.stock_read, "All items: the store's settings changed: safety buffer")
         self.assertEqual(self.shop.available(codes[0], LOC1), 2)
         self.age(name, codes)
         log, items = self.reads(name)
@@ -244,6 +245,44 @@ class TestChangedItemsRead(TruthStoreMixin, IntegrationTestCase):
         log, items = self.reads(name)
         self.assertIsNone(items)
         self.assertIn("no earlier run", log.stock_read)
+
+    def test_saving_the_store_without_touching_the_figures_keeps_the_delta_read(self):
+        # Any save used to make every run read everything for 30 minutes.
+        name, codes = self.settled("TRUTH-S")
+        store = frappe.get_doc("Shopify Store", name)
+        store.sync_interval = 17
+        store.reconcile_interval = 45
+        store.conflict_policy = "Hold"
+        store.save()
+        receive([(codes[0], self.wh1, 2)])
+        log, items = self.reads(name)
+        self.assertIsNotNone(items, log.stock_read)
+        self.assertIn(codes[0], items)
+        self.assertEqual((log.status, log.pushed), ("Success", 1))
+
+    def test_each_setting_that_shapes_the_figures_forces_a_full_read_and_is_named(self):
+        name, _codes = self.settled("TRUTH-F")
+        store = frappe.get_doc("Shopify Store", name)
+
+        def read_after(**changes):
+            store.reload()
+            store.update(changes)
+            return stock_changes.read_scope(store, False, now_datetime(), 24)
+
+        self.assertIsNotNone(read_after().items)
+        for changes, named in (
+            ({"safety_buffer": 2}, "safety buffer"),
+            ({"quantity_name": "on_hand"}, "quantity rule"),
+            ({"sku_field": "item_name"}, "SKU field"),
+            ({"api_version": "2026-04"}, "API version"),
+        ):
+            scope = read_after(**changes)
+            self.assertIsNone(scope.items, changes)
+            self.assertEqual(scope.reason, f"the store's settings changed: {named}")
+        store.reload()
+        store.locations[0].shopify_location_id = "gid://shopify/Location/9"
+        scope = stock_changes.read_scope(store, False, now_datetime(), 24)
+        self.assertEqual(scope.reason, "the store's settings changed: warehouse mapping")
 
     def test_an_item_not_on_shopify_is_looked_up_again_until_it_is_there(self):
         name, codes = self.settled("TRUTH-N")
@@ -287,6 +326,8 @@ class TestChangedItemsRead(TruthStoreMixin, IntegrationTestCase):
         store = frappe.get_doc("Shopify Store", name)
         self.assertNotIn(codes[0], stock_changes.read_scope(store, False, now_datetime(), 24).items)
         store.quantity_name = "on_hand"
+        # (as if the last read was in on_hand mode too: a change of mode reads everything)
+        store.figure_settings = json.dumps(stock_changes.figure_settings(store))
         self.assertIn(codes[0], stock_changes.read_scope(store, False, now_datetime(), 24).items)
 
     def test_what_else_brings_an_item_into_the_read(self):

@@ -14,10 +14,11 @@ An item is read when, since the watermark less OVERLAP:
 - a reconciliation confirmed one of its levels;
 - in on_hand mode, a Sales Order with it changed (this store's own orders are added back);
 and always when its cached variant id was edited, its "untracked" answer is due for a
-re-check, or the last run left it unsettled: not confirmed by Shopify (refused, held, not sent,
-not found there) or held back by ERPNext's own data (one SKU on two items). Items
-without cached ids are looked up only among the items read (a new item's Bin or Item changed;
-one not found on Shopify is left unsettled), so a run's work does not grow with the catalog.
+re-check, or the last run left it unsettled: not confirmed by Shopify (refused, held, not sent)
+or held back by ERPNext's own data (one SKU on two items). Items without cached ids are looked up
+only among the items read (a new item's Bin or Item changed), so a run's work does not grow with
+the catalog. An item Shopify does not have is not unsettled but marked (not_on_shopify.py) and
+left out until its Item changes or the mark is a day old, however many there are.
 
 Everything is read instead when a full push is due, a setting that shapes the figures changed
 since the last settled read (FIGURE_SETTINGS: the warehouse mapping, the quantity rule, the
@@ -45,6 +46,7 @@ from frappe.utils import get_datetime
 
 from ..sync.delta import unsettled_rows
 from ..sync.results import RunResult, StockRow
+from . import not_on_shopify
 from .confirmed_levels import RECONCILIATION
 from .constants import CONFIRMED_LEVEL_DOCTYPE, ITEM_STORE_DOCTYPE, STORE_DOCTYPE
 from .stock_levels import ON_HAND
@@ -136,8 +138,11 @@ def read_scope(store, full: bool, now: datetime, recheck_hours: int) -> ReadScop
         _changed_orders(since) if store.quantity_name == ON_HAND else (),
     ):
         items.update(found)
-        if len(items) > MAX_CHANGED_ITEMS:
-            return everything(_("more than {0} items changed").format(MAX_CHANGED_ITEMS))
+    # Items not on Shopify are a state of the catalog: not looked up again on every stock move
+    # (not_on_shopify.py), and never what pushes a run past MAX_CHANGED_ITEMS.
+    items.difference_update(not_on_shopify.resting_items(store.name, now))
+    if len(items) > MAX_CHANGED_ITEMS:
+        return everything(_("more than {0} items changed").format(MAX_CHANGED_ITEMS))
     return ReadScope(frozenset(items), since)
 
 
@@ -224,6 +229,7 @@ def advance(
     untracked: Iterable[str],
     held_back: Iterable[str],
     settings: dict | None = None,
+    missing: Iterable[str] = (),
 ) -> None:
     """After a run: the watermark moves to the instant its read began, with the items it left
     unsettled (and those ERPNext's data held back) to re-check; or is cleared when there was no
@@ -232,8 +238,9 @@ def advance(
     if read_at is not None and not result.aborted:
         unsettled = unsettled_rows(sent, result.confirmed)
     if unsettled is not None:
-        # Items Shopify does not track are looked up again on their own schedule.
-        unsettled = (unsettled - set(untracked)) | set(held_back)
+        # Items Shopify does not track, or does not have (`missing`), are looked up again on
+        # their own schedule.
+        unsettled = (unsettled - set(untracked) - set(missing)) | set(held_back)
     if unsettled is None or len(unsettled) > MAX_CHANGED_ITEMS:
         values = {"stock_read_at": None, "stock_recheck": None, "figure_settings": None}
     else:

@@ -22,7 +22,7 @@ from ..sync.delta import LevelKey, row_key, select_delta
 from ..sync.results import RunResult, StockRow
 from ..sync.run import SyncOptions
 from ..sync.settle import NOT_STOCKED
-from . import confirmed_levels, stock_changes
+from . import confirmed_levels, not_on_shopify, stock_changes
 from .confirmed_levels import PUSH, StoredLevels, full_push_due
 from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE
 from .stock_levels import AVAILABLE, ON_HAND, stock_rows
@@ -147,6 +147,9 @@ def record(
     full-push interval. `untracked`: items this run found Shopify does not track; `held_back`:
     items ERPNext's own data kept from being sent."""
     confirmed_levels.upsert(store.name, result.confirmed, PUSH)
+    missing = set() if result.aborted else not_on_shopify.missing_items(plan.sent, result, store.name)
+    if not result.aborted:
+        not_on_shopify.mark(store.name, missing)
     stock_changes.advance(
         store.name,
         plan.read_at,
@@ -155,6 +158,7 @@ def record(
         untracked,
         held_back,
         settings=stock_changes.figure_settings(store),
+        missing=missing,
     )
     if plan.full and not result.aborted:
         frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)

@@ -308,11 +308,26 @@ function render_health(frm, health) {
 	const scheduler = health.scheduler_disabled
 		? `<div class="text-danger">${__("The site's scheduler is disabled: no scheduled run will happen (bench enable-scheduler).")}</div>`
 		: "";
+	// Items not sold online are a state of the catalog, not a failure: a note, not a colour.
+	const missing = health.not_on_shopify
+		? `<div class="shopify-not-on-shopify text-muted">${__(
+				"{0} items are not on Shopify (looked up again when the item changes, or daily).",
+				[frappe.format(health.not_on_shopify, { fieldtype: "Int" }, { inline: true })],
+			)} <a class="shopify-not-on-shopify-list">${__("See the list")}</a></div>`
+		: "";
 	field.$wrapper.html(`<div class="shopify-health">
-		<div class="shopify-next-run text-muted">${next}</div>${scheduler}
+		<div class="shopify-next-run text-muted">${next}</div>${scheduler}${missing}
 		<div class="shopify-runs-chart"></div>
 		${runs.length ? "" : `<div class="text-muted">${__("No run yet.")}</div>`}
 	</div>`);
+	field.$wrapper.find(".shopify-not-on-shopify-list").on("click", () => {
+		// Item's list filtered on its Shopify Stores rows (list view reads "Child.field" keys).
+		frappe.route_options = {
+			"Item Shopify Store.shopify_store": frm.doc.name,
+			"Item Shopify Store.not_on_shopify": 1,
+		};
+		frappe.set_route("List", "Item");
+	});
 	if (!runs.length) return;
 	const labels = runs.map((r) => `${frappe.datetime.str_to_user(r.started_at)} · ${r.status}`);
 	new frappe.Chart(field.$wrapper.find(".shopify-runs-chart")[0], {

@@ -30,6 +30,7 @@ from .constants import (
     PROGRESS_EVENT,
     STORE_DOCTYPE,
 )
+from .row_outcomes import row_outcome
 from .scheduling import (
     failure_signature,
     is_backed_off,
@@ -570,6 +571,7 @@ def _finish(
                 "quantity": quantity_to_send(failure, store.safety_buffer),
                 "code": failure.code,
                 "message": failure.message,
+                "outcome": row_outcome(failure.code),
             },
         )
     if result is not None and plan is not None:

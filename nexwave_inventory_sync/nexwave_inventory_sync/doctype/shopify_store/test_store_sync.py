@@ -259,6 +259,11 @@ class TestStoreSync(StoreSyncMixin, IntegrationTestCase):
         # (issue 19): Success, its count on a line of its own, the row listed.
         self.assertEqual((log.status, log.pushed, log.skipped_unmapped, log.failed), ("Success", 1, 1, 0))
         self.assertEqual(log.failed_rows[0].code, "SKU_NOT_FOUND")
+        # The grid says what became of the row, in words.
+        self.assertEqual(
+            log.failed_rows[0].outcome,
+            "Left: not on Shopify; looked up again when the item changes, or daily",
+        )
         self.assertFalse(log.error)
         self.assertIn("ERPNext has and Shopify does not", log.warnings)
 

@@ -3,7 +3,18 @@
 
 frappe.ui.form.on("Shopify Store", {
 	refresh(frm) {
-		if (frm.is_new()) return;
+		// An API token or secret is not a password a person chose: no strength meter.
+		for (const field of frm.fields) {
+			if (field.df && field.df.fieldtype === "Password" && field.disable_password_checks) {
+				field.disable_password_checks();
+			}
+		}
+		if (frm.is_new()) {
+			const health = frm.get_field("health_html");
+			if (health)
+				health.$wrapper.html(`<div class="text-muted">${__("No runs yet.")}</div>`);
+			return;
+		}
 		if (frm.doc.backoff_until && frm.doc.backoff_until > frappe.datetime.now_datetime()) {
 			// Said on the form, not only in the logs: the schedule has stopped trying for a while.
 			frm.set_intro(
@@ -318,7 +329,7 @@ function render_health(frm, health) {
 	field.$wrapper.html(`<div class="shopify-health">
 		<div class="shopify-next-run text-muted">${next}</div>${scheduler}${missing}
 		<div class="shopify-runs-chart"></div>
-		${runs.length ? "" : `<div class="text-muted">${__("No run yet.")}</div>`}
+		${runs.length ? "" : `<div class="text-muted">${__("No runs yet.")}</div>`}
 	</div>`);
 	field.$wrapper.find(".shopify-not-on-shopify-list").on("click", () => {
 		// Item's list filtered on its Shopify Stores rows (list view reads "Child.field" keys).

@@ -38,7 +38,16 @@ def recent_runs(store_name: str, limit: int = RECENT_RUNS) -> list[dict]:
     runs = frappe.get_all(
         LOG_DOCTYPE,
         filters={"shopify_store": store_name, "status": ["!=", "Skipped"]},
-        fields=["name", "status", "started_at", "pushed", "failed", "duration"],
+        fields=[
+            "name",
+            "status",
+            "started_at",
+            "pushed",
+            "failed",
+            "skipped_unmapped",
+            "full_push",
+            "duration",
+        ],
         order_by="creation desc",
         limit=limit,
     )

@@ -340,31 +340,52 @@ function render_health(frm, health) {
 		frappe.set_route("List", "Item");
 	});
 	if (!runs.length) return;
-	const labels = runs.map((r) => `${frappe.datetime.str_to_user(r.started_at)} · ${r.status}`);
+	// One scale for a full push of thousands of rows and a changed-items run of three: rows on a
+	// log scale, the axis and the tooltips in plain counts.
+	const scaled = (n) => Math.log10(1 + (n || 0));
+	const count = (value) => Math.round(Math.pow(10, value) - 1);
+	const labels = runs.map(
+		(r) =>
+			`${frappe.datetime.str_to_user(r.started_at)} · ${__(r.status)} · ${
+				r.full_push ? __("full push") : __("changed items")
+			} · ${Math.round((r.duration || 0) * 10) / 10} s`,
+	);
 	new frappe.Chart(field.$wrapper.find(".shopify-runs-chart")[0], {
-		title: __("Last {0} runs: rows pushed and failed, duration (s)", [runs.length]),
-		type: "axis-mixed",
-		height: 200,
-		colors: ["green", "red", "blue"],
+		title: __("Last {0} runs: rows per run", [runs.length]),
+		type: "bar",
+		height: 220,
+		// The Shopify Log list's colours: green landed, red failed; grey for items not on Shopify.
+		colors: ["green", "blue", "grey", "red"],
 		data: {
 			labels,
 			datasets: [
-				{ name: __("Pushed"), chartType: "bar", values: runs.map((r) => r.pushed || 0) },
-				{ name: __("Failed"), chartType: "bar", values: runs.map((r) => r.failed || 0) },
-				// A line needs two points (frappe-charts draws a broken path for one).
-				...(runs.length > 1
-					? [
-							{
-								name: __("Duration (s)"),
-								chartType: "line",
-								values: runs.map((r) => Math.round((r.duration || 0) * 10) / 10),
-							},
-						]
-					: []),
+				{
+					name: __("Pushed: changed items"),
+					values: runs.map((r) => (r.full_push ? 0 : scaled(r.pushed))),
+				},
+				{
+					name: __("Pushed: full push"),
+					values: runs.map((r) => (r.full_push ? scaled(r.pushed) : 0)),
+				},
+				{
+					name: __("Not on Shopify"),
+					values: runs.map((r) => scaled(r.skipped_unmapped)),
+				},
+				{ name: __("Failed or refused"), values: runs.map((r) => scaled(r.failed)) },
 			],
 		},
-		axisOptions: { xIsSeries: 1, xAxisMode: "tick" },
+		axisOptions: {
+			xIsSeries: 1,
+			xAxisMode: "tick",
+			shortenYAxisNumbers: 1,
+			numberFormatter: (value) => format_count(count(value)),
+		},
+		tooltipOptions: { formatTooltipY: (value) => format_count(count(value)) },
 	});
+}
+
+function format_count(n) {
+	return n.toLocaleString();
 }
 
 function show_ecommerce_integrations(frm) {

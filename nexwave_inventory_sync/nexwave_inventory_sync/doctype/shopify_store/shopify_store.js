@@ -3,6 +3,16 @@
 
 frappe.ui.form.on("Shopify Store", {
 	refresh(frm) {
+		// The Notify field's autocomplete keeps a screen-reader status span at its static place,
+		// just past the right column's edge: the whole form scrolled sideways by 2 px.
+		if (!document.getElementById("shopify-store-form-style")) {
+			$("<style id='shopify-store-form-style'>")
+				.text(
+					".frappe-control[data-fieldname='drift_notify_users'] .awesomplete > .visually-hidden" +
+						" { left: 0; top: 0; }",
+				)
+				.appendTo("head");
+		}
 		// An API token or secret is not a password a person chose: no strength meter.
 		for (const field of frm.fields) {
 			if (field.df && field.df.fieldtype === "Password" && field.disable_password_checks) {

@@ -288,7 +288,18 @@ class Walk:
         next_run = self.css(".shopify-next-run").text
         assert "Next scheduled run" in next_run, next_run
         self.shot("07-store-health")
-        self.step(f"store indicator {indicator!r}; chart drawn; {next_run!r}")
+        # No horizontal scrollbar on the store form: nothing in it is wider than the window.
+        page_width, window_width, wide = self.driver.execute_script(
+            """const width = document.documentElement.clientWidth;
+            const wide = [...document.querySelectorAll("body *")]
+                .filter((e) => e.getBoundingClientRect().right > width + 1)
+                .slice(0, 8)
+                .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)} in ${
+                    e.parentElement.outerHTML.slice(0, 200)}`);
+            return [document.documentElement.scrollWidth, width, wide];"""
+        )
+        assert page_width <= window_width, (page_width, window_width, wide)
+        self.step(f"store indicator {indicator!r}; chart drawn; {next_run!r}; no horizontal scrollbar")
         self.goto("/app/shopify-inventory")
         self.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".widget.number-widget-box")) >= 3)
         self.wait.until(

@@ -10,6 +10,7 @@ from frappe import _
 from frappe.utils import get_datetime, now_datetime
 from frappe.utils.scheduler import is_scheduler_disabled
 
+from . import not_on_shopify
 from .constants import LOG_DOCTYPE, STORE_DOCTYPE
 from .scheduling import is_kill_switched, kill_switched_domains, next_run_at
 
@@ -37,7 +38,16 @@ def recent_runs(store_name: str, limit: int = RECENT_RUNS) -> list[dict]:
     runs = frappe.get_all(
         LOG_DOCTYPE,
         filters={"shopify_store": store_name, "status": ["!=", "Skipped"]},
-        fields=["name", "status", "started_at", "pushed", "failed", "duration"],
+        fields=[
+            "name",
+            "status",
+            "started_at",
+            "pushed",
+            "failed",
+            "skipped_unmapped",
+            "full_push",
+            "duration",
+        ],
         order_by="creation desc",
         limit=limit,
     )
@@ -63,6 +73,8 @@ def store_health(store) -> dict:
         "next_run": next_run,
         "scheduler_disabled": bool(is_scheduler_disabled(verbose=False)),
         "runs": runs,
+        # A note beside the badge, not a colour: items not sold online are not a failure.
+        "not_on_shopify": not_on_shopify.count(store.name),
     }
 
 
@@ -84,21 +96,11 @@ def failed_runs_last_24_hours(filters=None) -> dict:
 
 @frappe.whitelist()
 def items_not_on_shopify(filters=None) -> dict:
-    """Per enabled store, the items its latest run could not find on Shopify, summed."""
+    """Items of enabled stores that Shopify does not have (marked by their last look-up)."""
     frappe.has_permission(LOG_DOCTYPE, "read", throw=True)
-    total = 0
-    for store_name in frappe.get_all(STORE_DOCTYPE, filters={"enabled": 1}, pluck="name"):
-        latest = frappe.get_all(
-            LOG_DOCTYPE,
-            filters={"shopify_store": store_name, "status": ["!=", "Skipped"]},
-            fields=["skipped_unmapped"],
-            order_by="creation desc",
-            limit=1,
-        )
-        total += (latest[0].skipped_unmapped or 0) if latest else 0
     # The card opens the Shopify Item Coverage report on the items not found.
     return {
-        **_number(total),
+        **_number(not_on_shopify.count(frappe.get_all(STORE_DOCTYPE, filters={"enabled": 1}, pluck="name"))),
         "route": ["query-report", "Shopify Item Coverage"],
         "route_options": {"state": "Not found on Shopify"},
     }

@@ -13,7 +13,10 @@ CUSTOM_FIELDS = {
             "fieldname": "shopify_section",
             "fieldtype": "Section Break",
             "label": "Shopify",
-            "insert_after": "description",
+            # The end of ERPNext's Details tab (the UOM table; a Tab Break follows in v15 and
+            # v16): a section inserted mid-section takes the fields after it (Brand followed
+            # description) into its own collapsed section.
+            "insert_after": "uoms",
             "collapsible": 1,
         },
         {

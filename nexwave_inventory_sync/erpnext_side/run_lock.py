@@ -8,8 +8,9 @@ A second run on the same host asks whether that very process still runs: a SIGKI
 (its work-horse, which is what runs the job) frees the store at once. A holder on another host
 is trusted until the key expires, which is no later than its job could have run.
 
-RQ's own view is not used: inside a Frappe v15 job `rq.get_current_job()` answers None, and a
-job whose whole worker was killed reads "started" for up to 10 minutes.
+RQ's own view is not used for the lock: inside a Frappe v15 job `rq.get_current_job()` answers
+None. Whether a store's queued job is still going is read from the job's own record (its worker
+and that worker's heartbeat, job_in_progress), never by cleaning RQ's registries in a request.
 """
 
 from __future__ import annotations
@@ -101,13 +102,53 @@ def is_alive(holder: Holder) -> bool:
         return True
 
 
-def forget_abandoned_jobs(queue_name: str) -> None:
-    """Jobs whose worker died stay "started" until a live worker's maintenance (every 10 min)
-    cleans the started registry; clean it now, so they read as failed at once."""
-    from frappe.utils.background_jobs import get_redis_conn
-    from rq.registry import StartedJobRegistry
+def job_in_progress(job_id: str) -> bool:
+    """Whether the background job with this (Frappe) id is queued, or started and still running.
 
-    StartedJobRegistry(queue_name, connection=get_redis_conn()).cleanup()
+    A started job counts as running while its worker is: RQ keeps a worker's key alive only
+    while the worker sends heartbeats (every job_monitoring_interval, 30 s, with 60 s of slack),
+    so a worker killed mid-job (OOM, a deploy's restart) loses it within about 90 s. Such a
+    job's record is left "started" until a worker's maintenance (every 10 minutes) moves it to
+    the failed registry; it is not running, and holding the store back for it would block
+    Sync Inventory and Reconcile for those 10 minutes.
+
+    Read-only on purpose: RQ's registry cleanup (StartedJobRegistry.cleanup) runs each dead
+    job's failure callback under a SIGALRM timeout, which raises "signal only works in main
+    thread" in a threaded web server (bench serve, gunicorn --threads). Cleaning is the
+    workers' job."""
+    from frappe.utils.background_jobs import get_job
+    from rq.job import JobStatus
+
+    job = get_job(job_id)
+    if job is None:
+        return False
+    status = job.get_status(refresh=False)
+    if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+        return True
+    return status == JobStatus.STARTED and worker_alive(job)
+
+
+def worker_alive(job) -> bool:
+    """The started job's own record says which worker took it; that worker's key expires when
+    its heartbeats stop. A record without a worker (written by hand, or by an RQ that does not
+    name it) is trusted: RQ's own cleanup will settle it."""
+    from rq.worker import Worker
+
+    if not job.worker_name:
+        return True
+    return bool(job.connection.exists(Worker.redis_worker_namespace_prefix + job.worker_name))
+
+
+def forget_dead_job(job_id: str) -> None:
+    """Remove the record of our own job whose worker died, so the same stable id can be queued
+    again. Only that one record: no registry cleanup, no failure callback (see job_in_progress);
+    the run's own Shopify Log is marked Interrupted by the next run."""
+    from frappe.utils.background_jobs import get_job
+    from rq.job import JobStatus
+
+    job = get_job(job_id)
+    if job is not None and job.get_status(refresh=False) == JobStatus.STARTED and not worker_alive(job):
+        job.delete()
 
 
 def acquire(store_name: str, ttl_seconds: int) -> Acquired:

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 import frappe
 from croniter import croniter
-from frappe.utils.background_jobs import is_job_enqueued
 
 from .constants import (
     BACKOFF_AFTER_RUNS,
@@ -21,6 +20,7 @@ from .constants import (
     SYNC_JOB_METHOD,
     SYNC_QUEUE,
 )
+from .run_lock import forget_dead_job, job_in_progress
 
 
 def is_due(last_sync: datetime | None, interval_minutes: int | None, now: datetime) -> bool:
@@ -125,15 +125,11 @@ def enqueue_store_sync(store_name: str, trigger: str, force: bool = False, scope
 
 
 def _enqueue_once(method: str, stable_id: str, store_name: str, trigger: str, force: bool, **extra) -> bool:
-    from frappe.utils.background_jobs import get_queue
-
-    from .run_lock import forget_abandoned_jobs
-
-    # A job whose worker was killed reads "started" until RQ's registry notices; without
-    # this the store could not be queued again for up to 10 minutes.
-    forget_abandoned_jobs(get_queue(SYNC_QUEUE).name)
-    if is_job_enqueued(stable_id):
+    if job_in_progress(stable_id):
         return False
+    # A job whose worker was killed reads "started" until a worker's maintenance settles it
+    # (up to 10 minutes); frappe.enqueue's deduplicate would refuse the stable id till then.
+    forget_dead_job(stable_id)
     deadline = frappe.db.get_value(STORE_DOCTYPE, store_name, "run_deadline")
     # deduplicate=True makes frappe.enqueue answer None when a racing caller queued it first.
     job = frappe.enqueue(

@@ -14,13 +14,17 @@ An item is read when, since the watermark less OVERLAP:
 - a reconciliation confirmed one of its levels;
 - in on_hand mode, a Sales Order with it changed (this store's own orders are added back);
 and always when its cached variant id was edited, its "untracked" answer is due for a
-re-check, or the last run left it unsettled: not confirmed by Shopify (refused, held, not sent,
-not found there) or held back by ERPNext's own data (one SKU on two items). Items
-without cached ids are looked up only among the items read (a new item's Bin or Item changed;
-one not found on Shopify is left unsettled), so a run's work does not grow with the catalog.
+re-check, or the last run left it unsettled: not confirmed by Shopify (refused, held, not sent)
+or held back by ERPNext's own data (one SKU on two items). Items without cached ids are looked up
+only among the items read (a new item's Bin or Item changed), so a run's work does not grow with
+the catalog. An item Shopify does not have is not unsettled but marked (not_on_shopify.py) and
+left out until its Item changes or the mark is a day old, however many there are.
 
-Everything is read instead when a full push is due, the store's settings changed, a mapped
-warehouse is gone, there is no watermark, or more than MAX_CHANGED_ITEMS items qualify.
+Everything is read instead when a full push is due, a setting that shapes the figures changed
+since the last settled read (FIGURE_SETTINGS: the warehouse mapping, the quantity rule, the
+safety buffer, the SKU field, the API version; the log names which), a mapped warehouse is
+gone, there is no watermark, or more than MAX_CHANGED_ITEMS items qualify. Saving the store for
+anything else (its interval, its reconciliation, its notifications) keeps the delta read.
 
 OVERLAP: a row is stamped when it is written but seen only once its transaction commits. A
 stock transaction still open when we read, stamped before the read, is caught by the next run
@@ -42,7 +46,7 @@ from frappe.utils import get_datetime
 
 from ..sync.delta import unsettled_rows
 from ..sync.results import RunResult, StockRow
-from . import bundles
+from . import bundles, not_on_shopify
 from .confirmed_levels import RECONCILIATION
 from .constants import CONFIRMED_LEVEL_DOCTYPE, ITEM_STORE_DOCTYPE, STORE_DOCTYPE
 from .stock_levels import ON_HAND
@@ -68,6 +72,41 @@ class ReadScope:
         )
 
 
+# What shapes the figures a run sends, in the words the Shopify Log uses: a change to one of
+# these makes the next run read every item, since the levels Shopify confirmed were figured
+# under the old value.
+FIGURE_SETTINGS = {
+    "locations": "warehouse mapping",
+    "quantity_name": "quantity rule",
+    "order_marker_field": "quantity rule",
+    "order_marker_value": "quantity rule",
+    "safety_buffer": "safety buffer",
+    "sku_field": "SKU field",
+    "api_version": "API version",
+}
+
+
+def figure_settings(store) -> dict:
+    """The store's FIGURE_SETTINGS as plain values (kept as JSON with the watermark)."""
+    values = {field: store.get(field) or None for field in FIGURE_SETTINGS if field != "locations"}
+    values["safety_buffer"] = float(store.safety_buffer or 0)
+    values["locations"] = sorted([row.warehouse, row.shopify_location_id] for row in store.locations)
+    return values
+
+
+def changed_figure_settings(recorded: str | None, current: dict) -> list[str] | None:
+    """Labels of the settings that differ from the recorded ones, in FIGURE_SETTINGS' order;
+    None when nothing was recorded (a store last read by an older version)."""
+    try:
+        before = json.loads(recorded) if recorded else None
+    except ValueError:
+        before = None
+    if not isinstance(before, dict):
+        return None
+    labels = [FIGURE_SETTINGS[field] for field in FIGURE_SETTINGS if before.get(field) != current.get(field)]
+    return list(dict.fromkeys(labels))
+
+
 def everything(reason: str) -> ReadScope:
     return ReadScope(None, reason=reason)
 
@@ -79,8 +118,13 @@ def read_scope(store, full: bool, now: datetime, recheck_hours: int) -> ReadScop
     if not store.stock_read_at:
         return everything(_("no earlier run read the store's stock and settled it, or one stopped part-way"))
     since = get_datetime(store.stock_read_at) - OVERLAP
-    if get_datetime(store.modified) > since:
-        return everything(_("the store's settings changed"))
+    changed = changed_figure_settings(store.get("figure_settings"), figure_settings(store))
+    if changed is None:
+        return everything(_("the settings the last read was figured with were not recorded"))
+    if changed:
+        return everything(
+            _("the store's settings changed: {0}").format(", ".join(_(label) for label in changed))
+        )
     warehouses = tuple(sorted({row.warehouse for row in store.locations}))
     if frappe.db.count("Warehouse", {"name": ["in", warehouses]}) < len(warehouses):
         return everything(_("a mapped warehouse no longer exists"))
@@ -95,10 +139,11 @@ def read_scope(store, full: bool, now: datetime, recheck_hours: int) -> ReadScop
         bundles.changed_bundles(since),
     ):
         items.update(found)
-        if len(items) > MAX_CHANGED_ITEMS:
-            return everything(_("more than {0} items changed").format(MAX_CHANGED_ITEMS))
     # A bundle's figure moves with any of its components (bundles.py).
     items.update(bundles.parents_of(items))
+    # Items not on Shopify are a state of the catalog: not looked up again on every stock move
+    # (not_on_shopify.py), and never what pushes a run past MAX_CHANGED_ITEMS.
+    items.difference_update(not_on_shopify.resting_items(store.name, now))
     if len(items) > MAX_CHANGED_ITEMS:
         return everything(_("more than {0} items changed").format(MAX_CHANGED_ITEMS))
     return ReadScope(frozenset(items), since)
@@ -172,7 +217,10 @@ def clear(store) -> None:
     caching ids and perhaps pushing rows it could not record."""
     store.stock_read_at = store.stock_recheck = None
     frappe.db.set_value(
-        STORE_DOCTYPE, store.name, {"stock_read_at": None, "stock_recheck": None}, update_modified=False
+        STORE_DOCTYPE,
+        store.name,
+        {"stock_read_at": None, "stock_recheck": None, "figure_settings": None},
+        update_modified=False,
     )
 
 
@@ -183,6 +231,8 @@ def advance(
     result: RunResult,
     untracked: Iterable[str],
     held_back: Iterable[str],
+    settings: dict | None = None,
+    missing: Iterable[str] = (),
 ) -> None:
     """After a run: the watermark moves to the instant its read began, with the items it left
     unsettled (and those ERPNext's data held back) to re-check; or is cleared when there was no
@@ -191,13 +241,16 @@ def advance(
     if read_at is not None and not result.aborted:
         unsettled = unsettled_rows(sent, result.confirmed)
     if unsettled is not None:
-        # Items Shopify does not track are looked up again on their own schedule.
-        unsettled = (unsettled - set(untracked)) | set(held_back)
+        # Items Shopify does not track, or does not have (`missing`), are looked up again on
+        # their own schedule.
+        unsettled = (unsettled - set(untracked) - set(missing)) | set(held_back)
     if unsettled is None or len(unsettled) > MAX_CHANGED_ITEMS:
-        values = {"stock_read_at": None, "stock_recheck": None}
+        values = {"stock_read_at": None, "stock_recheck": None, "figure_settings": None}
     else:
         values = {
             "stock_read_at": read_at,
             "stock_recheck": json.dumps(sorted(unsettled)) if unsettled else None,
+            # `settings`: figure_settings() of the store this run read with.
+            "figure_settings": json.dumps(settings, sort_keys=True) if settings is not None else None,
         }
     frappe.db.set_value(STORE_DOCTYPE, store_name, values, update_modified=False)

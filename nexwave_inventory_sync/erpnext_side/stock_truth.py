@@ -23,7 +23,7 @@ from ..sync.delta import LevelKey, row_key, select_delta
 from ..sync.results import RunResult, StockRow
 from ..sync.run import SyncOptions
 from ..sync.settle import NOT_STOCKED
-from . import bundles, confirmed_levels, item_choice, item_units, stock_changes, zero_guard
+from . import bundles, confirmed_levels, item_choice, item_units, not_on_shopify, stock_changes, zero_guard
 from .confirmed_levels import StoredLevels, full_push_due
 from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE
 from .stock_levels import AVAILABLE, ON_HAND, stock_rows
@@ -207,9 +207,21 @@ def record(
         return
     # The confirmed levels were saved as the batches landed (store_sync._Checkpointer).
     confirmed_levels.forget_levels(store.name, plan.released)
+    missing = set() if result.aborted else not_on_shopify.missing_items(plan.sent, result, store.name)
+    if not result.aborted:
+        not_on_shopify.mark(store.name, missing)
     if plan.one_item:
         return  # the other items' changes since the watermark are still to be read
-    stock_changes.advance(store.name, plan.read_at, plan.sent, result, untracked, held_back)
+    stock_changes.advance(
+        store.name,
+        plan.read_at,
+        plan.sent,
+        result,
+        untracked,
+        held_back,
+        settings=stock_changes.figure_settings(store),
+        missing=missing,
+    )
     if plan.full and not result.aborted:
         frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)
 

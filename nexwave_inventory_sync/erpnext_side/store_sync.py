@@ -20,7 +20,7 @@ from ..sync.quantity import QuantityError, shopify_quantity
 from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockRow, commonest_failure
 from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
-from . import confirmed_levels, flight_marks, run_lock, stock_changes, stock_truth, zero_guard
+from . import confirmed_levels, flight_marks, not_on_shopify, run_lock, stock_changes, stock_truth, zero_guard
 from .connection import store_endpoint
 from .constants import (
     ITEM_STORE_DOCTYPE,
@@ -30,6 +30,7 @@ from .constants import (
     PROGRESS_EVENT,
     STORE_DOCTYPE,
 )
+from .row_outcomes import row_outcome
 from .scheduling import (
     failure_signature,
     is_backed_off,
@@ -483,10 +484,14 @@ def summarise_rows(rows: list[RowFailure], beyond: dict[str, int]) -> str:
 
 
 def _log_status(result: RunResult, extra_failed: int, extra_unmapped: int) -> str:
+    """`extra_unmapped`: items with no SKU, which cannot be on Shopify; like items whose SKU
+    Shopify lacks they are a state of the catalog, not a failure (not_on_shopify.py)."""
     status = result.status.value
-    if status == "Success" and (extra_failed or extra_unmapped):
+    if extra_failed:
         # Rows ERPNext's data held back did not land either: the run did not do everything.
-        return "Partial"
+        return "Partial" if status == "Success" else status
+    if not_on_shopify.only_missing_items(result):
+        return "Success"
     return status
 
 
@@ -519,6 +524,10 @@ def _finish(
         # A Failed run names its commonest row failure (run_error); otherwise the engine's own
         # one-sentence summary (a deadline, rows not on Shopify, held conflicts) when it has one.
         log.error = run_error(log.status, result.abort_reason, result.failures) or result.error
+        missing = result.unresolved + len(data_unmapped)
+        if log.status == "Success" and missing:
+            log.error = None  # the engine's sentence about them is not an error here
+            log.warnings = "\n".join(filter(None, [log.warnings, not_on_shopify.log_line(missing)]))
         log.update(
             {
                 "considered": result.considered + len(data_failed) + len(data_unmapped),
@@ -568,6 +577,7 @@ def _finish(
                 "quantity": quantity_to_send(failure, store.safety_buffer),
                 "code": failure.code,
                 "message": failure.message,
+                "outcome": row_outcome(failure.code),
             },
         )
     if result is not None and plan is not None:

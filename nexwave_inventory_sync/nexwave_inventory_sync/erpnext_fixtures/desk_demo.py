@@ -24,9 +24,11 @@ def prepare(
 ) -> dict:
     wh = warehouse("Shopify Desk WH")
     codes = [f"SKU-{i:06d}" for i in range(1, items + 1)]  # Catalog.generate's SKUs
-    fresh = [c for c in codes if not frappe.db.exists("Item", c)]
     for code in codes:
         item(code)
+    # Items without stock in this warehouse (a new site, or a site whose first company, and so
+    # the demo warehouse, changed since the items were made).
+    fresh = [c for c in codes if not frappe.db.exists("Bin", {"item_code": c, "warehouse": wh})]
     if fresh:
         receive([(code, wh, 3 + i % 7) for i, code in enumerate(fresh)])
     if frappe.db.exists("Shopify Store", shop_domain):

@@ -24,6 +24,7 @@ class ItemShopifyStore(Document):
 
         inventory_item_id: DF.Data | None
         last_resolved: DF.Datetime | None
+        not_on_shopify: DF.Check
         parent: DF.Data
         parentfield: DF.Data
         parenttype: DF.Data

@@ -45,3 +45,33 @@ class TestShopifyLog(IntegrationTestCase):
         settings.remove_unsupported_doctypes()
         days = [e.days for e in settings.logs_to_clear if e.ref_doctype == "Shopify Log"]
         self.assertEqual(days, [90])
+
+
+def make_reconciliation():
+    return frappe.get_doc(
+        {"doctype": "Shopify Reconciliation", "status": "Success", "trigger": "Manual"}
+    ).insert(ignore_permissions=True)
+
+
+def number(name: str) -> int:
+    return int(name.rsplit("-", 1)[1])
+
+
+class TestNameSeries(IntegrationTestCase):
+    def test_logs_and_reconciliations_count_on_their_own(self):
+        # They shared one counter: SLOG-1…6, then SREC-7, then SLOG-8.
+        first = make_log()
+        reconciliation = make_reconciliation()
+        second = make_log()
+        self.assertTrue(first.name.startswith("SLOG-") and reconciliation.name.startswith("SREC-"))
+        self.assertEqual(number(second.name), number(first.name) + 1)
+        self.assertEqual(number(make_reconciliation().name), number(reconciliation.name) + 1)
+
+    def test_the_patch_starts_each_series_after_its_highest_name(self):
+        from nexwave_inventory_sync.patches.v0_3.own_name_series import execute
+
+        highest = make_log()
+        frappe.rename_doc("Shopify Log", highest.name, "SLOG-9000000", force=True)
+        frappe.db.sql("UPDATE `tabSeries` SET current = 5 WHERE name = 'SLOG-'")
+        execute()
+        self.assertEqual(make_log().name, "SLOG-9000001")

@@ -3,7 +3,28 @@
 
 frappe.ui.form.on("Shopify Store", {
 	refresh(frm) {
-		if (frm.is_new()) return;
+		// The Notify field's autocomplete keeps a screen-reader status span at its static place,
+		// just past the right column's edge: the whole form scrolled sideways by 2 px.
+		if (!document.getElementById("shopify-store-form-style")) {
+			$("<style id='shopify-store-form-style'>")
+				.text(
+					".frappe-control[data-fieldname='drift_notify_users'] .awesomplete > .visually-hidden" +
+						" { left: 0; top: 0; }",
+				)
+				.appendTo("head");
+		}
+		// An API token or secret is not a password a person chose: no strength meter.
+		for (const field of frm.fields) {
+			if (field.df && field.df.fieldtype === "Password" && field.disable_password_checks) {
+				field.disable_password_checks();
+			}
+		}
+		if (frm.is_new()) {
+			const health = frm.get_field("health_html");
+			if (health)
+				health.$wrapper.html(`<div class="text-muted">${__("No runs yet.")}</div>`);
+			return;
+		}
 		if (frm.doc.backoff_until && frm.doc.backoff_until > frappe.datetime.now_datetime()) {
 			// Said on the form, not only in the logs: the schedule has stopped trying for a while.
 			frm.set_intro(
@@ -406,37 +427,73 @@ function render_health(frm, health) {
 	const scheduler = health.scheduler_disabled
 		? `<div class="text-danger">${__("The site's scheduler is disabled: no scheduled run will happen (bench enable-scheduler).")}</div>`
 		: "";
+	// Items not sold online are a state of the catalog, not a failure: a note, not a colour.
+	const missing = health.not_on_shopify
+		? `<div class="shopify-not-on-shopify text-muted">${__(
+				"{0} items are not on Shopify (looked up again when the item changes, or daily).",
+				[frappe.format(health.not_on_shopify, { fieldtype: "Int" }, { inline: true })],
+			)} <a class="shopify-not-on-shopify-list">${__("See the list")}</a></div>`
+		: "";
 	field.$wrapper.html(`<div class="shopify-health">
-		<div class="shopify-next-run text-muted">${next}</div>${scheduler}
+		<div class="shopify-next-run text-muted">${next}</div>${scheduler}${missing}
 		<div class="shopify-runs-chart"></div>
-		${runs.length ? "" : `<div class="text-muted">${__("No run yet.")}</div>`}
+		${runs.length ? "" : `<div class="text-muted">${__("No runs yet.")}</div>`}
 	</div>`);
+	field.$wrapper.find(".shopify-not-on-shopify-list").on("click", () => {
+		// Item's list filtered on its Shopify Stores rows (list view reads "Child.field" keys).
+		frappe.route_options = {
+			"Item Shopify Store.shopify_store": frm.doc.name,
+			"Item Shopify Store.not_on_shopify": 1,
+		};
+		frappe.set_route("List", "Item");
+	});
 	if (!runs.length) return;
-	const labels = runs.map((r) => `${frappe.datetime.str_to_user(r.started_at)} · ${r.status}`);
+	// One scale for a full push of thousands of rows and a changed-items run of three: rows on a
+	// log scale, the axis and the tooltips in plain counts.
+	const scaled = (n) => Math.log10(1 + (n || 0));
+	const count = (value) => Math.round(Math.pow(10, value) - 1);
+	const labels = runs.map(
+		(r) =>
+			`${frappe.datetime.str_to_user(r.started_at)} · ${__(r.status)} · ${
+				r.full_push ? __("full push") : __("changed items")
+			} · ${Math.round((r.duration || 0) * 10) / 10} s`,
+	);
 	new frappe.Chart(field.$wrapper.find(".shopify-runs-chart")[0], {
-		title: __("Last {0} runs: rows pushed and failed, duration (s)", [runs.length]),
-		type: "axis-mixed",
-		height: 200,
-		colors: ["green", "red", "blue"],
+		title: __("Last {0} runs: rows per run", [runs.length]),
+		type: "bar",
+		height: 220,
+		// The Shopify Log list's colours: green landed, red failed; grey for items not on Shopify.
+		colors: ["green", "blue", "grey", "red"],
 		data: {
 			labels,
 			datasets: [
-				{ name: __("Pushed"), chartType: "bar", values: runs.map((r) => r.pushed || 0) },
-				{ name: __("Failed"), chartType: "bar", values: runs.map((r) => r.failed || 0) },
-				// A line needs two points (frappe-charts draws a broken path for one).
-				...(runs.length > 1
-					? [
-							{
-								name: __("Duration (s)"),
-								chartType: "line",
-								values: runs.map((r) => Math.round((r.duration || 0) * 10) / 10),
-							},
-						]
-					: []),
+				{
+					name: __("Pushed: changed items"),
+					values: runs.map((r) => (r.full_push ? 0 : scaled(r.pushed))),
+				},
+				{
+					name: __("Pushed: full push"),
+					values: runs.map((r) => (r.full_push ? scaled(r.pushed) : 0)),
+				},
+				{
+					name: __("Not on Shopify"),
+					values: runs.map((r) => scaled(r.skipped_unmapped)),
+				},
+				{ name: __("Failed or refused"), values: runs.map((r) => scaled(r.failed)) },
 			],
 		},
-		axisOptions: { xIsSeries: 1, xAxisMode: "tick" },
+		axisOptions: {
+			xIsSeries: 1,
+			xAxisMode: "tick",
+			shortenYAxisNumbers: 1,
+			numberFormatter: (value) => format_count(count(value)),
+		},
+		tooltipOptions: { formatTooltipY: (value) => format_count(count(value)) },
 	});
+}
+
+function format_count(n) {
+	return n.toLocaleString();
 }
 
 function show_ecommerce_integrations(frm) {

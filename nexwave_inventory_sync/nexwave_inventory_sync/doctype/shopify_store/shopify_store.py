@@ -74,6 +74,7 @@ class ShopifyStore(Document):
         drift_tolerance: DF.Int
         enabled: DF.Check
         failure_signature: DF.Data | None
+        figure_settings: DF.LongText | None
         full_push_interval: DF.Int
         inventory_sync_enabled: DF.Check
         last_full_push: DF.Datetime | None

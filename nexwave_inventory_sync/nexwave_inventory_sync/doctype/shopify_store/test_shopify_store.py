@@ -150,6 +150,31 @@ class TestInstall(IntegrationTestCase):
         )
         self.assertEqual((field.fieldtype, field.options), ("Table", "Item Shopify Store"))
 
+    def test_the_shopify_section_moves_no_field_of_erpnext(self):
+        # Inserted after `description`, the collapsed section took Brand (the next field) in.
+        from nexwave_inventory_sync.erpnext_side.install import make_custom_fields
+
+        make_custom_fields()  # what install-app and the patches apply
+        frappe.clear_cache(doctype="Item")
+        meta = frappe.get_meta("Item")
+        ours = {"shopify_section", "shopify_stores"}
+        section, moved = None, []
+        for df in meta.fields:
+            if df.fieldtype in ("Section Break", "Tab Break"):
+                section = df.fieldname
+            elif section == "shopify_section" and df.fieldname not in ours:
+                moved.append(df.fieldname)
+        self.assertEqual(moved, [])
+        self.assertEqual(meta.get_field("shopify_stores").options, "Item Shopify Store")
+
+    def test_the_patch_moves_the_section_on_existing_sites(self):
+        from nexwave_inventory_sync.patches.v0_3.move_item_shopify_section import execute
+
+        name = frappe.db.get_value("Custom Field", {"dt": "Item", "fieldname": "shopify_section"})
+        frappe.db.set_value("Custom Field", name, "insert_after", "description")
+        execute()
+        self.assertEqual(frappe.db.get_value("Custom Field", name, "insert_after"), "uoms")
+
     def test_the_cron_hook_is_a_scheduled_job(self):
         job = frappe.db.get_value(
             "Scheduled Job Type",
@@ -158,3 +183,156 @@ class TestInstall(IntegrationTestCase):
             as_dict=True,
         )
         self.assertEqual((job.frequency, job.cron_format), ("Cron", "*/10 * * * *"))
+
+
+DEAD_WORKER = "nexwave-test-dead-worker"
+
+
+def dead_started_job(frappe_job_id: str):
+    """A long-queue job whose worker was SIGKILLed: status "started", its worker gone, and an
+    expired entry in the started registry (what RQ's cleanup would settle, running the job's
+    failure callback under SIGALRM). Frappe's enqueue gives every job that callback."""
+    import rq
+    from frappe.utils.background_jobs import get_queue
+    from rq.job import JobStatus
+    from rq.registry import StartedJobRegistry
+
+    queue = get_queue("long")
+    job = frappe.enqueue("frappe.ping", queue="long", job_id=frappe_job_id)
+    queue.remove(job)
+    job.set_status(JobStatus.STARTED)
+    job.worker_name = DEAD_WORKER
+    job.save()
+    registry = StartedJobRegistry(queue.name, connection=queue.connection)
+    # The score is when the job's heartbeat expires: 1970. RQ 2.x keys its entries by execution.
+    member = job.id if rq.__version__.startswith("1.") else f"{job.id}:dead"
+    queue.connection.zadd(registry.key, {member: 1})
+    return job
+
+
+def forget_test_jobs(*frappe_job_ids: str) -> None:
+    from frappe.utils.background_jobs import get_job, get_queue
+    from rq.registry import StartedJobRegistry
+
+    queue = get_queue("long")
+    registry = StartedJobRegistry(queue.name, connection=queue.connection)
+    for frappe_job_id in frappe_job_ids:
+        job = get_job(frappe_job_id)
+        if job is not None:
+            queue.connection.zrem(registry.key, job.id, f"{job.id}:dead")
+            job.delete()
+
+
+def in_a_thread(call):
+    """Run `call` in another thread with this request's context (frappe.local, the database
+    connection), as a threaded web server (bench serve, gunicorn --threads) runs a request.
+    Returns (result, exception)."""
+    import contextvars
+    import threading
+
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(run,))
+    thread.start()
+    thread.join(60)
+    return outcome.get("result"), outcome.get("error")
+
+
+class TestButtonsAfterAWorkerDied(IntegrationTestCase):
+    """A long-queue worker killed mid-job (any app's job) leaves it "started" for up to 10
+    minutes. The buttons, answered by a web server's thread, must neither clean RQ's
+    registries (its failure callbacks need the main thread's SIGALRM) nor refuse the store."""
+
+    def setUp(self):
+        super().setUp()
+        from nexwave_inventory_sync.erpnext_side.scheduling import reconcile_job_id
+
+        self.name = store("dead-worker-shop.myshopify.com", [(warehouse("Shopify WH 1"), "1")])
+        other_app = f"some_other_app_job::{frappe.generate_hash(length=6)}"
+        ours = (job_id(self.name), reconcile_job_id(self.name))
+        forget_test_jobs(*ours)
+        self.addCleanup(forget_test_jobs, other_app, *ours)
+        for dead in (other_app, *ours):
+            dead_started_job(dead)
+
+    def test_sync_and_reconcile_answer_from_a_server_thread(self):
+        doc = frappe.get_doc("Shopify Store", self.name)
+        synced, error = in_a_thread(doc.sync_inventory)
+        self.assertIsNone(error, repr(error))
+        self.assertTrue(synced["queued"], synced)  # the dead run does not hold the store back
+        reconciled, error = in_a_thread(doc.reconcile_inventory)
+        self.assertIsNone(error, repr(error))
+        self.assertTrue(reconciled["queued"], reconciled)
+        # Queued once: a live queued job still refuses a second one.
+        again, error = in_a_thread(doc.sync_inventory)
+        self.assertIsNone(error, repr(error))
+        self.assertFalse(again["queued"])
+
+    def test_a_job_whose_worker_is_alive_still_counts_as_running(self):
+        from frappe.utils.background_jobs import get_job
+        from rq.worker import Worker
+
+        from nexwave_inventory_sync.erpnext_side.run_lock import job_in_progress
+
+        job = get_job(job_id(self.name))
+        self.assertFalse(job_in_progress(job_id(self.name)))
+        live = Worker.redis_worker_namespace_prefix + DEAD_WORKER
+        job.connection.set(live, "1", ex=60)
+        self.addCleanup(job.connection.delete, live)
+        self.assertTrue(job_in_progress(job_id(self.name)))
+        self.assertFalse(frappe.get_doc("Shopify Store", self.name).sync_inventory()["queued"])
+
+
+class TestShopifyManagerWorkspace(IntegrationTestCase):
+    """The docs tell admins to hand out Shopify Manager: with it alone, the whole Shopify
+    Inventory workspace shows (its number cards had no document type, so only a System
+    Manager could read them)."""
+
+    user = "shopify-manager@example.com"
+
+    def setUp(self):
+        super().setUp()
+        # The cards as shipped (migrate keeps a record whose database copy is newer).
+        from glob import glob
+
+        from frappe.modules.import_file import import_file_by_path
+
+        folder = frappe.get_app_path("nexwave_inventory_sync", "nexwave_inventory_sync", "number_card")
+        for path in glob(f"{folder}/*/*.json"):
+            import_file_by_path(path, force=True)
+        if not frappe.db.exists("User", self.user):
+            frappe.get_doc(
+                {"doctype": "User", "email": self.user, "first_name": "Manager", "send_welcome_email": 0}
+            ).insert(ignore_permissions=True)
+        user = frappe.get_doc("User", self.user)
+        user.set("roles", [])
+        user.append("roles", {"role": "Shopify Manager"})
+        user.save(ignore_permissions=True)
+        frappe.set_user(self.user)
+        self.addCleanup(frappe.set_user, "Administrator")
+
+    def test_sees_every_card_and_chart_of_the_workspace(self):
+        import json
+
+        from frappe.desk.desktop import get_desktop_page
+
+        self.assertNotIn("System Manager", frappe.get_roles())
+        workspace = frappe.get_doc("Workspace", "Shopify Inventory")
+        page = get_desktop_page(json.dumps({"name": workspace.name, "title": workspace.title}))
+        self.assertEqual(
+            sorted(card.number_card_name for card in page["number_cards"]["items"]),
+            sorted(card.number_card_name for card in workspace.number_cards),
+        )
+        self.assertEqual(
+            [chart.chart_name for chart in page["charts"]["items"]],
+            [chart.chart_name for chart in workspace.charts],
+        )
+        for card in workspace.number_cards:
+            method = frappe.db.get_value("Number Card", card.number_card_name, "method")
+            self.assertEqual(frappe.get_attr(method)()["fieldtype"], "Int")

@@ -4,6 +4,7 @@
 confirmed levels, full pushes, zeroing, compare-and-set conflicts under each policy, the
 on_hand mode and items not stocked at a location."""
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 from unittest.mock import patch
@@ -12,8 +13,15 @@ import frappe
 from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.emulator import Fault
-from nexwave_inventory_sync.erpnext_side import confirmed_levels, stock_changes, stock_truth, store_sync
+from nexwave_inventory_sync.erpnext_side import (
+    confirmed_levels,
+    not_on_shopify,
+    stock_changes,
+    stock_truth,
+    store_sync,
+)
 from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.erpnext_side.health import store_health
 from nexwave_inventory_sync.erpnext_side.stock_levels import order_marker_column, stock_rows
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import StoreSyncMixin
@@ -24,6 +32,7 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     store,
     warehouse,
 )
+from nexwave_inventory_sync.sync.results import RowFailure, RunResult, StockRow
 
 # Our tests make the records they need (see erpnext_side.compat).
 globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
@@ -231,7 +240,7 @@ class TestChangedItemsRead(TruthStoreMixin, IntegrationTestCase):
         store.save()
         log, items = self.reads(name)
         self.assertIsNone(items)
-        self.assertEqual(log.stock_read, "All items: the store's settings changed")
+        self.assertEqual(log.stock_read, "All items: the store's settings changed: safety buffer")
         self.assertEqual(self.shop.available(codes[0], LOC1), 2)
         self.age(name, codes)
         log, items = self.reads(name)
@@ -246,23 +255,124 @@ class TestChangedItemsRead(TruthStoreMixin, IntegrationTestCase):
         self.assertIsNone(items)
         self.assertIn("no earlier run", log.stock_read)
 
-    def test_an_item_not_on_shopify_is_looked_up_again_until_it_is_there(self):
+    def test_saving_the_store_without_touching_the_figures_keeps_the_delta_read(self):
+        # Any save used to make every run read everything for 30 minutes.
+        name, codes = self.settled("TRUTH-S")
+        store = frappe.get_doc("Shopify Store", name)
+        store.sync_interval = 17
+        store.reconcile_interval = 45
+        store.conflict_policy = "Hold"
+        store.save()
+        receive([(codes[0], self.wh1, 2)])
+        log, items = self.reads(name)
+        self.assertIsNotNone(items, log.stock_read)
+        self.assertIn(codes[0], items)
+        self.assertEqual((log.status, log.pushed), ("Success", 1))
+
+    def test_each_setting_that_shapes_the_figures_forces_a_full_read_and_is_named(self):
+        name, _codes = self.settled("TRUTH-F")
+        store = frappe.get_doc("Shopify Store", name)
+
+        def read_after(**changes):
+            store.reload()
+            store.update(changes)
+            return stock_changes.read_scope(store, False, now_datetime(), 24)
+
+        self.assertIsNotNone(read_after().items)
+        for changes, named in (
+            ({"safety_buffer": 2}, "safety buffer"),
+            ({"quantity_name": "on_hand"}, "quantity rule"),
+            ({"sku_field": "item_name"}, "SKU field"),
+            ({"api_version": "2026-04"}, "API version"),
+        ):
+            scope = read_after(**changes)
+            self.assertIsNone(scope.items, changes)
+            self.assertEqual(scope.reason, f"the store's settings changed: {named}")
+        store.reload()
+        store.locations[0].shopify_location_id = "gid://shopify/Location/9"
+        scope = stock_changes.read_scope(store, False, now_datetime(), 24)
+        self.assertEqual(scope.reason, "the store's settings changed: warehouse mapping")
+
+    def test_an_item_not_on_shopify_is_a_state_looked_up_again_when_it_changes(self):
         name, codes = self.settled("TRUTH-N")
         new = f"TRUTH-NEW-{frappe.generate_hash(length=5)}"
         item(new)  # in ERPNext, not (yet) on Shopify
         receive([(new, self.wh1, 4)])
         log, items = self.reads(name)
-        self.assertEqual((log.status, log.skipped_unmapped), ("Partial", 1))
-        self.assertNotIn(codes[0], items)
-        self.assertEqual(frappe.db.get_value("Shopify Store", name, "stock_recheck"), f'["{new}"]')
-        self.age(name, [*codes, new])
-        self.shop.catalog.add_variant(new)  # the merchant adds the product on Shopify
+        # Success, with its count on a line of its own; the store stays healthy, with a note.
+        self.assertEqual((log.status, log.skipped_unmapped, log.error), ("Success", 1, None))
+        self.assertIn("ERPNext has and Shopify does not", log.warnings)
+        self.assertEqual([(r.item_code, r.code) for r in log.failed_rows], [(new, "SKU_NOT_FOUND")])
+        doc = frappe.get_doc("Shopify Store", name)
+        self.assertEqual(doc.last_run_status, "Success")
+        self.assertEqual(store_health(doc)["state"], "healthy")
+        self.assertEqual(store_health(doc)["not_on_shopify"], 1)
+        self.assertIsNone(doc.stock_recheck)  # not re-read on every run
+        self.assertEqual(
+            frappe.db.get_value(
+                "Item Shopify Store", {"parent": new, "shopify_store": name}, "not_on_shopify"
+            ),
+            1,
+        )
+        # Its stock moves: still not searched for again.
+        self.age(name, codes)
+        receive([(new, self.wh1, 1)])
+        self.shop.emulator.stats.reset()
         log, items = self.reads(name)
-        # (items of other tests, changed within the overlap, may be in the list too)
-        self.assertEqual(set(items) & {*codes, new}, {new})
+        self.assertNotIn(new, items)
+        self.assertEqual((log.status, self.calls()), ("Success", {}))
+        # A day later it is looked up again...
+        frappe.db.sql(
+            "UPDATE `tabItem Shopify Store` SET last_resolved = %s WHERE parent = %s",
+            (now_datetime() - timedelta(hours=25), new),
+        )
+        self.assertIn(new, stock_changes.read_scope(doc, False, now_datetime(), 24).items)
+        frappe.db.sql(
+            "UPDATE `tabItem Shopify Store` SET last_resolved = %s WHERE parent = %s", (now_datetime(), new)
+        )
+        self.assertNotIn(new, stock_changes.read_scope(doc, False, now_datetime(), 24).items)
+        # ...and at once when its Item changes (the merchant has put it on Shopify meanwhile).
+        self.shop.catalog.add_variant(new)
+        frappe.db.set_value("Item", new, "item_name", f"{new} (online)")
+        log, items = self.reads(name)
+        self.assertIn(new, items)
+        self.assertEqual((log.status, log.pushed, log.skipped_unmapped), ("Success", 1, 0))
+        self.assertEqual(self.shop.available(new, LOC1), 5)
+        self.assertEqual(store_health(frappe.get_doc("Shopify Store", name))["not_on_shopify"], 0)
+
+    def test_many_items_not_on_shopify_keep_the_read_a_delta_read(self):
+        # Past MAX_CHANGED_ITEMS of them, every run used to read everything.
+        name, codes = self.settled("TRUTH-V")
+        # Items of earlier tests, changed within the overlap, are in every read of this class.
+        store = frappe.get_doc("Shopify Store", name)
+        base = len(stock_changes.read_scope(store, False, now_datetime(), 24).items)
+        offline = [item(f"TRUTH-OFF-{frappe.generate_hash(length=5)}") for _n in range(3)]
+        receive([(code, self.wh1, 2) for code in offline])
+        with patch.object(stock_changes, "MAX_CHANGED_ITEMS", base + 2):
+            log, items = self.reads(name)
+            self.assertEqual((log.status, log.skipped_unmapped), ("Success", 3))
+            self.assertIsNotNone(frappe.db.get_value("Shopify Store", name, "stock_read_at"))
+            receive([(code, self.wh1, 1) for code in offline] + [(codes[0], self.wh1, 1)])
+            log, items = self.reads(name)
+        self.assertIsNotNone(items, log.stock_read)
+        self.assertIn(codes[0], items)
+        self.assertFalse(set(offline) & items)
         self.assertEqual((log.status, log.pushed), ("Success", 1))
-        self.assertEqual(self.shop.available(new, LOC1), 4)
-        self.assertIsNone(frappe.db.get_value("Shopify Store", name, "stock_recheck"))
+
+    def test_only_items_shopify_lacks_make_a_partial_run_a_success(self):
+        row = StockRow(location_id=LOC1, quantity=1, sku="X", ref="X")
+
+        def result(code, **extra):
+            return RunResult(
+                "r", "2026-10", unresolved=1, unresolved_rows=(RowFailure(row, code, "m"),), **extra
+            )
+
+        self.assertTrue(not_on_shopify.only_missing_items(result("SKU_NOT_FOUND")))
+        # Two variants share the SKU, or a typed variant id is unknown: problems to fix.
+        self.assertFalse(not_on_shopify.only_missing_items(result("AMBIGUOUS_SKU")))
+        self.assertFalse(not_on_shopify.only_missing_items(result("VARIANT_NOT_FOUND")))
+        self.assertFalse(not_on_shopify.only_missing_items(result("SKU_NOT_FOUND", failed=1, pushed=1)))
+        self.assertFalse(not_on_shopify.only_missing_items(result("SKU_NOT_FOUND", not_sent=1)))
 
     def test_a_run_that_stopped_part_way_leaves_the_next_to_read_everything(self):
         # It may have cached ids (so those items are no longer "without ids") and pushed rows
@@ -288,6 +398,8 @@ class TestChangedItemsRead(TruthStoreMixin, IntegrationTestCase):
         store = frappe.get_doc("Shopify Store", name)
         self.assertNotIn(codes[0], stock_changes.read_scope(store, False, now_datetime(), 24).items)
         store.quantity_name = "on_hand"
+        # (as if the last read was in on_hand mode too: a change of mode reads everything)
+        store.figure_settings = json.dumps(stock_changes.figure_settings(store))
         self.assertIn(codes[0], stock_changes.read_scope(store, False, now_datetime(), 24).items)
 
     def test_what_else_brings_an_item_into_the_read(self):

@@ -233,6 +233,7 @@ class TestWorkspace(StoreSyncMixin, IntegrationTestCase):
         name = self.make_store()
         run_store_sync(name, trigger="Manual", force=True)
         self.assertGreaterEqual(health.items_not_on_shopify()["value"], 1)
+        receive([(code, self.wh1, 1)])  # something to send, so the run makes a call
         self.shop.emulator.faults.script(Fault.status(401))
         run_store_sync(name, trigger="Manual", force=True)
         self.assertEqual(health.failed_runs_last_24_hours()["value"], failed_before + 1)

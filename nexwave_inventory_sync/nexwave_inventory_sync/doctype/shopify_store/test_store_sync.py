@@ -83,7 +83,7 @@ class TestDueLogic(IntegrationTestCase):
         drop_job(name)
         self.addCleanup(drop_job, name)
         self.assertTrue(enqueue_store_sync(name, trigger="Manual", force=True))
-        with patch("nexwave_inventory_sync.erpnext_side.scheduling.is_job_enqueued", return_value=False):
+        with patch("nexwave_inventory_sync.erpnext_side.scheduling.job_in_progress", return_value=False):
             self.assertFalse(enqueue_store_sync(name, trigger="Manual", force=True))
 
 
@@ -255,9 +255,17 @@ class TestStoreSync(StoreSyncMixin, IntegrationTestCase):
         item("SHOP-NOT-ON-SHOPIFY")
         receive([(mapped, self.wh1, 2), ("SHOP-NOT-ON-SHOPIFY", self.wh1, 3)])
         log = frappe.get_doc("Shopify Log", run_store_sync(self.make_store(), trigger="Manual", force=True))
-        # Partial: a row that never reached Shopify is not a Success (issue 11, item 7).
-        self.assertEqual((log.status, log.pushed, log.skipped_unmapped, log.failed), ("Partial", 1, 1, 0))
+        # An item ERPNext has and Shopify does not is a state of the catalog, not a failure
+        # (issue 19): Success, its count on a line of its own, the row listed.
+        self.assertEqual((log.status, log.pushed, log.skipped_unmapped, log.failed), ("Success", 1, 1, 0))
         self.assertEqual(log.failed_rows[0].code, "SKU_NOT_FOUND")
+        # The grid says what became of the row, in words.
+        self.assertEqual(
+            log.failed_rows[0].outcome,
+            "Left: not on Shopify; looked up again when the item changes, or daily",
+        )
+        self.assertFalse(log.error)
+        self.assertIn("ERPNext has and Shopify does not", log.warnings)
 
     def test_worker_rechecks_due_ness_unless_forced(self):
         code = self.variant("SHOP-W1")

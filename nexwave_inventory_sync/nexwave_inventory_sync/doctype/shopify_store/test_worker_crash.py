@@ -14,10 +14,11 @@ import time
 
 import frappe
 from frappe.utils import get_bench_path
+from frappe.utils.background_jobs import get_job
 
 from nexwave_inventory_sync.erpnext_side import run_lock
 from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
-from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, job_timeout_seconds
+from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, job_id, job_timeout_seconds
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     EmulatedShop,
@@ -115,6 +116,12 @@ class TestWorkerKilledMidRun(IntegrationTestCase):
         frappe.db.delete("Item", {"name": ["in", self.codes]})
         frappe.db.delete("Warehouse", {"name": self.wh})
         frappe.db.commit()
+        # The killed run's job stays "started" in RQ until a worker's maintenance settles it (up
+        # to 10 minutes), and a threaded web server used to answer 500 for any such job while
+        # it did. Leave none behind.
+        job = get_job(job_id(self.store_name))
+        if job is not None:
+            job.delete()
 
     def start_worker(self) -> subprocess.Popen:
         worker = subprocess.Popen(

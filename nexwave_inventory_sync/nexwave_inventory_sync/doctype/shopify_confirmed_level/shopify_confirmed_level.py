@@ -18,4 +18,6 @@ def on_doctype_update() -> None:
         constraint_name="store_item_location",
     )
     # Every run asks for the store's rows left in flight (confirmed_levels.in_flight).
-    frappe.db.add_index("Shopify Confirmed Level", ["shopify_store", "in_flight"], index_name="store_in_flight")
+    frappe.db.add_index(
+        "Shopify Confirmed Level", ["shopify_store", "in_flight"], index_name="store_in_flight"
+    )

@@ -190,16 +190,67 @@ def _enqueue_check(store_name: str, token: str, run_deadline=None) -> None:
 
 
 def sweep() -> list[str]:
-    """Per-minute cron: a store whose marks outlived their job is armed again."""
+    """Per-minute cron: a store whose marks outlived their job is armed again; with a public
+    URL set, a store not yet subscribed at it is subscribed (one attempt an hour per store)."""
     queued = []
+    uri = callback_url()
     for store in frappe.get_all(
-        STORE_DOCTYPE, filters={"enabled": 1, "inventory_sync_enabled": 1}, fields=["name", "run_deadline"]
+        STORE_DOCTYPE,
+        filters={"enabled": 1, "inventory_sync_enabled": 1},
+        fields=["name", "run_deadline", "webhook_status", "shop_domain"],
     ):
+        if uri and not subscribed_at(store.webhook_status, uri) and not is_kill_switched(store.shop_domain):
+            if frappe.cache.set(_key("subscribe", store.name), 1, nx=True, ex=3600):
+                subscribe_store(frappe.get_doc(STORE_DOCTYPE, store.name))
         token = PENDING.rearm(store.name)
         if token:
             _enqueue_check(store.name, token, store.run_deadline)
             queued.append(store.name)
     return queued
+
+
+# -- subscriptions -----------------------------------------------------------------------
+
+SUBSCRIBED = "Subscribed at {0}"
+
+
+def subscribed_at(status: str | None, uri: str) -> bool:
+    return (status or "").startswith(SUBSCRIBED.format(uri))
+
+
+def subscribe_store(store) -> str:
+    """webhookSubscriptionCreate for each topic at this site's address; the outcome goes to the
+    store's Webhook Subscriptions field (and is returned)."""
+    uri = callback_url()
+    if not uri:
+        status = _(
+            "No public address for this site (site config {0}): changes made in Shopify are found by "
+            "the scheduled reconciliation only"
+        ).format(WEBHOOK_BASE_URL_KEY)
+    elif not webhook_secret(store):
+        status = _("Set the Webhook Secret first: Shopify signs every delivery with it")
+    else:
+        try:
+            results = shopify_webhooks.subscribe(store_endpoint(store), uri)
+        except (EndpointError, UnsupportedApiVersion) as exc:
+            results = None
+            status = _("Not subscribed: {0}").format(exc)
+        if results is not None:
+            failed = [f"{r.topic}: {r.message}" for r in results if not r.ok]
+            status = (
+                _("Not subscribed: {0}").format("; ".join(failed))
+                if failed
+                else SUBSCRIBED.format(uri) + ": " + ", ".join(r.topic for r in results)
+            )
+    frappe.db.set_value(STORE_DOCTYPE, store.name, "webhook_status", status, update_modified=False)
+    return status
+
+
+@frappe.whitelist(methods=["POST"])
+def subscribe_webhooks(store_name: str) -> str:
+    store = frappe.get_doc(STORE_DOCTYPE, store_name)
+    store.check_permission("write")
+    return subscribe_store(store)
 
 
 # -- the targeted check ------------------------------------------------------------------

@@ -138,3 +138,40 @@ def is_echo(change: Change, confirmed: int | None) -> bool:
     """Our own write coming back (or no change at all): the figure equals what Shopify last
     confirmed to us for that level."""
     return change.topic == LEVEL_UPDATE and change.available is not None and change.available == confirmed
+
+
+@dataclass(frozen=True)
+class Subscription:
+    topic: str  # e.g. inventory_levels/update
+    ok: bool
+    message: str = ""  # Shopify's userError, or why the call failed
+
+
+def subscribe(
+    endpoint, uri: str, topics=tuple(TOPICS), *, clock=None, policy=None
+) -> tuple[Subscription, ...]:
+    """webhookSubscriptionCreate per topic (2026-04+ shape: `uri`). A topic already subscribed
+    at that address counts as done: Shopify answers "has already been taken"."""
+    from .client import CallFailed, ShopifyClient
+    from .documents import WEBHOOK_SUBSCRIBE
+    from .versions import uses_idempotency
+
+    if not uses_idempotency(endpoint.api_version):
+        return tuple(
+            Subscription(t, False, "webhook subscriptions need API version 2026-04 or newer") for t in topics
+        )
+    results = []
+    with ShopifyClient(endpoint, clock=clock, policy=policy) as client:
+        for topic in topics:
+            try:
+                data = client.execute(
+                    WEBHOOK_SUBSCRIBE, {"topic": TOPICS[topic], "uri": uri}, operation="SubscribeWebhook"
+                )
+            except CallFailed as failed:
+                results.append(Subscription(topic, False, str(failed.error)))
+                continue
+            payload = data.get("webhookSubscriptionCreate") or {}
+            errors = [e.get("message") or "" for e in payload.get("userErrors") or []]
+            taken = errors and all("already been taken" in e for e in errors)
+            results.append(Subscription(topic, not errors or bool(taken), "; ".join(errors)))
+    return tuple(results)

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from nexwave_inventory_sync.emulator import Catalog
 from nexwave_inventory_sync.emulator.webhooks import WebhookFaults, WebhookSender
 from nexwave_inventory_sync.sync import webhooks
+from nexwave_inventory_sync.sync.retry import NO_WAIT
+from nexwave_inventory_sync.tests.emulated_shop import TOKEN, EmulatedShopTest
 
 SECRET = "shpss_test_secret"
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
@@ -99,3 +101,28 @@ def test_the_emulator_duplicates_reorders_corrupts_and_delays():
     )
     catalog.set_available(2, "gid://shopify/Location/1", 2)
     assert late.poll() == 0  # held
+
+
+class SubscribeTest(EmulatedShopTest):
+    items = 1
+
+    def test_each_topic_is_subscribed_once_and_a_repeat_is_fine(self):
+        uri = "https://erp.example.com/api/method/receive"
+        endpoint = self.endpoint("2026-10", TOKEN)
+        first = webhooks.subscribe(endpoint, uri, clock=self.clock, policy=NO_WAIT)
+        self.assertEqual([(s.topic, s.ok) for s in first], [(t, True) for t in webhooks.TOPICS])
+        self.assertEqual(
+            sorted(topic for _id, topic, _uri in self.emulator.executor.webhook_subscriptions),
+            sorted(webhooks.TOPICS.values()),
+        )
+        again = webhooks.subscribe(endpoint, uri, clock=self.clock, policy=NO_WAIT)
+        self.assertTrue(all(s.ok for s in again))  # "already been taken": done already
+        self.assertEqual(len(self.emulator.executor.webhook_subscriptions), 4)
+
+    def test_a_bad_address_and_an_old_version_are_reported(self):
+        bad = webhooks.subscribe(self.endpoint("2026-10", TOKEN), "ftp://x", clock=self.clock, policy=NO_WAIT)
+        self.assertEqual({(s.ok, s.message) for s in bad}, {(False, "Address is invalid")})
+        old = webhooks.subscribe(
+            self.endpoint("2025-01", TOKEN), "https://x", clock=self.clock, policy=NO_WAIT
+        )
+        self.assertFalse(any(s.ok for s in old))

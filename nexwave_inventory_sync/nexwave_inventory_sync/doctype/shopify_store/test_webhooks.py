@@ -14,11 +14,14 @@ import frappe
 from nexwave_inventory_sync.emulator.webhooks import WebhookSender
 from nexwave_inventory_sync.erpnext_side import webhooks
 from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
+from nexwave_inventory_sync.erpnext_side.constants import WEBHOOK_BASE_URL_KEY
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     EmulatedShop,
+    clear_site_config,
     item,
     receive,
+    set_site_config,
     store,
     warehouse,
 )
@@ -169,3 +172,24 @@ class TestAdminEditRecorded(WebhookMixin, IntegrationTestCase):
         self.assertEqual((doc.rows_drifted, doc.corrected), (1, 0))
         # The level read is the confirmed one now: the same figure again is no news.
         self.assertEqual(self.deliver(12).outcome, "echo")
+
+
+class TestSubscriptions(WebhookMixin, IntegrationTestCase):
+    domain = "hooks-subscribe.myshopify.com"
+
+    def test_with_a_public_address_each_topic_is_subscribed(self):
+        set_site_config(WEBHOOK_BASE_URL_KEY, "https://erp.example.com")
+        self.addCleanup(clear_site_config, WEBHOOK_BASE_URL_KEY)
+        status = webhooks.subscribe_store(frappe.get_doc("Shopify Store", self.name))
+        uri = "https://erp.example.com" + webhooks.RECEIVE_PATH
+        self.assertTrue(webhooks.subscribed_at(status, uri), status)
+        self.assertEqual(
+            sorted(u for _id, _topic, u in self.shop.emulator.executor.webhook_subscriptions), [uri] * 4
+        )
+        self.assertEqual(frappe.db.get_value("Shopify Store", self.name, "webhook_status"), status)
+
+    def test_without_one_the_store_says_reconciliation_finds_drift(self):
+        clear_site_config(WEBHOOK_BASE_URL_KEY)
+        status = webhooks.subscribe_store(frappe.get_doc("Shopify Store", self.name))
+        self.assertIn("scheduled reconciliation only", status)
+        self.assertEqual(self.shop.emulator.executor.webhook_subscriptions, [])

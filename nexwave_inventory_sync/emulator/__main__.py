@@ -13,6 +13,7 @@ from .activity import ShopActivity
 from .bucket import PLANS
 from .catalog import Catalog
 from .server import Emulator
+from .webhooks import WebhookFaults, WebhookSender
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,6 +53,16 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME",
         help="add a deactivated location (repeatable); Fetch Locations marks it inactive",
     )
+    parser.add_argument("--webhook-url", help="send inventory_levels/update webhooks here as levels move")
+    parser.add_argument("--webhook-secret", default="", help="the app secret the webhooks are signed with")
+    parser.add_argument(
+        "--webhook-fault",
+        action="append",
+        default=[],
+        choices=["duplicate", "reorder", "corrupt"],
+        help="deliver each webhook twice / newest first / with a wrong signature (repeatable)",
+    )
+    parser.add_argument("--webhook-delay-s", type=float, default=0.0, help="hold each webhook this long")
     args = parser.parse_args(argv)
 
     catalog = (
@@ -73,6 +84,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.orders_per_second or args.edits_per_hour:
         attach_activity(emulator, args.orders_per_second, args.edits_per_hour, args.seed)
+    sender = None
+    if args.webhook_url:
+        faults = WebhookFaults(
+            duplicate="duplicate" in args.webhook_fault,
+            reorder="reorder" in args.webhook_fault,
+            corrupt="corrupt" in args.webhook_fault,
+            delay_s=args.webhook_delay_s,
+        )
+        sender = WebhookSender(
+            catalog, args.webhook_url, args.webhook_secret, shop_domain=emulator.shop_domain, faults=faults
+        ).start()
     with emulator:
         print(emulator.base_url, flush=True)
         print(
@@ -85,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             threading.Event().wait()
         except KeyboardInterrupt:
             pass
+    if sender is not None:
+        sender.stop()
     return 0
 
 

@@ -227,11 +227,22 @@ def run_fast_sync(store_name: str, coalesce_s: float | None = None) -> str | Non
     from .store_sync import run_store_sync
 
     log = run_store_sync(store_name, trigger=FAST_TRIGGER)
-    if frappe.db.get_value(LOG_DOCTYPE, log, "status") == "Skipped":
+    status, error = frappe.db.get_value(LOG_DOCTYPE, log, ["status", "error"])
+    if status == "Skipped" and _lost_the_lock(error):
         # Another run took the lock between our look and our run: it may have read before the
-        # change committed. The sweep runs again.
+        # change committed. The sweep runs again. (Other skips, a store's configuration, would
+        # only repeat every minute.)
         PENDING.put_back(store_name, marked)
     return log
+
+
+def _lost_the_lock(error: str | None) -> bool:
+    from frappe import _
+
+    # store_sync's words for a store whose run lock is held, up to the holder's description.
+    return (error or "").startswith(
+        _("Another inventory sync of this store is running ({0})").split("{0}")[0]
+    )
 
 
 def _wait_for_lock(store_name: str) -> bool:

@@ -169,3 +169,21 @@ class TestFastRun(IntegrationTestCase):
         fast_path.PENDING.mark(self.name, [self.code])
         self.assertIsNone(fast_path.run_fast_sync(self.name, coalesce_s=0))
         self.assertFalse(frappe.db.exists("Shopify Log", {"shopify_store": self.name, "trigger": "Fast"}))
+
+    def test_a_run_that_lost_the_lock_race_keeps_its_marks_for_the_sweep(self):
+        from nexwave_inventory_sync.erpnext_side import run_lock
+
+        fast_path.PENDING.mark(self.name, [self.code])
+        held = run_lock.acquire(self.name, 60)  # another run, taken after the job looked
+        self.addCleanup(run_lock.release, self.name, held.holder)
+        with patch.object(fast_path, "_wait_for_lock", return_value=True):
+            log = fast_path.run_fast_sync(self.name, coalesce_s=0)
+        self.assertEqual(frappe.db.get_value("Shopify Log", log, "status"), "Skipped")
+        self.assertEqual(fast_path.PENDING.take(self.name), {self.code})
+
+    def test_a_store_skipped_for_its_configuration_does_not_run_again_every_minute(self):
+        frappe.delete_doc("Warehouse", self.wh, force=True, ignore_permissions=True)
+        fast_path.PENDING.mark(self.name, [self.code])
+        log = fast_path.run_fast_sync(self.name, coalesce_s=0)
+        self.assertEqual(frappe.db.get_value("Shopify Log", log, "status"), "Skipped")
+        self.assertEqual(fast_path.PENDING.size(self.name), 0)  # nothing for the sweep to re-run

@@ -23,14 +23,31 @@ scheduler_events = {
             "nexwave_inventory_sync.erpnext_side.scheduling.enqueue_due_stores",
             "nexwave_inventory_sync.erpnext_side.scheduling.enqueue_due_reconciliations",
         ],
+        # The fast path's and the webhooks' safety net: marks whose job died are queued again.
+        "* * * * *": [
+            "nexwave_inventory_sync.erpnext_side.fast_path.sweep",
+            "nexwave_inventory_sync.erpnext_side.webhooks.sweep",
+        ],
     },
 }
 
 # The Item form says why an item is (not) on Shopify, per store, and pushes it on demand.
 doctype_js = {"Item": "public/js/item.js"}
 
-# Per-item Shopify settings (Item Shopify Store rows) are checked when the Item is saved.
-doc_events = {"Item": {"validate": "nexwave_inventory_sync.erpnext_side.item_choice.validate_item"}}
+# Per-item Shopify settings (Item Shopify Store rows) are checked when the Item is saved. The fast
+# path (erpnext_side/fast_path.py): these collect what changed; after the commit the stores that
+# show it are marked and a run is queued within seconds.
+_FAST = "nexwave_inventory_sync.erpnext_side.fast_path."
+doc_events = {
+    "Stock Ledger Entry": {"on_submit": _FAST + "note_stock_ledger_entry"},
+    "Sales Order": {"on_change": _FAST + "note_reservation"},
+    "Stock Reservation Entry": {"on_change": _FAST + "note_reservation"},
+    "Item": {
+        "validate": "nexwave_inventory_sync.erpnext_side.item_choice.validate_item",
+        "on_update": _FAST + "note_item",
+        "on_trash": _FAST + "note_item",
+    },
+}
 
 # Log Settings clears Shopify Logs older than 90 days (the admin can change it there).
 default_log_clearing_doctypes = {"Shopify Log": 90, "Shopify Reconciliation": 90}

@@ -14,6 +14,7 @@ from .bucket import PLANS
 from .catalog import Catalog
 from .oauth import OAuthApp
 from .server import Emulator
+from .webhooks import WebhookFaults, WebhookSender
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +69,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the shop is not the app's organization's: client credentials are refused (shop_not_permitted)",
     )
+    parser.add_argument("--webhook-url", help="send inventory_levels/update webhooks here as levels move")
+    parser.add_argument("--webhook-secret", default="", help="the app secret the webhooks are signed with")
+    parser.add_argument(
+        "--webhook-fault",
+        action="append",
+        default=[],
+        choices=["duplicate", "reorder", "corrupt"],
+        help="deliver each webhook twice / newest first / with a wrong signature (repeatable)",
+    )
+    parser.add_argument("--webhook-delay-s", type=float, default=0.0, help="hold each webhook this long")
     args = parser.parse_args(argv)
     oauth = None
     if args.client_id and args.client_secret:
@@ -95,6 +106,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.orders_per_second or args.edits_per_hour:
         attach_activity(emulator, args.orders_per_second, args.edits_per_hour, args.seed)
+    sender = None
+    if args.webhook_url:
+        faults = WebhookFaults(
+            duplicate="duplicate" in args.webhook_fault,
+            reorder="reorder" in args.webhook_fault,
+            corrupt="corrupt" in args.webhook_fault,
+            delay_s=args.webhook_delay_s,
+        )
+        sender = WebhookSender(
+            catalog, args.webhook_url, args.webhook_secret, shop_domain=emulator.shop_domain, faults=faults
+        ).start()
     with emulator:
         print(emulator.base_url, flush=True)
         print(
@@ -107,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             threading.Event().wait()
         except KeyboardInterrupt:
             pass
+    if sender is not None:
+        sender.stop()
     return 0
 
 

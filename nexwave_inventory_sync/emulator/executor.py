@@ -110,6 +110,7 @@ class Executor:
         self.idempotency = IdempotencyStore()
         self._group_numbers = count(1)
         self.bulk_operations = None  # set by the server (it knows the URL files are served at)
+        self.webhook_subscriptions: list[tuple[str, str, str]] = []  # (id, topic, uri)
         self._parsed: OrderedDict[tuple[int, str], tuple[DocumentNode | None, list[GraphQLError]]] = (
             OrderedDict()
         )
@@ -286,6 +287,7 @@ class Executor:
             bulk_operations=self.bulk_operations,
             version=version,
             schema=prepared.schema,
+            webhook_subscriptions=self.webhook_subscriptions,
         )
         is_mutation = operation.operation == OperationType.MUTATION
         root = MutationRoot(context) if is_mutation else QueryRoot(context)

@@ -10,7 +10,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, value_from_ast_untyped
 
 from ..sync.limits import MAX_NODES_PER_QUERY
-from .catalog import NOT_STOCKED, Catalog, parse_gid
+from .catalog import NOT_STOCKED, Catalog, gid, parse_gid
 from .idempotency import IdempotencyStore, fingerprint
 from .inventory import set_quantities, user_error
 from .search import parse_search
@@ -73,6 +73,7 @@ class RequestContext:
     version: str = ""
     schema: Any = None
     bulk: bool = False  # executing a bulk query: connections without `first` return everything
+    webhook_subscriptions: list | None = None  # executor.Executor's: (id, topic, uri)
 
 
 class QueryRoot:
@@ -395,6 +396,24 @@ class MutationRoot:
             self.context.stats.add(bulk_operations=1)
         return payload
 
+    def webhookSubscriptionCreate(self, info: Any, topic: str, webhookSubscription: dict) -> dict:
+        """Kept on the executor (emulator/webhooks.py's sender may be pointed at them); the same
+        topic and address twice is refused, as Shopify refuses it."""
+        subscriptions = self.context.webhook_subscriptions
+        uri = (webhookSubscription.get("uri") or "").strip()
+        if not uri.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            return _subscription_error(["webhookSubscription", "uri"], "Address is invalid")
+        if subscriptions is None or any(s[1:] == (topic, uri) for s in subscriptions):
+            return _subscription_error(
+                ["webhookSubscription", "uri"], "Address for this topic has already been taken"
+            )
+        subscription = (gid("WebhookSubscription", len(subscriptions) + 1), topic, uri)
+        subscriptions.append(subscription)
+        return {
+            "webhookSubscription": {"id": subscription[0], "topic": topic, "uri": uri, "format": "JSON"},
+            "userErrors": [],
+        }
+
     def _require_change_from(self, field: FieldNode) -> None:
         """From 2026-04 every row must carry changeFromQuantity, even as null; only the input
         as sent can tell an absent field from an explicit null."""
@@ -416,3 +435,7 @@ class MutationRoot:
                 field,
                 extensions={"code": "BAD_REQUEST"},
             )
+
+
+def _subscription_error(field: list[str], message: str) -> dict:
+    return {"webhookSubscription": None, "userErrors": [{"field": field, "message": message}]}

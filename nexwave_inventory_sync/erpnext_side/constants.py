@@ -23,6 +23,16 @@ ENDPOINT_OVERRIDES_KEY = "nexwave_shopify_endpoint_overrides"
 SCHEDULE_CRON = "*/10 * * * *"
 SYNC_JOB_METHOD = "nexwave_inventory_sync.erpnext_side.store_sync.run_store_sync"
 SYNC_QUEUE = "long"
+# The fast path (fast_path.py): a change in ERPNext queues this job, which runs the store job
+# with this trigger (a fast run is never "not due"; back-off still holds it).
+FAST_JOB_METHOD = "nexwave_inventory_sync.erpnext_side.fast_path.run_fast_sync"
+FAST_TRIGGER = "Fast"
+# A webhook from Shopify queues a targeted check of the levels it named (webhooks.py).
+WEBHOOK_CHECK_METHOD = "nexwave_inventory_sync.erpnext_side.webhooks.run_webhook_check"
+WEBHOOK_TRIGGER = "Webhook"
+# Site config: the site's public https address Shopify can reach (webhooks are subscribed only
+# when it is set), e.g. "https://erp.example.com".
+WEBHOOK_BASE_URL_KEY = "nexwave_shopify_webhook_base_url"
 # The engine stops a run at the store's deadline (default below); the job gets that plus a
 # margin to read ERPNext's stock and write the log, and the run lock that plus a minute.
 DEFAULT_RUN_DEADLINE_MINUTES = 15

@@ -23,6 +23,7 @@ from ..sync.versions import UnsupportedApiVersion
 from . import confirmed_levels, flight_marks, not_on_shopify, run_lock, stock_changes, stock_truth, zero_guard
 from .connection import store_endpoint
 from .constants import (
+    FAST_TRIGGER,
     ITEM_STORE_DOCTYPE,
     ITEM_STORES_FIELD,
     LOG_DOCTYPE,
@@ -72,7 +73,12 @@ def run_store_sync(
         return write_skipped_log(store, trigger, _("The store or its inventory sync is disabled"))
     if not force and is_backed_off(store.backoff_until, started):
         return write_skipped_log(store, trigger, backoff_message(store), keep_store_status=True)
-    if not force and not is_due(store.last_inventory_sync, store.sync_interval, started):
+    # A fast run (fast_path.py) exists because something changed: never "not due".
+    if (
+        not force
+        and trigger != FAST_TRIGGER
+        and not is_due(store.last_inventory_sync, store.sync_interval, started)
+    ):
         return write_skipped_log(
             store,
             trigger,

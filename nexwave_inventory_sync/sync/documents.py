@@ -224,6 +224,17 @@ def set_quantities_document(api_version: str) -> str:
     return SET_QUANTITIES_IDEMPOTENT if uses_idempotency(api_version) else SET_QUANTITIES_LEGACY
 
 
+# 2026-04+ only: the subscription's `uri` (older versions name it callbackUrl).
+WEBHOOK_SUBSCRIBE = """
+mutation SubscribeWebhook($topic: WebhookSubscriptionTopic!, $uri: String!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}
+"""
+
+
 def all_documents(api_version: str) -> dict[str, str]:
     """Name -> document text for the version: what the schema tests validate."""
     return {
@@ -231,4 +242,5 @@ def all_documents(api_version: str) -> dict[str, str]:
         "ActivateInventory": activate_document(api_version),
         "BulkLevelsQuery": BULK_LEVELS_QUERY,  # the text bulkOperationRunQuery runs
         **QUERIES,
+        **({"SubscribeWebhook": WEBHOOK_SUBSCRIBE} if uses_idempotency(api_version) else {}),
     }

@@ -180,6 +180,8 @@ class ValidationTest(EmulatorTestCase):
                         "inventoryItemId": "gid://shopify/InventoryItem/1",
                         "idempotencyKey": "k",
                         "updates": [],
+                        "topic": "INVENTORY_LEVELS_UPDATE",
+                        "uri": "https://erp.example.com/hook",
                     }
                     if name == "BulkLevelsQuery":
                         continue  # the text bulkOperationRunQuery runs, sent as BulkRunQuery's variable

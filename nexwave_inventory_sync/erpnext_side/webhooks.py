@@ -1,0 +1,435 @@
+"""Shopify tells us when its figure moves: the webhook receiver and the targeted check.
+
+The receiver (`receive`, a guest POST at /api/method/nexwave_inventory_sync.erpnext_side.
+webhooks.receive) makes no Shopify call and writes no document: it refuses what is too large,
+from an unknown shop or not signed with the store's secret (401), ignores stale deliveries,
+repeats of one event (X-Shopify-Event-Id) and deliveries older than one already seen for the
+same level (updated_at: they come late and out of order), and the echo of our own writes (the
+figure equals the level Shopify last confirmed to us). What is left marks the level in a
+per-store set (pending.py) and arms one check job per store.
+
+The check job waits CHECK_COALESCE_S (and at least CHECK_MIN_INTERVAL_S since the store's last
+check: a bulk import in Shopify admin sends thousands of deliveries, which make one check
+run), takes every marked level, reads those levels on Shopify and applies the reconciliation's
+rules to them (sync/reconcile.py: tolerance, the shortfall rule, correct or not, the conflict
+policy for a row that moves meanwhile); the levels read become the confirmed ones. A deleted
+inventory item, or one whose tracking changed, has its cached ids forgotten and its ERPNext
+item queued for the fast path, which looks it up again. Without a public URL for the site no
+webhook is subscribed and all of this is the scheduled reconciliation's job.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+
+import frappe
+from frappe import _
+from frappe.utils import cint, now_datetime, time_diff_in_seconds
+
+from ..sync import webhooks as shopify_webhooks
+from ..sync.endpoint import EndpointError, normalize_shop_domain
+from ..sync.reconcile import ReconcileOptions, reconcile
+from ..sync.versions import UnsupportedApiVersion
+from ..sync.webhooks import ALL_LOCATIONS, MAX_BODY_BYTES, Verdict
+from . import confirmed_levels, run_lock
+from .connection import store_endpoint
+from .constants import (
+    CONFIRMED_LEVEL_DOCTYPE,
+    ITEM_STORE_DOCTYPE,
+    RECONCILIATION_DOCTYPE,
+    STORE_DOCTYPE,
+    SYNC_QUEUE,
+    WEBHOOK_BASE_URL_KEY,
+    WEBHOOK_CHECK_METHOD,
+    WEBHOOK_TRIGGER,
+)
+from .pending import PendingSet
+from .scheduling import is_kill_switched, job_timeout_seconds, lock_ttl_seconds
+
+PENDING = PendingSet("webhook")
+CHECK_COALESCE_S = 5.0
+CHECK_MIN_INTERVAL_S = 15.0
+LOCK_WAIT_S = 45.0
+# Event ids are remembered as long as Shopify may retry one (48 hours).
+EVENT_TTL_S = 48 * 3600
+# Beyond this many marked levels one full reconciliation is cheaper than a targeted read.
+MAX_TARGETED_LEVELS = 2000
+RECEIVE_PATH = "/api/method/nexwave_inventory_sync.erpnext_side.webhooks.receive"
+
+# Store the newer updated_at only: an older delivery of the same level is out of order.
+_NEWER = (
+    "local cur = redis.call('get', KEYS[1]) "
+    "if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end "
+    "redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1"
+)
+
+
+def _key(*parts: str) -> str:
+    return frappe.cache.make_key("nexwave_inventory_sync:webhook:" + ":".join(parts))
+
+
+def webhook_secret(store) -> str:
+    """The store's Webhook Secret, else its client secret (Dev Dashboard apps sign webhooks
+    with it) when the store has that field."""
+    secret = store.get_password("webhook_secret", raise_exception=False)
+    if not secret and store.meta.has_field("client_secret"):
+        secret = store.get_password("client_secret", raise_exception=False)
+    return secret or ""
+
+
+def webhook_base_url() -> str | None:
+    value = (frappe.get_site_config().get(WEBHOOK_BASE_URL_KEY) or "").strip().rstrip("/")
+    return value or None
+
+
+def callback_url() -> str | None:
+    base = webhook_base_url()
+    return base + RECEIVE_PATH if base else None
+
+
+# -- the receiver ------------------------------------------------------------------------
+
+
+@frappe.whitelist(allow_guest=True, methods=["POST"])
+def receive():
+    request = frappe.request
+    if cint(request.content_length) > MAX_BODY_BYTES:
+        verdict = Verdict(413, "too large")
+    else:
+        verdict = handle_delivery(request.headers, request.get_data(cache=True), datetime.now(timezone.utc))
+    frappe.local.response.http_status_code = verdict.status
+    # Nothing in this answer tells a stranger more than the status does.
+    return {"outcome": verdict.outcome if verdict.status == 200 else "refused"}
+
+
+def handle_delivery(headers, body: bytes, now: datetime) -> Verdict:
+    if len(body) > MAX_BODY_BYTES:
+        return Verdict(413, "too large")
+    store = _store_for(headers.get("X-Shopify-Shop-Domain"))
+    if store is None:
+        return Verdict(401, "unknown shop")
+    if not shopify_webhooks.verify(body, webhook_secret(store), headers.get("X-Shopify-Hmac-Sha256")):
+        return Verdict(401, "bad signature")
+    topic = (headers.get("X-Shopify-Topic") or "").strip()
+    change = shopify_webhooks.read_change(topic, body)
+    if change is None:
+        return Verdict(200, "ignored")
+    age = shopify_webhooks.check_age(
+        shopify_webhooks.parse_time(headers.get("X-Shopify-Triggered-At")), change.updated_at, now
+    )
+    if age:
+        return Verdict(200, age, change)
+    if not (store.enabled and store.inventory_sync_enabled) or is_kill_switched(store.shop_domain):
+        return Verdict(200, "store off", change)
+    event_id = (headers.get("X-Shopify-Event-Id") or "").strip()
+    event_key = _key("event", store.name, event_id) if event_id else None
+    if event_key and not frappe.cache.set(event_key, 1, nx=True, ex=EVENT_TTL_S):
+        return Verdict(200, "duplicate", change)
+    try:
+        if change.updated_at and change.location_id != ALL_LOCATIONS:
+            stamp = change.updated_at.timestamp()
+            level_key = _key("level", store.name, change.member)
+            if not frappe.cache.eval(_NEWER, 1, level_key, repr(stamp), EVENT_TTL_S):
+                return Verdict(200, "out of order", change)
+        if store.quantity_name != "on_hand" and shopify_webhooks.is_echo(
+            change, _confirmed(store.name, change)
+        ):
+            # The payload's figure is `available`; in on_hand mode it cannot be compared with
+            # what we set, so every delivery there is checked.
+            return Verdict(200, "echo", change)
+        token = PENDING.mark(store.name, [change.member])
+        if token:
+            _enqueue_check(store.name, token, store.run_deadline)
+        return Verdict(200, "accepted", change)
+    except Exception:
+        if event_key:
+            frappe.cache.delete(event_key)  # Shopify's retry is then acted on
+        raise
+
+
+def _store_for(shop_domain: str | None):
+    if not shop_domain:
+        return None
+    try:
+        domain = normalize_shop_domain(shop_domain)
+    except (EndpointError, ValueError):
+        return None
+    name = frappe.db.get_value(STORE_DOCTYPE, {"shop_domain": domain}, "name")
+    return frappe.get_doc(STORE_DOCTYPE, name) if name else None
+
+
+def _confirmed(store_name: str, change) -> int | None:
+    value = frappe.db.get_value(
+        CONFIRMED_LEVEL_DOCTYPE,
+        {
+            "shopify_store": store_name,
+            "inventory_item_id": change.inventory_item_id,
+            "shopify_location_id": change.location_id,
+            "unconfirmed": 0,
+        },
+        "quantity",
+    )
+    return None if value is None else int(value)
+
+
+def check_job_id(store_name: str, token: str) -> str:
+    return f"shopify_webhook_check::{store_name}::{token}"
+
+
+def _enqueue_check(store_name: str, token: str, run_deadline=None) -> None:
+    frappe.enqueue(
+        WEBHOOK_CHECK_METHOD,
+        queue=SYNC_QUEUE,
+        timeout=job_timeout_seconds(run_deadline),
+        job_id=check_job_id(store_name, token),
+        deduplicate=True,
+        store_name=store_name,
+    )
+
+
+def sweep() -> list[str]:
+    """Per-minute cron: a store whose marks outlived their job is armed again; with a public
+    URL set, a store not yet subscribed at it is subscribed (one attempt an hour per store)."""
+    queued = []
+    uri = callback_url()
+    for store in frappe.get_all(
+        STORE_DOCTYPE,
+        filters={"enabled": 1, "inventory_sync_enabled": 1},
+        fields=["name", "run_deadline", "webhook_status", "shop_domain"],
+    ):
+        if uri and not subscribed_at(store.webhook_status, uri) and not is_kill_switched(store.shop_domain):
+            if frappe.cache.set(_key("subscribe", store.name), 1, nx=True, ex=3600):
+                subscribe_store(frappe.get_doc(STORE_DOCTYPE, store.name))
+        token = PENDING.rearm(store.name)
+        if token:
+            _enqueue_check(store.name, token, store.run_deadline)
+            queued.append(store.name)
+    return queued
+
+
+# -- subscriptions -----------------------------------------------------------------------
+
+SUBSCRIBED = "Subscribed at {0}"
+
+
+def subscribed_at(status: str | None, uri: str) -> bool:
+    return (status or "").startswith(SUBSCRIBED.format(uri))
+
+
+def subscribe_store(store) -> str:
+    """webhookSubscriptionCreate for each topic at this site's address; the outcome goes to the
+    store's Webhook Subscriptions field (and is returned)."""
+    uri = callback_url()
+    if not uri:
+        status = _(
+            "No public address for this site (site config {0}): changes made in Shopify are found by "
+            "the scheduled reconciliation only"
+        ).format(WEBHOOK_BASE_URL_KEY)
+    elif not webhook_secret(store):
+        status = _("Set the Webhook Secret first: Shopify signs every delivery with it")
+    else:
+        try:
+            results = shopify_webhooks.subscribe(store_endpoint(store), uri)
+        except (EndpointError, UnsupportedApiVersion) as exc:
+            results = None
+            status = _("Not subscribed: {0}").format(exc)
+        if results is not None:
+            failed = [f"{r.topic}: {r.message}" for r in results if not r.ok]
+            status = (
+                _("Not subscribed: {0}").format("; ".join(failed))
+                if failed
+                else SUBSCRIBED.format(uri) + ": " + ", ".join(r.topic for r in results)
+            )
+    frappe.db.set_value(STORE_DOCTYPE, store.name, "webhook_status", status, update_modified=False)
+    return status
+
+
+@frappe.whitelist(methods=["POST"])
+def subscribe_webhooks(store_name: str) -> str:
+    store = frappe.get_doc(STORE_DOCTYPE, store_name)
+    store.check_permission("write")
+    return subscribe_store(store)
+
+
+# -- the targeted check ------------------------------------------------------------------
+
+
+def run_webhook_check(store_name: str, coalesce_s: float | None = None) -> str | None:
+    """Returns the Shopify Reconciliation recording drift it found, else None."""
+    _wait_between_checks(store_name, CHECK_COALESCE_S if coalesce_s is None else coalesce_s)
+    store = frappe.get_doc(STORE_DOCTYPE, store_name)
+    if not (store.enabled and store.inventory_sync_enabled) or is_kill_switched(store.shop_domain):
+        PENDING.forget(store_name)
+        return None
+    lock = _acquire(store)
+    if lock is None:
+        PENDING.put_back(store_name, PENDING.take(store_name))  # the sweep tries again
+        return None
+    try:
+        frappe.cache.set(_key("checked", store_name), time.time(), ex=3600)
+        members = PENDING.take(store_name)
+        return check_levels(store, members)
+    finally:
+        run_lock.release(store.name, lock.holder)
+
+
+def _wait_between_checks(store_name: str, coalesce_s: float) -> None:
+    last = frappe.cache.get(_key("checked", store_name))
+    wait = coalesce_s
+    if last is not None and coalesce_s > 0:
+        wait = max(wait, float(last) + CHECK_MIN_INTERVAL_S - time.time())
+    if wait > 0:
+        time.sleep(wait)
+
+
+def _acquire(store):
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        lock = run_lock.acquire(store.name, lock_ttl_seconds(store.run_deadline))
+        if lock.ok:
+            return lock
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(1.0)
+
+
+def check_levels(store, members: set[str]) -> str | None:
+    """Read the marked levels on Shopify and apply the reconciliation's rules to them."""
+    levels, whole_items = set(), set()
+    for member in members:
+        item, location = shopify_webhooks.split_member(member)
+        (whole_items.add(item) if location == ALL_LOCATIONS else levels.add((item, location)))
+    if whole_items:
+        _look_up_again(store.name, whole_items)
+    if not levels:
+        return None
+    if len(levels) > MAX_TARGETED_LEVELS:
+        from .scheduling import enqueue_store_reconciliation
+
+        enqueue_store_reconciliation(store.name, trigger="Scheduled", force=True)
+        return None
+    from .stock_truth import quantity_name, read_store_stock, sync_options
+
+    items = _items_of(store.name, {item for item, _location in levels})
+    stock = [
+        row for row in read_store_stock(store, items) if (row.inventory_item_id, row.location_id) in levels
+    ]
+    if not stock:
+        return None
+    started = now_datetime()
+    try:
+        endpoint = store_endpoint(store)
+    except (EndpointError, UnsupportedApiVersion):
+        return None  # the store's own runs report this
+    stored = confirmed_levels.load(store.name, {row.ref for row in stock})
+    run_id = frappe.generate_hash(length=16)
+    result = reconcile(
+        endpoint,
+        stock,
+        options=ReconcileOptions(
+            tolerance=cint(store.drift_tolerance),
+            correct=bool(cint(store.auto_correct)),
+            previous_shortfalls=stored.shortfalls,
+            previous_levels={level.key: level.quantity for level in stored.levels},
+            read_method="pages",
+            sync=sync_options(store, run_id),
+        ),
+    )
+    if not result.aborted or result.plan.compared:
+        from .reconciliation import refresh_confirmed_levels
+
+        refresh_confirmed_levels(store.name, result)
+    if not result.plan.drifted and not result.aborted:
+        return None  # Shopify already shows ERPNext's figure: nothing worth a record
+    return _record(store, started, run_id, result, {row.ref: row.sku for row in stock}, quantity_name(store))
+
+
+def _items_of(store_name: str, inventory_item_ids: set[str]) -> list[str]:
+    return frappe.get_all(
+        ITEM_STORE_DOCTYPE,
+        filters={
+            "parenttype": "Item",
+            "shopify_store": store_name,
+            "inventory_item_id": ["in", list(inventory_item_ids)],
+        },
+        pluck="parent",
+    )
+
+
+def _look_up_again(store_name: str, inventory_item_ids: set[str]) -> None:
+    """An inventory item deleted or changed on Shopify: forget what we cached about it and let
+    the fast path look its ERPNext item up again (by SKU or variant id)."""
+    items = _items_of(store_name, inventory_item_ids)
+    if not items:
+        return
+    frappe.db.sql(
+        f"""UPDATE `tab{ITEM_STORE_DOCTYPE}` SET inventory_item_id = NULL, resolved_variant_id = NULL,
+            last_resolved = NULL WHERE parenttype = 'Item' AND shopify_store = %(store)s
+            AND inventory_item_id IN %(ids)s""",
+        {"store": store_name, "ids": tuple(inventory_item_ids)},
+    )
+    recheck = frappe.db.get_value(STORE_DOCTYPE, store_name, "stock_recheck")
+    try:
+        listed = set(json.loads(recheck or "[]"))
+    except ValueError:
+        listed = set()
+    frappe.db.set_value(
+        STORE_DOCTYPE,
+        store_name,
+        "stock_recheck",
+        json.dumps(sorted(listed | set(items))),
+        update_modified=False,
+    )
+    from . import fast_path
+
+    store = next((s for s in fast_path.fast_stores() if s.name == store_name), None)
+    if store is not None:
+        token = fast_path.PENDING.mark(store_name, items)
+        if token:
+            fast_path.enqueue_fast_run(store, token)
+
+
+def _record(store, started, run_id: str, result, skus: dict, quantity: str) -> str:
+    """A Shopify Reconciliation of the levels checked (trigger Webhook). It leaves the store's
+    last_reconciliation alone: a few levels are not the whole catalog."""
+    plan, correction = result.plan, result.correction
+    landed = {level.key for level in correction.confirmed} if correction else set()
+    finished = now_datetime()
+    doc = frappe.new_doc(RECONCILIATION_DOCTYPE)
+    doc.update(
+        {
+            "shopify_store": store.name,
+            "trigger": WEBHOOK_TRIGGER,
+            "quantity_name": quantity,
+            "started_at": started,
+            "finished_at": finished,
+            "duration": time_diff_in_seconds(finished, started),
+            "run_id": run_id,
+            "tolerance": cint(store.drift_tolerance),
+            "rows_compared": plan.compared,
+            "rows_drifted": len(plan.drifted),
+            "drift_percent": plan.drift_percent,
+            "corrected": result.corrected,
+            "read_method": result.read_method,
+            "api_calls": result.api_calls,
+            "status": "Aborted" if result.aborted else ("Success" if not result.remaining else "Partial"),
+            "error": result.abort_reason,
+        }
+    )
+    for drift in plan.largest(50):
+        doc.append(
+            "differences",
+            {
+                "item_code": drift.ref,
+                "sku": skus.get(drift.ref),
+                "shopify_location_id": drift.key[1],
+                "erpnext_quantity": drift.erpnext,
+                "shopify_quantity": drift.shopify,
+                "difference": drift.difference,
+                "action": _("Corrected") if drift.key in landed else _("Not corrected"),
+            },
+        )
+    doc.insert(ignore_permissions=True)
+    return doc.name

@@ -13,6 +13,7 @@ app_license = "MIT"
 required_apps = ["frappe/erpnext"]
 
 after_install = "nexwave_inventory_sync.erpnext_side.install.after_install"
+after_migrate = "nexwave_inventory_sync.erpnext_side.install.after_migrate"
 before_tests = "nexwave_inventory_sync.erpnext_side.install.before_tests"
 
 # Every 10 minutes: one background job per store that is due (its own interval decides), and

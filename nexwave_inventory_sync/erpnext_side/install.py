@@ -49,6 +49,16 @@ def make_custom_fields() -> None:
     create_custom_fields(CUSTOM_FIELDS, ignore_validate=True, update=True)
 
 
+def after_migrate() -> None:
+    """Each name series starts after the highest name of its doctype, on every migrate (two
+    MAX queries): a log named by an older version's shared counter (or a data import) must never
+    be handed out twice. The v0_3 patch did this once; a site where older code kept writing logs
+    afterwards (a bench shared by several checkouts, a rollback of the app) needs it again."""
+    from nexwave_inventory_sync.patches.v0_3.own_name_series import execute
+
+    execute()
+
+
 def before_tests() -> None:
     """`run-tests --app nexwave_inventory_sync` runs only this app's before_tests hooks, so
     ERPNext's (setup wizard, a company, warehouses) is called from here."""

@@ -75,3 +75,14 @@ class TestNameSeries(IntegrationTestCase):
         frappe.db.sql("UPDATE `tabSeries` SET current = 5 WHERE name = 'SLOG-'")
         execute()
         self.assertEqual(make_log().name, "SLOG-9000001")
+
+    def test_a_migrate_moves_a_series_past_a_log_named_by_an_older_counter(self):
+        # A log named by the pre-0.3 shared counter after the patch ran (a shared bench, a
+        # rollback of the app): the next name drawn must not collide with it.
+        from nexwave_inventory_sync.erpnext_side.install import after_migrate
+
+        taken = make_log()
+        ahead = f"SLOG-{number(taken.name) + 50:07d}"
+        frappe.rename_doc("Shopify Log", taken.name, ahead, force=True)
+        after_migrate()
+        self.assertGreater(number(make_log().name), number(ahead))

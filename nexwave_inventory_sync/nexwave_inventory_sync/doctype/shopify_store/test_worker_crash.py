@@ -62,16 +62,15 @@ def kill_worker(worker: subprocess.Popen) -> int:
 
 
 def drop_dead_job(store_name: str) -> None:
-    """A SIGKILLed job stays in RQ's started registry until a live worker's maintenance cleans
-    it: take it out, so the store can be queued again and the suite leaves no dead job behind."""
-    from frappe.utils.background_jobs import get_job, get_queue, get_redis_conn
-    from rq.registry import StartedJobRegistry
+    """A SIGKILLed job stays "started" until a live worker's maintenance cleans it: delete its
+    record (RQ's Job.delete takes it out of its registries too, on v15's RQ and v16's), so the
+    store can be queued again and the suite leaves no dead job behind."""
+    from frappe.utils.background_jobs import get_job
 
-    from nexwave_inventory_sync.erpnext_side.scheduling import SYNC_QUEUE, job_id
+    from nexwave_inventory_sync.erpnext_side.scheduling import job_id
 
     job = get_job(job_id(store_name))
     if job is not None and job.get_status() == "started":
-        StartedJobRegistry(get_queue(SYNC_QUEUE).name, connection=get_redis_conn()).remove(job)
         job.delete()
 
 

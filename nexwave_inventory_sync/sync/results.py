@@ -32,6 +32,9 @@ class StockRow:
         None  # Shopify's expected current figure (compare-and-set); None skips the check
     )
     ref: str | None = None  # the caller's name for the row (an ERPNext item code), echoed in failures
+    # Set by settle on a conflict resend, whose change_from is Shopify's figure just read: the
+    # level confirmed before the run, which the row's in-flight mark must record as `previous`.
+    base: int | None = None
     # Set by delta.select_delta on the rows that zero a confirmed level which left the stock
     # query: if Shopify no longer has the item there, there is nothing left to zero.
     zeroing: bool = False

@@ -214,8 +214,16 @@ def _level(ready: ReadyRow, source: str) -> ConfirmedLevel:
 
 
 def in_flight_marks(batch: Iterable[ReadyRow]) -> tuple[InFlightLevel, ...]:
+    # `previous` is the level confirmed before the run: a conflict resend's change_from is
+    # Shopify's figure, and a read finding it would "prove" the sales it kept undone (N2).
     return tuple(
-        InFlightLevel(r.inventory_item_id, r.location_id, r.quantity, r.row.change_from, r.row.label)
+        InFlightLevel(
+            r.inventory_item_id,
+            r.location_id,
+            r.quantity,
+            r.row.base if r.row.base is not None else r.row.change_from,
+            r.row.label,
+        )
         for r in batch
     )
 

@@ -216,3 +216,34 @@ class CrashRuleTest(EmulatedShopTest):
         # twin by luck: the mark said sent 10 against Shopify's 8, and Shopify shows 10.
         self.assertEqual(state.levels[(ITEM.format(1), LOC)].quantity, 10)
         self.assertEqual(state.marks, {})
+
+    def test_a_conflict_resend_cut_short_keeps_the_sales_it_was_keeping(self):
+        """N2: the resend is marked and the run dies before it leaves. Its mark must record the
+        level confirmed before the run (10), not Shopify's figure it was compared with (8):
+        a read finding 8 would otherwise confirm 8, and the next run would send ERPNext's 12
+        against it, putting the 2 units sold on sale again."""
+        state = SavedState([ConfirmedLevel(ITEM.format(1), LOC, 10, "ITEM-1")])
+        self.catalog.set_available(ITEM.format(1), LOC, 8)  # Shopify sold 2
+        rows = [StockRow(LOC, 12, inventory_item_id=ITEM.format(1), ref="ITEM-1")]  # a receipt of 2
+        sent = []
+
+        def on_sending(marks):
+            state.on_sending(marks)
+            sent.append(marks)
+            if len(sent) == 2:  # the resend's mark is saved; the worker dies before it leaves
+                raise Died
+
+        selection = select_delta(rows, list(state.levels.values()))
+        with self.assertRaises(Died):
+            self.sync(
+                list(selection.to_push),
+                on_checkpoint=state.on_checkpoint,
+                on_sending=on_sending,
+                conflict_policy=ConflictPolicy.KEEP_SHOPIFY_SALES,
+            )
+        self.assertEqual(self.catalog.available(ITEM.format(1), LOC), 8)  # the resend never left
+        self.assertEqual(state.marks[(ITEM.format(1), LOC)].previous, 10)
+        self.recover(state)
+        result = self.run_delta(state, rows, conflict_policy=ConflictPolicy.KEEP_SHOPIFY_SALES)
+        self.assertEqual(result.status, RunStatus.SUCCESS, result.error)
+        self.assertEqual(self.catalog.available(ITEM.format(1), LOC), 10)  # 12 less the 2 sold

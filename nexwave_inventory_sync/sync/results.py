@@ -110,6 +110,10 @@ class Checkpoint:
     # keys Shopify answered without applying (userErrors), whose in-flight marks can go.
     confirmed: tuple = ()
     released: tuple = ()
+    # Since the previous checkpoint: confirmed levels to delete (delta.ConfirmedLevel), as in
+    # RunResult.forget: a re-created product's old item, saved before its row is sent again
+    # with the new id (in `resolved`), so a run killed after it leaves no level naming nothing.
+    forget: tuple = ()
 
 
 class RunStatus(str, Enum):

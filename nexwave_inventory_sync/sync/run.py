@@ -142,6 +142,7 @@ class _Tally:
     in_doubt: list[ReadyRow] = field(default_factory=list)  # sent, no answer seen
     dropped: int = 0
     forget: list[ConfirmedLevel] = field(default_factory=list)
+    forget_new: list[ConfirmedLevel] = field(default_factory=list)  # not yet in a checkpoint
 
     def fail(self, row: StockRow, code: str, message: str, **kw) -> None:
         self.failures.append(RowFailure(row, code, message, **kw))
@@ -187,10 +188,13 @@ class _Tally:
         learnt, self.new_resolved = tuple(self.new_resolved), []
         landed, self.landed_new = self.landed_new, []
         released, self.released_new = tuple(self.released_new), []
+        forget, self.forget_new = self.forget_new, []
+        confirmed = tuple(_level(ready, "push") for ready in landed)
         return Checkpoint(
-            confirmed=tuple(_level(ready, "push") for ready in landed),
+            confirmed=confirmed,
             released=released,
             resolved=learnt,
+            forget=tuple(_void_levels(forget, confirmed)),
             batches_done=self.batches_done,
             batches_ok=self.batches_ok,
             batches_failed=self.batches_failed,
@@ -501,9 +505,9 @@ def _forget(tally: _Tally, failure: RowFailure) -> None:
     if failure.row.change_from is None:
         return
     item = failure.inventory_item_id or to_gid("InventoryItem", failure.row.inventory_item_id)
-    tally.forget.append(
-        ConfirmedLevel(item, failure_location(failure), failure.row.change_from, failure.row.ref)
-    )
+    level = ConfirmedLevel(item, failure_location(failure), failure.row.change_from, failure.row.ref)
+    tally.forget.append(level)
+    tally.forget_new.append(level)
 
 
 def _items_gone(tally: _Tally) -> None:
@@ -759,7 +763,9 @@ def _push_again(
     stale: list[RowFailure], resolver: Resolver, preparer: _Preparer, sender: _Sender, tally: _Tally
 ) -> None:
     """Look the SKUs of refused cached ids up again, once, and push those rows with the ids
-    found; the new ids go to the run's `resolved` (with `replaces`) for the caller to cache."""
+    found; the new ids go to the run's `resolved` (with `replaces`) for the caller to cache,
+    and, with the old items' levels to forget, to a checkpoint before the rows leave again: a
+    run killed after it never leaves the caller a level for an item no cached id names (N4)."""
     try:
         resolver.resolve_skus([f.row.sku for f in stale], fresh=True)
     except RunAborted:
@@ -787,9 +793,12 @@ def _push_again(
             continue
         _forget(tally, failure)  # the old item's level; the new item's comes with the push
         tally.resolved[f"sku:{failure.row.sku}"] = replace(found, replaces=stale_id)
+        tally.new_resolved.append(tally.resolved[f"sku:{failure.row.sku}"])
         ready = preparer.again(failure, found)
         if ready is not None:
             again.append(ready)
+    if sender.on_checkpoint is not None and (tally.new_resolved or tally.forget_new):
+        sender.on_checkpoint(tally.checkpoint())
     queue = batches(again, resolver.client.endpoint.api_version)
     for number, batch in enumerate(queue):
         if not sender.send(batch):

@@ -25,6 +25,8 @@ Public API (stable; the Frappe side and the CLI call it):
   Shopify (deleted, or replaced by a re-created product: `Resolution.replaces`) or, for a zero
   row, no longer stocked at the location. Such a zero row counts in `RunResult.dropped` (done:
   nothing is left to zero), never as failed. `forget` never holds a level in `confirmed`.
+  A re-created product's new id (`Checkpoint.resolved`) and its old level (`Checkpoint.forget`)
+  come in a checkpoint before its row is sent again: apply both with that checkpoint.
 - A row Shopify already shows at ERPNext's figure is confirmed under every policy, without a
   conflict.
 - `read_stock`: a cold run resolves ids first and only then reads the stock to push: pass

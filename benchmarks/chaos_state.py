@@ -77,6 +77,9 @@ class CallerState:
     def on_checkpoint(self, checkpoint: Checkpoint) -> None:
         with self._connect() as db:
             self._save(db, checkpoint.confirmed, checkpoint.released, checkpoint.resolved)
+            db.executemany(
+                "DELETE FROM levels WHERE item = ? AND location = ?", [f.key for f in checkpoint.forget]
+            )
 
     def finish(self, result: RunResult) -> None:
         """What the app and the CLI write when a run returns: its ids and levels (the
@@ -129,7 +132,7 @@ class CallerState:
             )
             # An untracked item's levels are no longer figures of anything the run pushes:
             # kept, select_delta would zero them. (A re-created item's old levels go by the
-            # result's `forget`, as the app and the CLI do.)
+            # checkpoint's and the result's `forget`, as the app and the CLI do.)
             if not found.tracked:
                 db.execute("DELETE FROM levels WHERE item = ?", (found.inventory_item_id,))
                 db.execute("DELETE FROM marks WHERE item = ?", (found.inventory_item_id,))

@@ -337,7 +337,7 @@ class SyncState:
 
     def _save_ids(self, db: sqlite3.Connection, resolutions: Iterable[Resolution]) -> int:
         # A re-created product's old item (Resolution.replaces) is dropped by the run's
-        # RunResult.forget (finish_run), as a deleted item's is: one home for that rule.
+        # Checkpoint.forget / RunResult.forget, as a deleted item's is: one home for that rule.
         now = _now()
         rows = [
             (*self._key, r.sku, r.inventory_item_id, r.variant_id, int(r.tracked), now)
@@ -412,10 +412,12 @@ class SyncState:
         )
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:
-        """A batch's checkpoint, in one transaction: the ids learnt, the levels landed, and the
-        marks of the rows Shopify answered (landed or refused) cleared."""
+        """A batch's checkpoint, in one transaction: the ids learnt, the levels landed, the
+        levels of replaced items forgotten, and the marks of the rows Shopify answered (landed
+        or refused) cleared."""
         with self._write() as db:
             self._save_ids(db, checkpoint.resolved)
+            self._delete_keys(db, "confirmed_levels", [level.key for level in checkpoint.forget])
             self._save_confirmed(db, checkpoint.confirmed)
             self._delete_keys(db, "in_flight", [lv.key for lv in checkpoint.confirmed])
             self._delete_keys(db, "in_flight", checkpoint.released)

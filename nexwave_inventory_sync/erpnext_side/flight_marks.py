@@ -59,7 +59,10 @@ class Marker:
 
     def landed(self, checkpoint: Checkpoint) -> None:
         """The levels a batch landed, saved in the checkpoint's transaction (the caller commits);
-        the marks of rows Shopify refused released."""
+        the marks of rows Shopify refused released; the levels of re-created products' old items
+        forgotten before their rows leave again with the new ids."""
+        if checkpoint.forget:
+            confirmed_levels.forget_levels(self.store_name, [level.key for level in checkpoint.forget])
         if checkpoint.confirmed:
             confirmed_levels.upsert(self.store_name, checkpoint.confirmed, confirmed_levels.PUSH)
             self.levels_saved.update((level.ref, level.location_id) for level in checkpoint.confirmed)

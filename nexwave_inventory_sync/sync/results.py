@@ -32,6 +32,9 @@ class StockRow:
         None  # Shopify's expected current figure (compare-and-set); None skips the check
     )
     ref: str | None = None  # the caller's name for the row (an ERPNext item code), echoed in failures
+    # Set by settle on a conflict resend, whose change_from is Shopify's figure just read: the
+    # level confirmed before the run, which the row's in-flight mark must record as `previous`.
+    base: int | None = None
     # Set by delta.select_delta on the rows that zero a confirmed level which left the stock
     # query: if Shopify no longer has the item there, there is nothing left to zero.
     zeroing: bool = False
@@ -107,6 +110,10 @@ class Checkpoint:
     # keys Shopify answered without applying (userErrors), whose in-flight marks can go.
     confirmed: tuple = ()
     released: tuple = ()
+    # Since the previous checkpoint: confirmed levels to delete (delta.ConfirmedLevel), as in
+    # RunResult.forget: a re-created product's old item, saved before its row is sent again
+    # with the new id (in `resolved`), so a run killed after it leaves no level naming nothing.
+    forget: tuple = ()
 
 
 class RunStatus(str, Enum):

@@ -25,6 +25,8 @@ Public API (stable; the Frappe side and the CLI call it):
   Shopify (deleted, or replaced by a re-created product: `Resolution.replaces`) or, for a zero
   row, no longer stocked at the location. Such a zero row counts in `RunResult.dropped` (done:
   nothing is left to zero), never as failed. `forget` never holds a level in `confirmed`.
+  A re-created product's new id (`Checkpoint.resolved`) and its old level (`Checkpoint.forget`)
+  come in a checkpoint before its row is sent again: apply both with that checkpoint.
 - A row Shopify already shows at ERPNext's figure is confirmed under every policy, without a
   conflict.
 - `read_stock`: a cold run resolves ids first and only then reads the stock to push: pass
@@ -142,6 +144,7 @@ class _Tally:
     in_doubt: list[ReadyRow] = field(default_factory=list)  # sent, no answer seen
     dropped: int = 0
     forget: list[ConfirmedLevel] = field(default_factory=list)
+    forget_new: list[ConfirmedLevel] = field(default_factory=list)  # not yet in a checkpoint
 
     def fail(self, row: StockRow, code: str, message: str, **kw) -> None:
         self.failures.append(RowFailure(row, code, message, **kw))
@@ -187,10 +190,13 @@ class _Tally:
         learnt, self.new_resolved = tuple(self.new_resolved), []
         landed, self.landed_new = self.landed_new, []
         released, self.released_new = tuple(self.released_new), []
+        forget, self.forget_new = self.forget_new, []
+        confirmed = tuple(_level(ready, "push") for ready in landed)
         return Checkpoint(
-            confirmed=tuple(_level(ready, "push") for ready in landed),
+            confirmed=confirmed,
             released=released,
             resolved=learnt,
+            forget=tuple(_void_levels(forget, confirmed)),
             batches_done=self.batches_done,
             batches_ok=self.batches_ok,
             batches_failed=self.batches_failed,
@@ -214,8 +220,16 @@ def _level(ready: ReadyRow, source: str) -> ConfirmedLevel:
 
 
 def in_flight_marks(batch: Iterable[ReadyRow]) -> tuple[InFlightLevel, ...]:
+    # `previous` is the level confirmed before the run: a conflict resend's change_from is
+    # Shopify's figure, and a read finding it would "prove" the sales it kept undone (N2).
     return tuple(
-        InFlightLevel(r.inventory_item_id, r.location_id, r.quantity, r.row.change_from, r.row.label)
+        InFlightLevel(
+            r.inventory_item_id,
+            r.location_id,
+            r.quantity,
+            r.row.base if r.row.base is not None else r.row.change_from,
+            r.row.label,
+        )
         for r in batch
     )
 
@@ -493,9 +507,9 @@ def _forget(tally: _Tally, failure: RowFailure) -> None:
     if failure.row.change_from is None:
         return
     item = failure.inventory_item_id or to_gid("InventoryItem", failure.row.inventory_item_id)
-    tally.forget.append(
-        ConfirmedLevel(item, failure_location(failure), failure.row.change_from, failure.row.ref)
-    )
+    level = ConfirmedLevel(item, failure_location(failure), failure.row.change_from, failure.row.ref)
+    tally.forget.append(level)
+    tally.forget_new.append(level)
 
 
 def _items_gone(tally: _Tally) -> None:
@@ -751,7 +765,9 @@ def _push_again(
     stale: list[RowFailure], resolver: Resolver, preparer: _Preparer, sender: _Sender, tally: _Tally
 ) -> None:
     """Look the SKUs of refused cached ids up again, once, and push those rows with the ids
-    found; the new ids go to the run's `resolved` (with `replaces`) for the caller to cache."""
+    found; the new ids go to the run's `resolved` (with `replaces`) for the caller to cache,
+    and, with the old items' levels to forget, to a checkpoint before the rows leave again: a
+    run killed after it never leaves the caller a level for an item no cached id names (N4)."""
     try:
         resolver.resolve_skus([f.row.sku for f in stale], fresh=True)
     except RunAborted:
@@ -779,9 +795,12 @@ def _push_again(
             continue
         _forget(tally, failure)  # the old item's level; the new item's comes with the push
         tally.resolved[f"sku:{failure.row.sku}"] = replace(found, replaces=stale_id)
+        tally.new_resolved.append(tally.resolved[f"sku:{failure.row.sku}"])
         ready = preparer.again(failure, found)
         if ready is not None:
             again.append(ready)
+    if sender.on_checkpoint is not None and (tally.new_resolved or tally.forget_new):
+        sender.on_checkpoint(tally.checkpoint())
     queue = batches(again, resolver.client.endpoint.api_version)
     for number, batch in enumerate(queue):
         if not sender.send(batch):

@@ -21,7 +21,7 @@ from .delta import LevelKey
 from .ids import to_gid
 from .levels import read_levels
 from .push import BatchOutcome, ReadyRow, batches
-from .results import RowFailure
+from .results import RowFailure, StockRow
 from .retry import Action
 from .versions import uses_idempotency
 
@@ -57,6 +57,12 @@ def _ready(failure: RowFailure) -> ReadyRow:
 
 def _key(ready: ReadyRow) -> LevelKey:
     return ready.inventory_item_id, ready.location_id
+
+
+def _resend_row(row: StockRow, shopify: int) -> StockRow:
+    """Compared with Shopify's figure just read; its in-flight mark keeps the level confirmed
+    before the run (`base`), so a resend cut short leaves the sales it kept counted."""
+    return replace(row, change_from=shopify, base=row.base if row.base is not None else row.change_from)
 
 
 def _stop_note(abort: RunAborted) -> str:
@@ -155,9 +161,7 @@ def settle_conflicts(
                     report(key, "resolved", sent=None, message="Shopify already showed the settled figure")
                     continue
                 attempts[key] += 1
-                resend.append(
-                    replace(original, row=replace(original.row, change_from=shopify), quantity=target)
-                )
+                resend.append(replace(original, row=_resend_row(original.row, shopify), quantity=target))
             pending = {}
             for batch in batches(resend, client.endpoint.api_version):
                 outcome = send(batch)

@@ -271,6 +271,20 @@ class RecreatedAndGoneItemsTest(StateTestCase):
             state.finish_run(RunResult("run", "2026-10", forget=(ConfirmedLevel(ITEM.format(1), LOC, 5),)))
             self.assertEqual([lv.inventory_item_id for lv in state.confirmed()], [ITEM.format(2)])
 
+    def test_levels_a_checkpoint_says_to_forget_are_deleted_with_it(self):
+        # N4: a re-created product's old level goes with the checkpoint that caches its new id,
+        # before the row leaves again: a kill after it leaves no level naming nothing.
+        from nexwave_inventory_sync.sync.results import Checkpoint, Resolution
+
+        with self.open_state() as state:
+            state.save_confirmed([ConfirmedLevel(ITEM.format(i), LOC, 5) for i in (1, 2)])
+            new = Resolution(ITEM.format(99), True, sku="SKU-000001", replaces=ITEM.format(1))
+            state.save_checkpoint(
+                Checkpoint((new,), 1, 0, 1, 0, 1, forget=(ConfirmedLevel(ITEM.format(1), LOC, 5),))
+            )
+            self.assertEqual([lv.inventory_item_id for lv in state.confirmed()], [ITEM.format(2)])
+            self.assertEqual(state.item_ids()["SKU-000001"].inventory_item_id, ITEM.format(99))
+
     def test_a_deleted_item_that_left_the_file_is_forgotten(self):
         self.assertEqual(self.push(self.csv({1: 5, 2: 5}))[0], 0)
         self.catalog.remove_variant(1)

@@ -62,6 +62,7 @@ class SavedState:
     def __init__(self, levels, die_at=None, save_first=True):
         self.levels = {level.key: level for level in levels}
         self.marks: dict = {}
+        self.ids: dict[str, str] = {}  # SKU -> inventory item, the caller's id cache
         self.die_at = die_at
         self.save_first = save_first
         self.checkpoints = 0
@@ -76,6 +77,10 @@ class SavedState:
         self.checkpoints += 1
         if self.checkpoints == self.die_at and not self.save_first:
             raise Died
+        for found in checkpoint.resolved:
+            self.ids[found.sku] = found.inventory_item_id
+        for level in checkpoint.forget:
+            self.levels.pop(level.key, None)
         for level in checkpoint.confirmed:
             self.levels[level.key] = level
             self.marks.pop(level.key, None)
@@ -215,4 +220,67 @@ class CrashRuleTest(EmulatedShopTest):
         # What the run would have confirmed had it lived: the resend's 10, not the stale 10's
         # twin by luck: the mark said sent 10 against Shopify's 8, and Shopify shows 10.
         self.assertEqual(state.levels[(ITEM.format(1), LOC)].quantity, 10)
+        self.assertEqual(state.marks, {})
+
+    def test_a_conflict_resend_cut_short_keeps_the_sales_it_was_keeping(self):
+        """N2: the resend is marked and the run dies before it leaves. Its mark must record the
+        level confirmed before the run (10), not Shopify's figure it was compared with (8):
+        a read finding 8 would otherwise confirm 8, and the next run would send ERPNext's 12
+        against it, putting the 2 units sold on sale again."""
+        state = SavedState([ConfirmedLevel(ITEM.format(1), LOC, 10, "ITEM-1")])
+        self.catalog.set_available(ITEM.format(1), LOC, 8)  # Shopify sold 2
+        rows = [StockRow(LOC, 12, inventory_item_id=ITEM.format(1), ref="ITEM-1")]  # a receipt of 2
+        sent = []
+
+        def on_sending(marks):
+            state.on_sending(marks)
+            sent.append(marks)
+            if len(sent) == 2:  # the resend's mark is saved; the worker dies before it leaves
+                raise Died
+
+        selection = select_delta(rows, list(state.levels.values()))
+        with self.assertRaises(Died):
+            self.sync(
+                list(selection.to_push),
+                on_checkpoint=state.on_checkpoint,
+                on_sending=on_sending,
+                conflict_policy=ConflictPolicy.KEEP_SHOPIFY_SALES,
+            )
+        self.assertEqual(self.catalog.available(ITEM.format(1), LOC), 8)  # the resend never left
+        self.assertEqual(state.marks[(ITEM.format(1), LOC)].previous, 10)
+        self.recover(state)
+        result = self.run_delta(state, rows, conflict_policy=ConflictPolicy.KEEP_SHOPIFY_SALES)
+        self.assertEqual(result.status, RunStatus.SUCCESS, result.error)
+        self.assertEqual(self.catalog.available(ITEM.format(1), LOC), 10)  # 12 less the 2 sold
+
+    def test_a_recreated_products_new_id_survives_a_kill_after_its_resend_landed(self):
+        """N4: the cached item was deleted and re-created (new item, 3 on Shopify); ERPNext 12.
+        The push to the old id is refused, the SKU is looked up again and 12 lands on the new
+        item; the run dies before that checkpoint is saved. The new id and the old level's
+        removal must already be saved: otherwise the next run still names the old item, the
+        read confirms a level for the new one no row names, and the delta zeroes it."""
+        sku, old = "SKU-000001", ITEM.format(1)
+        self.catalog.set_available(old, LOC, 10)
+        state = SavedState([ConfirmedLevel(old, LOC, 10, "ITEM-1")])
+        state.ids[sku] = old
+        new = self.catalog.recreate_variant(sku, quantity=3)["inventory_item_id"]
+
+        def rows():
+            return [StockRow(LOC, 12, sku=sku, inventory_item_id=state.ids[sku], ref="ITEM-1")]
+
+        def on_checkpoint(checkpoint):
+            if any(level.inventory_item_id == new for level in checkpoint.confirmed):
+                raise Died  # the resend landed; killed before its checkpoint is saved
+            state.on_checkpoint(checkpoint)
+
+        selection = select_delta(rows(), list(state.levels.values()))
+        with self.assertRaises(Died):
+            self.sync(list(selection.to_push), on_checkpoint=on_checkpoint, on_sending=state.on_sending)
+        self.assertEqual(self.catalog.available(new, LOC), 12)
+        self.assertEqual(state.ids[sku], new)
+        self.assertNotIn((old, LOC), state.levels)
+        self.recover(state)
+        result = self.run_delta(state, rows())
+        self.assertEqual(result.status, RunStatus.SUCCESS, result.error)
+        self.assertEqual(self.catalog.available(new, LOC), 12)
         self.assertEqual(state.marks, {})

@@ -111,3 +111,43 @@ class TestCrashRule(TruthStoreMixin, IntegrationTestCase):
         self.assertEqual(wrong, [])
         self.assertEqual(confirmed_levels.in_flight(self.name), ())
         self.assertEqual(log.conflicts, 0)  # our own writes are never read as Shopify's sales
+
+
+class TestRecreatedProductKilled(TruthStoreMixin, IntegrationTestCase):
+    warehouse_prefix = "CrashR"
+
+    def test_a_recreated_products_new_id_is_kept_when_the_run_dies_after_its_resend(self):
+        """N4: the product was deleted and re-created on Shopify (new item, 3); ERPNext 12. The
+        push to the cached id is refused, the SKU is looked up again and 12 lands on the new
+        item; the worker dies before that checkpoint is saved. The new id (Item cache) and the
+        old level's removal were saved by the checkpoint before the resend left, so the next
+        run reads the mark on the new item and leaves it at 12 (it zeroed it: the row still
+        named the old item, and the new item's level looked like an item that left)."""
+        code = self.variant(f"CRASH-R-{frappe.generate_hash(length=4)}")
+        receive([(code, self.wh1, 10)])
+        name = self.make_store()
+        self.assertEqual(self.sync(name).status, "Success")
+        old = self.inventory_item(code)
+        new = self.shop.catalog.recreate_variant(code, quantity=3)["inventory_item_id"]
+        receive([(code, self.wh1, 2)])
+        real = store_sync._Checkpointer.__call__
+
+        def checkpoint(saver, point):
+            if any(level.inventory_item_id == new for level in point.confirmed):
+                raise Killed  # the resend landed; nothing of its checkpoint is saved
+            real(saver, point)
+
+        commit, no_commit = TestCrashRule.worker_commits(self)
+        with commit, no_commit, patch.object(store_sync._Checkpointer, "__call__", checkpoint):
+            log = self.sync(name)
+        self.assertEqual(log.status, "Failed")
+        self.assertEqual(self.shop.catalog.available(new, LOC1), 12)
+        cached = frappe.get_all(
+            "Item Shopify Store", filters={"parent": code, "shopify_store": name}, pluck="inventory_item_id"
+        )
+        self.assertEqual(cached, [new])
+        self.assertNotIn(old, {level.inventory_item_id for level in confirmed_levels.load(name).levels})
+        log = self.sync(name)
+        self.assertEqual(log.status, "Success", log.error)
+        self.assertEqual(self.shop.catalog.available(new, LOC1), 12)
+        self.assertEqual(confirmed_levels.in_flight(name), ())

@@ -18,10 +18,9 @@ from frappe.utils import now_datetime
 
 from ..sync.delta import ConfirmedLevel, LevelKey
 from ..sync.in_flight import InFlightCheck, InFlightLevel
+from .bulk_sql import BULK_CHUNK, insert_rows
 from .constants import CONFIRMED_LEVEL_DOCTYPE
 from .stock_levels import item_codes_param
-
-_BULK_CHUNK = 1000
 
 PUSH = "Push"
 RECONCILIATION = "Reconciliation"
@@ -112,25 +111,30 @@ def upsert(
     ]
     # A reconciliation replaces the stored shortfall; a push keeps it for the next reconciliation.
     shortfall = "shortfall = VALUES(shortfall)," if how == RECONCILIATION else ""
-    for start in range(0, len(values), _BULK_CHUNK):
-        chunk = values[start : start + _BULK_CHUNK]
-        placeholders = ", ".join(["(" + ", ".join(["%s"] * 13) + ")"] * len(chunk))
-        frappe.db.sql(
-            f"""
-            INSERT INTO `tab{CONFIRMED_LEVEL_DOCTYPE}`
-                (name, shopify_store, item_code, shopify_location_id, inventory_item_id, quantity,
-                 confirmed_at, confirmed_by, shortfall, creation, modified, owner, modified_by)
-            VALUES {placeholders}
-            ON DUPLICATE KEY UPDATE
-                {shortfall}
-                inventory_item_id = COALESCE(VALUES(inventory_item_id), inventory_item_id),
-                quantity = VALUES(quantity), confirmed_at = VALUES(confirmed_at),
-                confirmed_by = VALUES(confirmed_by), modified = VALUES(modified),
-                modified_by = VALUES(modified_by), in_flight = 0, unconfirmed = 0
-            """,
-            [value for row in chunk for value in row],
-        )
-    return len(values)
+    return insert_rows(
+        CONFIRMED_LEVEL_DOCTYPE,
+        (
+            "name",
+            "shopify_store",
+            "item_code",
+            "shopify_location_id",
+            "inventory_item_id",
+            "quantity",
+            "confirmed_at",
+            "confirmed_by",
+            "shortfall",
+            "creation",
+            "modified",
+            "owner",
+            "modified_by",
+        ),
+        values,
+        f"""{shortfall}
+        inventory_item_id = COALESCE(VALUES(inventory_item_id), inventory_item_id),
+        quantity = VALUES(quantity), confirmed_at = VALUES(confirmed_at),
+        confirmed_by = VALUES(confirmed_by), modified = VALUES(modified),
+        modified_by = VALUES(modified_by), in_flight = 0, unconfirmed = 0""",
+    )
 
 
 def _changed(
@@ -220,22 +224,28 @@ def mark_in_flight(store_name: str, marks: Iterable[InFlightLevel], now: datetim
         )
         for mark in latest.values()
     ]
-    for start in range(0, len(values), _BULK_CHUNK):
-        chunk = values[start : start + _BULK_CHUNK]
-        placeholders = ", ".join(["(" + ", ".join(["%s"] * 14) + ")"] * len(chunk))
-        frappe.db.sql(
-            f"""
-            INSERT INTO `tab{CONFIRMED_LEVEL_DOCTYPE}`
-                (name, shopify_store, item_code, shopify_location_id, inventory_item_id, quantity,
-                 confirmed_by, unconfirmed, in_flight, in_flight_quantity, creation, modified, owner, modified_by)
-            VALUES {placeholders}
-            ON DUPLICATE KEY UPDATE
-                in_flight = 1, in_flight_quantity = VALUES(in_flight_quantity),
-                inventory_item_id = IF(unconfirmed, VALUES(inventory_item_id), inventory_item_id)
-            """,
-            [value for row in chunk for value in row],
-        )
-    return len(values)
+    return insert_rows(
+        CONFIRMED_LEVEL_DOCTYPE,
+        (
+            "name",
+            "shopify_store",
+            "item_code",
+            "shopify_location_id",
+            "inventory_item_id",
+            "quantity",
+            "confirmed_by",
+            "unconfirmed",
+            "in_flight",
+            "in_flight_quantity",
+            "creation",
+            "modified",
+            "owner",
+            "modified_by",
+        ),
+        values,
+        """in_flight = 1, in_flight_quantity = VALUES(in_flight_quantity),
+        inventory_item_id = IF(unconfirmed, VALUES(inventory_item_id), inventory_item_id)""",
+    )
 
 
 def _key_condition(keys: Iterable[LevelKey]) -> tuple[str, list]:
@@ -247,8 +257,8 @@ def _key_condition(keys: Iterable[LevelKey]) -> tuple[str, list]:
 def release(store_name: str, keys: Iterable[LevelKey]) -> None:
     """Shopify answered these rows without applying them: the level before stands."""
     keys = list(keys)
-    for start in range(0, len(keys), _BULK_CHUNK):
-        condition, values = _key_condition(keys[start : start + _BULK_CHUNK])
+    for start in range(0, len(keys), BULK_CHUNK):
+        condition, values = _key_condition(keys[start : start + BULK_CHUNK])
         frappe.db.sql(
             f"UPDATE `tab{CONFIRMED_LEVEL_DOCTYPE}` SET in_flight = 0 WHERE shopify_store = %s AND {condition}",
             [store_name, *values],
@@ -259,8 +269,8 @@ def forget_levels(store_name: str, keys: Iterable[LevelKey]) -> None:
     """Shopify has no level there any more (the item was deleted, or is not stocked there):
     nothing is left to compare with or to zero."""
     keys = list(keys)
-    for start in range(0, len(keys), _BULK_CHUNK):
-        condition, values = _key_condition(keys[start : start + _BULK_CHUNK])
+    for start in range(0, len(keys), BULK_CHUNK):
+        condition, values = _key_condition(keys[start : start + BULK_CHUNK])
         frappe.db.sql(
             f"DELETE FROM `tab{CONFIRMED_LEVEL_DOCTYPE}` WHERE shopify_store = %s AND {condition}",
             [store_name, *values],

@@ -22,6 +22,7 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from ..sync.results import RunResult, RunStatus, StockRow
+from .bulk_sql import insert_rows
 from .constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD
 from .stock_levels import item_codes_param
 
@@ -138,13 +139,24 @@ def _mark_chunk(store_name: str, items: list[str], now: datetime) -> None:
         )
         for item in missing
     ]
-    placeholders = ", ".join(["(" + ", ".join(["%s"] * 13) + ")"] * len(values))
-    frappe.db.sql(
-        f"""INSERT INTO `tab{ITEM_STORE_DOCTYPE}`
-            (name, parent, parenttype, parentfield, idx, shopify_store, tracked, not_on_shopify,
-             last_resolved, creation, modified, owner, modified_by)
-        VALUES {placeholders}""",
-        [value for row in values for value in row],
+    insert_rows(
+        ITEM_STORE_DOCTYPE,
+        (
+            "name",
+            "parent",
+            "parenttype",
+            "parentfield",
+            "idx",
+            "shopify_store",
+            "tracked",
+            "not_on_shopify",
+            "last_resolved",
+            "creation",
+            "modified",
+            "owner",
+            "modified_by",
+        ),
+        values,
     )
 
 

@@ -21,6 +21,7 @@ from ..sync.results import Checkpoint, Resolution, RowFailure, RunResult, StockR
 from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
 from . import confirmed_levels, flight_marks, not_on_shopify, run_lock, stock_changes, stock_truth, zero_guard
+from .bulk_sql import insert_rows
 from .connection import store_endpoint
 from .constants import (
     FAST_TRIGGER,
@@ -50,8 +51,6 @@ from .stock_truth import (
     record,
     sync_options,
 )
-
-_BULK_CHUNK = 1000
 
 
 def run_store_sync(
@@ -426,23 +425,30 @@ def save_resolutions(
                 user,
             )
         )
-    for start in range(0, len(values), _BULK_CHUNK):
-        chunk = values[start : start + _BULK_CHUNK]
-        placeholders = ", ".join(["(" + ", ".join(["%s"] * 15) + ")"] * len(chunk))
-        frappe.db.sql(
-            f"""
-            INSERT INTO `tab{ITEM_STORE_DOCTYPE}`
-                (name, parent, parenttype, parentfield, idx, shopify_store, variant_id, resolved_variant_id,
-                 inventory_item_id, tracked, last_resolved, creation, modified, owner, modified_by)
-            VALUES {placeholders}
-            ON DUPLICATE KEY UPDATE
-                variant_id = VALUES(variant_id), resolved_variant_id = VALUES(resolved_variant_id),
-                inventory_item_id = VALUES(inventory_item_id), tracked = VALUES(tracked),
-                last_resolved = VALUES(last_resolved), modified = VALUES(modified)
-            """,
-            [value for row in chunk for value in row],
-        )
-    return len(values)
+    return insert_rows(
+        ITEM_STORE_DOCTYPE,
+        (
+            "name",
+            "parent",
+            "parenttype",
+            "parentfield",
+            "idx",
+            "shopify_store",
+            "variant_id",
+            "resolved_variant_id",
+            "inventory_item_id",
+            "tracked",
+            "last_resolved",
+            "creation",
+            "modified",
+            "owner",
+            "modified_by",
+        ),
+        values,
+        """variant_id = VALUES(variant_id), resolved_variant_id = VALUES(resolved_variant_id),
+        inventory_item_id = VALUES(inventory_item_id), tracked = VALUES(tracked),
+        last_resolved = VALUES(last_resolved), modified = VALUES(modified)""",
+    )
 
 
 def start_log(store, trigger: str, started):

@@ -1,0 +1,33 @@
+"""One home for the multi-row INSERT (… ON DUPLICATE KEY UPDATE) the app writes its per-row
+records with (confirmed levels, in-flight marks, the Item id cache, not-on-Shopify marks): a
+run touches thousands of rows, and one save per row would cost a round trip (and a document
+load) each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import frappe
+
+# Rows per statement: 1,000 rows of ~15 values stay far below MariaDB's max_allowed_packet.
+BULK_CHUNK = 1000
+
+
+def insert_rows(
+    doctype: str, columns: Sequence[str], rows: Sequence[Sequence], on_duplicate: str = ""
+) -> int:
+    """INSERT `rows` (each a value per column) into the doctype's table, BULK_CHUNK a statement;
+    `on_duplicate` is the SQL after ON DUPLICATE KEY UPDATE (none: a plain insert). Returns the
+    number of rows given."""
+    if not rows:
+        return 0
+    row_placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    update = f"ON DUPLICATE KEY UPDATE {on_duplicate}" if on_duplicate else ""
+    for start in range(0, len(rows), BULK_CHUNK):
+        chunk = rows[start : start + BULK_CHUNK]
+        frappe.db.sql(
+            f"INSERT INTO `tab{doctype}` ({', '.join(columns)}) "
+            f"VALUES {', '.join([row_placeholder] * len(chunk))} {update}",
+            [value for row in chunk for value in row],
+        )
+    return len(rows)

@@ -6,6 +6,7 @@ load) each."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import frappe
 
@@ -14,13 +15,22 @@ BULK_CHUNK = 1000
 
 
 def insert_rows(
-    doctype: str, columns: Sequence[str], rows: Sequence[Sequence], on_duplicate: str = ""
+    doctype: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    on_duplicate: str = "",
+    *,
+    stamp: datetime,
 ) -> int:
     """INSERT `rows` (each a value per column) into the doctype's table, BULK_CHUNK a statement;
-    `on_duplicate` is the SQL after ON DUPLICATE KEY UPDATE (none: a plain insert). Returns the
-    number of rows given."""
+    `on_duplicate` is the SQL after ON DUPLICATE KEY UPDATE (none: a plain insert). Every row gets
+    Frappe's record columns too: created and modified at `stamp`, by the session's user (the
+    ON DUPLICATE clause says whether `modified` moves on an update). Returns the number of rows."""
     if not rows:
         return 0
+    user = frappe.session.user
+    columns = (*columns, "creation", "modified", "owner", "modified_by")
+    rows = [(*row, stamp, stamp, user, user) for row in rows]
     row_placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
     update = f"ON DUPLICATE KEY UPDATE {on_duplicate}" if on_duplicate else ""
     for start in range(0, len(rows), BULK_CHUNK):

@@ -90,7 +90,6 @@ def upsert(
     if not latest:
         return 0
     now = now or now_datetime()
-    user = frappe.session.user
     values = [
         (
             frappe.generate_hash(length=12),
@@ -102,10 +101,6 @@ def upsert(
             now,
             how,
             int(shortfalls.get(level.key, 0)),
-            now,
-            now,
-            user,
-            user,
         )
         for level in latest.values()
     ]
@@ -123,10 +118,6 @@ def upsert(
             "confirmed_at",
             "confirmed_by",
             "shortfall",
-            "creation",
-            "modified",
-            "owner",
-            "modified_by",
         ),
         values,
         f"""{shortfall}
@@ -134,6 +125,7 @@ def upsert(
         quantity = VALUES(quantity), confirmed_at = VALUES(confirmed_at),
         confirmed_by = VALUES(confirmed_by), modified = VALUES(modified),
         modified_by = VALUES(modified_by), in_flight = 0, unconfirmed = 0""",
+        stamp=now,
     )
 
 
@@ -204,7 +196,6 @@ def mark_in_flight(store_name: str, marks: Iterable[InFlightLevel], now: datetim
     if not latest:
         return 0
     now = now or now_datetime()
-    user = frappe.session.user
     values = [
         (
             frappe.generate_hash(length=12),
@@ -217,10 +208,6 @@ def mark_in_flight(store_name: str, marks: Iterable[InFlightLevel], now: datetim
             1,
             1,
             int(mark.sent),
-            now,
-            now,
-            user,
-            user,
         )
         for mark in latest.values()
     ]
@@ -237,14 +224,11 @@ def mark_in_flight(store_name: str, marks: Iterable[InFlightLevel], now: datetim
             "unconfirmed",
             "in_flight",
             "in_flight_quantity",
-            "creation",
-            "modified",
-            "owner",
-            "modified_by",
         ),
         values,
         """in_flight = 1, in_flight_quantity = VALUES(in_flight_quantity),
         inventory_item_id = IF(unconfirmed, VALUES(inventory_item_id), inventory_item_id)""",
+        stamp=now,
     )
 
 

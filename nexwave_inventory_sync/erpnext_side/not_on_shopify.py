@@ -120,7 +120,6 @@ def _mark_chunk(store_name: str, items: list[str], now: datetime) -> None:
             {"items": item_codes_param(missing)},
         )
     )
-    user = frappe.session.user
     values = [
         (
             frappe.generate_hash(length=10),
@@ -132,10 +131,6 @@ def _mark_chunk(store_name: str, items: list[str], now: datetime) -> None:
             1,
             1,
             now,
-            now,
-            now,
-            user,
-            user,
         )
         for item in missing
     ]
@@ -151,12 +146,9 @@ def _mark_chunk(store_name: str, items: list[str], now: datetime) -> None:
             "tracked",
             "not_on_shopify",
             "last_resolved",
-            "creation",
-            "modified",
-            "owner",
-            "modified_by",
         ),
         values,
+        stamp=now,
     )
 
 

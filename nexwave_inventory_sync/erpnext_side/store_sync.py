@@ -402,7 +402,6 @@ def save_resolutions(
         )
     )
     now = now_datetime()
-    user = frappe.session.user
     values = []
     for item, resolution in learnt.items():
         current = existing.get(item)
@@ -419,10 +418,6 @@ def save_resolutions(
                 resolution.inventory_item_id,
                 1 if resolution.tracked else 0,
                 now,
-                now,
-                now,
-                user,
-                user,
             )
         )
     return insert_rows(
@@ -439,15 +434,12 @@ def save_resolutions(
             "inventory_item_id",
             "tracked",
             "last_resolved",
-            "creation",
-            "modified",
-            "owner",
-            "modified_by",
         ),
         values,
         """variant_id = VALUES(variant_id), resolved_variant_id = VALUES(resolved_variant_id),
         inventory_item_id = VALUES(inventory_item_id), tracked = VALUES(tracked),
         last_resolved = VALUES(last_resolved), modified = VALUES(modified)""",
+        stamp=now,
     )
 
 

@@ -4,10 +4,21 @@ tests cost no wall time."""
 from __future__ import annotations
 
 import threading
-
-from ..sync.clock import SystemClock  # one real clock for both sides
+import time
 
 __all__ = ["FakeClock", "OverlappingClock", "SystemClock"]
+
+
+class SystemClock:
+    """Real time, behind the same now()/sleep() a virtual clock has (the engine's Clock
+    protocol, stated here again so the emulator imports nothing from the client)."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
 
 
 class FakeClock:

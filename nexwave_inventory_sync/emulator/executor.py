@@ -25,15 +25,14 @@ from graphql import (
     validate,
 )
 
-from ..sync.limits import BATCH_SIZE, MAX_QUERY_COST
-from ..sync.schema import schema_for
-from ..sync.versions import uses_idempotency
 from .bucket import LeakyBucket
 from .catalog import Catalog
 from .cost import MUTATION_COST, ActualCost, requested_cost
 from .idempotency import IdempotencyStore
 from .resolvers import MutationRoot, QueryRoot, RequestContext, idempotent_directive
+from .schema import schema_for
 from .shop_profile import ShopProfile
+from .shopify_facts import MAX_QUANTITIES_PER_SET, MAX_QUERY_COST, uses_idempotency
 from .stats import EmulatorStats
 from .views import typename_of
 
@@ -97,7 +96,7 @@ class Executor:
         *,
         shop_domain: str,
         partial_apply: bool = False,
-        max_batch: int = BATCH_SIZE,
+        max_batch: int = MAX_QUANTITIES_PER_SET,
         profile: ShopProfile | None = None,
     ):
         self.catalog = catalog

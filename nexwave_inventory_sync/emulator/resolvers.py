@@ -9,12 +9,12 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLError, value_from_ast_untyped
 
-from ..sync.limits import MAX_NODES_PER_QUERY
 from .catalog import NOT_STOCKED, Catalog, gid, parse_gid
 from .idempotency import IdempotencyStore, fingerprint
 from .inventory import set_quantities, user_error
 from .search import parse_search
 from .shop_profile import ShopProfile
+from .shopify_facts import MAX_NODE_IDS
 from .stats import EmulatorStats
 from .views import (
     InventoryItem,
@@ -28,7 +28,7 @@ from .views import (
     page_size,
 )
 
-MAX_INPUT_SIZE = MAX_NODES_PER_QUERY
+MAX_INPUT_SIZE = MAX_NODE_IDS
 # productVariantsCount stops counting at `limit` (default 10,000; null: no limit) and says
 # AT_LEAST (documented on productVariantsCount and CountPrecision). 2025-01 has no `limit`
 # argument; that it caps at 10,000 there too is a guess.

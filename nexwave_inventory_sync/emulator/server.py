@@ -13,14 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..sync.limits import BATCH_SIZE
-from ..sync.shop_info import VERSION_HEADER
-from ..sync.versions import (
-    DEFAULT_API_VERSION,
-    OLDEST_API_VERSION,
-    UnsupportedApiVersion,
-    check_api_version,
-)
 from .bucket import LeakyBucket, Plan, plan_named
 from .bulk import BulkOperations
 from .catalog import Catalog
@@ -30,6 +22,8 @@ from .faults import Fault, FaultPlan, status_body
 from .oauth import APPROVE_PATH, AUTHORIZE_PATH, TOKEN_PATH, OAuthApp, OAuthServer
 from .rest import REST_PATH, RestApi
 from .shop_profile import ShopProfile
+from .shopify_facts import MAX_QUANTITIES_PER_SET, NEWEST_STABLE_VERSION, VERSION_HEADER
+from .shopify_facts import served_version as _served_version
 from .stats import EmulatorStats
 
 _GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
@@ -37,7 +31,6 @@ _BULK_PATH = re.compile(r"^/bulk-results/(\d+)\.jsonl$")
 _JSON = "application/json; charset=utf-8"
 _MAX_BODY = 16 * 1024 * 1024
 _LOOPBACK = ("127.0.0.1", "localhost")
-_RELEASE_NAME = re.compile(r"^20\d\d-(01|04|07|10)$")
 INSPECT_PREFIX = "/__emulator/"
 
 
@@ -153,7 +146,7 @@ class Emulator:
         clock: Any = None,
         latency: float = 0.0,
         partial_apply: bool = False,
-        max_batch: int = BATCH_SIZE,
+        max_batch: int = MAX_QUANTITIES_PER_SET,
         host: str = "127.0.0.1",
         port: int = 0,
         keep_requests: bool | int = True,
@@ -249,7 +242,7 @@ class Emulator:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def graphql_url(self, version: str = DEFAULT_API_VERSION) -> str:
+    def graphql_url(self, version: str = NEWEST_STABLE_VERSION) -> str:
         return f"{self.base_url}/admin/api/{version}/graphql.json"
 
     # -- test helpers --------------------------------------------------------------------
@@ -345,12 +338,7 @@ class Emulator:
         oldest supported stable version ("falls forward"), and the X-Shopify-API-Version header
         says which version answered (https://shopify.dev/docs/api/usage/versioning). What
         Shopify does with a well-formed but never-released or future name is a guess: 404."""
-        try:
-            return check_api_version(requested)
-        except UnsupportedApiVersion:
-            if _RELEASE_NAME.match(requested) and requested < OLDEST_API_VERSION:
-                return OLDEST_API_VERSION
-            return None
+        return _served_version(requested)
 
     def _rest(self, handler: _Handler, path: str, raw: bytes | None) -> bool:
         """The old connector's REST calls (benchmark only); False when the path is not REST."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..sync.shop_info import REQUIRED_SCOPES
+from .shopify_facts import DEFAULT_GRANTED_SCOPES
 
 # Shopify's publicDisplayName for each bucket plan the emulator knows (documented values:
 # Basic, Grow, Advanced, Plus, ...; "standard" buckets belong to Basic/Grow shops).
@@ -20,7 +20,7 @@ class ShopProfile:
     partner_development: bool = False
     # What currentAppInstallation.accessScopes lists. Shopify lists a write scope's read scope
     # beside it (the AppInstallation example on shopify.dev), so the default does too.
-    access_scopes: tuple[str, ...] = REQUIRED_SCOPES
+    access_scopes: tuple[str, ...] = DEFAULT_GRANTED_SCOPES
     # A request for an older version is served by this one, with it in X-Shopify-API-Version:
     # Shopify's documented "fall forward". None: every version the engine speaks is served.
     oldest_supported_version: str | None = None

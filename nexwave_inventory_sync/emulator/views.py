@@ -10,9 +10,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from ..sync.limits import MAX_PAGE_SIZE
 from .catalog import Catalog, gid, parse_gid
 from .shop_profile import ShopProfile
+from .shopify_facts import MAX_PAGE_SIZE
 
 # Quantity names Shopify knows; the emulator models available and committed (Shopify
 # orders not yet fulfilled), so on_hand = available + committed and the others read 0.

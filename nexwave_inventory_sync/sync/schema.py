@@ -1,8 +1,8 @@
 """The SDL this app ships for the inventory surface of the Admin API, per API version.
 
-The engine validates every document against it before sending (gql's Client(schema=...)),
-and the emulator validates what it receives against the same text, so the two can only
-drift from Shopify together, which tests/test_schema_official.py guards against.
+The engine validates every document against it before sending (gql's Client(schema=...)).
+The emulator states its own SDL (emulator/sdl/); tests/test_schema_official.py checks this
+one against Shopify's published schema, tests/test_emulator_facts.py the emulator's.
 """
 
 from __future__ import annotations

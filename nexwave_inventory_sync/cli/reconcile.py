@@ -15,10 +15,13 @@ from collections.abc import Sequence
 from ..sync.endpoint import ShopifyEndpoint
 from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
 from ..sync.results import StockRow
-from ..sync.run import resolve_rows
-from .state import RunRecorder, StateError, SyncState, endpoint_key
+from ..sync.run import SyncOptions, resolve_rows
+from .arguments import endpoint_and_rows, sync_options
+from .exit_codes import EXIT_ABORTED, EXIT_DRIFT, EXIT_OK
+from .id_cache import with_cached_ids
+from .in_flight import RunRecorder, in_flight_lines, recorded, settle_in_flight
+from .state import StateError, SyncState, endpoint_key
 
-EXIT_OK, EXIT_ABORTED, EXIT_DRIFT = 0, 1, 2
 REPORT_COLUMNS = (
     "sku",
     "inventory_item_id",
@@ -76,6 +79,13 @@ def summary(result: ReconciliationResult, tolerance: int) -> list[str]:
     return lines
 
 
+def run_reconcile_command(args: argparse.Namespace) -> int:
+    found = endpoint_and_rows(args)
+    if isinstance(found, int):
+        return found
+    return run_reconcile(args, *found)
+
+
 def run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Sequence[StockRow]) -> int:
     try:
         return _run_reconcile(args, endpoint, rows)
@@ -85,9 +95,7 @@ def run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Seq
 
 
 def _run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Sequence[StockRow]) -> int:
-    from . import _sync_options, in_flight_lines, recorded, settle_in_flight, with_cached_ids
-
-    options = _sync_options(args)
+    options = sync_options(args)
     with SyncState(args.state, endpoint.shop_domain, endpoint_key(endpoint)) as state:
         # An earlier run's rows in flight are read first (the crash rule), and the correction
         # is saved batch by batch as a push is.
@@ -98,17 +106,10 @@ def _run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Se
             return EXIT_ABORTED
         recorder = RunRecorder(state)
         options = recorded(options, recorder)
-        rows = with_cached_ids(rows, state)
-        missing = [r for r in rows if not r.inventory_item_id]
-        failed_rows = 0
-        if missing:
-            resolved = resolve_rows(endpoint, missing, options=options)
-            if resolved.aborted:
-                print(f"Reconciliation aborted: {resolved.abort_reason}", file=sys.stderr)
-                return EXIT_ABORTED
-            state.save_ids(resolved.resolved)
-            failed_rows = len(resolved.unresolved)
-            rows = [r for r in rows if r.inventory_item_id] + list(resolved.rows)
+        found = _with_ids(endpoint, rows, state, options)
+        if found is None:
+            return EXIT_ABORTED
+        rows, failed_rows = found
         print(f"Reconciling {len(rows):,} rows with {endpoint.shop_domain} (API {endpoint.api_version})")
         result = reconcile(
             endpoint,
@@ -131,6 +132,30 @@ def _run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Se
         state.save_confirmed(result.confirmed)
         if recorder.error is not None:
             raise recorder.error
+    return _report(args, result, rows, failed_rows)
+
+
+def _with_ids(
+    endpoint: ShopifyEndpoint, rows: Sequence[StockRow], state: SyncState, options: SyncOptions
+) -> tuple[list[StockRow], int] | None:
+    """The rows with their inventory item ids (cached, else looked up and saved) and how many
+    SKUs Shopify does not have; None when the lookup aborted (said on stderr)."""
+    rows = with_cached_ids(rows, state)
+    missing = [r for r in rows if not r.inventory_item_id]
+    if not missing:
+        return rows, 0
+    resolved = resolve_rows(endpoint, missing, options=options)
+    if resolved.aborted:
+        print(f"Reconciliation aborted: {resolved.abort_reason}", file=sys.stderr)
+        return None
+    state.save_ids(resolved.resolved)
+    return [r for r in rows if r.inventory_item_id] + list(resolved.rows), len(resolved.unresolved)
+
+
+def _report(
+    args: argparse.Namespace, result: ReconciliationResult, rows: list[StockRow], failed_rows: int
+) -> int:
+    """Print what the reconciliation found and did, write --report, pick the exit code."""
     print("\n".join(summary(result, args.tolerance)))
     if failed_rows:
         print(f"rows not found on Shopify: {failed_rows:,}")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,87 +36,15 @@ from ..sync.delta import ConfirmedLevel, LevelKey
 from ..sync.endpoint import ShopifyEndpoint
 from ..sync.in_flight import InFlightCheck, InFlightLevel
 from ..sync.results import Checkpoint, Resolution, RunResult
+from .run_lock import RunLock
+from .state_errors import StateError, StateWriteFailed
+from .state_errors import first_line as _cause
+from .state_schema import SCHEMA_VERSION, create_or_migrate
 
-SCHEMA_VERSION = 2  # PRAGMA user_version; 1 (or 0 with tables): keyed by shop alone
 REAL_ENDPOINT = ""  # the endpoint key of https://{shop} itself
 LOCK_WAIT_S = 5.0  # how long a second run on the same file waits for the first
 BUSY_TIMEOUT_S = 5.0  # how long a write waits for another SQLite connection (a DB browser)
-# A SKU Shopify answered "not tracked" is looked up again after this long (and on --full):
-# the merchant may have turned "Track quantity" on since. The app's default is
-# erpnext_side/constants.DEFAULT_RECHECK_UNTRACKED_HOURS (also 24).
-RECHECK_UNTRACKED_HOURS = 24
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-_TABLES = {
-    "item_ids": """CREATE TABLE IF NOT EXISTS item_ids (
-    shop TEXT NOT NULL,
-    endpoint TEXT NOT NULL DEFAULT '',
-    sku TEXT NOT NULL,
-    inventory_item_id TEXT NOT NULL,
-    variant_id TEXT,
-    tracked INTEGER NOT NULL,
-    resolved_at TEXT NOT NULL,
-    PRIMARY KEY (shop, endpoint, sku)
-)""",
-    "confirmed_levels": """CREATE TABLE IF NOT EXISTS confirmed_levels (
-    shop TEXT NOT NULL,
-    endpoint TEXT NOT NULL DEFAULT '',
-    inventory_item_id TEXT NOT NULL,
-    location_id TEXT NOT NULL,
-    quantity INTEGER NOT NULL,
-    ref TEXT,
-    source TEXT NOT NULL,
-    confirmed_at TEXT NOT NULL,
-    PRIMARY KEY (shop, endpoint, inventory_item_id, location_id)
-)""",
-    "shortfalls": """CREATE TABLE IF NOT EXISTS shortfalls (
-    shop TEXT NOT NULL,
-    endpoint TEXT NOT NULL DEFAULT '',
-    inventory_item_id TEXT NOT NULL,
-    location_id TEXT NOT NULL,
-    units INTEGER NOT NULL,
-    PRIMARY KEY (shop, endpoint, inventory_item_id, location_id)
-)""",
-    "in_flight": """CREATE TABLE IF NOT EXISTS in_flight (
-    shop TEXT NOT NULL,
-    endpoint TEXT NOT NULL DEFAULT '',
-    inventory_item_id TEXT NOT NULL,
-    location_id TEXT NOT NULL,
-    sent INTEGER NOT NULL,
-    previous INTEGER,
-    ref TEXT,
-    marked_at TEXT NOT NULL,
-    PRIMARY KEY (shop, endpoint, inventory_item_id, location_id)
-)""",
-}
-# Schema 1's columns of each table that had one (the endpoint column is new in 2).
-_V1_COLUMNS = {
-    "item_ids": "shop, sku, inventory_item_id, variant_id, tracked, resolved_at",
-    "confirmed_levels": "shop, inventory_item_id, location_id, quantity, ref, source, confirmed_at",
-    "shortfalls": "shop, inventory_item_id, location_id, units",
-}
-
-
-class StateError(Exception):
-    """The state file cannot be used; the message names the file and says why in one line."""
-
-    def __init__(self, path: Path, cause: str):
-        super().__init__(f"state file {path}: {cause}")
-        self.path = path
-        self.cause = cause
-
-
-class StateBusy(StateError):
-    """Another run holds the file's lock."""
-
-    def __init__(self, path: Path, pid: int | None, waited_s: float):
-        who = f"process {pid}" if pid else "another process"
-        super().__init__(path, f"in use by another nexwave-sync run ({who}); waited {waited_s:g} s")
-        self.pid = pid
-
-
-class StateWriteFailed(StateError):
-    """A write failed (locked by another program, read-only, disk full)."""
 
 
 def default_state_path() -> Path:
@@ -141,11 +68,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime(_TIME_FORMAT)
 
 
-def _cause(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 @dataclass(frozen=True)
 class CachedId:
     inventory_item_id: str
@@ -158,60 +80,6 @@ def _parse_time(text: str | None) -> datetime | None:
         return datetime.strptime(text or "", _TIME_FORMAT).replace(tzinfo=timezone.utc)
     except ValueError:
         return None
-
-
-class _RunLock:
-    """`<state>.lock`, held with flock for the run; it holds the holder's pid for the message
-    a waiting run prints. The kernel drops the lock when the holder dies, however it dies."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._handle = None
-
-    def acquire(self, state_path: Path, wait_s: float) -> None:
-        try:
-            handle = open(self.path, "a+", encoding="ascii")  # noqa: SIM115 - held for the run
-        except OSError as exc:
-            raise StateError(
-                state_path, f"cannot create its lock file {self.path}: {exc.strerror or exc}"
-            ) from None
-        started = time.monotonic()
-        while not _try_lock(handle):
-            if time.monotonic() - started >= wait_s:
-                handle.seek(0)
-                text = handle.read().strip()
-                handle.close()
-                raise StateBusy(state_path, int(text) if text.isdigit() else None, wait_s)
-            time.sleep(0.1)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._handle = handle
-
-    def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing the descriptor releases the lock
-            self._handle = None
-
-
-def _try_lock(handle) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows: a byte-range lock on the first byte does the same job
-        import msvcrt
-
-        try:
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError:
-            return False
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return False
 
 
 class SyncState:
@@ -240,7 +108,7 @@ class SyncState:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StateError(self.path, f"cannot create its folder: {exc.strerror or exc}") from None
-        self._lock = _RunLock(self.path.with_name(self.path.name + ".lock"))
+        self._lock = RunLock(self.path.with_name(self.path.name + ".lock"))
         self._lock.acquire(self.path, LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
         try:
             timeout = BUSY_TIMEOUT_S if busy_timeout_s is None else busy_timeout_s
@@ -309,19 +177,7 @@ class SyncState:
         # A write now, so a file that cannot be written (read-only, held by another program)
         # stops the run before its first call, not after Shopify changed.
         with self._write() as db:
-            existing = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            for table, create in _TABLES.items():
-                columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-                if table in existing and "endpoint" not in columns:
-                    # Schema 1: keyed by shop alone; those rows belong to the shop itself.
-                    db.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
-                    db.execute(create)
-                    cols = _V1_COLUMNS[table]
-                    db.execute(f"INSERT INTO {table} ({cols}, endpoint) SELECT {cols}, '' FROM {table}_v1")
-                    db.execute(f"DROP TABLE {table}_v1")
-                else:
-                    db.execute(create)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            create_or_migrate(db)
 
     # -- ids ---------------------------------------------------------------------------------
     def item_ids(self) -> dict[str, CachedId]:
@@ -467,32 +323,3 @@ class SyncState:
                 "INSERT INTO shortfalls (shop, endpoint, inventory_item_id, location_id, units) VALUES (?, ?, ?, ?, ?)",
                 [(*self._key, item, loc, units) for (item, loc), units in shortfalls.items()],
             )
-
-
-class RunRecorder:
-    """The engine's callbacks, writing into the state as the run goes (the crash rule). A
-    write that fails is kept in `error` and asks the run to stop (`should_stop`): a mark that
-    cannot be written raises, so its batch never leaves unmarked; a checkpoint that cannot be
-    written leaves its rows' marks, which the next run reads."""
-
-    def __init__(self, state: SyncState):
-        self.state = state
-        self.error: StateError | None = None
-        self.landed = 0  # levels saved with checkpoints
-
-    def on_sending(self, marks: tuple[InFlightLevel, ...]) -> None:
-        try:
-            self.state.mark_in_flight(marks)
-        except StateError as exc:
-            self.error = self.error or exc
-            raise
-
-    def on_checkpoint(self, checkpoint: Checkpoint) -> None:
-        try:
-            self.state.save_checkpoint(checkpoint)
-            self.landed += len(checkpoint.confirmed)
-        except StateError as exc:
-            self.error = self.error or exc
-
-    def failed(self) -> bool:
-        return self.error is not None

@@ -17,15 +17,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from unittest import mock
 
-from nexwave_inventory_sync.cli import delta_push, use_cached_id
 from nexwave_inventory_sync.cli import state as state_module
+from nexwave_inventory_sync.cli.id_cache import RECHECK_UNTRACKED_HOURS, use_cached_id
+from nexwave_inventory_sync.cli.push import delta_push
 from nexwave_inventory_sync.cli.state import (
     REAL_ENDPOINT,
     CachedId,
-    StateBusy,
     SyncState,
     endpoint_key,
 )
+from nexwave_inventory_sync.cli.state_errors import StateBusy
 from nexwave_inventory_sync.emulator import Emulator
 from nexwave_inventory_sync.sync.delta import ConfirmedLevel
 from nexwave_inventory_sync.sync.endpoint import ShopifyEndpoint
@@ -324,7 +325,7 @@ class UntrackedRecheckTest(StateTestCase):
         self.catalog._tracked[0] = 1
         self.push(stock)
         self.assertEqual(self.catalog.available(ITEM.format(1), LOC), 0)  # a fresh answer is trusted
-        self.age_cached_ids(state_module.RECHECK_UNTRACKED_HOURS + 1)
+        self.age_cached_ids(RECHECK_UNTRACKED_HOURS + 1)
         code, out, _ = self.push(stock)
         self.assertEqual(code, 0, out)
         self.assertEqual(self.catalog.available(ITEM.format(1), LOC), 7)  # before: never pushed

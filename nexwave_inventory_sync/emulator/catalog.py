@@ -8,49 +8,23 @@ stocked at that location. Ids are Shopify gids outside, integers inside.
 
 from __future__ import annotations
 
-import json
-import random
-import re
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
-from typing import Any
 
-NOT_STOCKED = -(2**63)
+from .catalog_activity import ShopActivity
+from .catalog_build import CatalogBuilding
+from .catalog_ids import NOT_STOCKED, CatalogError, gid, number_of, parse_gid
 
-_GID = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?.*)?$")
-
-
-def gid(kind: str, number: int) -> str:
-    return f"gid://shopify/{kind}/{number}"
+__all__ = ["NOT_STOCKED", "Catalog", "CatalogError", "gid", "parse_gid"]
 
 
-def parse_gid(value: Any) -> tuple[str, int] | None:
-    """('ProductVariant', 12) from 'gid://shopify/ProductVariant/12'; None if not a gid."""
-    if not isinstance(value, str):
-        return None
-    match = _GID.match(value)
-    return (match.group(1), int(match.group(2))) if match else None
+class Catalog(CatalogBuilding, ShopActivity):
+    """The shop's variants, inventory items, locations and levels. Built and written to files
+    by CatalogBuilding (catalog_build.py); changed by the shop itself (orders, restocks, admin
+    edits) through ShopActivity (catalog_activity.py); here: test set-up and what the
+    resolvers read."""
 
-
-def _number(value: Any, kind: str) -> int | None:
-    """The integer id from a gid of `kind`, a bare number or an int (test set-up is lenient)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    parsed = parse_gid(value)
-    if parsed is None or parsed[0] != kind:
-        return None
-    return parsed[1]
-
-
-class CatalogError(ValueError):
-    pass
-
-
-class Catalog:
     def __init__(self) -> None:
         # Re-entrant: the emulator holds it for a whole request while resolvers call in.
         self.lock = threading.RLock()
@@ -82,100 +56,6 @@ class Catalog:
         self.write_listener: Callable[[int, int, int, str | None], None] | None = None
 
     # -- construction ------------------------------------------------------------------
-    @classmethod
-    def generate(
-        cls,
-        items: int,
-        locations: int = 1,
-        seed: int = 0,
-        untracked_every: int = 0,
-        unstocked_every: int = 0,
-        initial_quantity: int | None = 0,
-    ) -> Catalog:
-        """Variant i (1-based): sku SKU-{i:06d}, product, inventory item and variant all
-        numbered i. `initial_quantity=None` draws each level from 0..100 with `seed`."""
-        if items < 0 or locations < 1:
-            raise CatalogError("a catalog needs items >= 0 and locations >= 1")
-        catalog = cls()
-        for j in range(1, locations + 1):
-            catalog._add_location_row(j, f"Location {j}", True)
-        catalog._variant_nums = array("q", range(1, items + 1))
-        catalog._item_nums = array("q", range(1, items + 1))
-        catalog._product_nums = array("q", range(1, items + 1))
-        catalog._skus = [f"SKU-{i:06d}" for i in range(1, items + 1)]
-        catalog._by_variant = {i: i - 1 for i in range(1, items + 1)}
-        catalog._by_item = dict(catalog._by_variant)
-        catalog._by_sku = {sku: k for k, sku in enumerate(catalog._skus)}
-        catalog._alive = bytearray(b"\x01") * items
-        catalog._tracked = bytearray(b"\x01") * items
-        catalog._live = items
-        rng = random.Random(seed)
-        for levels in catalog._levels:
-            if initial_quantity is None:
-                levels.extend(rng.randint(0, 100) for _ in range(items))
-            else:
-                levels.extend(array("q", [int(initial_quantity)]) * items)
-        for i in range(1, items + 1):
-            if untracked_every and i % untracked_every == 0:
-                catalog._tracked[i - 1] = 0
-            if unstocked_every and i % unstocked_every == 0:
-                for levels in catalog._levels:
-                    levels[i - 1] = NOT_STOCKED
-        return catalog
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Catalog:
-        catalog = cls()
-        for position, location in enumerate(data.get("locations") or [], start=1):
-            number = _number(location.get("id", position), "Location")
-            if number is None:
-                raise CatalogError(f"location id {location.get('id')!r} is not a Location gid")
-            active = location.get("isActive", location.get("active", True))
-            catalog._add_location_row(number, location.get("name") or f"Location {number}", bool(active))
-        variants = []
-        for variant in data.get("variants") or []:
-            number = _number(variant.get("id"), "ProductVariant")
-            item = _number(variant.get("inventory_item_id", number), "InventoryItem")
-            if number is None or item is None:
-                raise CatalogError(
-                    f"variant {variant.get('id')!r} needs ProductVariant and InventoryItem gids"
-                )
-            variants.append((number, item, variant))
-        for number, item, variant in sorted(variants, key=lambda v: v[0]):
-            product = _number(variant.get("product_id", number), "Product") or number
-            row = catalog._append_variant(
-                number, item, product, variant.get("sku"), bool(variant.get("tracked", True))
-            )
-            if variant.get("product_title") and variant["product_title"] != f"Product {product}":
-                catalog._product_titles[row] = variant["product_title"]
-            for location_id, quantity in (variant.get("levels") or {}).items():
-                loc = catalog._location_row(location_id)
-                if loc is None:
-                    raise CatalogError(
-                        f"variant {variant.get('id')!r} names unknown location {location_id!r}"
-                    )
-                catalog._levels[loc][row] = int(quantity)
-        return catalog
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> Catalog:
-        return cls.from_dict(json.loads(Path(path).read_text()))
-
-    def to_dict(self) -> dict:
-        with self.lock:
-            return {
-                "locations": [
-                    {"id": gid("Location", n), "name": name, "isActive": active}
-                    for n, name, active in zip(
-                        self._location_nums, self._location_names, self._location_active, strict=True
-                    )
-                ],
-                "variants": list(self.variants),
-            }
-
-    def to_file(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict()))
-
     # -- test set-up -------------------------------------------------------------------
     def available(self, inventory_item_id: str | int, location_id: str | int) -> int | None:
         """The `available` quantity, or None when the item is not stocked there (or unknown)."""
@@ -232,7 +112,7 @@ class Catalog:
     def set_requires_components(self, variant_id: str | int, value: bool = True) -> None:
         """Make the variant a Shopify bundle (or not)."""
         with self.lock:
-            number = _number(variant_id, "ProductVariant")
+            number = number_of(variant_id, "ProductVariant")
             row = self._by_variant.get(number) if number is not None else None
             if row is None:
                 raise CatalogError(f"no variant {variant_id!r}")
@@ -244,7 +124,7 @@ class Catalog:
     def remove_variant(self, variant_id: str | int) -> None:
         """Delete a variant with its inventory item: nodes() then answers null for both."""
         with self.lock:
-            number = _number(variant_id, "ProductVariant")
+            number = number_of(variant_id, "ProductVariant")
             row = self._by_variant.get(number) if number is not None else None
             if row is None or not self._alive[row]:
                 raise CatalogError(f"no variant {variant_id!r}")
@@ -298,7 +178,7 @@ class Catalog:
 
     def variant(self, variant_id: str | int) -> dict | None:
         with self.lock:
-            row = self.variant_row(_number(variant_id, "ProductVariant"))
+            row = self.variant_row(number_of(variant_id, "ProductVariant"))
             return None if row is None else self._variant_dict(row)
 
     # -- what the resolvers read (integers in, integers out) ---------------------------
@@ -371,60 +251,6 @@ class Catalog:
     def write_level(self, row: int, loc: int, quantity: int) -> None:
         self._levels[loc][row] = quantity
 
-    def committed(self, row: int, loc: int) -> int:
-        return 0 if self._committed is None else self._committed[loc][row]
-
-    def set_committed(self, inventory_item_id: str | int, location_id: str | int, quantity: int) -> None:
-        """Units committed to unfulfilled orders at a location (on_hand = available + committed)."""
-        with self.lock:
-            row, loc = self._require(inventory_item_id, location_id)
-            self._committed_levels(loc)[row] = int(quantity)
-
-    def on_hand(self, row: int, loc: int) -> int | None:
-        """Shopify: available = on_hand - committed - reserved - ... (the emulator models
-        committed only), so on_hand = available + committed."""
-        available = self.level(row, loc)
-        return None if available is None else available + self.committed(row, loc)
-
-    def _committed_levels(self, loc: int) -> array:
-        if self._committed is None:
-            self._committed = [array("q", [0]) * len(self._variant_nums) for _ in self._levels]
-        return self._committed[loc]
-
-    # -- shop activity (what happens on Shopify without us) ------------------------------
-    def sell(self, inventory_item_id: str | int, location_id: str | int, units: int = 1) -> bool:
-        """A Shopify order: refused (False) when `available` is short, as checkout does for a
-        tracked item that does not continue selling; else available down, committed up."""
-        with self.lock:
-            row, loc = self._require(inventory_item_id, location_id)
-            available = self._levels[loc][row]
-            if available == NOT_STOCKED or available < units:
-                return False
-            self._levels[loc][row] = available - units
-            self._committed_levels(loc)[row] += units
-            return True
-
-    def fulfil(self, inventory_item_id: str | int, location_id: str | int, units: int = 1) -> None:
-        """Shipping committed units: committed (and so on_hand) down, available unchanged."""
-        with self.lock:
-            row, loc = self._require(inventory_item_id, location_id)
-            committed = self._committed_levels(loc)
-            committed[row] = max(0, committed[row] - units)
-
-    def committed_units(self, inventory_item_id: str | int, location_id: str | int) -> int:
-        with self.lock:
-            row, loc = self._require(inventory_item_id, location_id)
-            return self.committed(row, loc)
-
-    def adjust_available(self, inventory_item_id: str | int, location_id: str | int, delta: int) -> int:
-        """A restock or an admin edit by a delta; returns the new `available`."""
-        with self.lock:
-            row, loc = self._require(inventory_item_id, location_id)
-            if self._levels[loc][row] == NOT_STOCKED:
-                raise CatalogError(f"item {inventory_item_id!r} is not stocked at {location_id!r}")
-            self._levels[loc][row] += delta
-            return self._levels[loc][row]
-
     def location_count(self) -> int:
         return len(self._location_nums)
 
@@ -495,10 +321,10 @@ class Catalog:
         }
 
     def _item_row(self, inventory_item_id: str | int) -> int | None:
-        return self.item_row(_number(inventory_item_id, "InventoryItem"))
+        return self.item_row(number_of(inventory_item_id, "InventoryItem"))
 
     def _location_row(self, location_id: str | int) -> int | None:
-        return self.location_row(_number(location_id, "Location"))
+        return self.location_row(number_of(location_id, "Location"))
 
     def _require_location(self, location_id: str | int) -> int:
         loc = self._location_row(location_id)

@@ -12,17 +12,17 @@ import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 
-from .catalog_activity import ShopActivity
+from .catalog_activity import ShopChanges
 from .catalog_build import CatalogBuilding
 from .catalog_ids import NOT_STOCKED, CatalogError, gid, number_of, parse_gid
 
 __all__ = ["NOT_STOCKED", "Catalog", "CatalogError", "gid", "parse_gid"]
 
 
-class Catalog(CatalogBuilding, ShopActivity):
+class Catalog(CatalogBuilding, ShopChanges):
     """The shop's variants, inventory items, locations and levels. Built and written to files
     by CatalogBuilding (catalog_build.py); changed by the shop itself (orders, restocks, admin
-    edits) through ShopActivity (catalog_activity.py); here: test set-up and what the
+    edits) through ShopChanges (catalog_activity.py); here: test set-up and what the
     resolvers read."""
 
     def __init__(self) -> None:

@@ -9,7 +9,7 @@ from array import array
 from .catalog_ids import NOT_STOCKED, CatalogError
 
 
-class ShopActivity:
+class ShopChanges:
     """Committed units and the shop's own changes to `available` (mixed into Catalog)."""
 
     def committed(self, row: int, loc: int) -> int:

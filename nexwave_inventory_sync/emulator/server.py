@@ -1,17 +1,14 @@
-"""The HTTP side: POST /admin/api/{version}/graphql.json on 127.0.0.1, keep-alive, token
-check, fault injection and latency, all in front of the Executor."""
+"""The emulated shop on 127.0.0.1: POST /admin/api/{version}/graphql.json with its token
+check, fault injection, idempotency keys in progress and latency, all in front of the
+Executor. The other routes (OAuth, bulk result files, inspection, REST) are in
+side_routes.py, the HTTP plumbing in http_server.py."""
 
 from __future__ import annotations
 
 import json
-import re
-import socket
 import threading
 import time
-import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
 
 from .bucket import LeakyBucket, Plan, plan_named
 from .bulk import BulkOperations
@@ -19,119 +16,19 @@ from .catalog import Catalog
 from .clock import SystemClock
 from .executor import Answer, Executor, operation_name_of
 from .faults import Fault, FaultPlan, status_body
-from .oauth import APPROVE_PATH, AUTHORIZE_PATH, TOKEN_PATH, OAuthApp, OAuthServer
-from .rest import REST_PATH, RestApi
+from .http_server import JSON, EmulatorHTTPServer, RequestHandler
+from .oauth import OAuthApp, OAuthServer
+from .rest import RestApi
 from .shop_profile import ShopProfile
 from .shopify_facts import MAX_QUANTITIES_PER_SET, NEWEST_STABLE_VERSION, VERSION_HEADER
 from .shopify_facts import served_version as _served_version
+from .side_routes import GRAPHQL_PATH, SideRoutes
 from .stats import EmulatorStats
 
-_GRAPHQL_PATH = re.compile(r"^/admin/api/([^/]+)/graphql\.json$")
-_BULK_PATH = re.compile(r"^/bulk-results/(\d+)\.jsonl$")
-_JSON = "application/json; charset=utf-8"
-_MAX_BODY = 16 * 1024 * 1024
 _LOOPBACK = ("127.0.0.1", "localhost")
-INSPECT_PREFIX = "/__emulator/"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], emulator: Emulator):
-        self.emulator = emulator
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request, client_address):  # type: ignore[override]
-        with self._open_lock:
-            self._open.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):  # type: ignore[override]
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
-
-    def close_open_connections(self) -> None:
-        """Wake handler threads parked on idle keep-alive connections, so stop() is prompt."""
-        with self._open_lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: a requests.Session reuses its connection
-    server_version = "ShopifyEmulator/1.0"
-    timeout = 120  # an idle keep-alive connection is closed after this
-    # Headers and body go out in two writes; with Nagle on, the second waits for the
-    # client's delayed ACK (~40 ms a call on Linux).
-    disable_nagle_algorithm = True
-
-    server: _Server
-
-    def do_POST(self) -> None:
-        self.server.emulator._handle_post(self)
-
-    def do_GET(self) -> None:
-        self.server.emulator._handle_other(self)
-
-    do_PUT = do_DELETE = do_PATCH = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read stats instead
-        pass
-
-    # -- writing -------------------------------------------------------------------------
-    def answer(
-        self, status: int, body: str, content_type: str = _JSON, headers: dict[str, str] | None = None
-    ) -> None:
-        data = body.encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("X-Request-Id", str(uuid.uuid4()))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
-
-    def answer_truncated(self, status: int, body: str, keep: int) -> None:
-        """Announce the whole body, send `keep` bytes of it, and close the connection."""
-        data = body.encode("utf-8")
-        self.close_connection = True
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", _JSON)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data[: max(0, min(keep, len(data) - 1))])
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def drop(self) -> None:
-        """Close without a byte of answer, as a reset or a proxy timeout would."""
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    def read_body(self) -> bytes | None:
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit() or int(length) > _MAX_BODY:
-            return None
-        return self.rfile.read(int(length))
-
-
-class Emulator:
+class Emulator(SideRoutes):
     """The Shopify Admin GraphQL API, as far as an inventory push touches it, on loopback.
 
     Use as a context manager, or start() / stop(). The endpoint is graphql_url(version).
@@ -154,6 +51,8 @@ class Emulator:
         profile: ShopProfile | None = None,
         oauth: OAuthApp | None = None,
     ):
+        """Wire the shop's parts once. Longer than 60 lines only by its keyword arguments and
+        the comment on each part; splitting it would scatter what an Emulator is made of."""
         if host not in _LOOPBACK:
             # The emulator accepts any client that knows the token over plain http: loopback only.
             raise ValueError(f"the emulator serves on loopback only, not {host!r}")
@@ -198,7 +97,7 @@ class Emulator:
         # OAuth (emulator/oauth.py): tokens that grants issue and that expire. The pasted
         # `access_token` is still accepted beside them (a legacy custom app's token).
         self.oauth = OAuthServer(oauth, self.clock, shop_domain) if oauth is not None else None
-        self._server: _Server | None = None
+        self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:  # never the token
@@ -208,7 +107,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
-        self._server = _Server((self.host, self.port), self)
+        self._server = EmulatorHTTPServer((self.host, self.port), self)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -263,73 +162,6 @@ class Emulator:
             return True
         return self.oauth is not None and self.oauth.check(token) == "ok"
 
-    def _oauth(self, handler: _Handler, path: str, query: str, raw: bytes | None) -> bool:
-        """The OAuth routes; False when the path is not one of them."""
-        if self.oauth is None or path not in (TOKEN_PATH, AUTHORIZE_PATH, APPROVE_PATH):
-            return False
-        if path == TOKEN_PATH and handler.command == "POST":
-            status, body = self.oauth.token_request(raw, handler.headers.get("Content-Type", ""))
-            handler.answer(status, json.dumps(body))
-        elif path == AUTHORIZE_PATH and handler.command == "GET":
-            status, page = self.oauth.authorize_page(query)
-            handler.answer(status, page, "text/html; charset=utf-8")
-        elif path == APPROVE_PATH and handler.command == "GET":
-            handler.answer(302, "", "text/html; charset=utf-8", {"Location": self.oauth.approve(query)})
-        else:
-            handler.answer(405, json.dumps({"errors": "Method Not Allowed"}))
-        return True
-
-    def _handle_other(self, handler: _Handler) -> None:
-        raw = handler.read_body()
-        path, _, query = handler.path.partition("?")
-        if self._oauth(handler, path, query, raw):
-            return
-        bulk = _BULK_PATH.match(path)
-        if handler.command == "GET" and bulk:
-            number = int(bulk.group(1))
-            body = self.bulk.file(number)
-            fault = self.bulk.download_fault(number)
-            if body is None:
-                handler.answer(404, status_body(404))
-            elif fault is not None and fault[0] == "status":
-                handler.answer(fault[1], status_body(fault[1]))
-            elif fault is not None and fault[0] == "cut_off":
-                # Cut inside a line: the whole length announced, half of it sent.
-                handler.answer_truncated(200, body.decode(), len(body) // 2 + 1)
-            else:
-                handler.answer(200, body.decode(), "application/jsonl")
-            return
-        if handler.command == "GET" and self.inspect and path.startswith(INSPECT_PREFIX):
-            self._inspect(handler, path[len(INSPECT_PREFIX) :], query)
-            return
-        if handler.command == "GET" and not _GRAPHQL_PATH.match(path) and self._rest(handler, path, raw):
-            return
-        handler.answer(404, status_body(404))
-
-    def _inspect(self, handler: _Handler, what: str, query: str) -> None:
-        """Counters, bucket and levels, for a person or a script looking at a running emulator.
-        Needs no token: it is opt-in and the emulator serves loopback only."""
-        if what == "stats":
-            body = {**self.stats.snapshot(), "throttle_status": self.bucket.throttle_status()}
-            handler.answer(200, json.dumps(body))
-            return
-        if what == "levels":
-            params = parse_qs(query)
-            wanted = [w for v in params.get("items", []) for w in v.split(",") if w.strip()]
-            limit = int((params.get("limit") or ["1000"])[0] or 1000)
-            levels: dict[str, dict[str, int]] = {}
-            with self.catalog.lock:
-                variants = (self.catalog.variant(w) for w in wanted) if wanted else self.catalog.variants
-                for variant in variants:
-                    if variant is None:
-                        continue
-                    levels[variant["inventory_item_id"]] = dict(variant["levels"])
-                    if len(levels) >= limit:
-                        break
-            handler.answer(200, json.dumps({"levels": levels}))
-            return
-        handler.answer(404, status_body(404))
-
     @staticmethod
     def served_version(requested: str) -> str | None:
         """The version that answers a request for `requested`, or None (404).
@@ -340,28 +172,9 @@ class Emulator:
         Shopify does with a well-formed but never-released or future name is a guess: 404."""
         return _served_version(requested)
 
-    def _rest(self, handler: _Handler, path: str, raw: bytes | None) -> bool:
-        """The old connector's REST calls (benchmark only); False when the path is not REST."""
-        match = REST_PATH.match(path)
-        if match is None:
-            return False
-        served = self.served_version(match.group(1))
-        if served is None:
-            return False
-        authorized = self._authorized(handler.headers.get("X-Shopify-Access-Token"))
-        # A REST call moves virtual time as a GraphQL one does, so a per-item loop against a
-        # FakeClock sees REST's bucket leak during its run (2 requests a second on Standard).
-        self._play_activity()
-        status, body, headers = self.rest.answer(handler.command, match.group(2), authorized, raw)
-        headers = {**headers, VERSION_HEADER: served}
-        if self.latency > 0:
-            time.sleep(self.latency)
-        handler.answer(status, body, _JSON, headers)
-        return True
-
-    def _handle_post(self, handler: _Handler) -> None:
+    def _handle_post(self, handler: RequestHandler) -> None:
         path, _, query = handler.path.partition("?")
-        match = _GRAPHQL_PATH.match(path)
+        match = GRAPHQL_PATH.match(path)
         raw = handler.read_body()
         if match is None and self._oauth(handler, path, query, raw):
             return
@@ -374,8 +187,11 @@ class Emulator:
             handler.answer(404, status_body(404))
             return
         # The shop's own oldest version (ShopProfile, Test Connection) falls forward too.
-        version = self.profile.served_version(version)
+        self._graphql(handler, self.profile.served_version(version), raw)
 
+    def _graphql(self, handler: RequestHandler, version: str, raw: bytes | None) -> None:
+        """A GraphQL request to a served version: counted and recorded, then refused (token,
+        body) or run."""
         try:
             payload = json.loads(raw) if raw is not None else None
         except (ValueError, UnicodeDecodeError):
@@ -404,9 +220,12 @@ class Emulator:
                 handler, record, 400, json.dumps({"errors": "Bad Request: the body is not valid JSON"})
             )
             return
+        self._run_graphql(handler, record, payload, version)
 
+    def _run_graphql(self, handler: RequestHandler, record: dict, payload: Any, version: str) -> None:
+        """Run an accepted request, acting out the fault planned for it, and answer."""
         key = record["idempotency_key"]
-        fault = self.faults.next_for(operation)
+        fault = self.faults.next_for(record["operation"])
         if fault is not None:
             self.stats.add(faults_injected=1)
             if fault.kind == "concurrent_request":
@@ -442,7 +261,7 @@ class Emulator:
         if self.activity is not None:
             self.activity.play_until(self.clock.now())
 
-    def _inject(self, handler: _Handler, record: dict, fault: Fault, payload: Any) -> bool:
+    def _inject(self, handler: RequestHandler, record: dict, fault: Fault, payload: Any) -> bool:
         """Act out a fault; True when the request is finished with."""
         if fault.kind == "drop":
             handler.drop()
@@ -466,16 +285,18 @@ class Emulator:
             return True
         return False  # drop_after_apply, truncated: run first, then cut the answer
 
-    def _send(self, handler: _Handler, record: dict, answer: Answer, version: str | None = None) -> None:
+    def _send(
+        self, handler: RequestHandler, record: dict, answer: Answer, version: str | None = None
+    ) -> None:
         self._reply(handler, record, answer.status, json.dumps(answer.body), version=version)
 
     def _reply(
         self,
-        handler: _Handler,
+        handler: RequestHandler,
         record: dict,
         status: int,
         body: str,
-        content_type: str = _JSON,
+        content_type: str = JSON,
         headers: dict[str, str] | None = None,
         version: str | None = None,
     ) -> None:

@@ -18,9 +18,56 @@ from .webhooks import WebhookFaults, WebhookSender
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    catalog = (
+        Catalog.from_file(args.catalog)
+        if args.catalog
+        else Catalog.generate(args.items, args.locations, seed=args.seed)
+    )
+    for name in args.inactive_location:
+        catalog.add_location(name, active=False)
+    emulator = Emulator(
+        catalog,
+        access_token=args.token,
+        plan=args.plan,
+        latency=args.latency_ms / 1000,
+        partial_apply=args.partial_apply,
+        port=args.port,
+        inspect=args.inspect,
+        keep_requests=args.keep_requests,
+        oauth=_oauth_app(args),
+    )
+    if args.orders_per_second or args.edits_per_hour:
+        attach_activity(emulator, args.orders_per_second, args.edits_per_hour, args.seed)
+    sender = _webhook_sender(args, emulator)
+    with emulator:
+        print(emulator.base_url, flush=True)
+        print(
+            f"{catalog.variant_count:,} variants x {len(catalog.location_ids)} location(s), plan {args.plan}; "
+            f"GraphQL at {emulator.graphql_url()}. Ctrl-C stops.",
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    if sender is not None:
+        sender.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m nexwave_inventory_sync.emulator", description=__doc__.splitlines()[0]
     )
+    _add_shop_options(parser)
+    _add_oauth_options(parser)
+    _add_webhook_options(parser)
+    return parser
+
+
+def _add_shop_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--items", type=int, default=7300, help="variants to generate (default 7300)")
     parser.add_argument("--locations", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
@@ -54,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME",
         help="add a deactivated location (repeatable); Fetch Locations marks it inactive",
     )
+
+
+def _add_oauth_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--client-id", help="serve OAuth for a Dev Dashboard app with this client ID (with --client-secret)"
     )
@@ -69,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the shop is not the app's organization's: client credentials are refused (shop_not_permitted)",
     )
+
+
+def _add_webhook_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--webhook-url", help="send inventory_levels/update webhooks here as levels move")
     parser.add_argument("--webhook-secret", default="", help="the app secret the webhooks are signed with")
     parser.add_argument(
@@ -79,59 +132,35 @@ def main(argv: list[str] | None = None) -> int:
         help="deliver each webhook twice / newest first / with a wrong signature (repeatable)",
     )
     parser.add_argument("--webhook-delay-s", type=float, default=0.0, help="hold each webhook this long")
-    args = parser.parse_args(argv)
-    oauth = None
-    if args.client_id and args.client_secret:
-        oauth = OAuthApp(args.client_id, args.client_secret, own_organization=not args.other_organization)
-        if args.token_lifetime:
-            oauth.client_credentials_lifetime = oauth.offline_lifetime = args.token_lifetime
 
-    catalog = (
-        Catalog.from_file(args.catalog)
-        if args.catalog
-        else Catalog.generate(args.items, args.locations, seed=args.seed)
+
+def _oauth_app(args: argparse.Namespace) -> OAuthApp | None:
+    """The Dev Dashboard app OAuth is served for, when --client-id and --client-secret name one."""
+    if not (args.client_id and args.client_secret):
+        return None
+    oauth = OAuthApp(args.client_id, args.client_secret, own_organization=not args.other_organization)
+    if args.token_lifetime:
+        oauth.client_credentials_lifetime = oauth.offline_lifetime = args.token_lifetime
+    return oauth
+
+
+def _webhook_sender(args: argparse.Namespace, emulator: Emulator) -> WebhookSender | None:
+    """Webhooks to --webhook-url as levels move, started; None without one."""
+    if not args.webhook_url:
+        return None
+    faults = WebhookFaults(
+        duplicate="duplicate" in args.webhook_fault,
+        reorder="reorder" in args.webhook_fault,
+        corrupt="corrupt" in args.webhook_fault,
+        delay_s=args.webhook_delay_s,
     )
-    for name in args.inactive_location:
-        catalog.add_location(name, active=False)
-    emulator = Emulator(
-        catalog,
-        access_token=args.token,
-        plan=args.plan,
-        latency=args.latency_ms / 1000,
-        partial_apply=args.partial_apply,
-        port=args.port,
-        inspect=args.inspect,
-        keep_requests=args.keep_requests,
-        oauth=oauth,
-    )
-    if args.orders_per_second or args.edits_per_hour:
-        attach_activity(emulator, args.orders_per_second, args.edits_per_hour, args.seed)
-    sender = None
-    if args.webhook_url:
-        faults = WebhookFaults(
-            duplicate="duplicate" in args.webhook_fault,
-            reorder="reorder" in args.webhook_fault,
-            corrupt="corrupt" in args.webhook_fault,
-            delay_s=args.webhook_delay_s,
-        )
-        sender = WebhookSender(
-            catalog, args.webhook_url, args.webhook_secret, shop_domain=emulator.shop_domain, faults=faults
-        ).start()
-    with emulator:
-        print(emulator.base_url, flush=True)
-        print(
-            f"{catalog.variant_count:,} variants x {len(catalog.location_ids)} location(s), plan {args.plan}; "
-            f"GraphQL at {emulator.graphql_url()}. Ctrl-C stops.",
-            file=sys.stderr,
-            flush=True,
-        )
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
-    if sender is not None:
-        sender.stop()
-    return 0
+    return WebhookSender(
+        emulator.catalog,
+        args.webhook_url,
+        args.webhook_secret,
+        shop_domain=emulator.shop_domain,
+        faults=faults,
+    ).start()
 
 
 def attach_activity(

@@ -1,6 +1,7 @@
-"""One GraphQL request, start to finish: parse, validate against the SDL we ship for the
-version, price it, take the points from the bucket (or answer THROTTLED), run it over the
-catalog, refund what it did not use, and attach extensions.cost like Shopify."""
+"""One GraphQL request, start to finish: parse, validate against the emulator's own SDL for
+the version (emulator/sdl/), price it, take the points from the bucket (or answer
+THROTTLED), run it over the catalog, refund what it did not use, and attach
+extensions.cost like Shopify."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from .bucket import LeakyBucket
 from .catalog import Catalog
 from .cost import MUTATION_COST, ActualCost, requested_cost
 from .idempotency import IdempotencyStore
-from .resolvers import MutationRoot, QueryRoot, RequestContext, idempotent_directive
+from .mutations import MutationRoot
+from .resolvers import QueryRoot, RequestContext, idempotent_directive
 from .schema import schema_for
 from .shop_profile import ShopProfile
 from .shopify_facts import MAX_QUANTITIES_PER_SET, MAX_QUERY_COST, uses_idempotency

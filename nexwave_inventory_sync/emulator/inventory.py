@@ -104,97 +104,11 @@ def set_quantities(
     good: list[tuple[int, int, int, int]] = []  # (row, loc, quantity, current)
     seen: set[tuple[int, int]] = set()
     for index, quantity_input in enumerate(data.get("quantities") or []):
-        error = None
-        item = parse_gid(quantity_input.get("inventoryItemId"))
-        location = parse_gid(quantity_input.get("locationId"))
-        row = catalog.item_row(item[1]) if item and item[0] == "InventoryItem" else None
-        loc = catalog.location_row(location[1]) if location and location[0] == "Location" else None
+        row, loc, current = _target(catalog, data, quantity_input)
         quantity = quantity_input.get("quantity")
-        # Compare-and-set and the write both act on the named quantity. Documented: `name`
-        # is available or on_hand, and available = on_hand - committed - reserved - ...
-        # (Shopify's inventory states); changeFromQuantity is "the quantity currently expected
-        # at this location" (admin_2026-07). That it is compared with the NAMED quantity is our
-        # reading (a guess the simulation depends on for on_hand mode).
-        on_hand = data.get("name") == "on_hand"
-        if row is None or loc is None:
-            current = None
-        else:
-            current = catalog.on_hand(row, loc) if on_hand else catalog.level(row, loc)
-        if row is None:
-            error = _row_error(
-                index,
-                "INVALID_INVENTORY_ITEM",
-                "The specified inventory item could not be found.",
-                "inventoryItemId",
-            )
-        elif catalog.requires_components(row):
-            # Shopify's wording for the code (InventorySetQuantitiesUserErrorCode, 2026-07).
-            error = _row_error(
-                index,
-                "NON_MUTABLE_INVENTORY_ITEM",
-                "The specified inventory item is not allowed to be adjusted via API. Example: if the inventory item is a parent bundle.",
-                "inventoryItemId",
-            )
-        elif loc is None:
-            error = _row_error(
-                index, "INVALID_LOCATION", "The specified location could not be found.", "locationId"
-            )
-        elif current is None:
-            error = _row_error(
-                index,
-                "ITEM_NOT_STOCKED_AT_LOCATION",
-                "The specified inventory item is not stocked at the location.",
-                "locationId",
-            )
-        elif quantity < 0:
-            error = _row_error(
-                index, "INVALID_QUANTITY_NEGATIVE", "The quantity can't be negative.", "quantity"
-            )
-        elif (
-            quantity + (catalog.committed(row, loc) if data.get("name") == "available" else 0) > MAX_QUANTITY
-        ):
-            # The limit is on the item's total at the location, not on the figure sent: setting
-            # `available` also moves on_hand (available + committed). The code and its message
-            # are documented (InventorySetQuantitiesUserErrorCode); that it applies to the total
-            # is our reading of "quantity can't be higher" for the quantity the change produces.
-            error = _row_error(
-                index,
-                "INVALID_QUANTITY_TOO_HIGH",
-                f"The quantity can't be higher than {MAX_QUANTITY:,}.",
-                "quantity",
-            )
-        elif (row, loc) in seen:
-            error = _row_error(
-                index,
-                "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
-                "The combination of inventoryItemId and locationId must be unique.",
-                "locationId",
-            )
-        elif change_from_era:
-            expected = quantity_input.get("changeFromQuantity")
-            if expected is not None and expected != current:
-                error = _row_error(
-                    index,
-                    "CHANGE_FROM_QUANTITY_STALE",
-                    "The changeFromQuantity value does not match the current quantity.",
-                    "changeFromQuantity",
-                )
-        elif compare_required:
-            expected = quantity_input.get("compareQuantity")
-            if expected is None:
-                error = _row_error(
-                    index,
-                    "COMPARE_QUANTITY_REQUIRED",
-                    "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.",
-                    "compareQuantity",
-                )
-            elif expected != current:
-                error = _row_error(
-                    index,
-                    "COMPARE_QUANTITY_STALE",
-                    "The compareQuantity value does not match persisted value.",
-                    "compareQuantity",
-                )
+        error = _target_error(catalog, data, index, (row, loc, current), quantity, seen) or _compare_error(
+            index, quantity_input, current, change_from_era=change_from_era, compare_required=compare_required
+        )
         if row is not None and loc is not None:
             seen.add((row, loc))
         if error is not None:
@@ -204,7 +118,129 @@ def set_quantities(
 
     if errors and not partial_apply:
         return SetOutcome({"inventoryAdjustmentGroup": None, "userErrors": errors}, user_errors=errors)
+    group, changes = _write(catalog, data, good, group_number, created_at)
+    return SetOutcome(
+        {"inventoryAdjustmentGroup": group, "userErrors": errors},
+        rows_written=len(good),
+        changes=changes,
+        user_errors=errors,
+    )
 
+
+def _target(catalog: Catalog, data: dict, quantity_input: dict) -> tuple[int | None, int | None, int | None]:
+    """The row and location a quantity names, and the current figure of the named quantity
+    there (None where either is unknown or the item is not stocked there)."""
+    item = parse_gid(quantity_input.get("inventoryItemId"))
+    location = parse_gid(quantity_input.get("locationId"))
+    row = catalog.item_row(item[1]) if item and item[0] == "InventoryItem" else None
+    loc = catalog.location_row(location[1]) if location and location[0] == "Location" else None
+    # Compare-and-set and the write both act on the named quantity. Documented: `name`
+    # is available or on_hand, and available = on_hand - committed - reserved - ...
+    # (Shopify's inventory states); changeFromQuantity is "the quantity currently expected
+    # at this location" (admin_2026-07). That it is compared with the NAMED quantity is our
+    # reading (a guess the simulation depends on for on_hand mode).
+    on_hand = data.get("name") == "on_hand"
+    if row is None or loc is None:
+        return row, loc, None
+    return row, loc, (catalog.on_hand(row, loc) if on_hand else catalog.level(row, loc))
+
+
+def _target_error(
+    catalog: Catalog,
+    data: dict,
+    index: int,
+    target: tuple[int | None, int | None, int | None],
+    quantity: Any,
+    seen: set[tuple[int, int]],
+) -> dict | None:
+    """What is wrong with the item, the location or the figure, checked in Shopify's order."""
+    row, loc, current = target
+    if row is None:
+        return _row_error(
+            index,
+            "INVALID_INVENTORY_ITEM",
+            "The specified inventory item could not be found.",
+            "inventoryItemId",
+        )
+    if catalog.requires_components(row):
+        # Shopify's wording for the code (InventorySetQuantitiesUserErrorCode, 2026-07).
+        return _row_error(
+            index,
+            "NON_MUTABLE_INVENTORY_ITEM",
+            "The specified inventory item is not allowed to be adjusted via API. Example: if the inventory item is a parent bundle.",
+            "inventoryItemId",
+        )
+    if loc is None:
+        return _row_error(
+            index, "INVALID_LOCATION", "The specified location could not be found.", "locationId"
+        )
+    if current is None:
+        return _row_error(
+            index,
+            "ITEM_NOT_STOCKED_AT_LOCATION",
+            "The specified inventory item is not stocked at the location.",
+            "locationId",
+        )
+    if quantity < 0:
+        return _row_error(index, "INVALID_QUANTITY_NEGATIVE", "The quantity can't be negative.", "quantity")
+    if quantity + (catalog.committed(row, loc) if data.get("name") == "available" else 0) > MAX_QUANTITY:
+        # The limit is on the item's total at the location, not on the figure sent: setting
+        # `available` also moves on_hand (available + committed). The code and its message
+        # are documented (InventorySetQuantitiesUserErrorCode); that it applies to the total
+        # is our reading of "quantity can't be higher" for the quantity the change produces.
+        return _row_error(
+            index,
+            "INVALID_QUANTITY_TOO_HIGH",
+            f"The quantity can't be higher than {MAX_QUANTITY:,}.",
+            "quantity",
+        )
+    if (row, loc) in seen:
+        return _row_error(
+            index,
+            "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+            "The combination of inventoryItemId and locationId must be unique.",
+            "locationId",
+        )
+    return None
+
+
+def _compare_error(
+    index: int, quantity_input: dict, current: int | None, *, change_from_era: bool, compare_required: bool
+) -> dict | None:
+    """The compare-and-set check: changeFromQuantity (2026-04 on) or compareQuantity (before)."""
+    if change_from_era:
+        expected = quantity_input.get("changeFromQuantity")
+        if expected is not None and expected != current:
+            return _row_error(
+                index,
+                "CHANGE_FROM_QUANTITY_STALE",
+                "The changeFromQuantity value does not match the current quantity.",
+                "changeFromQuantity",
+            )
+    elif compare_required:
+        expected = quantity_input.get("compareQuantity")
+        if expected is None:
+            return _row_error(
+                index,
+                "COMPARE_QUANTITY_REQUIRED",
+                "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.",
+                "compareQuantity",
+            )
+        if expected != current:
+            return _row_error(
+                index,
+                "COMPARE_QUANTITY_STALE",
+                "The compareQuantity value does not match persisted value.",
+                "compareQuantity",
+            )
+    return None
+
+
+def _write(
+    catalog: Catalog, data: dict, good: list[tuple[int, int, int, int]], group_number: int, created_at: str
+) -> tuple[dict | None, int]:
+    """Write the accepted rows; the adjustment group of those that changed (None when none
+    did) and how many changed."""
     changes = []
     for row, loc, quantity, current in good:
         # Setting on_hand keeps committed: available becomes the new on_hand minus it (and may
@@ -224,19 +260,14 @@ def set_quantities(
                     "location": Location(catalog, loc),
                 }
             )
-    group = None
-    if changes:
-        group = {
-            "__typename": "InventoryAdjustmentGroup",
-            "id": gid("InventoryAdjustmentGroup", group_number),
-            "createdAt": created_at,
-            "reason": data["reason"],
-            "referenceDocumentUri": data.get("referenceDocumentUri"),
-            "changes": changes,
-        }
-    return SetOutcome(
-        {"inventoryAdjustmentGroup": group, "userErrors": errors},
-        rows_written=len(good),
-        changes=len(changes),
-        user_errors=errors,
-    )
+    if not changes:
+        return None, 0
+    group = {
+        "__typename": "InventoryAdjustmentGroup",
+        "id": gid("InventoryAdjustmentGroup", group_number),
+        "createdAt": created_at,
+        "reason": data["reason"],
+        "referenceDocumentUri": data.get("referenceDocumentUri"),
+        "changes": changes,
+    }
+    return group, len(changes)

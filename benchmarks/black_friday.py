@@ -783,9 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     base = Scenario(skus=1_000, hours=0.5) if args.quick else Scenario()
     baseline = [s for s in SETTINGS if s.name[:2] in ("c.", "d.")]
     new = [replace(s, fast_latency=args.latency) if s.fast_latency is not None else s for s in NEW_SETTINGS]
-    extra = [
-        replace(new[0], fast_latency=float(v)) for v in args.also_latencies.split(",") if v.strip()
-    ]
+    extra = [replace(new[0], fast_latency=float(v)) for v in args.also_latencies.split(",") if v.strip()]
     for scenario in scenarios_of(base):
         print(f"#### {scenario.name}\n", flush=True)
         print(table(fast_rows(scenario, baseline + new + extra)), flush=True)

@@ -131,7 +131,9 @@ def first_tick(bench: Path, site: str, stores: int, shops: dict[int, Emulator], 
     calls_before = sum(s.stats.calls for s in shops.values())
     started = time.time()
     ticked = site_json(bench, site, "tick", {"reconcile": False})
-    answer = site_json(bench, site, "wait", {"since": ticked["tick"], "stores": stores, "timeout_s": timeout_s})
+    answer = site_json(
+        bench, site, "wait", {"since": ticked["tick"], "stores": stores, "timeout_s": timeout_s}
+    )
     tick_at = dt.datetime.fromisoformat(ticked["tick"])
     done = [log for log in answer["logs"] if log["finished_at"]]
     offsets = sorted(
@@ -327,9 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     sampler = LoadSampler()
     sampler.start()
     link_app(bench, site, ROOT)
-    catalogs = {
-        n: shop_catalog(args.big_items if n == 1 else args.items) for n in range(1, args.stores + 1)
-    }
+    catalogs = {n: shop_catalog(args.big_items if n == 1 else args.items) for n in range(1, args.stores + 1)}
     shops = {
         n: Emulator(
             catalog,

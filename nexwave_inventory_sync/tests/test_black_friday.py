@@ -72,7 +72,9 @@ class FastPathSimulationTest(unittest.TestCase):
 
         cls.bf = bf
         cls.settings = {s.name[:2]: s for s in bf.SETTINGS}
-        cls.other = bf.Scenario(skus=300, hours=0.5, orders_per_second=0.3, other_sales_per_second=0.2, seed=7)
+        cls.other = bf.Scenario(
+            skus=300, hours=0.5, orders_per_second=0.3, other_sales_per_second=0.2, seed=7
+        )
 
     def test_the_fast_path_oversells_less_than_the_ten_minute_interval_with_other_channels(self):
         from dataclasses import replace
@@ -85,7 +87,9 @@ class FastPathSimulationTest(unittest.TestCase):
         self.assertGreater(fast.fast_runs, 0)
 
     def test_webhook_checks_correct_admin_edits_up_without_a_reconciliation(self):
-        edits = self.bf.Scenario(skus=300, hours=0.5, orders_per_second=0.3, admin_edits_per_hour=30.0, seed=7)
+        edits = self.bf.Scenario(
+            skus=300, hours=0.5, orders_per_second=0.3, admin_edits_per_hour=30.0, seed=7
+        )
         checked = self.bf.simulate(edits, self.settings["g."])
         self.assertEqual(checked.reconciliations, 0)
         self.assertGreater(checked.webhook_checks, 0)

@@ -12,7 +12,7 @@ Public API (stable):
   seconds: the operation cannot be found, waiting longer cannot help) or "download" (the
   result file could not be fetched whole: refused, timed out, cut off, a non-200 answer).
   Callers fall back to pages on any of them.
-- `bulk_levels(client, location_ids, name, ...) -> levels.LevelRead`: every variant's
+- `bulk_levels(client, location_ids, name, ...) -> level_read.LevelRead`: every variant's
   inventory item (as `Resolution`s) and its levels at the given locations.
 
 Documented (shopify.dev bulk operations guide and the BulkOperation / bulkOperationRunQuery
@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator
 from . import documents
 from .client import CallFailed, RunAborted, ShopifyClient
 from .delta import LevelKey
-from .levels import LevelRead, ReadProgress, _quantity
+from .level_read import LevelRead, ReadProgress, named_quantity
 from .results import Resolution
 from .retry import Action
 
@@ -232,7 +232,7 @@ def bulk_levels(
         parent = obj.get("__parentId")
         item = item_of_variant.get(parent) if isinstance(parent, str) else None
         location = obj.get("location").get("id") if isinstance(obj.get("location"), dict) else None
-        quantity = _quantity(obj.get("quantities"), name)
+        quantity = named_quantity(obj.get("quantities"), name)
         if item is None or location not in wanted or quantity is None:
             continue
         key: LevelKey = (item, location)

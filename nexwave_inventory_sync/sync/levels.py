@@ -13,7 +13,7 @@ Public API (stable):
   (bulkOperationRunQuery, see bulk.py), or "auto": bulk from `BULK_THRESHOLD` variants up.
   `progress(read_so_far)` is called after every page (levels read) and every bulk poll
   (Shopify's objectCount: lines the operation has written), then once the file is read.
-- `LevelRead`: `levels` {key: quantity}, `skus` {inventory item gid: sku}, `tracked`
+- `LevelRead` (level_read.py): `levels` {key: quantity}, `skus` {inventory item gid: sku}, `tracked`
   {inventory item gid: bool}, `resolutions` (bulk only: every variant with its inventory item, for id resolution), `method`, `calls`.
 - `BULK_THRESHOLD` (levels = variants x locations, 2,500) and `BULK_RESOLVE_THRESHOLD` (SKUs
   to resolve on a cold run, 10,000): where one bulk operation replaces the pages. Measured
@@ -31,13 +31,13 @@ Public API (stable):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 
 from . import documents
+from .bulk import bulk_levels
 from .client import CallFailed, RunAborted, ShopifyClient
 from .delta import LevelKey, level_key
+from .level_read import LevelRead, ReadProgress, named_quantity
 from .limits import MAX_NODES_PER_QUERY, MAX_PAGE_SIZE
-from .results import Resolution
 from .retry import Action
 
 BULK_THRESHOLD = 2_500
@@ -46,10 +46,6 @@ BULK_RESOLVE_THRESHOLD = 10_000
 _COST_PER_LEVEL = 3
 # Pages of 250 levels would ask ~752 points: under the 1,000 cap, so the full page size holds.
 LEVEL_PAGE_SIZE = MAX_PAGE_SIZE
-
-
-# Told how far a read has come: levels read by the pages, or objects a bulk operation wrote.
-ReadProgress = Callable[[int], None]
 
 
 class LevelReadFailed(Exception):
@@ -63,18 +59,6 @@ def _execute(client: ShopifyClient, document: str, variables: dict, operation: s
         if failure.action is Action.ABORT_RUN:
             raise RunAborted(failure) from None
         raise
-
-
-def _quantity(quantities: Iterable[dict] | None, name: str) -> int | None:
-    """The named figure, or None; an answer of the wrong shape counts as no figure (the
-    fuzzed-answer rule: nothing Shopify sends may raise out of the engine)."""
-    if not isinstance(quantities, list):
-        return None
-    for entry in quantities:
-        if isinstance(entry, dict) and entry.get("name") == name:
-            value = entry.get("quantity")
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-    return None
 
 
 def read_levels(
@@ -101,21 +85,9 @@ def read_levels(
             for item, node in zip(chunk, nodes + [None] * (len(chunk) - len(nodes)), strict=True):
                 level = node.get("inventoryLevel") if isinstance(node, dict) else None
                 found[(item, location)] = (
-                    _quantity(level.get("quantities"), name) if isinstance(level, dict) else None
+                    named_quantity(level.get("quantities"), name) if isinstance(level, dict) else None
                 )
     return found
-
-
-@dataclass
-class LevelRead:
-    levels: dict[LevelKey, int] = field(default_factory=dict)
-    skus: dict[str, str | None] = field(default_factory=dict)  # inventory item gid -> sku
-    resolutions: list[Resolution] = field(default_factory=list)  # bulk reads only
-    # inventory item gid -> whether Shopify tracks its stock (a reconciliation leaves the
-    # untracked out of its comparison: a push skips them by design).
-    tracked: dict[str, bool] = field(default_factory=dict)
-    method: str = "pages"
-    calls: int = 0
 
 
 def read_location_pages(
@@ -145,7 +117,7 @@ def read_location_pages(
             item = level.get("item") if isinstance(level, dict) else None
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 continue
-            quantity = _quantity(level.get("quantities"), name)
+            quantity = named_quantity(level.get("quantities"), name)
             if quantity is not None:
                 read.levels[(item["id"], location)] = quantity
                 read.skus[item["id"]] = item.get("sku")
@@ -184,8 +156,6 @@ def read_all_levels(
     if method == "auto":
         method = choose_method(variant_count, len(locations))
     if method == "bulk":
-        from .bulk import bulk_levels  # local: bulk pulls in requests for the download
-
         return bulk_levels(
             client,
             locations,

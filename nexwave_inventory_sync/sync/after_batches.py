@@ -94,7 +94,7 @@ def _fold_step(tally: Tally, post: PostRun, done: Settled, options: SyncOptions)
         if tally.abort is None:
             tally.abort = done.abort
         tally.in_doubt.extend(done.unconfirmed)
-        reason = done.abort.failure.error.message
+        reason = done.abort.error.message
         tally.unsent_ready(
             done.unconfirmed,
             "NOT_CONFIRMED",

@@ -34,11 +34,11 @@ from collections.abc import Callable, Iterable, Iterator
 
 from . import documents
 from .bulk import bulk_levels
-from .client import CallFailed, RunAborted, ShopifyClient
+from .client import ShopifyClient
 from .delta import LevelKey, level_key
+from .errors import LevelReadFailed
 from .level_read import LevelRead, ReadProgress, named_quantity
 from .limits import MAX_NODES_PER_QUERY, MAX_PAGE_SIZE
-from .retry import Action
 
 BULK_THRESHOLD = 2_500
 BULK_RESOLVE_THRESHOLD = 10_000
@@ -48,24 +48,11 @@ _COST_PER_LEVEL = 3
 LEVEL_PAGE_SIZE = MAX_PAGE_SIZE
 
 
-class LevelReadFailed(Exception):
-    pass
-
-
-def _execute(client: ShopifyClient, document: str, variables: dict, operation: str, cost: float) -> dict:
-    try:
-        return client.execute(document, variables, operation=operation, expected_cost=cost)
-    except CallFailed as failure:
-        if failure.action is Action.ABORT_RUN:
-            raise RunAborted(failure) from None
-        raise
-
-
 def read_levels(
     client: ShopifyClient, keys: Iterable[LevelKey], name: str = "available"
 ) -> dict[LevelKey, int | None]:
-    """Raises CallFailed (or RunAborted) when a read fails: the caller decides what the rows
-    it was reading for become."""
+    """Raises CallFailed (RunAborted when the run must stop) when a read fails: the caller
+    decides what the rows it was reading for become."""
     by_location: dict[str, list[str]] = {}
     for item, location in dict.fromkeys(keys):
         by_location.setdefault(location, []).append(item)
@@ -73,12 +60,11 @@ def read_levels(
     for location, items in by_location.items():
         for start in range(0, len(items), MAX_NODES_PER_QUERY):
             chunk = items[start : start + MAX_NODES_PER_QUERY]
-            data = _execute(
-                client,
+            data = client.execute(
                 documents.LEVELS_AT_LOCATION,
                 {"ids": chunk, "locationId": location, "names": [name]},
-                "InventoryLevelsAt",
-                1 + _COST_PER_LEVEL * len(chunk),
+                operation="InventoryLevelsAt",
+                expected_cost=1 + _COST_PER_LEVEL * len(chunk),
             )
             nodes = data.get("nodes")
             nodes = nodes[: len(chunk)] if isinstance(nodes, list) else []
@@ -100,12 +86,11 @@ def read_location_pages(
     location = level_key(1, location_id)[1]
     after = None
     while True:
-        data = _execute(
-            client,
+        data = client.execute(
             documents.LOCATION_LEVELS_PAGE,
             {"locationId": location, "first": LEVEL_PAGE_SIZE, "after": after, "names": [name]},
-            "LocationLevelsPage",
-            2 + _COST_PER_LEVEL * LEVEL_PAGE_SIZE,
+            operation="LocationLevelsPage",
+            expected_cost=2 + _COST_PER_LEVEL * LEVEL_PAGE_SIZE,
         )
         read.calls += 1
         node = data.get("location")

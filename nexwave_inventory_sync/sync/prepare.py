@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
-from .bulk import bulk_levels
+from .bulk import BulkReadFailed, bulk_levels
 from .client import RunAborted
 from .ids import IdError, to_gid
 from .options import SyncOptions
@@ -171,9 +171,7 @@ def bulk_resolve(resolver: Resolver, rows: Iterable[StockRow], options: SyncOpti
         read = bulk_levels(
             resolver.client, (), http_get=options.http_get, poll_interval=options.bulk_poll_interval
         )
-    except RunAborted:
-        raise
-    except Exception:  # noqa: BLE001 - BulkReadFailed, or an answer of the wrong shape
+    except BulkReadFailed:
         return  # the scan / search strategies still work, only slower
     resolver.learn(read.resolutions, skus)
 

@@ -23,7 +23,6 @@ from .client import CallFailed, RunAborted, ShopifyClient
 from .errors import IdempotencyInProgress
 from .limits import BATCH_SIZE
 from .results import RowFailure, StockRow
-from .retry import Action
 from .versions import uses_idempotency
 
 # Shopify's list of reasons; "correction" is the one for "the system of record says so".
@@ -221,9 +220,9 @@ def send_batch(
             operation="SetInventoryQuantities",
             answer_error=in_progress_error if uses_idempotency(api_version) else None,
         )
+    except RunAborted as abort:
+        raise abort.with_rows(batch) from None
     except CallFailed as failure:
-        if failure.action is Action.ABORT_RUN:
-            raise RunAborted(failure, rows=batch) from None
         code = failure.error.code or failure.error.kind.upper()
         message = str(failure.error)  # with the HTTP status and request id, for Shopify support
         if code == IN_PROGRESS_CODE:
@@ -283,7 +282,7 @@ def send_batch(
         retry = send_batch(client, good, run_id, resends=resends - 1, name=name)
     except RunAborted as abort:
         # The stop names the resend's rows only: the rows refused before must stay counted.
-        raise RunAborted(abort.failure, rows=batch) from None
+        raise abort.with_rows(batch) from None
     outcome.landed = retry.landed
     outcome.pushed = retry.pushed
     outcome.calls_ok = retry.calls_ok

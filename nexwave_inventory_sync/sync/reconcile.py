@@ -42,13 +42,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from .bulk import BulkReadFailed
-from .client import CallFailed, CallStats, RunAborted, ShopifyClient
+from .client import CallStats, ShopifyClient
 from .clock import Clock, SystemClock
 from .conflicts import MAX_REPEATS, Conflict, ConflictPolicy, settle_correction
 from .delta import ConfirmedLevel, LevelKey, row_key
 from .drift import DriftPlan, compare_levels, levels_to_confirm
 from .endpoint import ShopifyEndpoint
-from .levels import LevelReadFailed, choose_method, read_all_levels
+from .errors import EngineError
+from .level_read import LevelRead
+from .levels import choose_method, read_all_levels
 from .results import RunResult, StockRow
 from .run import SyncOptions, sync_inventory
 
@@ -132,42 +134,15 @@ def reconcile(
     name = options.sync.quantity_name
     rows = list(erpnext_rows)
     with_ids = [r for r in rows if row_key(r) is not None]
-    locations = sorted({row_key(r)[1] for r in with_ids})
     stats = CallStats()
     try:
         with ShopifyClient(
             endpoint, policy=options.sync.policy, clock=clock, timeout=options.sync.timeout, stats=stats
         ) as client:
-            variant_count = options.variant_count or len({row_key(r)[0] for r in with_ids})
-            method = options.read_method
-            if method == "auto":
-                method = choose_method(variant_count, len(locations))
-            # Pages count levels read (about one per row); a bulk file has a line per variant
-            # and one per level of it.
-            bar = _Bar(progress, len(with_ids) if method == "pages" else variant_count * (1 + len(locations)))
-            bar.tell(0, "read")
-            try:
-                read = read_all_levels(
-                    client,
-                    locations,
-                    name,
-                    method=method,
-                    variant_count=variant_count,
-                    http_get=options.sync.http_get,
-                    poll_interval=options.sync.bulk_poll_interval,
-                    progress=bar.read,
-                )
-            except (BulkReadFailed, OSError, KeyError, TypeError, ValueError, AttributeError):
-                # A failed, lost or expired bulk operation, a download that failed (refused,
-                # timed out, cut off: requests' errors are OSErrors; bulk.py turns its own
-                # into BulkReadFailed) or a file of the wrong shape: the pages still give the
-                # answer.
-                bar.read_total = max(1, len(with_ids))
-                read = read_all_levels(client, locations, name, method="pages", progress=bar.read)
-    except (RunAborted, CallFailed, LevelReadFailed, BulkReadFailed) as error:
-        reason = str(error.failure.error) if isinstance(error, RunAborted) else str(error)
+            read, bar = _read_levels(client, with_ids, options, progress)
+    except EngineError as error:  # a revoked token, a locked shop, a level read that cannot finish
         return ReconciliationResult(
-            DriftPlan(0, (), ()), aborted=True, abort_reason=reason, api_calls=stats.api_calls
+            DriftPlan(0, (), ()), aborted=True, abort_reason=str(error), api_calls=stats.api_calls
         )
     plan = compare_levels(
         with_ids,
@@ -185,22 +160,19 @@ def reconcile(
         if key in to_confirm:
             confirmed[key] = ConfirmedLevel(key[0], key[1], to_confirm[key], row.label, "reconcile")
     correction = None
-    corrected = 0
     if options.correct and plan.corrections:
         bar.tell(READ_SHARE, "correct")
         correction = correct(endpoint, plan.corrections, options.sync, clock, bar.correct)
-        corrected = len(correction.confirmed)
         for level in correction.confirmed:
             confirmed[level.key] = ConfirmedLevel(
                 level.inventory_item_id, level.location_id, level.quantity, level.ref, "reconcile"
             )
-    shortfalls_left = _shortfalls_left(plan, correction) if correction else None
     if not (correction and correction.aborted):
         bar.tell(100, "done")
     return ReconciliationResult(
         plan=plan,
         confirmed=tuple(confirmed.values()),
-        corrected=corrected,
+        corrected=len(correction.confirmed) if correction else 0,
         correction=correction,
         read_method=read.method,
         read_calls=stats.api_calls,
@@ -208,8 +180,46 @@ def reconcile(
         skipped_without_id=len(rows) - len(with_ids),
         aborted=bool(correction and correction.aborted),
         abort_reason=correction.abort_reason if correction else None,
-        shortfalls_left=shortfalls_left,
+        shortfalls_left=_shortfalls_left(plan, correction) if correction else None,
     )
+
+
+def _read_levels(
+    client: ShopifyClient,
+    with_ids: list[StockRow],
+    options: ReconcileOptions,
+    progress: ReconcileProgress | None,
+) -> tuple[LevelRead, _Bar]:
+    """Shopify's level of every row's item at the rows' locations: by one bulk operation or by
+    pages, as `read_method` says (auto: by size), and the progress bar it reports on."""
+    name = options.sync.quantity_name
+    locations = sorted({row_key(r)[1] for r in with_ids})
+    variant_count = options.variant_count or len({row_key(r)[0] for r in with_ids})
+    method = options.read_method
+    if method == "auto":
+        method = choose_method(variant_count, len(locations))
+    # Pages count levels read (about one per row); a bulk file has a line per variant
+    # and one per level of it.
+    bar = _Bar(progress, len(with_ids) if method == "pages" else variant_count * (1 + len(locations)))
+    bar.tell(0, "read")
+    try:
+        read = read_all_levels(
+            client,
+            locations,
+            name,
+            method=method,
+            variant_count=variant_count,
+            http_get=options.sync.http_get,
+            poll_interval=options.sync.bulk_poll_interval,
+            progress=bar.read,
+        )
+    except BulkReadFailed:
+        # A failed, lost or expired bulk operation, a call of it that failed, a download that
+        # failed (refused, timed out, cut off) or a file that is not JSON lines: bulk.py says
+        # each as a BulkReadFailed, and the pages still give the answer.
+        bar.read_total = max(1, len(with_ids))
+        read = read_all_levels(client, locations, name, method="pages", progress=bar.read)
+    return read, bar
 
 
 def _shortfalls_left(plan: DriftPlan, correction: RunResult) -> dict[LevelKey, int]:

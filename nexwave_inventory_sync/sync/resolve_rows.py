@@ -49,7 +49,7 @@ def resolve_rows(
             bulk_resolve(preparer.resolver, rows, options)
             preparer.resolve(rows)
         except RunAborted as abort:
-            return ResolvedRows((), (), (), stats.api_calls, True, str(abort.failure.error))
+            return ResolvedRows((), (), (), stats.api_calls, True, str(abort.error))
         out = []
         for row in rows:
             if row.inventory_item_id:

@@ -26,10 +26,10 @@ def run_result(
     api_version: str,
     duration_s: float,
 ) -> RunResult:
-    stop_kind = tally.abort.failure.error.kind if tally.abort is not None else None
+    stop_kind = tally.abort.error.kind if tally.abort is not None else None
     deadline_reached = stop_kind == "deadline"
     # A stop the caller asked for ends like a deadline: Partial, not an abort.
-    abort = tally.abort.failure.error if tally.abort and stop_kind not in ("deadline", "stopped") else None
+    abort = tally.abort.error if tally.abort and stop_kind not in ("deadline", "stopped") else None
     held = sum(1 for c in post.conflicts if c.outcome in ("held", "unsettled")) + sum(
         1 for f in tally.failures if f.conflict
     )
@@ -103,7 +103,7 @@ def summary(tally: Tally, deadline_reached: bool) -> str | None:
     """The run's top-level error in one sentence: the abort's reason, or what most failed rows
     share, so a person sees the cause without opening the rows."""
     if tally.abort is not None:
-        error = tally.abort.failure.error
+        error = tally.abort.error
         prefix = (
             "deadline reached"
             if deadline_reached

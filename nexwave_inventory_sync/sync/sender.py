@@ -9,13 +9,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 
 from .checkpoints import in_flight_marks, take_checkpoint
-from .client import CallFailed, CallStats, RunAborted, ShopifyClient
+from .client import CallStats, RunAborted, ShopifyClient
 from .clock import Clock
 from .endpoint import ShopifyEndpoint
 from .errors import Stopped
 from .options import ProgressCallback, SyncOptions
 from .push import QUANTITY_NAME, BatchOutcome, ReadyRow, send_batch
-from .retry import Action
 from .tally import Tally
 from .throttle import BucketModel
 
@@ -96,9 +95,7 @@ class Sender:
     def _stop_requested(self) -> bool:
         if self.should_stop is None or not self.should_stop():
             return False
-        self.tally.abort = RunAborted(
-            CallFailed(Stopped("the run was asked to stop before this batch"), Action.ABORT_RUN)
-        )
+        self.tally.abort = RunAborted(Stopped("the run was asked to stop before this batch"))
         return True
 
     def _mark(self, batch: Sequence[ReadyRow]) -> None:
@@ -126,7 +123,7 @@ class Sender:
             outcome = outcome_of()
         except RunAborted as abort:
             self.tally.stop(abort)
-            reason = abort.failure.error.message
+            reason = abort.error.message
             self.tally.unsent_ready(
                 abort.rows,
                 "NOT_CONFIRMED",

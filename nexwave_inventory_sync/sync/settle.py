@@ -22,7 +22,6 @@ from .ids import to_gid
 from .levels import read_levels
 from .push import BatchOutcome, ReadyRow, batches
 from .results import RowFailure, StockRow
-from .retry import Action
 from .versions import uses_idempotency
 
 NOT_STOCKED = "ITEM_NOT_STOCKED_AT_LOCATION"
@@ -66,7 +65,7 @@ def _resend_row(row: StockRow, shopify: int) -> StockRow:
 
 
 def _stop_note(abort: RunAborted) -> str:
-    return f" (the run stopped before it was settled: {abort.failure.error.message})"
+    return f" (the run stopped before it was settled: {abort.error.message})"
 
 
 def settle_conflicts(
@@ -114,14 +113,8 @@ def settle_conflicts(
                 current = read_levels(client, pending.keys(), name)
             except RunAborted:
                 raise
-            except Exception as failure:  # noqa: BLE001 - a read that fails fails these rows, never the run
-                if isinstance(failure, CallFailed) and failure.action is Action.ABORT_RUN:
-                    raise RunAborted(failure) from None
-                why = (
-                    failure.error.message
-                    if isinstance(failure, CallFailed)
-                    else f"{type(failure).__name__}: {failure}"
-                )
+            except CallFailed as failure:  # a read that fails fails these rows, never the run
+                why = failure.error.message
                 for key in pending:
                     report(key, "failed", message=f"could not read Shopify's figure: {why}")
                     out.failures.append(first[key].failure("CONFLICT_READ_FAILED", why))
@@ -227,9 +220,9 @@ def activate_and_resend(
                     activated, message = _activate_one(client, rows[0], run_id)
                 else:
                     activated, message = _activate_many(client, item, rows)
+            except RunAborted:
+                raise
             except CallFailed as error:
-                if error.action is Action.ABORT_RUN:
-                    raise RunAborted(error) from None
                 out.failures += [
                     r.failure(NOT_STOCKED, f"activation failed: {error.error.message}") for r in rows
                 ]

@@ -125,7 +125,7 @@ class Tally:
     def count_unsent(self, pending: Iterable[ReadyRow], rest: Iterable[StockRow]) -> None:
         """After a stop, every row read but not sent, and every row not yet read, is counted and
         (the first few) listed, so the log says exactly what did not reach Shopify."""
-        error = self.abort.failure.error if self.abort else None
+        error = self.abort.error if self.abort else None
         reason = f"the run stopped before this row was sent: {error.message}" if error else "not sent"
         self.unsent_ready(pending, "NOT_SENT", reason)
         for row in rest:

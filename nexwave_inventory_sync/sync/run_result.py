@@ -63,7 +63,7 @@ def run_result(
         unresolved_rows=tuple(tally.unresolved_rows),
         resolved=tuple(tally.resolved.values()),
         aborted=abort is not None,
-        abort_kind=abort.kind if abort else None,
+        abort_kind=abort.kind.value if abort else None,  # a plain str for logs and the database
         abort_reason=str(abort) if abort else None,
         not_sent=tally.not_sent,
         unsent_rows=tuple(tally.unsent_rows),

@@ -13,7 +13,7 @@ from .checkpoints import checkpoint_step, in_flight_marks
 from .client import ShopifyClient
 from .conflicts import Conflict
 from .options import SyncOptions
-from .push import BatchOutcome, ReadyRow
+from .push import BatchOutcome, ReadyRow, Refusal
 from .sender import send_safely
 from .settle import ACTIVATE_OPTION, NOT_STOCKED, Settled, activate_and_resend, settle_conflicts
 from .tally import Tally
@@ -29,14 +29,7 @@ class PostRun:
 def after_batches(client: ShopifyClient, tally: Tally, options: SyncOptions, run_id: str) -> PostRun:
     """Connect unstocked items (if allowed), then settle conflicts by the policy."""
     post = PostRun()
-    # A zero row not stocked there is not activated: there is nothing to zero (stale_ids.items_gone).
-    unstocked = [
-        f
-        for f in tally.failures
-        if f.code == NOT_STOCKED and f.inventory_item_id and f.quantity is not None and not f.row.zeroing
-    ]
-    if unstocked and options.activate_unstocked:
-        tally.failures = [f for f in tally.failures if f not in unstocked]
+    if options.activate_unstocked and (unstocked := tally.take(_not_stocked)):
         done = activate_and_resend(
             client, unstocked, run_id, _step_sender(client, tally, options, run_id, "activated")
         )
@@ -44,15 +37,13 @@ def after_batches(client: ShopifyClient, tally: Tally, options: SyncOptions, run
         _fold_step(tally, post, done, options)
         if tally.stopped:
             return post  # the conflicts keep their failures (counted held)
-    elif unstocked:
+    elif any(isinstance(f, Refusal) and _not_stocked(f) for f in tally.failures):
         hint = f"; turn on the store option '{ACTIVATE_OPTION}' to connect it and push it in the same run"
         tally.failures = [
             replace(f, message=f.message + hint) if f.code == NOT_STOCKED and not f.row.zeroing else f
             for f in tally.failures
         ]
-    conflicted = [f for f in tally.failures if f.conflict and f.inventory_item_id and f.quantity is not None]
-    if conflicted:
-        tally.failures = [f for f in tally.failures if not f.conflict]
+    if conflicted := tally.take(lambda f: f.conflict):
         send = _step_sender(client, tally, options, run_id, "conflicts")
         done = settle_conflicts(client, conflicted, options.conflict_policy, send, options.quantity_name)
         post.conflicts = done.conflicts
@@ -61,6 +52,11 @@ def after_batches(client: ShopifyClient, tally: Tally, options: SyncOptions, run
         tally.pushed += sum(1 for c in done.conflicts if c.outcome == "resolved" and c.sent is None)
         _fold_step(tally, post, done, options)
     return post
+
+
+def _not_stocked(refused: Refusal) -> bool:
+    # A zero row not stocked there is not activated: there is nothing to zero (items_gone).
+    return refused.code == NOT_STOCKED and not refused.row.zeroing
 
 
 def _step_sender(

@@ -11,11 +11,11 @@ from .bulk import BulkReadFailed, bulk_levels
 from .client import RunAborted
 from .ids import IdError, to_gid
 from .options import SyncOptions
-from .push import ReadyRow
+from .push import ReadyRow, Refusal
 from .quantity import QuantityError, shopify_quantity
 from .resolve import Resolver, Unresolved
-from .results import Resolution, RowFailure, StockRow
-from .tally import Tally, failure_location
+from .results import Resolution, StockRow
+from .tally import Tally
 
 
 class Preparer:
@@ -52,20 +52,20 @@ class Preparer:
                 ready.append(prepared)
         return ready
 
-    def again(self, failure: RowFailure, resolution: Resolution) -> ReadyRow | None:
-        """A row whose cached id Shopify refused, with the id found for its SKU now; None
-        (counted) when there is nothing to send."""
-        row = failure.row
+    def again(self, refused: Refusal, resolution: Resolution) -> ReadyRow | None:
+        """The row as sent to a cached id Shopify refused, sent to the id found for its SKU
+        now; None (counted) when there is nothing to send."""
+        sent = refused.ready
         if not resolution.tracked:
             self.tally.untracked += 1
             return None
-        key = hash((resolution.inventory_item_id, failure_location(failure)))
+        key = hash((resolution.inventory_item_id, sent.location_id))
         if key in self._seen:
             self.tally.fail(
-                row,
+                sent.row,
                 "DUPLICATE_ROW",
-                f"{row.label} appears twice for {failure_location(failure)}",
-                quantity=failure.quantity,
+                f"{sent.row.label} appears twice for {sent.location_id}",
+                quantity=sent.quantity,
                 inventory_item_id=resolution.inventory_item_id,
             )
             return None
@@ -73,8 +73,8 @@ class Preparer:
         # The confirmed level it carried was the old item's: the new one has none yet, so it
         # gets ERPNext's figure without compare-and-set (a stale change_from would meet a
         # phantom conflict and the policy would subtract sales that never happened).
-        row = replace(row, change_from=None)
-        return ReadyRow(row, resolution.inventory_item_id, failure_location(failure), failure.quantity)
+        row = replace(sent.row, change_from=None)
+        return replace(sent, row=row, inventory_item_id=resolution.inventory_item_id)
 
     def _prepare(self, row: StockRow) -> ReadyRow | None:
         tally = self.tally

@@ -52,15 +52,25 @@ class ReadyRow:
     location_id: str
     quantity: int
 
-    def failure(self, code: str, message: str) -> RowFailure:
-        return RowFailure(
+    def failure(self, code: str, message: str) -> Refusal:
+        return Refusal(
             self.row,
             code,
             message,
             quantity=self.quantity,
             inventory_item_id=self.inventory_item_id,
             conflict=code in CONFLICT_CODES,
+            ready=self,
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Refusal(RowFailure):
+    """A row that reached a batch and failed there, with the ReadyRow it was sent as: the
+    work a later step takes as it is (a conflict to settle, an item to connect where it is
+    not stocked, a cached id to look up again), never rebuilt from the failure's fields."""
+
+    ready: ReadyRow
 
 
 @dataclass

@@ -18,9 +18,8 @@ from . import documents
 from .client import CallFailed, RunAborted, ShopifyClient
 from .conflicts import MAX_REPEATS, Conflict, ConflictPolicy, settle
 from .delta import LevelKey
-from .ids import to_gid
 from .levels import read_levels
-from .push import BatchOutcome, ReadyRow, batches
+from .push import BatchOutcome, ReadyRow, Refusal, batches
 from .results import RowFailure, StockRow
 from .versions import uses_idempotency
 
@@ -47,13 +46,6 @@ class Settled:
     not_sent: list[ReadyRow] = field(default_factory=list)
 
 
-def _ready(failure: RowFailure) -> ReadyRow:
-    # RowFailures of rows that reached a batch carry the item and the quantity sent.
-    return ReadyRow(
-        failure.row, failure.inventory_item_id, to_gid("Location", failure.row.location_id), failure.quantity
-    )
-
-
 def _key(ready: ReadyRow) -> LevelKey:
     return ready.inventory_item_id, ready.location_id
 
@@ -70,7 +62,7 @@ def _stop_note(abort: RunAborted) -> str:
 
 def settle_conflicts(
     client: ShopifyClient,
-    conflicted: Sequence[RowFailure],
+    conflicted: Sequence[Refusal],
     policy: ConflictPolicy,
     send: SendBatch,
     name: str,
@@ -79,11 +71,10 @@ def settle_conflicts(
     accounted for."""
     out = Settled()
     first: dict[LevelKey, ReadyRow] = {}  # the row as first sent, with the confirmed level sent
-    refused: dict[LevelKey, RowFailure] = {}
+    refused: dict[LevelKey, Refusal] = {}
     for failure in conflicted:
-        ready = _ready(failure)
-        first[_key(ready)] = ready
-        refused[_key(ready)] = failure
+        first[_key(failure.ready)] = failure.ready
+        refused[_key(failure.ready)] = failure
     unsettled = set(first)  # rows whose fate is not known yet
     pending = dict(first)
     attempts: dict[LevelKey, int] = dict.fromkeys(first, 0)
@@ -162,7 +153,7 @@ def settle_conflicts(
                 for ready in outcome.landed:
                     report(_key(ready), "resolved", sent=ready.quantity)
                 for failure in outcome.failures:
-                    key = (failure.inventory_item_id, _ready(failure).location_id)
+                    key = _key(failure.ready)
                     if failure.conflict and key in first:
                         pending[key] = first[key]
                     else:
@@ -196,7 +187,7 @@ def activation_key(run_id: str, inventory_item_id: str, location_id: str) -> str
 
 def activate_and_resend(
     client: ShopifyClient,
-    unstocked: Sequence[RowFailure],
+    unstocked: Sequence[Refusal],
     run_id: str,
     send: SendBatch,
 ) -> Settled:
@@ -206,7 +197,7 @@ def activate_and_resend(
     one batched push of the activated rows. Never raises RunAborted: a stop part-way comes
     back in Settled.abort, every row accounted for."""
     out = Settled()
-    by_item: dict[str, list[RowFailure]] = {}
+    by_item: dict[str, list[Refusal]] = {}
     for failure in unstocked:
         by_item.setdefault(failure.inventory_item_id, []).append(failure)
     ready_rows: list[ReadyRow] = []
@@ -214,7 +205,7 @@ def activate_and_resend(
     try:
         while items:
             item, failures = items[0]
-            rows = [_ready(f) for f in failures]
+            rows = [f.ready for f in failures]
             try:
                 if len(rows) == 1:
                     activated, message = _activate_one(client, rows[0], run_id)

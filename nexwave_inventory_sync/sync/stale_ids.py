@@ -11,7 +11,7 @@ from .client import RunAborted
 from .delta import ConfirmedLevel
 from .ids import to_gid
 from .prepare import Preparer
-from .push import ReadyRow, batches
+from .push import ReadyRow, Refusal, batches
 from .resolve import Unresolved
 from .results import Resolution, RowFailure
 from .sender import Sender
@@ -51,14 +51,10 @@ def items_gone(tally: Tally) -> None:
     tally.failures = kept
 
 
-def stale_id_failures(tally: Tally) -> list[RowFailure]:
+def stale_ids(tally: Tally) -> list[Refusal]:
     """Rows Shopify refused because their cached inventory item no longer exists (a product
     deleted and re-created with the same SKU): taken out of the failures to be looked up again."""
-    stale = [f for f in tally.failures if f.code == STALE_ID_CODE and f.row.inventory_item_id and f.row.sku]
-    if stale:
-        ids = {id(f) for f in stale}
-        tally.failures = [f for f in tally.failures if id(f) not in ids]
-    return stale
+    return tally.take(lambda f: f.code == STALE_ID_CODE and bool(f.row.inventory_item_id and f.row.sku))
 
 
 def push_again(preparer: Preparer, sender: Sender, tally: Tally) -> None:
@@ -66,7 +62,7 @@ def push_again(preparer: Preparer, sender: Sender, tally: Tally) -> None:
     found; the new ids go to the run's `resolved` (with `replaces`) for the caller to cache,
     and, with the old items' levels to forget, to a checkpoint before the rows leave again: a
     run killed after it never leaves the caller a level for an item no cached id names (N4)."""
-    stale = stale_id_failures(tally) if not tally.stopped else []
+    stale = stale_ids(tally) if not tally.stopped else []
     if not stale:
         return
     resolver = preparer.resolver
@@ -91,7 +87,7 @@ def push_again(preparer: Preparer, sender: Sender, tally: Tally) -> None:
     sender.flush()
 
 
-def _found_again(preparer: Preparer, tally: Tally, failure: RowFailure) -> ReadyRow | None:
+def _found_again(preparer: Preparer, tally: Tally, failure: Refusal) -> ReadyRow | None:
     """What the SKU names now: not on Shopify (counted as not found), the same item or a failed
     lookup (the row keeps its failure), or a new item (to push; None when there is nothing to)."""
     found = preparer.resolver.by_sku.get(failure.row.sku)

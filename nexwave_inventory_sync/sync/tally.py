@@ -3,13 +3,13 @@ what happened since the last checkpoint waits here for the next one (checkpoints
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .client import RunAborted
 from .delta import ConfirmedLevel, LevelKey
 from .ids import to_gid
-from .push import BatchOutcome, ReadyRow
+from .push import BatchOutcome, ReadyRow, Refusal
 from .results import Resolution, RowFailure, StockRow
 
 # The log keeps every failed row, but an unmapped catalog can leave 100,000 rows without
@@ -121,6 +121,15 @@ class Tally:
             for f in failures
             if f.inventory_item_id and (key := (f.inventory_item_id, failure_location(f))) not in doubtful
         )
+
+    def take(self, wanted: Callable[[Refusal], bool]) -> list[Refusal]:
+        """The refused rows a later step works on, taken out of the failures; the step puts
+        back what it could not settle."""
+        taken = [f for f in self.failures if isinstance(f, Refusal) and wanted(f)]
+        if taken:
+            ids = {id(f) for f in taken}
+            self.failures = [f for f in self.failures if id(f) not in ids]
+        return taken
 
     def count_unsent(self, pending: Iterable[ReadyRow], rest: Iterable[StockRow]) -> None:
         """After a stop, every row read but not sent, and every row not yet read, is counted and

@@ -169,27 +169,8 @@ class ShopifyClient:
         waited = 0.0
         renewed = False
         while True:
-            pause = self.bucket.acquire(cost, self.clock.now())
-            if pause > 0:
-                if not self._fits_deadline(pause):
-                    self.bucket.release(cost)
-                    self._deadline_failure(f"a throttle pause of {pause:.1f} s", operation)
-                self._count(throttle_waits=1, seconds_waited=pause)
-                self.clock.sleep(pause)
-                waited += pause
-            elif not self._fits_deadline(0.0):
-                self.bucket.release(cost)
-                self._deadline_failure("another call", operation)
-            self._count(api_calls=1)
-            with self._stats_lock:
-                self.stats.calls_by_operation[operation] += 1
-            if self.deadline is not None:
-                # A call never waits for its answer past the deadline either.
-                left = max(0.1, self.deadline - self.clock.now())
-                self._transport.timeout = (min(self._timeout[0], left), min(self._timeout[1], left))
-            # Numbered after the pause, as the request leaves: with it the bucket model tells
-            # whether this call's answer can be older than the figure it holds.
-            send_number = self.bucket.next_send_number()
+            waited += self._wait_for_bucket(cost, operation)
+            send_number = self._leave(operation)
             # The answer's figure goes into the model before the call's reservation comes out:
             # the other way round, a batch asking in between would see neither counting this
             # call's cost and go early into a THROTTLED answer. (In between it counts twice: a
@@ -222,6 +203,35 @@ class ShopifyClient:
             if error is None:
                 return data
             waited += self._retry_or_raise(error, attempts, waited, operation)
+
+    def _wait_for_bucket(self, cost: float, operation: str) -> float:
+        """Reserve the call's cost in the bucket model, sleeping the pause it asks for; the
+        seconds slept. Raises RunAborted when the pause (or the call) would pass the deadline."""
+        pause = self.bucket.acquire(cost, self.clock.now())
+        if pause > 0:
+            if not self._fits_deadline(pause):
+                self.bucket.release(cost)
+                self._deadline_failure(f"a throttle pause of {pause:.1f} s", operation)
+            self._count(throttle_waits=1, seconds_waited=pause)
+            self.clock.sleep(pause)
+            return pause
+        if not self._fits_deadline(0.0):
+            self.bucket.release(cost)
+            self._deadline_failure("another call", operation)
+        return 0.0
+
+    def _leave(self, operation: str) -> int:
+        """Count the call as it leaves and return its send number."""
+        self._count(api_calls=1)
+        with self._stats_lock:
+            self.stats.calls_by_operation[operation] += 1
+        if self.deadline is not None:
+            # A call never waits for its answer past the deadline either.
+            left = max(0.1, self.deadline - self.clock.now())
+            self._transport.timeout = (min(self._timeout[0], left), min(self._timeout[1], left))
+        # Numbered after the pause, as the request leaves: with it the bucket model tells
+        # whether this call's answer can be older than the figure it holds.
+        return self.bucket.next_send_number()
 
     def _renew_after(self, error: ShopifyError, operation: str) -> bool:
         """True when a 401 said the token is invalid or expired and a new one was obtained."""

@@ -288,37 +288,12 @@ def classify_response(
             **common,
         )
     if not isinstance(body, dict):
-        # HTML error pages and truncated bodies. A 5xx page is still Shopify's outage, so it
-        # keeps the 5xx class; anything else that is not JSON fails the batch at once.
-        if status >= 500:
-            return None, ServerError(
-                f"Shopify answered {status} with a non-JSON body: {_snippet(text)}", **common
-            )
-        if status in (401, 402, 403, 423, 429):
-            return None, _status_error(status, _snippet(text), common)
-        return None, BadResponse(
-            f"Shopify answered with a body that is not JSON: {_snippet(text)}", body=_snippet(text), **common
-        )
+        return None, _not_json(status, text, common)
 
     errors = body.get("errors")
     codes = _graphql_error_codes(errors)
     if "THROTTLED" in codes:
-        extensions = body.get("extensions")
-        cost = extensions.get("cost") if isinstance(extensions, Mapping) else None
-        cost = cost if isinstance(cost, Mapping) else {}
-        requested = cost.get("requestedQueryCost")
-        return body, Throttled(
-            "Throttled: the query cost exceeds the points left in the bucket",
-            code="THROTTLED",
-            requested=float(requested)
-            if isinstance(requested, (int, float))
-            and not isinstance(requested, bool)
-            and math.isfinite(requested)
-            and requested >= 0
-            else None,
-            throttle=cost.get("throttleStatus"),
-            **common,
-        )
+        return body, _throttled(body, common)
     if status >= 400:
         return body, _status_error(status, _error_messages(errors) if errors else f"HTTP {status}", common)
     if errors:
@@ -346,6 +321,37 @@ def classify_response(
     if not isinstance(body["data"], dict):
         return body, BadResponse(f"Shopify answered data that is not an object: {_snippet(text)}", **common)
     return body, None
+
+
+def _not_json(status: int, text: str, common: dict) -> ShopifyError:
+    # HTML error pages and truncated bodies. A 5xx page is still Shopify's outage, so it
+    # keeps the 5xx class; anything else that is not JSON fails the batch at once.
+    if status >= 500:
+        return ServerError(f"Shopify answered {status} with a non-JSON body: {_snippet(text)}", **common)
+    if status in (401, 402, 403, 423, 429):
+        return _status_error(status, _snippet(text), common)
+    return BadResponse(
+        f"Shopify answered with a body that is not JSON: {_snippet(text)}", body=_snippet(text), **common
+    )
+
+
+def _throttled(body: dict, common: dict) -> Throttled:
+    extensions = body.get("extensions")
+    cost = extensions.get("cost") if isinstance(extensions, Mapping) else None
+    cost = cost if isinstance(cost, Mapping) else {}
+    requested = cost.get("requestedQueryCost")
+    return Throttled(
+        "Throttled: the query cost exceeds the points left in the bucket",
+        code="THROTTLED",
+        requested=float(requested)
+        if isinstance(requested, (int, float))
+        and not isinstance(requested, bool)
+        and math.isfinite(requested)
+        and requested >= 0
+        else None,
+        throttle=cost.get("throttleStatus"),
+        **common,
+    )
 
 
 def _status_error(status: int, detail: str, common: dict) -> ShopifyError:

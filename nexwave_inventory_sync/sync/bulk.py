@@ -79,11 +79,12 @@ def _start(client: ShopifyClient, query: str, poll_interval: float, max_wait: fl
         )
         payload = data.get("bulkOperationRunQuery")
         payload = payload if isinstance(payload, dict) else {}
-        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, dict)]
+        errors = payload.get("userErrors")
+        errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
         operation = payload.get("bulkOperation")
         if isinstance(operation, dict) and isinstance(operation.get("id"), str) and not errors:
             return operation["id"]
-        codes = {e.get("code") for e in errors}
+        codes = {e.get("code") for e in errors if isinstance(e.get("code"), str)}
         message = "; ".join(str(e.get("message")) for e in errors) or "no bulk operation was created"
         if not codes & BUSY_CODES:
             raise BulkReadFailed(ErrorKind.BULK_INVALID, message)
@@ -131,7 +132,7 @@ def _wait(
             waited += poll_interval
             continue
         missing_for = 0.0
-        status = node.get("status")
+        status = node.get("status") if isinstance(node.get("status"), str) else None
         count = _object_count(node)
         if progress is not None and count is not None:
             progress(count)
@@ -224,12 +225,13 @@ def bulk_levels(
             read.skus[item["id"]] = obj.get("sku")
             if isinstance(item.get("tracked"), bool):
                 read.tracked[item["id"]] = item["tracked"]
+            sku = obj.get("sku") if isinstance(obj.get("sku"), str) and obj.get("sku") else None
             read.resolutions.append(
                 Resolution(
                     item["id"],
                     bool(item.get("tracked")) and obj.get("requiresComponents") is not True,
                     variant_id=obj["id"],
-                    sku=obj.get("sku"),
+                    sku=sku,
                     requires_components=obj.get("requiresComponents") is True,
                 )
             )

@@ -354,7 +354,7 @@ Post = Callable[[str, Mapping[str, str], tuple[float, float]], tuple[int, str]]
 
 
 def _post_form(url: str, form: Mapping[str, str], timeout: tuple[float, float]) -> tuple[int, str]:
-    from .transport import USER_AGENT, transport_error
+    from .network_errors import USER_AGENT, transport_error
 
     try:
         # No redirects: the form carries the client secret.

@@ -14,7 +14,7 @@ Public API (stable):
   "refused" (ACCESS_DENIED on bulkOperationRunQuery: an app built by a partner without bulk
   query access, since 2026-11).
   Callers fall back to pages on any of them.
-- `bulk_levels(client, location_ids, name, ...) -> levels.LevelRead`: every variant's
+- `bulk_levels(client, location_ids, name, ...) -> level_read.LevelRead`: every variant's
   inventory item (as `Resolution`s) and its levels at the given locations.
 
 Documented (shopify.dev bulk operations guide and the BulkOperation / bulkOperationRunQuery
@@ -35,9 +35,9 @@ from collections.abc import Callable, Iterable, Iterator
 from . import documents
 from .client import CallFailed, RunAborted, ShopifyClient
 from .delta import LevelKey
-from .levels import LevelRead, ReadProgress, _quantity
+from .errors import EngineError, ErrorKind
+from .level_read import LevelRead, ReadProgress, named_quantity
 from .results import Resolution
-from .retry import Action
 
 BUSY_CODES = frozenset({"OPERATION_IN_PROGRESS", "LIMIT_REACHED"})
 DONE = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
@@ -47,24 +47,11 @@ DONE = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
 MISSING_AFTER = 30.0
 
 
-class BulkReadFailed(Exception):
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind
+class BulkReadFailed(EngineError):
+    """The bulk read gave no file to read; `kind` says why (ErrorKind.BULK_*, see above)."""
 
-
-def _execute(client: ShopifyClient, document: str, variables: dict, operation: str) -> dict:
-    try:
-        return client.execute(document, variables, operation=operation, expected_cost=10)
-    except CallFailed as failure:
-        if operation == "BulkRunQuery" and failure.error.code == "ACCESS_DENIED":
-            # A partner app without bulk query access (changelog 2026-11-06: "returns an access
-            # denied error"): bulk is off for this app, not the shop; the caller reads by pages.
-            # A missing scope fails the pages' first call the same way and aborts there.
-            raise BulkReadFailed("refused", f"{operation}: {failure.error.message}") from None
-        if failure.action is Action.ABORT_RUN:
-            raise RunAborted(failure) from None
-        raise BulkReadFailed("failed", f"{operation}: {failure.error.message}") from None
+    def __init__(self, kind: ErrorKind | str, message: str):
+        super().__init__(message, kind=kind)
 
 
 def default_http_get(url: str) -> Iterator[bytes]:
@@ -74,35 +61,49 @@ def default_http_get(url: str) -> Iterator[bytes]:
         with requests.get(url, stream=True, timeout=(5.0, 120.0)) as answer:
             if answer.status_code != 200:
                 raise BulkReadFailed(
-                    "download",
+                    ErrorKind.BULK_DOWNLOAD,
                     f"the bulk result download answered HTTP {answer.status_code}"
                     + (" (the link expired or was refused)" if answer.status_code in (403, 404, 410) else ""),
                 )
             yield from answer.iter_lines()
     except requests.RequestException as error:
         # Refused, timed out, cut off mid-stream: named by kind, never with the signed URL.
-        raise BulkReadFailed("download", f"the bulk result download failed: {type(error).__name__}") from None
+        raise BulkReadFailed(
+            ErrorKind.BULK_DOWNLOAD, f"the bulk result download failed: {type(error).__name__}"
+        ) from None
 
 
 def _start(client: ShopifyClient, query: str, poll_interval: float, max_wait: float) -> str:
     waited = 0.0
     while True:
-        data = _execute(client, documents.BULK_RUN_QUERY, {"query": query}, "BulkRunQuery")
+        try:
+            data = client.execute(
+                documents.BULK_RUN_QUERY, {"query": query}, operation="BulkRunQuery", expected_cost=10
+            )
+        except CallFailed as failure:  # a RunAborted too: ACCESS_DENIED is an abort elsewhere
+            if failure.error.code != "ACCESS_DENIED":
+                raise
+            # A partner app without bulk query access (changelog 2026-11-06: "returns an access
+            # denied error"): bulk is off for this app, not the shop; the caller reads by pages.
+            # A missing scope fails the pages' first call the same way and aborts there.
+            raise BulkReadFailed(ErrorKind.BULK_REFUSED, f"BulkRunQuery: {failure.error.message}") from None
         payload = data.get("bulkOperationRunQuery")
         payload = payload if isinstance(payload, dict) else {}
-        errors = [e for e in payload.get("userErrors") or [] if isinstance(e, dict)]
+        errors = payload.get("userErrors")
+        errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
         operation = payload.get("bulkOperation")
         if isinstance(operation, dict) and isinstance(operation.get("id"), str) and not errors:
             return operation["id"]
-        codes = {e.get("code") for e in errors}
+        codes = {e.get("code") for e in errors if isinstance(e.get("code"), str)}
         message = "; ".join(str(e.get("message")) for e in errors) or "no bulk operation was created"
         if not codes & BUSY_CODES:
-            raise BulkReadFailed("invalid", message)
+            raise BulkReadFailed(ErrorKind.BULK_INVALID, message)
         # Another bulk query of this app is running (a reconciliation of another run, a
         # cold run): wait for it, then ask again, never cancel someone else's operation.
         if waited >= max_wait:
             raise BulkReadFailed(
-                "in_progress", f"another bulk query is still running after {waited:.0f} s: {message}"
+                ErrorKind.BULK_IN_PROGRESS,
+                f"another bulk query is still running after {waited:.0f} s: {message}",
             )
         client.clock.sleep(poll_interval)
         waited += poll_interval
@@ -126,12 +127,14 @@ def _wait(
     waited = 0.0
     missing_for = 0.0
     while True:
-        data = _execute(client, documents.BULK_OPERATION, {"id": operation_id}, "BulkOperationById")
+        data = client.execute(
+            documents.BULK_OPERATION, {"id": operation_id}, operation="BulkOperationById", expected_cost=10
+        )
         node = data.get("node")
         if not isinstance(node, dict):
             if missing_for >= MISSING_AFTER:
                 raise BulkReadFailed(
-                    "missing",
+                    ErrorKind.BULK_MISSING,
                     f"bulk operation {operation_id} was not found (node answered null) for {missing_for:.0f} s",
                 )
             client.clock.sleep(poll_interval)
@@ -139,7 +142,7 @@ def _wait(
             waited += poll_interval
             continue
         missing_for = 0.0
-        status = node.get("status")
+        status = node.get("status") if isinstance(node.get("status"), str) else None
         count = _object_count(node)
         if progress is not None and count is not None:
             progress(count)
@@ -147,7 +150,7 @@ def _wait(
             return node
         if waited >= max_wait:
             raise BulkReadFailed(
-                "timeout", f"bulk operation {operation_id} still {status} after {waited:.0f} s"
+                ErrorKind.BULK_TIMEOUT, f"bulk operation {operation_id} still {status} after {waited:.0f} s"
             )
         client.clock.sleep(poll_interval)
         waited += poll_interval
@@ -162,16 +165,21 @@ def run_bulk_query(
     max_wait: float = 1800.0,
     progress: ReadProgress | None = None,
 ) -> Iterator[dict]:
-    operation_id = _start(client, query, poll_interval, max_wait)
-    node = _wait(client, operation_id, poll_interval, max_wait, progress)
+    try:
+        operation_id = _start(client, query, poll_interval, max_wait)
+        node = _wait(client, operation_id, poll_interval, max_wait, progress)
+    except RunAborted:
+        raise
+    except CallFailed as failure:  # after its retries: the read falls back, the run goes on
+        raise BulkReadFailed(ErrorKind.BULK_FAILED, f"{failure.operation}: {failure.error.message}") from None
     status = node.get("status")
     if status == "FAILED":
         partial = " (partial data was available)" if node.get("partialDataUrl") else ""
         raise BulkReadFailed(
-            "failed", f"bulk operation {operation_id} failed: {node.get('errorCode')}{partial}"
+            ErrorKind.BULK_FAILED, f"bulk operation {operation_id} failed: {node.get('errorCode')}{partial}"
         )
     if status in ("EXPIRED", "CANCELED"):
-        raise BulkReadFailed(status.lower(), f"bulk operation {operation_id} is {status}")
+        raise BulkReadFailed(ErrorKind(status.lower()), f"bulk operation {operation_id} is {status}")
     url = node.get("url")
     if not url:
         return  # COMPLETED with no url: the query matched nothing
@@ -185,12 +193,15 @@ def run_bulk_query(
                     obj = json.loads(line)
                 except ValueError:
                     raise BulkReadFailed(
-                        "download", "the bulk result file holds a line that is not JSON (cut off?)"
+                        ErrorKind.BULK_DOWNLOAD,
+                        "the bulk result file holds a line that is not JSON (cut off?)",
                     ) from None
                 if isinstance(obj, dict):
                     yield obj
     except OSError as error:  # an injected http_get's network error (requests' are OSErrors too)
-        raise BulkReadFailed("download", f"the bulk result download failed: {type(error).__name__}") from None
+        raise BulkReadFailed(
+            ErrorKind.BULK_DOWNLOAD, f"the bulk result download failed: {type(error).__name__}"
+        ) from None
 
 
 def bulk_levels(
@@ -224,12 +235,13 @@ def bulk_levels(
             read.skus[item["id"]] = obj.get("sku")
             if isinstance(item.get("tracked"), bool):
                 read.tracked[item["id"]] = item["tracked"]
+            sku = obj.get("sku") if isinstance(obj.get("sku"), str) and obj.get("sku") else None
             read.resolutions.append(
                 Resolution(
                     item["id"],
                     bool(item.get("tracked")) and obj.get("requiresComponents") is not True,
                     variant_id=obj["id"],
-                    sku=obj.get("sku"),
+                    sku=sku,
                     requires_components=obj.get("requiresComponents") is True,
                 )
             )
@@ -239,8 +251,8 @@ def bulk_levels(
         parent = obj.get("__parentId")
         item = item_of_variant.get(parent) if isinstance(parent, str) else None
         location = obj.get("location").get("id") if isinstance(obj.get("location"), dict) else None
-        quantity = _quantity(obj.get("quantities"), name)
-        if item is None or location not in wanted or quantity is None:
+        quantity = named_quantity(obj.get("quantities"), name)
+        if item is None or not isinstance(location, str) or location not in wanted or quantity is None:
             continue
         key: LevelKey = (item, location)
         read.levels[key] = quantity

@@ -1,5 +1,10 @@
 """One GraphQL call at a time, done right: validated locally, paced on the bucket, retried by
-the policy, and counted. Everything above this module speaks in documents and data."""
+the policy, and counted. Everything above this module speaks in documents and data.
+
+A call the policy gives up on raises `CallFailed`; when the policy says every later call
+would fail the same way (a revoked token, a locked shop, the deadline) it raises `RunAborted`,
+a CallFailed of its own: callers never translate one into the other. Code that fails only
+its own work on a CallFailed lets a RunAborted through first (`except RunAborted: raise`)."""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from graphql import DocumentNode
 from .auth import token_rejected
 from .clock import Clock, SystemClock
 from .endpoint import ShopifyEndpoint
-from .errors import AuthGrantError, DeadlineReached, ShopifyError, Throttled
+from .errors import AuthGrantError, DeadlineReached, EngineError, ShopifyError, Throttled
 from .retry import Action, RetryPolicy
 from .schema import schema_for
 from .throttle import BucketModel, QueryCost, ThrottleStatus
@@ -40,23 +45,43 @@ class CallStats:
     token_renewals: int = 0  # renewals after a 401 that said the token expired (auth.py)
 
 
-class CallFailed(Exception):
-    """A call that the policy gave up on. `action` says whether the run may go on."""
+class CallFailed(EngineError):
+    """A call that the policy gave up on; `error` says why, `action` whether the run may go on,
+    `operation` which call it was. Its message is the error's with its HTTP status and request
+    id (for Shopify support)."""
 
-    def __init__(self, error: ShopifyError, action: Action):
-        super().__init__(str(error))
+    def __init__(self, error: ShopifyError, action: Action, operation: str | None = None):
+        super().__init__(str(error), kind=error.kind)
         self.error = error
         self.action = action
+        self.operation = operation
 
 
-class RunAborted(Exception):
-    """Raised where a call failed in a way every later call would share (auth, locked shop)."""
+class RunAborted(CallFailed):
+    """A call failed in a way every later call would share (auth, locked shop, deadline, a
+    stop asked for): the run stops. `rows`: the batch (ReadyRows) whose call met the abort,
+    not confirmed and reported as such."""
 
-    def __init__(self, failure: CallFailed, rows: tuple = ()):
-        super().__init__(str(failure.error))
-        self.failure = failure
-        # The batch (ReadyRows) whose call met the abort: not confirmed, reported as such.
+    def __init__(self, error: ShopifyError, rows: tuple = (), operation: str | None = None):
+        super().__init__(error, Action.ABORT_RUN, operation)
         self.rows = tuple(rows)
+
+    @property
+    def failure(self) -> RunAborted:
+        """The failed call: the abort itself (its old name, when it wrapped a CallFailed)."""
+        return self
+
+    def with_rows(self, rows) -> RunAborted:
+        """The same stop, naming the batch it cut off."""
+        return RunAborted(self.error, rows, self.operation)
+
+
+def gave_up(error: ShopifyError, action: Action, operation: str | None = None) -> CallFailed:
+    """The error a call ends with once the policy stops retrying: RunAborted when the action
+    is to abort the run, CallFailed otherwise."""
+    if action is Action.ABORT_RUN:
+        return RunAborted(error, operation=operation)
+    return CallFailed(error, action, operation)
 
 
 # Before the first answer tells us better: a mutation costs 10 points; a query of n objects
@@ -130,7 +155,8 @@ class ShopifyClient:
         expected_cost: float | None = None,
         answer_error: Callable[[dict], ShopifyError | None] | None = None,
     ) -> dict[str, Any]:
-        """Send one operation, retrying per policy; return its `data` or raise CallFailed.
+        """Send one operation, retrying per policy; return its `data` or raise CallFailed
+        (RunAborted when the policy says the run must stop).
         `answer_error` may turn a well-formed answer into a retryable error (a userError that
         means "try again", such as IDEMPOTENCY_CONCURRENT_REQUEST)."""
         if self._session is None:
@@ -143,27 +169,8 @@ class ShopifyClient:
         waited = 0.0
         renewed = False
         while True:
-            pause = self.bucket.acquire(cost, self.clock.now())
-            if pause > 0:
-                if not self._fits_deadline(pause):
-                    self.bucket.release(cost)
-                    self._deadline_failure(f"a throttle pause of {pause:.1f} s")
-                self._count(throttle_waits=1, seconds_waited=pause)
-                self.clock.sleep(pause)
-                waited += pause
-            elif not self._fits_deadline(0.0):
-                self.bucket.release(cost)
-                self._deadline_failure("another call")
-            self._count(api_calls=1)
-            with self._stats_lock:
-                self.stats.calls_by_operation[operation] += 1
-            if self.deadline is not None:
-                # A call never waits for its answer past the deadline either.
-                left = max(0.1, self.deadline - self.clock.now())
-                self._transport.timeout = (min(self._timeout[0], left), min(self._timeout[1], left))
-            # Numbered after the pause, as the request leaves: with it the bucket model tells
-            # whether this call's answer can be older than the figure it holds.
-            send_number = self.bucket.next_send_number()
+            waited += self._wait_for_bucket(cost, operation)
+            send_number = self._leave(operation)
             # The answer's figure goes into the model before the call's reservation comes out:
             # the other way round, a batch asking in between would see neither counting this
             # call's cost and go early into a THROTTLED answer. (In between it counts twice: a
@@ -173,9 +180,9 @@ class ShopifyClient:
             except AuthGrantError as error:
                 # No token could be had before the call was sent: nothing reached Shopify.
                 self.bucket.release(cost)
-                raise CallFailed(error, self.policy.decide(error, 0).action) from None
+                raise gave_up(error, self.policy.decide(error, 0).action, operation) from None
             except ShopifyError as error:
-                if not renewed and self._renew_after(error):
+                if not renewed and self._renew_after(error, operation):
                     # Once per call: a token that expired or was replaced is renewed and the
                     # same call sent again; a second 401 goes to the policy (abort the run).
                     renewed = True
@@ -187,7 +194,7 @@ class ShopifyClient:
                         ThrottleStatus.from_json(error.throttle), self.clock.now(), send_number
                     )
                 self.bucket.release(cost)
-                waited += self._retry_or_raise(error, attempts, waited)
+                waited += self._retry_or_raise(error, attempts, waited, operation)
                 continue
             self._observe(operation, QueryCost.from_extensions(result.extensions), send_number)
             self.bucket.release(cost)
@@ -195,9 +202,38 @@ class ShopifyClient:
             error = answer_error(data) if answer_error is not None else None
             if error is None:
                 return data
-            waited += self._retry_or_raise(error, attempts, waited)
+            waited += self._retry_or_raise(error, attempts, waited, operation)
 
-    def _renew_after(self, error: ShopifyError) -> bool:
+    def _wait_for_bucket(self, cost: float, operation: str) -> float:
+        """Reserve the call's cost in the bucket model, sleeping the pause it asks for; the
+        seconds slept. Raises RunAborted when the pause (or the call) would pass the deadline."""
+        pause = self.bucket.acquire(cost, self.clock.now())
+        if pause > 0:
+            if not self._fits_deadline(pause):
+                self.bucket.release(cost)
+                self._deadline_failure(f"a throttle pause of {pause:.1f} s", operation)
+            self._count(throttle_waits=1, seconds_waited=pause)
+            self.clock.sleep(pause)
+            return pause
+        if not self._fits_deadline(0.0):
+            self.bucket.release(cost)
+            self._deadline_failure("another call", operation)
+        return 0.0
+
+    def _leave(self, operation: str) -> int:
+        """Count the call as it leaves and return its send number."""
+        self._count(api_calls=1)
+        with self._stats_lock:
+            self.stats.calls_by_operation[operation] += 1
+        if self.deadline is not None:
+            # A call never waits for its answer past the deadline either.
+            left = max(0.1, self.deadline - self.clock.now())
+            self._transport.timeout = (min(self._timeout[0], left), min(self._timeout[1], left))
+        # Numbered after the pause, as the request leaves: with it the bucket model tells
+        # whether this call's answer can be older than the figure it holds.
+        return self.bucket.next_send_number()
+
+    def _renew_after(self, error: ShopifyError, operation: str) -> bool:
         """True when a 401 said the token is invalid or expired and a new one was obtained."""
         provider = self.endpoint.token_provider
         if provider is None or not provider.renewable or not token_rejected(error):
@@ -207,21 +243,21 @@ class ShopifyClient:
         try:
             provider.renew(error.token_serial)
         except AuthGrantError as grant_error:
-            raise CallFailed(grant_error, self.policy.decide(grant_error, 0).action) from None
+            raise gave_up(grant_error, self.policy.decide(grant_error, 0).action, operation) from None
         self._count(token_renewals=1)
         return True
 
-    def _retry_or_raise(self, error: ShopifyError, attempts: Counter, waited: float) -> float:
-        """Sleep before the next attempt and return the wait, or raise CallFailed."""
+    def _retry_or_raise(self, error: ShopifyError, attempts: Counter, waited: float, operation: str) -> float:
+        """Sleep before the next attempt and return the wait, or raise CallFailed (RunAborted)."""
         decision = self.policy.decide(error, attempts[error.kind], waited, self._rng)
         if decision.action is not Action.RETRY:
-            raise CallFailed(error, decision.action) from None
+            raise gave_up(error, decision.action, operation) from None
         if not self._fits_deadline(decision.wait):
-            self._deadline_failure(f"a retry after {error.kind} ({error.message})")
+            self._deadline_failure(f"a retry after {error.kind} ({error.message})", operation)
         attempts[error.kind] += 1
         with self._stats_lock:
             self.stats.retries += 1
-            self.stats.retries_by_kind[error.kind] += 1
+            self.stats.retries_by_kind[error.kind.value] += 1
             self.stats.seconds_waited += decision.wait
         self.clock.sleep(decision.wait)
         return decision.wait
@@ -229,9 +265,9 @@ class ShopifyClient:
     def _fits_deadline(self, wait: float) -> bool:
         return self.deadline is None or self.clock.now() + wait < self.deadline
 
-    def _deadline_failure(self, what: str) -> None:
-        raise CallFailed(
-            DeadlineReached(f"the run's deadline was reached before {what}"), Action.ABORT_RUN
+    def _deadline_failure(self, what: str, operation: str) -> None:
+        raise RunAborted(
+            DeadlineReached(f"the run's deadline was reached before {what}"), operation=operation
         ) from None
 
     def _observe(self, operation: str, cost: QueryCost | None, send_number: int) -> None:

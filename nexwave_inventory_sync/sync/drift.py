@@ -127,37 +127,15 @@ def compare_levels(
             # Kept even inside the tolerance: a shortfall that grows past it later has its
             # first part already seen.
             shortfalls[key] = -gap
-        if abs(gap) <= tolerance:
-            if gap < 0:
-                unconfirmed.add(key)
+        action, target = _decision(erpnext, current, tolerance, previous.get(key, 0))
+        if gap < 0 and action != "correct":
+            unconfirmed.add(key)  # a shortfall not corrected in full: see levels_to_confirm
+        if action is None:
             continue
-        label = row.label
-        if gap > 0:
-            target = erpnext
-            action = "correct"
-        else:
-            seen_before = previous.get(key, 0)
-            if seen_before <= 0:
-                drifted.append(LevelDrift(key, label, erpnext, current, "wait"))
-                unconfirmed.add(key)
-                continue
-            persistent = min(seen_before, -gap)
-            target = current + persistent
-            action = "correct" if target == erpnext else "partial"
-            if action == "partial":
-                unconfirmed.add(key)
-        drifted.append(LevelDrift(key, label, erpnext, current, action, target))
-        corrections.append(
-            replace(
-                row,
-                # The run applies the quantity rule again: add the buffer back so it lands on target.
-                quantity=target + safety_buffer if safety_buffer else target,
-                inventory_item_id=key[0],
-                location_id=key[1],
-                change_from=current,
-                tracked=True if is_tracked else row.tracked,
-            )
-        )
+        drifted.append(LevelDrift(key, row.label, erpnext, current, action, target))
+        if action == "wait":
+            continue
+        corrections.append(_correction(row, key, target, current, safety_buffer, is_tracked))
     return DriftPlan(
         compared,
         tuple(drifted),
@@ -167,6 +145,37 @@ def compare_levels(
         tuple(untracked),
         frozenset(unconfirmed),
     )
+
+
+def _correction(
+    row: StockRow, key: LevelKey, target: int, current: int, safety_buffer: float, is_tracked: bool | None
+) -> StockRow:
+    """The row that sets `target`, compared with the figure just read."""
+    return replace(
+        row,
+        # The run applies the quantity rule again: add the buffer back so it lands on target.
+        quantity=target + safety_buffer if safety_buffer else target,
+        inventory_item_id=key[0],
+        location_id=key[1],
+        change_from=current,
+        tracked=True if is_tracked else row.tracked,
+    )
+
+
+def _decision(erpnext: int, current: int, tolerance: int, seen_before: int) -> tuple[str | None, int | None]:
+    """Pure: what one compared level needs, (action, target). None within the tolerance;
+    Shopify above ERPNext: "correct" to ERPNext's figure; Shopify below: "wait" the first time
+    the shortfall is seen, then correct up to the part seen before ("partial" when that is
+    not all of it)."""
+    gap = current - erpnext
+    if abs(gap) <= tolerance:
+        return None, None
+    if gap > 0:
+        return "correct", erpnext
+    if seen_before <= 0:
+        return "wait", None
+    target = current + min(seen_before, -gap)
+    return ("correct" if target == erpnext else "partial"), target
 
 
 def levels_to_confirm(

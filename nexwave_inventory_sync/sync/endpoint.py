@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from .errors import EngineError, ErrorKind
 from .versions import DEFAULT_API_VERSION, check_api_version
 
 if TYPE_CHECKING:
@@ -16,8 +17,8 @@ if TYPE_CHECKING:
 _SHOP = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\.myshopify\.com$")
 
 
-class EndpointError(ValueError):
-    pass
+class EndpointError(EngineError, ValueError):
+    kind = ErrorKind.INVALID_ENDPOINT
 
 
 def normalize_shop_domain(domain: str) -> str:

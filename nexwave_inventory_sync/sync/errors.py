@@ -1,8 +1,13 @@
-"""What went wrong talking to Shopify, as one base error with flat subclasses by kind.
+"""The engine's one error tree: every error it raises is an `EngineError` with a `kind`
+(`ErrorKind`). What went wrong talking to Shopify is a `ShopifyError`, flat subclasses by
+kind; a call the retry policy gave up on is a `client.CallFailed` (a `client.RunAborted` when
+every later call would fail too); a level read or a bulk read that cannot finish is a
+`LevelReadFailed` or a `bulk.BulkReadFailed`.
 
 `classify_response` is the only place that maps an HTTP answer to a kind; whether a kind is
-retried, and how long to wait, is decided apart from the types, in retry.py. No error ever
-carries the access token: messages are built from status, codes and body text only.
+retried, and how long to wait, is decided apart from the types, in retry.py, whose tables are
+keyed on `ErrorKind` (a misspelt kind is an AttributeError, never a silent default). No error
+ever carries the access token: messages are built from status, codes and body text only.
 """
 
 from __future__ import annotations
@@ -10,16 +15,85 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
 _BODY_SNIPPET = 300
 
 
-class ShopifyError(Exception):
-    """Base error. `status` is the HTTP status (None when no answer arrived)."""
+class ErrorKind(str, Enum):
+    """What went wrong, one name per kind. A str so that it reads, compares, logs and stores
+    as its value ("auth", "deadline"): RunResult.abort_kind and the app's logs keep those."""
 
-    kind = "error"
+    ERROR = "error"
+    # Shopify's answers (errors.classify_response, transport.py, auth.py)
+    THROTTLED = "throttled"
+    RATE_LIMITED = "rate_limited"
+    SERVER = "server"
+    CONNECTION = "connection"
+    AUTH = "auth"
+    AUTH_GRANT = "auth_grant"
+    SHOP_UNAVAILABLE = "shop_unavailable"
+    UNREACHABLE = "unreachable"
+    REDIRECT = "redirect"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    INVALID_REQUEST = "invalid_request"
+    BAD_RESPONSE = "bad_response"
+    # The run's own limits (client.py, sender.py)
+    DEADLINE = "deadline"
+    STOPPED = "stopped"
+    # Input the engine refuses before any call (ValueErrors too: ids.py, quantity.py,
+    # endpoint.py, versions.py)
+    INVALID_ID = "invalid_id"
+    INVALID_QUANTITY = "invalid_quantity"
+    INVALID_ENDPOINT = "invalid_endpoint"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    # A level read by pages that cannot finish (levels.py)
+    LEVEL_READ = "level_read"
+    # A bulk operation that gives no file to read (bulk.py); callers fall back to pages
+    BULK_IN_PROGRESS = "in_progress"
+    BULK_FAILED = "failed"
+    BULK_EXPIRED = "expired"
+    BULK_CANCELED = "canceled"
+    BULK_INVALID = "invalid"
+    BULK_TIMEOUT = "timeout"
+    BULK_MISSING = "missing"
+    BULK_DOWNLOAD = "download"
+    BULK_REFUSED = "refused"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises: `kind` says what went wrong, `message` says it
+    in words a person can act on."""
+
+    kind: ErrorKind = ErrorKind.ERROR
+
+    def __init__(self, message: str, *, kind: ErrorKind | str | None = None):
+        super().__init__(message)
+        self.message = message
+        if kind is not None:
+            self.kind = ErrorKind(kind)  # an unknown kind raises here, not later
+
+
+class LevelReadFailed(EngineError):
+    """A read of every level by pages that cannot finish: a location gone from the shop, or
+    pages that stop advancing. The reconciliation stops with the reason."""
+
+    kind = ErrorKind.LEVEL_READ
+
+
+class ShopifyError(EngineError):
+    """What went wrong talking to Shopify. `status` is the HTTP status (None when no answer
+    arrived)."""
+
+    kind = ErrorKind.ERROR
 
     def __init__(
         self,
@@ -32,7 +106,6 @@ class ShopifyError(Exception):
         body: str | None = None,
     ):
         super().__init__(message)
-        self.message = message
         self.status = status
         self.code = code
         self.request_id = request_id
@@ -53,7 +126,7 @@ class ShopifyError(Exception):
 class Throttled(ShopifyError):
     """GraphQL THROTTLED: the bucket lacks the points this query requests."""
 
-    kind = "throttled"
+    kind = ErrorKind.THROTTLED
 
     def __init__(self, message: str, *, requested: float | None = None, throttle: Any = None, **kw: Any):
         super().__init__(message, **kw)
@@ -64,25 +137,25 @@ class Throttled(ShopifyError):
 class RateLimited(ShopifyError):
     """HTTP 429 without a GraphQL THROTTLED body."""
 
-    kind = "rate_limited"
+    kind = ErrorKind.RATE_LIMITED
 
 
 class ServerError(ShopifyError):
     """HTTP 5xx: Shopify's side; worth a retry after a back-off."""
 
-    kind = "server"
+    kind = ErrorKind.SERVER
 
 
 class ConnectionFailed(ShopifyError):
     """No answer: connect or read timeout, reset, dropped connection."""
 
-    kind = "connection"
+    kind = ErrorKind.CONNECTION
 
 
 class AuthError(ShopifyError):
     """HTTP 401: the token is wrong or revoked. Every later call would fail too: abort the run."""
 
-    kind = "auth"
+    kind = ErrorKind.AUTH
 
 
 class AuthGrantError(ShopifyError):
@@ -90,58 +163,58 @@ class AuthGrantError(ShopifyError):
     organization, a used refresh token), or gave no token: no call can be made, abort the run.
     `code` is the OAuth error code (`invalid_client`, `shop_not_permitted`, ...)."""
 
-    kind = "auth_grant"
+    kind = ErrorKind.AUTH_GRANT
 
 
 class ShopUnavailable(ShopifyError):
     """402 frozen (unpaid), 403 forbidden / missing scope, 423 locked: abort the run."""
 
-    kind = "shop_unavailable"
+    kind = ErrorKind.SHOP_UNAVAILABLE
 
 
 class Unreachable(ShopifyError):
     """The host refused the connection, does not resolve, or failed the TLS handshake: every
     later call would meet the same, so after a first retry the run stops with that reason."""
 
-    kind = "unreachable"
+    kind = ErrorKind.UNREACHABLE
 
 
 class Redirected(ShopifyError):
     """A 3xx: never followed (the token would go along to wherever it points)."""
 
-    kind = "redirect"
+    kind = ErrorKind.REDIRECT
 
 
 class IdempotencyInProgress(ShopifyError):
     """IDEMPOTENCY_CONCURRENT_REQUEST: an earlier attempt with this key is still running at
     Shopify (a retry after a read timeout overtook it); resend the same key after a pause."""
 
-    kind = "idempotency_in_progress"
+    kind = ErrorKind.IDEMPOTENCY_IN_PROGRESS
 
 
 class DeadlineReached(ShopifyError):
     """The run's deadline leaves no time for this wait or call."""
 
-    kind = "deadline"
+    kind = ErrorKind.DEADLINE
 
 
 class Stopped(ShopifyError):
     """The caller asked the run to stop (`SyncOptions.should_stop`: Ctrl-C, SIGTERM): no
     further batch is sent; it ends like a deadline, the rows not sent counted as such."""
 
-    kind = "stopped"
+    kind = ErrorKind.STOPPED
 
 
 class InvalidRequest(ShopifyError):
     """Other 4xx and GraphQL errors: a bug or bad data; retrying sends the same mistake."""
 
-    kind = "invalid_request"
+    kind = ErrorKind.INVALID_REQUEST
 
 
 class BadResponse(ShopifyError):
     """A body that is not the JSON we expect (an HTML error page): fail the batch, no retry."""
 
-    kind = "bad_response"
+    kind = ErrorKind.BAD_RESPONSE
 
 
 _ABORT_STATUS_REASONS = {
@@ -216,37 +289,12 @@ def classify_response(
             **common,
         )
     if not isinstance(body, dict):
-        # HTML error pages and truncated bodies. A 5xx page is still Shopify's outage, so it
-        # keeps the 5xx class; anything else that is not JSON fails the batch at once.
-        if status >= 500:
-            return None, ServerError(
-                f"Shopify answered {status} with a non-JSON body: {_snippet(text)}", **common
-            )
-        if status in (401, 402, 403, 423, 429):
-            return None, _status_error(status, _snippet(text), common)
-        return None, BadResponse(
-            f"Shopify answered with a body that is not JSON: {_snippet(text)}", body=_snippet(text), **common
-        )
+        return None, _not_json(status, text, common)
 
     errors = body.get("errors")
     codes = _graphql_error_codes(errors)
     if "THROTTLED" in codes:
-        extensions = body.get("extensions")
-        cost = extensions.get("cost") if isinstance(extensions, Mapping) else None
-        cost = cost if isinstance(cost, Mapping) else {}
-        requested = cost.get("requestedQueryCost")
-        return body, Throttled(
-            "Throttled: the query cost exceeds the points left in the bucket",
-            code="THROTTLED",
-            requested=float(requested)
-            if isinstance(requested, (int, float))
-            and not isinstance(requested, bool)
-            and math.isfinite(requested)
-            and requested >= 0
-            else None,
-            throttle=cost.get("throttleStatus"),
-            **common,
-        )
+        return body, _throttled(body, common)
     if status >= 400:
         return body, _status_error(status, _error_messages(errors) if errors else f"HTTP {status}", common)
     if errors:
@@ -274,6 +322,37 @@ def classify_response(
     if not isinstance(body["data"], dict):
         return body, BadResponse(f"Shopify answered data that is not an object: {_snippet(text)}", **common)
     return body, None
+
+
+def _not_json(status: int, text: str, common: dict) -> ShopifyError:
+    # HTML error pages and truncated bodies. A 5xx page is still Shopify's outage, so it
+    # keeps the 5xx class; anything else that is not JSON fails the batch at once.
+    if status >= 500:
+        return ServerError(f"Shopify answered {status} with a non-JSON body: {_snippet(text)}", **common)
+    if status in (401, 402, 403, 423, 429):
+        return _status_error(status, _snippet(text), common)
+    return BadResponse(
+        f"Shopify answered with a body that is not JSON: {_snippet(text)}", body=_snippet(text), **common
+    )
+
+
+def _throttled(body: dict, common: dict) -> Throttled:
+    extensions = body.get("extensions")
+    cost = extensions.get("cost") if isinstance(extensions, Mapping) else None
+    cost = cost if isinstance(cost, Mapping) else {}
+    requested = cost.get("requestedQueryCost")
+    return Throttled(
+        "Throttled: the query cost exceeds the points left in the bucket",
+        code="THROTTLED",
+        requested=float(requested)
+        if isinstance(requested, (int, float))
+        and not isinstance(requested, bool)
+        and math.isfinite(requested)
+        and requested >= 0
+        else None,
+        throttle=cost.get("throttleStatus"),
+        **common,
+    )
 
 
 def _status_error(status: int, detail: str, common: dict) -> ShopifyError:

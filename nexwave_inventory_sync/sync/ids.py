@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
+from .errors import EngineError, ErrorKind
+
 _GID = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)$")
 
 
-class IdError(ValueError):
-    pass
+class IdError(EngineError, ValueError):
+    kind = ErrorKind.INVALID_ID
 
 
 def to_gid(kind: str, value: str | int) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .client import CallFailed, CallStats, RunAborted, ShopifyClient
+from .client import CallFailed, CallStats, ShopifyClient
 from .clock import Clock
 from .delta import ConfirmedLevel, LevelKey, level_key
 from .endpoint import ShopifyEndpoint
@@ -95,9 +95,8 @@ def check_in_flight(
             endpoint, policy=policy or RetryPolicy(), clock=clock, timeout=timeout, stats=stats
         ) as client:
             current = read_levels(client, [mark.key for mark in marks], quantity_name)
-    except (CallFailed, RunAborted) as failure:
-        error = failure.failure.error if isinstance(failure, RunAborted) else failure.error
-        return InFlightCheck((), (), tuple(marks), stats.api_calls, str(error))
+    except CallFailed as failure:  # RunAborted too
+        return InFlightCheck((), (), tuple(marks), stats.api_calls, str(failure.error))
     return settle_marks(marks, current, stats.api_calls)
 
 

@@ -13,7 +13,7 @@ Public API (stable):
   (bulkOperationRunQuery, see bulk.py), or "auto": bulk from `BULK_THRESHOLD` variants up.
   `progress(read_so_far)` is called after every page (levels read) and every bulk poll
   (Shopify's objectCount: lines the operation has written), then once the file is read.
-- `LevelRead`: `levels` {key: quantity}, `skus` {inventory item gid: sku}, `tracked`
+- `LevelRead` (level_read.py): `levels` {key: quantity}, `skus` {inventory item gid: sku}, `tracked`
   {inventory item gid: bool}, `resolutions` (bulk only: every variant with its inventory item, for id resolution), `method`, `calls`.
 - `BULK_THRESHOLD` (levels = variants x locations, 2,500) and `BULK_RESOLVE_THRESHOLD` (SKUs
   to resolve, 2,500): where one bulk operation replaces the pages. Measured
@@ -34,14 +34,14 @@ Public API (stable):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 
 from . import documents
-from .client import CallFailed, RunAborted, ShopifyClient
+from .bulk import bulk_levels
+from .client import ShopifyClient
 from .delta import LevelKey, level_key
+from .errors import LevelReadFailed
+from .level_read import LevelRead, ReadProgress, named_quantity
 from .limits import MAX_NODES_PER_QUERY, MAX_PAGE_SIZE
-from .results import Resolution
-from .retry import Action
 
 BULK_THRESHOLD = 2_500
 BULK_RESOLVE_THRESHOLD = 2_500
@@ -51,40 +51,11 @@ _COST_PER_LEVEL = 3
 LEVEL_PAGE_SIZE = MAX_PAGE_SIZE
 
 
-# Told how far a read has come: levels read by the pages, or objects a bulk operation wrote.
-ReadProgress = Callable[[int], None]
-
-
-class LevelReadFailed(Exception):
-    pass
-
-
-def _execute(client: ShopifyClient, document: str, variables: dict, operation: str, cost: float) -> dict:
-    try:
-        return client.execute(document, variables, operation=operation, expected_cost=cost)
-    except CallFailed as failure:
-        if failure.action is Action.ABORT_RUN:
-            raise RunAborted(failure) from None
-        raise
-
-
-def _quantity(quantities: Iterable[dict] | None, name: str) -> int | None:
-    """The named figure, or None; an answer of the wrong shape counts as no figure (the
-    fuzzed-answer rule: nothing Shopify sends may raise out of the engine)."""
-    if not isinstance(quantities, list):
-        return None
-    for entry in quantities:
-        if isinstance(entry, dict) and entry.get("name") == name:
-            value = entry.get("quantity")
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-    return None
-
-
 def read_levels(
     client: ShopifyClient, keys: Iterable[LevelKey], name: str = "available"
 ) -> dict[LevelKey, int | None]:
-    """Raises CallFailed (or RunAborted) when a read fails: the caller decides what the rows
-    it was reading for become."""
+    """Raises CallFailed (RunAborted when the run must stop) when a read fails: the caller
+    decides what the rows it was reading for become."""
     by_location: dict[str, list[str]] = {}
     for item, location in dict.fromkeys(keys):
         by_location.setdefault(location, []).append(item)
@@ -92,33 +63,20 @@ def read_levels(
     for location, items in by_location.items():
         for start in range(0, len(items), MAX_NODES_PER_QUERY):
             chunk = items[start : start + MAX_NODES_PER_QUERY]
-            data = _execute(
-                client,
+            data = client.execute(
                 documents.LEVELS_AT_LOCATION,
                 {"ids": chunk, "locationId": location, "names": [name]},
-                "InventoryLevelsAt",
-                1 + _COST_PER_LEVEL * len(chunk),
+                operation="InventoryLevelsAt",
+                expected_cost=1 + _COST_PER_LEVEL * len(chunk),
             )
             nodes = data.get("nodes")
             nodes = nodes[: len(chunk)] if isinstance(nodes, list) else []
             for item, node in zip(chunk, nodes + [None] * (len(chunk) - len(nodes)), strict=True):
                 level = node.get("inventoryLevel") if isinstance(node, dict) else None
                 found[(item, location)] = (
-                    _quantity(level.get("quantities"), name) if isinstance(level, dict) else None
+                    named_quantity(level.get("quantities"), name) if isinstance(level, dict) else None
                 )
     return found
-
-
-@dataclass
-class LevelRead:
-    levels: dict[LevelKey, int] = field(default_factory=dict)
-    skus: dict[str, str | None] = field(default_factory=dict)  # inventory item gid -> sku
-    resolutions: list[Resolution] = field(default_factory=list)  # bulk reads only
-    # inventory item gid -> whether Shopify tracks its stock (a reconciliation leaves the
-    # untracked out of its comparison: a push skips them by design).
-    tracked: dict[str, bool] = field(default_factory=dict)
-    method: str = "pages"
-    calls: int = 0
 
 
 def read_location_pages(
@@ -131,12 +89,11 @@ def read_location_pages(
     location = level_key(1, location_id)[1]
     after = None
     while True:
-        data = _execute(
-            client,
+        data = client.execute(
             documents.LOCATION_LEVELS_PAGE,
             {"locationId": location, "first": LEVEL_PAGE_SIZE, "after": after, "names": [name]},
-            "LocationLevelsPage",
-            2 + _COST_PER_LEVEL * LEVEL_PAGE_SIZE,
+            operation="LocationLevelsPage",
+            expected_cost=2 + _COST_PER_LEVEL * LEVEL_PAGE_SIZE,
         )
         read.calls += 1
         node = data.get("location")
@@ -148,7 +105,7 @@ def read_location_pages(
             item = level.get("item") if isinstance(level, dict) else None
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 continue
-            quantity = _quantity(level.get("quantities"), name)
+            quantity = named_quantity(level.get("quantities"), name)
             if quantity is not None:
                 read.levels[(item["id"], location)] = quantity
                 read.skus[item["id"]] = item.get("sku")
@@ -187,8 +144,6 @@ def read_all_levels(
     if method == "auto":
         method = choose_method(variant_count, len(locations))
     if method == "bulk":
-        from .bulk import bulk_levels  # local: bulk pulls in requests for the download
-
         return bulk_levels(
             client,
             locations,

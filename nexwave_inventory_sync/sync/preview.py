@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .client import CallFailed, CallStats, RunAborted, ShopifyClient
+from .client import CallFailed, CallStats, ShopifyClient
 from .delta import LevelKey, row_key
 from .endpoint import ShopifyEndpoint
 from .levels import read_levels
@@ -95,7 +95,7 @@ def read_current(
     try:
         with ShopifyClient(endpoint, stats=stats) as client:
             figures = read_levels(client, list(dict.fromkeys(keys)), quantity_name)
-    except (CallFailed, RunAborted) as failure:
-        error = failure.failure.error if isinstance(failure, RunAborted) else failure.error
+    except CallFailed as failure:  # RunAborted too
+        error = failure.error
         return ShopifyRead({}, stats.api_calls, str(error))
     return ShopifyRead(figures, stats.api_calls)

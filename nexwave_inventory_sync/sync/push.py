@@ -23,7 +23,6 @@ from .client import CallFailed, RunAborted, ShopifyClient
 from .errors import IdempotencyInProgress
 from .limits import BATCH_SIZE
 from .results import RowFailure, StockRow
-from .retry import Action
 from .versions import uses_idempotency
 
 # Shopify's list of reasons; "correction" is the one for "the system of record says so".
@@ -53,15 +52,25 @@ class ReadyRow:
     location_id: str
     quantity: int
 
-    def failure(self, code: str, message: str) -> RowFailure:
-        return RowFailure(
+    def failure(self, code: str, message: str) -> Refusal:
+        return Refusal(
             self.row,
             code,
             message,
             quantity=self.quantity,
             inventory_item_id=self.inventory_item_id,
             conflict=code in CONFLICT_CODES,
+            ready=self,
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Refusal(RowFailure):
+    """A row that reached a batch and failed there, with the ReadyRow it was sent as: the
+    work a later step takes as it is (a conflict to settle, an item to connect where it is
+    not stocked, a cached id to look up again), never rebuilt from the failure's fields."""
+
+    ready: ReadyRow
 
 
 @dataclass
@@ -212,7 +221,6 @@ def send_batch(
 ) -> BatchOutcome:
     """Push one batch; raise RunAborted when the run must stop (auth, locked shop). `resends`:
     how many more times the rows a refusal did not name may be sent."""
-    outcome = BatchOutcome()
     api_version = client.endpoint.api_version
     try:
         data = client.execute(
@@ -221,43 +229,26 @@ def send_batch(
             operation="SetInventoryQuantities",
             answer_error=in_progress_error if uses_idempotency(api_version) else None,
         )
+    except RunAborted as abort:
+        raise abort.with_rows(batch) from None
     except CallFailed as failure:
-        if failure.action is Action.ABORT_RUN:
-            raise RunAborted(failure, rows=batch) from None
-        code = failure.error.code or failure.error.kind.upper()
-        message = str(failure.error)  # with the HTTP status and request id, for Shopify support
-        if code == IN_PROGRESS_CODE:
-            message += " (still in progress after every retry: it may have landed; the next run settles it)"
-        outcome.failures = [r.failure(code, message) for r in batch]
-        outcome.in_doubt = list(batch)
-        return outcome
+        return _unanswered(batch, failure)
 
     payload = data.get("inventorySetQuantities")
     if not isinstance(payload, dict):
-        outcome.failures = [
-            r.failure(
-                "BAD_RESPONSE",
-                f"Shopify answered without an inventorySetQuantities payload: {payload!r:.100}",
-            )
-            for r in batch
-        ]
-        outcome.in_doubt = list(batch)
-        return outcome
+        message = f"Shopify answered without an inventorySetQuantities payload: {payload!r:.100}"
+        return BatchOutcome(
+            failures=[r.failure("BAD_RESPONSE", message) for r in batch], in_doubt=list(batch)
+        )
     user_errors = _user_errors(payload)
     by_row, other = map_user_errors(len(batch), user_errors)
-    applied = payload.get("inventoryAdjustmentGroup") is not None or not user_errors
-    if applied:
-        # Accepted (a null group with no errors means nothing needed changing).
-        outcome.calls_ok = 1
-        outcome.failures = [batch[i].failure(*_describe([e])) for i, e in sorted(by_row.items())]
-        outcome.landed = [r for i, r in enumerate(batch) if i not in by_row]
-        outcome.pushed = len(outcome.landed)
-        return outcome
-
-    # Rejected whole: nothing was applied. Only the rows Shopify named failed for a reason of
-    # their own (a stale figure among them: a conflict).
-    outcome.failures = [batch[i].failure(*_describe([e])) for i, e in sorted(by_row.items())]
+    # Only the rows Shopify named failed for a reason of their own (a stale figure: a conflict).
+    named = [batch[i].failure(*_describe([e])) for i, e in sorted(by_row.items())]
     good = [r for i, r in enumerate(batch) if i not in by_row]
+    if payload.get("inventoryAdjustmentGroup") is not None or not user_errors:
+        # Accepted (a null group with no errors means nothing needed changing).
+        return BatchOutcome(pushed=len(good), failures=named, calls_ok=1, landed=good)
+    outcome = BatchOutcome(failures=named)  # rejected whole: nothing was applied
     if other or not by_row:
         # An error that names no row rejects every row; say it on each.
         code, message = _describe(other or user_errors)
@@ -271,25 +262,27 @@ def send_batch(
         # Refused again for other rows (one went stale between the calls): these were not
         # applied, but Shopify found nothing wrong with them; the next run sends them again.
         code, message = _describe(user_errors)
-        outcome.failures += [
-            r.failure(
-                BATCH_REJECTED,
-                f"batch rejected for other rows after {MAX_RESENDS} resends ({code}: {message})",
-            )
-            for r in good
-        ]
+        why = f"batch rejected for other rows after {MAX_RESENDS} resends ({code}: {message})"
+        outcome.failures += [r.failure(BATCH_REJECTED, why) for r in good]
         return outcome
     try:
         retry = send_batch(client, good, run_id, resends=resends - 1, name=name)
     except RunAborted as abort:
         # The stop names the resend's rows only: the rows refused before must stay counted.
-        raise RunAborted(abort.failure, rows=batch) from None
-    outcome.landed = retry.landed
-    outcome.pushed = retry.pushed
-    outcome.calls_ok = retry.calls_ok
-    outcome.failures += retry.failures
-    outcome.in_doubt = retry.in_doubt
-    return outcome
+        raise abort.with_rows(batch) from None
+    return BatchOutcome(
+        retry.pushed, outcome.failures + retry.failures, retry.calls_ok, retry.landed, retry.in_doubt
+    )
+
+
+def _unanswered(batch: Sequence[ReadyRow], failure: CallFailed) -> BatchOutcome:
+    """A batch whose call failed after its retries: every row failed with the call's reason,
+    and in doubt (Shopify may have applied it)."""
+    code = failure.error.code or failure.error.kind.upper()
+    message = str(failure.error)  # with the HTTP status and request id, for Shopify support
+    if code == IN_PROGRESS_CODE:
+        message += " (still in progress after every retry: it may have landed; the next run settles it)"
+    return BatchOutcome(failures=[r.failure(code, message) for r in batch], in_doubt=list(batch))
 
 
 def batches(rows: Sequence[ReadyRow], api_version: str, size: int = BATCH_SIZE) -> list[Sequence[ReadyRow]]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from .errors import EngineError, ErrorKind
+
 # Shopify answers INVALID_QUANTITY_TOO_HIGH above this; refusing locally names the row.
 MAX_QUANTITY = 1_000_000_000
 # ERPNext stores stock as floats (4.9999999 for 5 after some arithmetic); round to this many
@@ -13,8 +15,10 @@ MAX_QUANTITY = 1_000_000_000
 _FLOAT_NOISE_PLACES = 6
 
 
-class QuantityError(ValueError):
+class QuantityError(EngineError, ValueError):
     """A stock figure that cannot be pushed; `code` names why, for the row's failure."""
+
+    kind = ErrorKind.INVALID_QUANTITY
 
     def __init__(self, code: str, message: str):
         super().__init__(message)

@@ -22,7 +22,7 @@ Public API (stable):
   lost or cannot be downloaded falls back to pages), `sync` (SyncOptions for the
   corrections: its `quantity_name` is also the quantity compared; its conflict policy
   settles a row that moved between the read and the correction, by
-  `conflicts.settle_correction`: see `correct()`).
+  `conflicts.settle_correction`: see `correction.correct()`).
 - `ReconciliationResult`: `plan` (drift.DriftPlan: compared, drifted, largest(n),
   drift_percent, shortfalls), `corrected` (rows the correction landed), `correction`
   (its RunResult, None when nothing was pushed), `confirmed` (a delta.ConfirmedLevel per
@@ -37,20 +37,21 @@ Public API (stable):
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .bulk import BulkReadFailed
-from .client import CallFailed, CallStats, RunAborted, ShopifyClient
+from .client import CallStats, ShopifyClient
 from .clock import Clock, SystemClock
-from .conflicts import MAX_REPEATS, Conflict, ConflictPolicy, settle_correction
+from .correction import correct
 from .delta import ConfirmedLevel, LevelKey, row_key
 from .drift import DriftPlan, compare_levels, levels_to_confirm
 from .endpoint import ShopifyEndpoint
-from .levels import LevelReadFailed, choose_method, read_all_levels
+from .errors import EngineError
+from .level_read import LevelRead
+from .levels import choose_method, read_all_levels
+from .options import SyncOptions
 from .results import RunResult, StockRow
-from .run import SyncOptions, sync_inventory
 
 # percent, stage ("read" | "correct" | "done")
 ReconcileProgress = Callable[[int, str], None]
@@ -132,42 +133,15 @@ def reconcile(
     name = options.sync.quantity_name
     rows = list(erpnext_rows)
     with_ids = [r for r in rows if row_key(r) is not None]
-    locations = sorted({row_key(r)[1] for r in with_ids})
     stats = CallStats()
     try:
         with ShopifyClient(
             endpoint, policy=options.sync.policy, clock=clock, timeout=options.sync.timeout, stats=stats
         ) as client:
-            variant_count = options.variant_count or len({row_key(r)[0] for r in with_ids})
-            method = options.read_method
-            if method == "auto":
-                method = choose_method(variant_count, len(locations))
-            # Pages count levels read (about one per row); a bulk file has a line per variant
-            # and one per level of it.
-            bar = _Bar(progress, len(with_ids) if method == "pages" else variant_count * (1 + len(locations)))
-            bar.tell(0, "read")
-            try:
-                read = read_all_levels(
-                    client,
-                    locations,
-                    name,
-                    method=method,
-                    variant_count=variant_count,
-                    http_get=options.sync.http_get,
-                    poll_interval=options.sync.bulk_poll_interval,
-                    progress=bar.read,
-                )
-            except (BulkReadFailed, OSError, KeyError, TypeError, ValueError, AttributeError):
-                # A failed, lost or expired bulk operation, a download that failed (refused,
-                # timed out, cut off: requests' errors are OSErrors; bulk.py turns its own
-                # into BulkReadFailed) or a file of the wrong shape: the pages still give the
-                # answer.
-                bar.read_total = max(1, len(with_ids))
-                read = read_all_levels(client, locations, name, method="pages", progress=bar.read)
-    except (RunAborted, CallFailed, LevelReadFailed, BulkReadFailed) as error:
-        reason = str(error.failure.error) if isinstance(error, RunAborted) else str(error)
+            read, bar = _read_levels(client, with_ids, options, progress)
+    except EngineError as error:  # a revoked token, a locked shop, a level read that cannot finish
         return ReconciliationResult(
-            DriftPlan(0, (), ()), aborted=True, abort_reason=reason, api_calls=stats.api_calls
+            DriftPlan(0, (), ()), aborted=True, abort_reason=str(error), api_calls=stats.api_calls
         )
     plan = compare_levels(
         with_ids,
@@ -185,22 +159,19 @@ def reconcile(
         if key in to_confirm:
             confirmed[key] = ConfirmedLevel(key[0], key[1], to_confirm[key], row.label, "reconcile")
     correction = None
-    corrected = 0
     if options.correct and plan.corrections:
         bar.tell(READ_SHARE, "correct")
         correction = correct(endpoint, plan.corrections, options.sync, clock, bar.correct)
-        corrected = len(correction.confirmed)
         for level in correction.confirmed:
             confirmed[level.key] = ConfirmedLevel(
                 level.inventory_item_id, level.location_id, level.quantity, level.ref, "reconcile"
             )
-    shortfalls_left = _shortfalls_left(plan, correction) if correction else None
     if not (correction and correction.aborted):
         bar.tell(100, "done")
     return ReconciliationResult(
         plan=plan,
         confirmed=tuple(confirmed.values()),
-        corrected=corrected,
+        corrected=len(correction.confirmed) if correction else 0,
         correction=correction,
         read_method=read.method,
         read_calls=stats.api_calls,
@@ -208,8 +179,46 @@ def reconcile(
         skipped_without_id=len(rows) - len(with_ids),
         aborted=bool(correction and correction.aborted),
         abort_reason=correction.abort_reason if correction else None,
-        shortfalls_left=shortfalls_left,
+        shortfalls_left=_shortfalls_left(plan, correction) if correction else None,
     )
+
+
+def _read_levels(
+    client: ShopifyClient,
+    with_ids: list[StockRow],
+    options: ReconcileOptions,
+    progress: ReconcileProgress | None,
+) -> tuple[LevelRead, _Bar]:
+    """Shopify's level of every row's item at the rows' locations: by one bulk operation or by
+    pages, as `read_method` says (auto: by size), and the progress bar it reports on."""
+    name = options.sync.quantity_name
+    locations = sorted({row_key(r)[1] for r in with_ids})
+    variant_count = options.variant_count or len({row_key(r)[0] for r in with_ids})
+    method = options.read_method
+    if method == "auto":
+        method = choose_method(variant_count, len(locations))
+    # Pages count levels read (about one per row); a bulk file has a line per variant
+    # and one per level of it.
+    bar = _Bar(progress, len(with_ids) if method == "pages" else variant_count * (1 + len(locations)))
+    bar.tell(0, "read")
+    try:
+        read = read_all_levels(
+            client,
+            locations,
+            name,
+            method=method,
+            variant_count=variant_count,
+            http_get=options.sync.http_get,
+            poll_interval=options.sync.bulk_poll_interval,
+            progress=bar.read,
+        )
+    except BulkReadFailed:
+        # A failed, lost or expired bulk operation, a call of it that failed, a download that
+        # failed (refused, timed out, cut off) or a file that is not JSON lines: bulk.py says
+        # each as a BulkReadFailed, and the pages still give the answer.
+        bar.read_total = max(1, len(with_ids))
+        read = read_all_levels(client, locations, name, method="pages", progress=bar.read)
+    return read, bar
 
 
 def _shortfalls_left(plan: DriftPlan, correction: RunResult) -> dict[LevelKey, int]:
@@ -225,167 +234,3 @@ def _shortfalls_left(plan: DriftPlan, correction: RunResult) -> dict[LevelKey, i
             if erpnext[level.key] > level.quantity:
                 left[level.key] = erpnext[level.key] - level.quantity
     return left
-
-
-def correct(
-    endpoint: ShopifyEndpoint,
-    corrections: Iterable[StockRow],
-    options: SyncOptions,
-    clock: Clock,
-    progress: Callable[[int, int | None], None] | None = None,
-) -> RunResult:
-    """Push the corrections with compare-and-set against the figure just read. A row Shopify
-    moved since the read (a bulk read takes minutes: a busy shop sells meanwhile) is settled by
-    conflicts.settle_correction, not by settle(): a delta row's rule would take the drift being
-    corrected for imported orders and overwrite the sale. The run's own settling is told to
-    hold, so each conflict comes back with Shopify's current figure; this settles and resends
-    those rows (at most MAX_REPEATS repeats, as settle.py does for delta rows) and returns one
-    RunResult for the whole correction."""
-    rows = list(corrections)
-    policy = options.conflict_policy
-    first = sync_inventory(
-        endpoint,
-        rows,
-        options=replace(options, conflict_policy=ConflictPolicy.HOLD),
-        clock=clock,
-        progress=progress,
-    )
-    if policy is ConflictPolicy.HOLD or first.aborted:
-        return first
-    by_key = {row_key(row): row for row in rows}
-    # key -> (the conflict as first met, Shopify's figure now, resends made)
-    pending = {
-        (c.inventory_item_id, c.location_id): (c, c.shopify, 0)
-        for c in first.conflict_rows
-        if c.outcome == "held" and c.shopify is not None and (c.inventory_item_id, c.location_id) in by_key
-    }
-    if not pending:
-        return first
-    settled: dict[LevelKey, Conflict] = {}
-    results: list[RunResult] = []
-    unchanged: list[ConfirmedLevel] = []  # Shopify already showed the settled figure
-    run_id = options.run_id or first.run_id
-    round_number = 0
-    while pending:
-        resend: list[StockRow] = []
-        for key, (met, shopify, attempts) in pending.items():
-            row = by_key[key]
-            target = settle_correction(policy, met.erpnext, row.change_from, shopify)
-            conflict = replace(met, shopify=shopify, attempts=attempts, message="")
-            if target == shopify:
-                unchanged.append(ConfirmedLevel(key[0], key[1], shopify, row.label, "conflict"))
-                settled[key] = replace(
-                    conflict, outcome="resolved", message="Shopify already showed the settled figure"
-                )
-            elif attempts > MAX_REPEATS:
-                settled[key] = replace(
-                    conflict,
-                    outcome="unsettled",
-                    message=f"still changing on Shopify after {MAX_REPEATS} repeats",
-                )
-            else:
-                settled[key] = replace(conflict, sent=target, attempts=attempts + 1)
-                buffer = options.safety_buffer
-                resend.append(
-                    replace(row, quantity=target + buffer if buffer else target, change_from=shopify)
-                )
-        pending = {}
-        if not resend:
-            break
-        round_number += 1
-        # A run id of its own per round: a repeat holding the same figures as the attempt
-        # before it must not reuse that batch's idempotency key (Shopify would replay it).
-        again = sync_inventory(
-            endpoint,
-            resend,
-            options=replace(
-                options,
-                conflict_policy=ConflictPolicy.HOLD,
-                run_id=f"{run_id}.correction-conflicts-{round_number}",
-            ),
-            clock=clock,
-        )
-        results.append(again)
-        for level in again.confirmed:
-            if level.key in settled:
-                settled[level.key] = replace(settled[level.key], outcome="resolved")
-        for failure in again.failures:
-            key = row_key(failure.row)
-            if key in settled:
-                settled[key] = replace(
-                    settled[key], outcome="failed", message=f"{failure.code}: {failure.message}"
-                )
-        for met in again.conflict_rows:
-            key = (met.inventory_item_id, met.location_id)
-            if met.outcome == "held" and met.shopify is not None and key in settled:
-                pending[key] = (settled[key], met.shopify, settled[key].attempts)
-            elif key in settled:
-                settled[key] = replace(settled[key], outcome="failed", message=met.message)
-        if again.aborted:
-            break
-    for key, conflict in settled.items():
-        if conflict.outcome == "held":  # the resend stopped before it was settled
-            settled[key] = replace(
-                conflict, outcome="unsettled", message="the run stopped before it was settled"
-            )
-    return _merged(first, results, settled, unchanged, policy)
-
-
-def _merged(
-    first: RunResult,
-    resends: list[RunResult],
-    settled: Mapping[LevelKey, Conflict],
-    unchanged: list[ConfirmedLevel],
-    policy: ConflictPolicy,
-) -> RunResult:
-    """The correction's first run with its conflicts settled: one RunResult, counted as
-    sync_inventory counts one whose own settling did the work."""
-    runs = [first, *resends]
-    confirmed = {level.key: level for run in runs for level in run.confirmed}
-    confirmed.update({level.key: level for level in unchanged})
-    conflict_rows = [
-        c for c in first.conflict_rows if (c.inventory_item_id, c.location_id) not in settled
-    ] + list(settled.values())
-    # Every settled row was held in the first run (first.held counts it); what is still held
-    # or unsettled after the resends counts again.
-    held = first.held - len(settled) + sum(1 for c in settled.values() if c.outcome in ("held", "unsettled"))
-    failed = first.failed + sum(run.failed for run in resends)
-    aborted = next((run for run in runs if run.aborted), None)
-    error = next((run.error for run in runs if run.error and (run.failed or run.aborted)), None)
-    if error is None and held:
-        error = (
-            f"{held:,} rows changed on Shopify since their confirmed figure and did not land "
-            f"(conflict policy {policy.value}); each is in the conflict rows"
-        )
-
-    def total(name: str):
-        return sum(getattr(run, name) for run in runs)
-
-    def counted(name: str) -> dict[str, int]:
-        return dict(sum((Counter(getattr(run, name)) for run in runs), Counter()))
-
-    return replace(
-        first,
-        pushed=first.pushed + sum(run.pushed for run in resends) + len(unchanged),
-        failed=failed,
-        held=held,
-        confirmed=tuple(confirmed.values()),
-        conflict_rows=tuple(conflict_rows),
-        failures=first.failures + tuple(f for run in resends for f in run.failures),
-        batches_ok=total("batches_ok"),
-        batches_failed=total("batches_failed"),
-        api_calls=total("api_calls"),
-        retries=total("retries"),
-        throttled_answers=total("throttled_answers"),
-        throttle_waits=total("throttle_waits"),
-        seconds_waited=round(total("seconds_waited"), 3),
-        cost_requested=total("cost_requested"),
-        query_cost=total("query_cost"),
-        duration_s=round(total("duration_s"), 3),
-        calls_by_operation=counted("calls_by_operation"),
-        retries_by_kind=counted("retries_by_kind"),
-        aborted=aborted is not None,
-        abort_kind=aborted.abort_kind if aborted else None,
-        abort_reason=aborted.abort_reason if aborted else None,
-        error=error,
-    )

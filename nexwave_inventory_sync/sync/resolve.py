@@ -63,15 +63,8 @@ class Resolver:
         self._counted = False  # the count comes with a scan's first page, asked once a run
 
     # -- variant ids -------------------------------------------------------------------
-    def _execute(self, document: str, variables: dict, operation: str, expected_cost: float) -> dict:
-        """A lookup call; an abort-class failure stops the run, others fail just the lookup."""
-        try:
-            return self.client.execute(document, variables, operation=operation, expected_cost=expected_cost)
-        except CallFailed as failure:
-            if failure.action is Action.ABORT_RUN:
-                raise RunAborted(failure) from None
-            raise
-
+    # A lookup call that fails fails just the lookup (its rows say why); a RunAborted, which
+    # is a CallFailed too, goes through every handler below: it stops the run.
     @staticmethod
     def _lookup_failed(failure: CallFailed) -> Unresolved:
         return Unresolved(
@@ -85,12 +78,14 @@ class Resolver:
         for start in range(0, len(missing), MAX_NODES_PER_QUERY):
             chunk = missing[start : start + MAX_NODES_PER_QUERY]
             try:
-                data = self._execute(
+                data = self.client.execute(
                     documents.VARIANT_INVENTORY_ITEMS,
                     {"ids": chunk},
-                    "VariantInventoryItems",
-                    1 + _COST_PER_VARIANT * len(chunk),
+                    operation="VariantInventoryItems",
+                    expected_cost=1 + _COST_PER_VARIANT * len(chunk),
                 )
+            except RunAborted:
+                raise
             except CallFailed as failure:
                 for variant_id in chunk:
                     self.by_variant[variant_id] = self._lookup_failed(failure)
@@ -141,6 +136,8 @@ class Resolver:
             self._counted = True
             try:
                 self._scan(pending=len(missing))
+            except RunAborted:
+                raise
             except CallFailed:
                 # One failed call (a burst of 5xx outlasting its retries) must not fail every
                 # SKU of the run: searching asks other questions, and stops early if the shop
@@ -170,6 +167,8 @@ class Resolver:
                     resolution = self._resolution(node)
                     if resolution is not None and resolution.sku in wanted:
                         found.setdefault(resolution.sku, []).append(resolution)
+            except RunAborted:
+                raise
             except CallFailed as failure:
                 self._fail_skus(chunk, failure)
                 failed_in_a_row, streak = failure, streak + 1
@@ -185,11 +184,11 @@ class Resolver:
     def _scan(self, pending: int) -> None:
         """Read the catalog's first page and its variant count; read on to the end only when
         that is fewer calls than searching for the `pending` SKUs."""
-        data = self._execute(
+        data = self.client.execute(
             documents.VARIANTS_COUNT_AND_FIRST_PAGE,
             {"first": MAX_PAGE_SIZE},
-            "VariantsCountAndFirstPage",
-            3 + _COST_PER_VARIANT * MAX_PAGE_SIZE,
+            operation="VariantsCountAndFirstPage",
+            expected_cost=3 + _COST_PER_VARIANT * MAX_PAGE_SIZE,
         )
         counted = data.get("productVariantsCount") or {}
         count = counted.get("count") if isinstance(counted, dict) else None
@@ -227,11 +226,11 @@ class Resolver:
     # fails (CallFailed) and its SKUs are reported as lookups that failed, never as missing.
     def _variant_pages(self, query: str | None, after: str | None = None):
         while True:
-            data = self._execute(
+            data = self.client.execute(
                 documents.VARIANTS_PAGE,
                 {"first": MAX_PAGE_SIZE, "after": after, "query": query},
-                "VariantsPage",
-                2 + _COST_PER_VARIANT * MAX_PAGE_SIZE,
+                operation="VariantsPage",
+                expected_cost=2 + _COST_PER_VARIANT * MAX_PAGE_SIZE,
             )
             nodes, cursor = _page(data)
             yield from nodes

@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from enum import Enum
 
-from .errors import ShopifyError, Throttled
+from .errors import ErrorKind, ShopifyError, Throttled
 from .throttle import ThrottleStatus, throttled_wait
 
 
@@ -33,31 +33,31 @@ class Decision:
 
 
 # kind -> what to do with it. The one place this mapping lives.
-ACTIONS: dict[str, Action] = {
-    "throttled": Action.RETRY,
-    "rate_limited": Action.RETRY,
-    "server": Action.RETRY,
-    "connection": Action.RETRY,
+ACTIONS: dict[ErrorKind, Action] = {
+    ErrorKind.THROTTLED: Action.RETRY,
+    ErrorKind.RATE_LIMITED: Action.RETRY,
+    ErrorKind.SERVER: Action.RETRY,
+    ErrorKind.CONNECTION: Action.RETRY,
     # A refused connection, an unknown host or a failed TLS handshake: one retry (a restart
     # or a DNS blip), then the run stops with the reason instead of failing every batch.
-    "unreachable": Action.RETRY,
+    ErrorKind.UNREACHABLE: Action.RETRY,
     # Our earlier attempt with the same key is still running at Shopify: wait, resend the key.
-    "idempotency_in_progress": Action.RETRY,
-    "auth": Action.ABORT_RUN,
-    "auth_grant": Action.ABORT_RUN,  # no token: every call would fail (sync/auth.py)
-    "shop_unavailable": Action.ABORT_RUN,
-    "redirect": Action.ABORT_RUN,  # every call would be redirected the same way
-    "deadline": Action.ABORT_RUN,
-    "stopped": Action.ABORT_RUN,
-    "invalid_request": Action.FAIL_BATCH,
+    ErrorKind.IDEMPOTENCY_IN_PROGRESS: Action.RETRY,
+    ErrorKind.AUTH: Action.ABORT_RUN,
+    ErrorKind.AUTH_GRANT: Action.ABORT_RUN,  # no token: every call would fail (sync/auth.py)
+    ErrorKind.SHOP_UNAVAILABLE: Action.ABORT_RUN,
+    ErrorKind.REDIRECT: Action.ABORT_RUN,  # every call would be redirected the same way
+    ErrorKind.DEADLINE: Action.ABORT_RUN,
+    ErrorKind.STOPPED: Action.ABORT_RUN,
+    ErrorKind.INVALID_REQUEST: Action.FAIL_BATCH,
     # A body that is not the JSON we expect is most often an answer cut off on the way (or a
     # proxy's page): one retry, safe with the batch's idempotency key, then the batch fails.
-    "bad_response": Action.RETRY,
+    ErrorKind.BAD_RESPONSE: Action.RETRY,
 }
 
 
 # What a kind does once its retries are spent (default: fail the batch, the run goes on).
-EXHAUSTED: dict[str, Action] = {"unreachable": Action.ABORT_RUN}
+EXHAUSTED: dict[ErrorKind, Action] = {ErrorKind.UNREACHABLE: Action.ABORT_RUN}
 
 
 @dataclass(frozen=True)
@@ -77,15 +77,15 @@ class RetryPolicy:
     retry_after_cap: float = 60.0
     max_wait_per_call: float = 300.0  # all retries of one call together
 
-    def budget(self, kind: str) -> int:
+    def budget(self, kind: ErrorKind) -> int:
         return {
-            "throttled": self.throttled_retries,
-            "rate_limited": self.rate_limited_retries,
-            "server": len(self.server_backoff),
-            "connection": len(self.connection_backoff),
-            "unreachable": len(self.unreachable_backoff),
-            "bad_response": len(self.bad_response_backoff),
-            "idempotency_in_progress": len(self.in_progress_backoff),
+            ErrorKind.THROTTLED: self.throttled_retries,
+            ErrorKind.RATE_LIMITED: self.rate_limited_retries,
+            ErrorKind.SERVER: len(self.server_backoff),
+            ErrorKind.CONNECTION: len(self.connection_backoff),
+            ErrorKind.UNREACHABLE: len(self.unreachable_backoff),
+            ErrorKind.BAD_RESPONSE: len(self.bad_response_backoff),
+            ErrorKind.IDEMPOTENCY_IN_PROGRESS: len(self.in_progress_backoff),
         }.get(kind, 0)
 
     def decide(
@@ -115,13 +115,13 @@ class RetryPolicy:
                 # A THROTTLED 429 may also carry Retry-After: honour whichever is longer.
                 return max(throttled_wait(error.requested, status), retry_after or 0.0)
             return retry_after if retry_after is not None else self.retry_after_default
-        if error.kind == "rate_limited":
+        if error.kind is ErrorKind.RATE_LIMITED:
             return retry_after if retry_after is not None else self.retry_after_default
         backoff = {
-            "server": self.server_backoff,
-            "unreachable": self.unreachable_backoff,
-            "bad_response": self.bad_response_backoff,
-            "idempotency_in_progress": self.in_progress_backoff,
+            ErrorKind.SERVER: self.server_backoff,
+            ErrorKind.UNREACHABLE: self.unreachable_backoff,
+            ErrorKind.BAD_RESPONSE: self.bad_response_backoff,
+            ErrorKind.IDEMPOTENCY_IN_PROGRESS: self.in_progress_backoff,
         }.get(error.kind, self.connection_backoff)
         base = backoff[attempt]
         return base + rng.uniform(0, base * self.jitter)

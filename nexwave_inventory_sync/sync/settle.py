@@ -11,18 +11,16 @@ a new conflict.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from . import documents
 from .client import CallFailed, RunAborted, ShopifyClient
 from .conflicts import MAX_REPEATS, Conflict, ConflictPolicy, settle
 from .delta import LevelKey
-from .ids import to_gid
 from .levels import read_levels
-from .push import BatchOutcome, ReadyRow, batches
+from .push import BatchOutcome, ReadyRow, Refusal, batches
 from .results import RowFailure, StockRow
-from .retry import Action
 from .versions import uses_idempotency
 
 NOT_STOCKED = "ITEM_NOT_STOCKED_AT_LOCATION"
@@ -48,13 +46,6 @@ class Settled:
     not_sent: list[ReadyRow] = field(default_factory=list)
 
 
-def _ready(failure: RowFailure) -> ReadyRow:
-    # RowFailures of rows that reached a batch carry the item and the quantity sent.
-    return ReadyRow(
-        failure.row, failure.inventory_item_id, to_gid("Location", failure.row.location_id), failure.quantity
-    )
-
-
 def _key(ready: ReadyRow) -> LevelKey:
     return ready.inventory_item_id, ready.location_id
 
@@ -66,134 +57,153 @@ def _resend_row(row: StockRow, shopify: int) -> StockRow:
 
 
 def _stop_note(abort: RunAborted) -> str:
-    return f" (the run stopped before it was settled: {abort.failure.error.message})"
+    return f" (the run stopped before it was settled: {abort.error.message})"
 
 
 def settle_conflicts(
     client: ShopifyClient,
-    conflicted: Sequence[RowFailure],
+    conflicted: Sequence[Refusal],
     policy: ConflictPolicy,
     send: SendBatch,
     name: str,
 ) -> Settled:
-    """Never raises RunAborted: a stop part-way comes back in Settled.abort, every row
-    accounted for."""
-    out = Settled()
-    first: dict[LevelKey, ReadyRow] = {}  # the row as first sent, with the confirmed level sent
-    refused: dict[LevelKey, RowFailure] = {}
-    for failure in conflicted:
-        ready = _ready(failure)
-        first[_key(ready)] = ready
-        refused[_key(ready)] = failure
-    unsettled = set(first)  # rows whose fate is not known yet
-    pending = dict(first)
-    attempts: dict[LevelKey, int] = dict.fromkeys(first, 0)
-    shopify_seen: dict[LevelKey, int | None] = {}
-
-    def report(key: LevelKey, outcome: str, sent: int | None = None, message: str = "") -> None:
-        unsettled.discard(key)
-        ready = first[key]
-        out.conflicts.append(
-            Conflict(
-                ref=ready.row.label,
-                inventory_item_id=key[0],
-                location_id=key[1],
-                erpnext=ready.quantity,
-                confirmed=ready.row.change_from,
-                shopify=shopify_seen.get(key),
-                sent=sent,
-                outcome=outcome,
-                attempts=attempts[key],
-                message=message,
-            )
-        )
-
+    """Read the conflicting rows' figures, settle each by the policy, resend, and repeat for
+    rows that meet a new conflict. Never raises RunAborted: a stop part-way comes back in
+    Settled.abort, every row accounted for."""
+    rounds = _ConflictRounds(conflicted, policy)
+    pending = dict(rounds.first)
     try:
         while pending:
             try:
                 current = read_levels(client, pending.keys(), name)
             except RunAborted:
                 raise
-            except Exception as failure:  # noqa: BLE001 - a read that fails fails these rows, never the run
-                if isinstance(failure, CallFailed) and failure.action is Action.ABORT_RUN:
-                    raise RunAborted(failure) from None
-                why = (
-                    failure.error.message
-                    if isinstance(failure, CallFailed)
-                    else f"{type(failure).__name__}: {failure}"
-                )
-                for key in pending:
-                    report(key, "failed", message=f"could not read Shopify's figure: {why}")
-                    out.failures.append(first[key].failure("CONFLICT_READ_FAILED", why))
-                return out
-            resend: list[ReadyRow] = []
-            for key in pending:
-                shopify = current.get(key)
-                shopify_seen[key] = shopify
-                original = first[key]
-                if shopify is None:
-                    report(key, "failed", message="the item is no longer stocked at the location")
-                    out.failures.append(
-                        original.failure(NOT_STOCKED, "the item is no longer stocked at the location")
-                    )
-                    continue
-                if shopify == original.quantity:
-                    # Shopify already shows ERPNext's figure (our own write whose answer was
-                    # lost, or the same change made there): under every policy there is nothing
-                    # to write or hold, and no conflict; the figure is now confirmed.
-                    out.landed.append(replace(original, row=replace(original.row, change_from=shopify)))
-                    out.agreed += 1
-                    unsettled.discard(key)
-                    continue
-                if policy is ConflictPolicy.HOLD:
-                    report(key, "held", message="held for review: Shopify's figure was left as it is")
-                    continue
-                if attempts[key] > MAX_REPEATS:
-                    report(key, "unsettled", message=f"still changing on Shopify after {MAX_REPEATS} repeats")
-                    continue
-                target = settle(policy, original.quantity, original.row.change_from, shopify)
-                if target == shopify:
-                    # Shopify already shows what the policy wants: nothing to write, and that
-                    # figure is now confirmed.
-                    out.landed.append(
-                        replace(original, row=replace(original.row, change_from=shopify), quantity=shopify)
-                    )
-                    report(key, "resolved", sent=None, message="Shopify already showed the settled figure")
-                    continue
-                attempts[key] += 1
-                resend.append(replace(original, row=_resend_row(original.row, shopify), quantity=target))
+            except CallFailed as failure:  # a read that fails fails these rows, never the run
+                rounds.read_failed(pending, failure.error.message)
+                return rounds.out
+            resend = rounds.decide(pending, current)
             pending = {}
             for batch in batches(resend, client.endpoint.api_version):
-                outcome = send(batch)
-                out.landed.extend(outcome.landed)
-                for ready in outcome.landed:
-                    report(_key(ready), "resolved", sent=ready.quantity)
-                for failure in outcome.failures:
-                    key = (failure.inventory_item_id, _ready(failure).location_id)
-                    if failure.conflict and key in first:
-                        pending[key] = first[key]
-                    else:
-                        report(
-                            key, "failed", sent=failure.quantity, message=f"{failure.code}: {failure.message}"
-                        )
-                        out.failures.append(failure)
+                pending.update(rounds.fold(send(batch)))
     except RunAborted as abort:
-        out.abort = abort
+        rounds.stopped(abort)
+    return rounds.out
+
+
+class _ConflictRounds:
+    """The state of one settling: each conflicting row as first sent, its attempts and the
+    figure Shopify last showed, and the Settled it reports into."""
+
+    def __init__(self, conflicted: Sequence[Refusal], policy: ConflictPolicy):
+        self.policy = policy
+        self.out = Settled()
+        # the row as first sent, with the confirmed level sent; and how Shopify refused it
+        self.first: dict[LevelKey, ReadyRow] = {_key(f.ready): f.ready for f in conflicted}
+        self.refused: dict[LevelKey, Refusal] = {_key(f.ready): f for f in conflicted}
+        self.unsettled = set(self.first)  # rows whose fate is not known yet
+        self.attempts: dict[LevelKey, int] = dict.fromkeys(self.first, 0)
+        self.shopify_seen: dict[LevelKey, int | None] = {}
+
+    def report(self, key: LevelKey, outcome: str, sent: int | None = None, message: str = "") -> None:
+        self.unsettled.discard(key)
+        ready = self.first[key]
+        self.out.conflicts.append(
+            Conflict(
+                ref=ready.row.label,
+                inventory_item_id=key[0],
+                location_id=key[1],
+                erpnext=ready.quantity,
+                confirmed=ready.row.change_from,
+                shopify=self.shopify_seen.get(key),
+                sent=sent,
+                outcome=outcome,
+                attempts=self.attempts[key],
+                message=message,
+            )
+        )
+
+    def read_failed(self, pending: Mapping[LevelKey, ReadyRow], why: str) -> None:
+        for key in pending:
+            self.report(key, "failed", message=f"could not read Shopify's figure: {why}")
+            self.out.failures.append(self.first[key].failure("CONFLICT_READ_FAILED", why))
+
+    def decide(
+        self, pending: Mapping[LevelKey, ReadyRow], current: Mapping[LevelKey, int | None]
+    ) -> list[ReadyRow]:
+        """Each pending row against Shopify's figure now: settled without a write, or the
+        row to resend with the policy's figure."""
+        out, resend = self.out, []
+        for key in pending:
+            shopify = current.get(key)
+            self.shopify_seen[key] = shopify
+            original = self.first[key]
+            if shopify is None:
+                self.report(key, "failed", message="the item is no longer stocked at the location")
+                out.failures.append(
+                    original.failure(NOT_STOCKED, "the item is no longer stocked at the location")
+                )
+            elif shopify == original.quantity:
+                # Shopify already shows ERPNext's figure (our own write whose answer was
+                # lost, or the same change made there): under every policy there is nothing
+                # to write or hold, and no conflict; the figure is now confirmed.
+                out.landed.append(replace(original, row=replace(original.row, change_from=shopify)))
+                out.agreed += 1
+                self.unsettled.discard(key)
+            elif self.policy is ConflictPolicy.HOLD:
+                self.report(key, "held", message="held for review: Shopify's figure was left as it is")
+            elif self.attempts[key] > MAX_REPEATS:
+                self.report(
+                    key, "unsettled", message=f"still changing on Shopify after {MAX_REPEATS} repeats"
+                )
+            elif (
+                target := settle(self.policy, original.quantity, original.row.change_from, shopify)
+            ) == shopify:
+                # Shopify already shows what the policy wants: nothing to write, and that
+                # figure is now confirmed.
+                out.landed.append(
+                    replace(original, row=replace(original.row, change_from=shopify), quantity=shopify)
+                )
+                self.report(key, "resolved", sent=None, message="Shopify already showed the settled figure")
+            else:
+                self.attempts[key] += 1
+                resend.append(replace(original, row=_resend_row(original.row, shopify), quantity=target))
+        return resend
+
+    def fold(self, outcome: BatchOutcome) -> dict[LevelKey, ReadyRow]:
+        """A resend's outcome; returns the rows that met a new conflict (read again)."""
+        again: dict[LevelKey, ReadyRow] = {}
+        self.out.landed.extend(outcome.landed)
+        for ready in outcome.landed:
+            self.report(_key(ready), "resolved", sent=ready.quantity)
+        for failure in outcome.failures:
+            key = _key(failure.ready)
+            if failure.conflict and key in self.first:
+                again[key] = self.first[key]
+            else:
+                self.report(
+                    key, "failed", sent=failure.quantity, message=f"{failure.code}: {failure.message}"
+                )
+                self.out.failures.append(failure)
+        return again
+
+    def stopped(self, abort: RunAborted) -> None:
+        """A stop part-way: a row resent without an answer is unconfirmed; a row not yet
+        settled keeps the refusal it had, with the stop's reason."""
+        self.out.abort = abort
         in_flight = {_key(ready): ready for ready in abort.rows}
-        for key in [k for k in first if k in unsettled]:
+        for key in [k for k in self.first if k in self.unsettled]:
             if key in in_flight:
-                out.unconfirmed.append(in_flight[key])
-                report(
+                self.out.unconfirmed.append(in_flight[key])
+                self.report(
                     key,
                     "failed",
                     sent=in_flight[key].quantity,
                     message="resent, but the run stopped before Shopify confirmed it",
                 )
             else:
-                failure = refused[key]
-                out.failures.append(replace(failure, message=failure.message + _stop_note(abort)))
-                unsettled.discard(key)
-    return out
+                failure = self.refused[key]
+                self.out.failures.append(replace(failure, message=failure.message + _stop_note(abort)))
+                self.unsettled.discard(key)
 
 
 def activation_key(run_id: str, inventory_item_id: str, location_id: str) -> str:
@@ -203,7 +213,7 @@ def activation_key(run_id: str, inventory_item_id: str, location_id: str) -> str
 
 def activate_and_resend(
     client: ShopifyClient,
-    unstocked: Sequence[RowFailure],
+    unstocked: Sequence[Refusal],
     run_id: str,
     send: SendBatch,
 ) -> Settled:
@@ -213,7 +223,7 @@ def activate_and_resend(
     one batched push of the activated rows. Never raises RunAborted: a stop part-way comes
     back in Settled.abort, every row accounted for."""
     out = Settled()
-    by_item: dict[str, list[RowFailure]] = {}
+    by_item: dict[str, list[Refusal]] = {}
     for failure in unstocked:
         by_item.setdefault(failure.inventory_item_id, []).append(failure)
     ready_rows: list[ReadyRow] = []
@@ -221,15 +231,15 @@ def activate_and_resend(
     try:
         while items:
             item, failures = items[0]
-            rows = [_ready(f) for f in failures]
+            rows = [f.ready for f in failures]
             try:
                 if len(rows) == 1:
                     activated, message = _activate_one(client, rows[0], run_id)
                 else:
                     activated, message = _activate_many(client, item, rows)
+            except RunAborted:
+                raise
             except CallFailed as error:
-                if error.action is Action.ABORT_RUN:
-                    raise RunAborted(error) from None
                 out.failures += [
                     r.failure(NOT_STOCKED, f"activation failed: {error.error.message}") for r in rows
                 ]

@@ -5,9 +5,8 @@ shop; pure checks at the core (missing_scopes), the calls at the edge."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from .client import CallFailed, ShopifyClient
 from .clock import Clock
@@ -68,13 +67,10 @@ def documents(api_version: str) -> dict[str, str]:
     return {"ShopInfo": shop, "ShopLocations": SHOP_LOCATIONS}
 
 
-class ShopInfoError(Exception):
-    """The call failed; `message` says why in words an admin can act on."""
-
-    def __init__(self, message: str, kind: str = "error"):
-        super().__init__(message)
-        self.message = message
-        self.kind = kind
+# A check that fails raises the client's CallFailed (RunAborted included): its `message` says
+# why in words an admin can act on (with the HTTP status and request id), its `kind` what kind
+# of failure it was. ShopInfoError is the name the app catches it by.
+ShopInfoError = CallFailed
 
 
 @dataclass(frozen=True)
@@ -130,15 +126,6 @@ def _client(
     return ShopifyClient(endpoint, clock=clock, policy=policy, timeout=timeout)
 
 
-def _execute(
-    client: ShopifyClient, document: str, variables: Mapping[str, Any] | None, operation: str
-) -> dict:
-    try:
-        return client.execute(document, variables, operation=operation)
-    except CallFailed as failed:
-        raise ShopInfoError(str(failed.error), failed.error.kind) from None
-
-
 def check_connection(
     endpoint: ShopifyEndpoint,
     *,
@@ -149,7 +136,7 @@ def check_connection(
     """One call: the shop, its plan, the token's scopes, and the version that answered."""
     document = documents(endpoint.api_version)["ShopInfo"]
     with _client(endpoint, clock, policy, timeout) as client:
-        data = _execute(client, document, None, "ShopInfo")
+        data = client.execute(document, None, operation="ShopInfo")
         served = client.last_response_headers.get(VERSION_HEADER)
     shop = data.get("shop") or {}
     plan = shop.get("plan") or {}
@@ -182,7 +169,9 @@ def fetch_locations(
     after = None
     with _client(endpoint, clock, policy, timeout) as client:
         while True:
-            data = _execute(client, SHOP_LOCATIONS, {"first": MAX_PAGE_SIZE, "after": after}, "ShopLocations")
+            data = client.execute(
+                SHOP_LOCATIONS, {"first": MAX_PAGE_SIZE, "after": after}, operation="ShopLocations"
+            )
             page = data.get("locations") or {}
             for node in page.get("nodes") or ():
                 found.append(

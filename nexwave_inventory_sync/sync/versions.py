@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import EngineError, ErrorKind
+
 # Newest stable release at the time of writing; Shopify ships one every quarter.
 DEFAULT_API_VERSION = "2026-10"
 OLDEST_API_VERSION = "2025-01"
@@ -14,8 +16,8 @@ IDEMPOTENT_SINCE = "2026-04"
 _VERSION = re.compile(r"^20\d\d-(01|04|07|10)$")
 
 
-class UnsupportedApiVersion(ValueError):
-    pass
+class UnsupportedApiVersion(EngineError, ValueError):
+    kind = ErrorKind.UNSUPPORTED_VERSION
 
 
 def check_api_version(version: str) -> str:

@@ -167,3 +167,56 @@ class BulkResolutionTest(EmulatedShopTest):
         self.assertEqual((result.not_sent, result.unresolved), (120, 0))
         self.assertEqual(result.accounted, result.considered)
         self.assertEqual(result.api_calls, 1)
+
+
+class BulkAnswerShapeTest(EmulatedShopTest):
+    """The fuzzed-answer rule for bulk reads: an answer or a file of the wrong shape is a bulk
+    read that failed (the run falls back to pages or the scan), never an error out of a run."""
+
+    items = 40
+
+    rows = [StockRow(location_id=LOC, quantity=1, sku=f"SKU-{i:06d}") for i in range(1, 41)]
+
+    def test_bulk_answers_of_the_wrong_shape_fall_back(self):
+        from nexwave_inventory_sync.emulator import Fault
+
+        for operation, body in (
+            ("BulkRunQuery", '{"data": {"bulkOperationRunQuery": {"bulkOperation": null, "userErrors": 5}}}'),
+            (
+                "BulkRunQuery",
+                '{"data": {"bulkOperationRunQuery": {"bulkOperation": null,'
+                ' "userErrors": [{"code": ["LIMIT_REACHED"], "message": "busy"}]}}}',
+            ),
+            (
+                "BulkOperationById",
+                '{"data": {"node": {"id": "gid://shopify/BulkOperation/1", "status": ["RUNNING"]}}}',
+            ),
+        ):
+            with self.subTest(operation=operation, body=body):
+                self.emulator.faults.clear()
+                self.emulator.faults.script(Fault.status(200, body=body), operation=operation)
+                result = self.sync(self.rows, bulk_resolve_from=30, bulk_poll_interval=1.0)
+                self.assertFalse(result.aborted)
+                self.assertEqual((result.pushed, result.accounted), (40, result.considered))
+
+    def test_a_bulk_file_of_the_wrong_shape_never_raises_out_of_a_run(self):
+        lines = [
+            {
+                "id": "gid://shopify/ProductVariant/1",
+                "sku": {"not": "text"},
+                "inventoryItem": {"id": "gid://shopify/InventoryItem/1", "tracked": True},
+            },
+            {
+                "__parentId": "gid://shopify/ProductVariant/1",
+                "location": {"id": ["not text"]},
+                "quantities": [{"name": "available", "quantity": 1}],
+            },
+        ]
+        result = self.sync(
+            self.rows,
+            bulk_resolve_from=30,
+            bulk_poll_interval=1.0,
+            http_get=lambda url: iter(json.dumps(line).encode() for line in lines),
+        )
+        self.assertFalse(result.aborted)
+        self.assertEqual(result.accounted, result.considered)

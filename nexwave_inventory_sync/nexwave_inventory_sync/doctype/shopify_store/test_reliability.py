@@ -20,6 +20,7 @@ from nexwave_inventory_sync.erpnext_side.scheduling import due_stores, next_back
 from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync, save_resolutions
 from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import item, receive, store, warehouse
+from nexwave_inventory_sync.sync import sender as sync_sender
 from nexwave_inventory_sync.sync.results import Resolution, StockRow
 
 from .test_store_sync import LOC1, StoreSyncMixin
@@ -134,7 +135,7 @@ class TestCrashSafety(StoreSyncMixin, IntegrationTestCase):
             cached = frappe.db.count("Item Shopify Store", {"shopify_store": name, "parent": ["in", codes]})
             committed.append((log, cached))
 
-        real_send = store_sync.sync_inventory.__globals__["send_batch"]
+        real_send = sync_sender.send_batch
         calls = []
 
         def send_then_die(*args, **kwargs):
@@ -146,8 +147,8 @@ class TestCrashSafety(StoreSyncMixin, IntegrationTestCase):
         with (
             patch.object(flight_marks, "in_worker", return_value=True),
             patch.object(frappe.db, "commit", side_effect=commit),
-            patch("nexwave_inventory_sync.sync.run.BATCH_SIZE", 2),
-            patch("nexwave_inventory_sync.sync.run.send_batch", side_effect=send_then_die),
+            patch("nexwave_inventory_sync.sync.feed.BATCH_SIZE", 2),
+            patch("nexwave_inventory_sync.sync.sender.send_batch", side_effect=send_then_die),
         ):
             with self.assertRaises(Killed):
                 run_store_sync(name, trigger="Manual", force=True)
@@ -161,8 +162,8 @@ class TestCrashSafety(StoreSyncMixin, IntegrationTestCase):
     def test_the_next_run_marks_the_killed_ones_log_interrupted_and_finishes(self):
         codes, name = self.cold_store_with(3)
         with (
-            patch("nexwave_inventory_sync.sync.run.BATCH_SIZE", 1),
-            patch("nexwave_inventory_sync.sync.run.send_batch", side_effect=Killed()),
+            patch("nexwave_inventory_sync.sync.feed.BATCH_SIZE", 1),
+            patch("nexwave_inventory_sync.sync.sender.send_batch", side_effect=Killed()),
         ):
             with self.assertRaises(Killed):
                 run_store_sync(name, trigger="Scheduled")

@@ -1,0 +1,72 @@
+"""The store's health (indicator, Recent Runs chart, next run) and the Shopify Inventory
+workspace's number cards."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from walk import Walk
+
+
+def no_horizontal_scrollbar(walk: Walk) -> None:
+    """Nothing on the page is wider than the window; names the first few that are."""
+    page_width, window_width, wide = walk.driver.execute_script(
+        """const width = document.documentElement.clientWidth;
+        const wide = [...document.querySelectorAll("body *")]
+            .filter((e) => e.getBoundingClientRect().right > width + 1)
+            .slice(0, 8)
+            .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)} in ${
+                e.parentElement.outerHTML.slice(0, 200)}`);
+        return [document.documentElement.scrollWidth, width, wide];"""
+    )
+    assert page_width <= window_width, (page_width, window_width, wide)
+
+
+def store_health(walk: Walk) -> None:
+    walk.goto(f"/app/shopify-store/{walk.args.shop}")
+    indicator = walk.text(lambda: walk.css(".page-head .indicator-pill")).strip()
+    assert indicator == "Healthy", indicator
+    chart = walk.css(".shopify-runs-chart svg")
+    walk.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", chart)
+    time.sleep(1.5)  # frappe-charts grows its bars from zero: let the animation end
+    next_run = walk.text(lambda: walk.css(".shopify-next-run"))
+    assert "Next scheduled run" in next_run, next_run
+    walk.shot("07-store-health")
+    no_horizontal_scrollbar(walk)
+    walk.step(f"store indicator {indicator!r}; chart drawn; {next_run!r}; no horizontal scrollbar")
+
+
+def number_cards(walk: Walk) -> list[str]:
+    """The workspace's number cards once each shows its figure."""
+    walk.goto("/app/shopify-inventory")
+    walk.wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".widget.number-widget-box")) >= 3)
+    walk.wait.until(
+        lambda d: all(
+            re.search(r"\d\s*$", w.text)
+            for w in d.find_elements(By.CSS_SELECTOR, ".widget.number-widget-box")
+        )
+    )
+    try:  # the chart is for the eye only: give it a moment to draw
+        WebDriverWait(walk.driver, 10).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ".widget.dashboard-widget-box svg")
+        )
+    except TimeoutException:
+        pass
+    return walk.wait.until(
+        lambda d: [
+            w.text.replace("\n", " ") for w in d.find_elements(By.CSS_SELECTOR, ".widget.number-widget-box")
+        ]
+    )
+
+
+def workspace(walk: Walk) -> None:
+    cards = number_cards(walk)
+    walk.shot("08-workspace")
+    walk.step(f"workspace number cards: {cards}")
+
+
+STEPS = [("store-health", store_health), ("workspace", workspace)]

@@ -502,7 +502,7 @@ function show_ecommerce_integrations(frm) {
 	if (handover.competing_sync) {
 		frm.set_intro(
 			__(
-				"ecommerce_integrations still pushes inventory to this shop (Shopify Setting: Update ERPNext stock levels to Shopify). Two connectors writing the same numbers overwrite each other: switch that off before enabling this store. See docs/frappe.md, 'Coming from ecommerce_integrations'.",
+				"ecommerce_integrations still pushes inventory to this shop (Shopify Setting: Update ERPNext stock levels to Shopify). Two connectors writing the same numbers overwrite each other: switch that off before enabling this store. See <a href='/shopify-sync-guide#coming-from-ecommerce_integrations' target='_blank'>the guide: Coming from ecommerce_integrations</a>.",
 			),
 			"red",
 		);

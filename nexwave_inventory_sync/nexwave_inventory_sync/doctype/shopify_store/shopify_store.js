@@ -462,8 +462,9 @@ function render_health(frm, health) {
 		title: __("Last {0} runs: rows per run", [runs.length]),
 		type: "bar",
 		height: 220,
-		// The Shopify Log list's colours: green landed, red failed; grey for items not on Shopify.
-		colors: ["green", "blue", "grey", "red"],
+		// The Shopify Log list's indicator colours (Frappe's green, gray and red, as the workspace's
+		// runs chart has them): green landed, red failed; grey for items not on Shopify.
+		colors: ["#30a66d", "blue", "#999999", "#e03636"],
 		data: {
 			labels,
 			datasets: [

@@ -1,7 +1,9 @@
 """The store as an admin meets it, in Debian's Chromium driven by Selenium: log in, create a
 store pointed at the emulator, Test Connection, Fetch Locations, map a warehouse, Sync
-Inventory (progress dialog, end alert), open the log and read its counts, the kill switch's
-message, and a user without write permission who sees no button. Screenshots of the main
+Inventory (progress dialog, end alert), open the log and read its counts (items not on Shopify
+on their own line), the store's health and the workspace (Frappe 16: its desktop icon), the
+kill switch's message, a Shopify Manager's workspace, and a user without write permission who
+sees no button. Screenshots of the main
 steps go to docs/screens/ (or --screens). Run by scripts/browser-test.sh, which starts the servers.
 
 Every step asserts what the admin would see; the first failure of any kind stops the walk with
@@ -34,12 +36,21 @@ def main() -> int:
     parser.add_argument("--admin-password", default=os.environ.get("ADMIN_PASSWORD", "admin"))
     parser.add_argument("--viewer", default="shopify-viewer@example.com")
     parser.add_argument("--viewer-password", default="viewer-Pass-123")
+    parser.add_argument("--manager", default="shopify-manager@example.com")
+    parser.add_argument("--manager-password", default="manager-Pass-123")
+    parser.add_argument(
+        "--offline-items",
+        default="DESK-OFFLINE-1,DESK-OFFLINE-2,DESK-OFFLINE-3",
+        help="the stock items the shop does not sell (comma-separated)",
+    )
     parser.add_argument("--newest-version", required=True)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--screens", type=Path, default=SCREENS, help="where the screenshots go")
     args = parser.parse_args()
+    args.offline_item_codes = [code for code in args.offline_items.split(",") if code]
+    args.offline_items = len(args.offline_item_codes)
 
     steps = [
         *steps_setup.STEPS,

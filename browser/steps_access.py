@@ -1,11 +1,27 @@
-"""Who sees what: a user without write permission on the store sees no Sync or Shopify button."""
+"""Who sees what: a Shopify Manager (that role alone) sees the whole workspace and the store; a
+user without write permission on the store sees no Sync or Shopify button."""
 
 from __future__ import annotations
 
 import time
 
 from selenium.webdriver.common.by import By
+from steps_health import number_cards
 from walk import Walk
+
+
+def manager_sees_workspace(walk: Walk) -> None:
+    walk.login(walk.args.manager, walk.args.manager_password)
+    cards = number_cards(walk)
+    assert len(cards) >= 3, cards
+    chart = walk.css(".widget.dashboard-widget-box")
+    assert "Shopify Runs by Status" in chart.text, chart.text
+    walk.shot("11-shopify-manager")
+    walk.goto("/app/shopify-store")
+    walk.wait.until(
+        lambda d: walk.args.shop in d.execute_script("return (cur_list.data || []).map((r) => r.name)")
+    )
+    walk.step(f"Shopify Manager sees the workspace's cards {cards}, the runs chart and the store")
 
 
 def viewer_sees_no_button(walk: Walk) -> None:
@@ -25,4 +41,4 @@ def viewer_sees_no_button(walk: Walk) -> None:
     walk.step(f"read-only user sees buttons {[x for x in labels if x]} and no Sync/Shopify")
 
 
-STEPS = [("viewer", viewer_sees_no_button)]
+STEPS = [("shopify-manager", manager_sees_workspace), ("viewer", viewer_sees_no_button)]

@@ -35,9 +35,23 @@ def store_health(walk: Walk) -> None:
     time.sleep(1.5)  # frappe-charts grows its bars from zero: let the animation end
     next_run = walk.text(lambda: walk.css(".shopify-next-run"))
     assert "Next scheduled run" in next_run, next_run
+    # Items not on Shopify: a note with a link, the badge stays Healthy (asserted above).
+    note = walk.text(lambda: walk.css(".shopify-not-on-shopify"))
+    assert note.startswith(f"{walk.args.offline_items} items are not on Shopify"), note
     walk.shot("07-store-health")
     no_horizontal_scrollbar(walk)
-    walk.step(f"store indicator {indicator!r}; chart drawn; {next_run!r}; no horizontal scrollbar")
+    walk.click(lambda: walk.css(".shopify-not-on-shopify-list"))
+    walk.wait.until(lambda d: "/item" in d.current_url and d.execute_script("return !!window.cur_list"))
+    listed = walk.wait.until(
+        lambda d: d.execute_script(
+            "return cur_list.data && cur_list.data.length ? cur_list.data.map((r) => r.name).sort() : null"
+        )
+    )
+    assert listed == sorted(walk.args.offline_item_codes), listed
+    walk.step(
+        f"store indicator {indicator!r} with the note {note!r} (its link lists {listed}); chart drawn; "
+        f"{next_run!r}; no horizontal scrollbar"
+    )
 
 
 def number_cards(walk: Walk) -> list[str]:
@@ -69,4 +83,28 @@ def workspace(walk: Walk) -> None:
     walk.step(f"workspace number cards: {cards}")
 
 
-STEPS = [("store-health", store_health), ("workspace", workspace)]
+def desktop(walk: Walk) -> None:
+    """Frappe 16's desktop: the app's own icon opens the workspace, whose sidebar shows it too."""
+    if walk.driver.execute_script("return parseInt(frappe.boot.versions.frappe)") < 16:
+        walk.step("desktop: Frappe 15 has none (the workspace is in the sidebar)")
+        return
+    walk.goto("/desk")
+    icon = ".desktop-icon[data-id='Shopify Inventory']"
+    image = walk.css(f"{icon} img.app-icon").get_attribute("src")
+    assert "/assets/nexwave_inventory_sync/" in image, image
+    loaded = walk.driver.execute_script(
+        "const i = document.querySelector(arguments[0]); return i.complete && i.naturalWidth > 0",
+        f"{icon} img.app-icon",
+    )
+    assert loaded, f"the icon {image} did not load"
+    walk.shot("08a-desktop")
+    walk.click(lambda: walk.css(icon))
+    walk.wait.until(lambda d: d.current_url.rstrip("/").endswith("/shopify-inventory"))
+    header = walk.css(".sidebar-header img").get_attribute("src")
+    assert "/assets/nexwave_inventory_sync/" in header, header
+    walk.step(
+        f"desktop: the app's icon ({image.rsplit('/', 1)[-1]}) opens the workspace; its sidebar shows it"
+    )
+
+
+STEPS = [("store-health", store_health), ("workspace", workspace), ("desktop", desktop)]

@@ -27,16 +27,25 @@ def read_log(walk: Walk) -> None:
     log = walk.driver.execute_script("return cur_frm.doc.last_log")
     walk.goto(f"/app/shopify-log/{log}")
     walk.css(".frappe-control[data-fieldname='pushed']", visible=False)
-    counts = {f: walk.field_value(f) for f in ("status", "considered", "pushed", "failed")}
+    counts = {
+        f: walk.field_value(f) for f in ("status", "considered", "pushed", "failed", "skipped_unmapped")
+    }
+    # The store's catalog has items Shopify does not sell: a state, not a failure. The run is a
+    # Success, they are counted apart and said on a line of their own in Warnings.
     assert counts["status"] == "Success", counts
     assert counts["pushed"] == str(walk.args.items), counts
     assert counts["failed"] == "0", counts
+    assert counts["skipped_unmapped"] == str(walk.args.offline_items), counts
+    warnings = walk.driver.execute_script("return cur_frm.doc.warnings || ''").splitlines()
+    assert "Shopify does not" in walk.field_value("warnings"), "the Warnings field is not shown"
+    line = [w for w in warnings if "Shopify does not" in w]
+    assert line and line[0].startswith(f"{walk.args.offline_items} rows are items ERPNext has"), warnings
     save_visible = walk.driver.execute_script(
         "return $('.page-actions .primary-action:visible').filter((i, b) => $(b).text().trim() === 'Save').length"
     )
     assert save_visible == 0, "the log offers Save"
     walk.shot("06-log")
-    walk.step(f"log {log}: {counts}; no Save button")
+    walk.step(f"log {log}: {counts}; not on Shopify on its own line: {line[0][:60]!r}...; no Save button")
 
 
 def log_list(walk: Walk) -> None:

@@ -65,6 +65,10 @@ venv="$app_dir/.venv-browser"
 PIP_IGNORE_REQUIRES_PYTHON=1 link_checkout "$app_dir" --no-deps >/dev/null 2>&1
 bench --site "$site" list-apps 2>/dev/null | grep -q nexwave_inventory_sync || bench --site "$site" install-app nexwave_inventory_sync
 bench --site "$site" migrate --skip-search-index >/dev/null
+# The app's public folder as /assets/nexwave_inventory_sync (its logo and desktop icons), as
+# `bench build` links it; the bench's assets were built before the app was linked in.
+[ -e sites/assets/nexwave_inventory_sync ] \
+  || ln -s "$bench_path/apps/nexwave_inventory_sync/nexwave_inventory_sync/public" sites/assets/nexwave_inventory_sync
 
 started=()
 cleanup() {
@@ -93,9 +97,10 @@ start worker bash -c "cd sites && ../env/bin/python -m frappe.utils.bench_helper
 start web bash -c "cd sites && DEV_SERVER=1 ../env/bin/python -m frappe.utils.bench_helper frappe --site $site serve --port $web_port --noreload"
 wait_port "$web_port" web
 
-warehouse=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures.desk_demo.prepare \
-  --kwargs "{\"shop_domain\": \"$shop\", \"endpoint\": \"http://127.0.0.1:$emulator_port\", \"items\": $items}" \
-  | python3 -c 'import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["warehouse"])')
+prepared=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures.desk_demo.prepare \
+  --kwargs "{\"shop_domain\": \"$shop\", \"endpoint\": \"http://127.0.0.1:$emulator_port\", \"items\": $items}" | tail -1)
+prepared_value() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$prepared" "$1"; }
+warehouse=$(prepared_value warehouse)
 # Screenshots go to a temporary folder (a CI run must not rewrite the docs); with
 # UPDATE_SCREENS=1 to docs/screens/ from Frappe 15 (the ones docs/frappe.md shows) and
 # docs/screens/v16/ from 16.
@@ -113,4 +118,5 @@ newest=$(./env/bin/python -c "from nexwave_inventory_sync.sync.versions import D
 SE_OFFLINE=true "$venv/bin/python" "$app_dir/browser/desk_walkthrough.py" \
   --url "http://127.0.0.1:$web_port" --bench "$bench_path" --site "$site" \
   --shop "$shop" --token "$token" --warehouse "$warehouse" --items "$items" --newest-version "$newest" \
+  --offline-items "$(prepared_value offline_items)" \
   --admin-password "${ADMIN_PASSWORD:-admin}" --screens "$screens"

@@ -14,9 +14,9 @@ from frappe.query_builder.functions import Count
 # (label, statuses): the list's green, orange, red and grey, in that order.
 SLICES = (
     ("Success", ("Success",)),
-    ("Partial or Held", ("Partial", "Held")),
-    ("Failed or Aborted", ("Failed", "Aborted")),
-    ("Skipped or other", ("Skipped", "Interrupted", "Running")),
+    ("Partial, Held", ("Partial", "Held")),
+    ("Failed, Aborted", ("Failed", "Aborted")),
+    ("Skipped, other", ("Skipped", "Interrupted", "Running")),
 )
 
 

@@ -63,8 +63,8 @@ class TestRunsByStatus(IntegrationTestCase):
         labels = [label for label, _statuses in source.SLICES]
         values = dict(zip(labels, data["datasets"][0]["values"], strict=True))
         self.assertEqual(values["Success"], before["Success"] + 2)
-        self.assertEqual(values["Failed or Aborted"], before["Failed or Aborted"] + 2)
-        self.assertEqual(values["Partial or Held"], before["Partial or Held"])
+        self.assertEqual(values["Failed, Aborted"], before["Failed, Aborted"] + 2)
+        self.assertEqual(values["Partial, Held"], before["Partial, Held"])
 
     def test_a_user_who_may_not_read_logs_gets_no_counts(self):
         self.addCleanup(frappe.set_user, "Administrator")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from selenium.webdriver.common.by import By
-from steps_health import number_cards
+from steps_health import list_names, number_cards
 from walk import Walk
 
 
@@ -18,9 +18,7 @@ def manager_sees_workspace(walk: Walk) -> None:
     assert "Shopify Runs by Status" in chart.text, chart.text
     walk.shot("11-shopify-manager")
     walk.goto("/app/shopify-store")
-    walk.wait.until(
-        lambda d: walk.args.shop in d.execute_script("return (cur_list.data || []).map((r) => r.name)")
-    )
+    walk.wait.until(lambda d: walk.args.shop in list_names(walk, "Shopify Store"))
     walk.step(f"Shopify Manager sees the workspace's cards {cards}, the runs chart and the store")
 
 

@@ -26,6 +26,15 @@ def no_horizontal_scrollbar(walk: Walk) -> None:
     assert page_width <= window_width, (page_width, window_width, wide)
 
 
+def list_names(walk: Walk, doctype: str) -> list[str]:
+    """The names in the list view of this doctype once it is the current one, else []."""
+    return walk.driver.execute_script(
+        "return window.cur_list && cur_list.doctype === arguments[0] && cur_list.data"
+        " ? cur_list.data.map((r) => r.name) : []",
+        doctype,
+    )
+
+
 def store_health(walk: Walk) -> None:
     walk.goto(f"/app/shopify-store/{walk.args.shop}")
     indicator = walk.text(lambda: walk.css(".page-head .indicator-pill")).strip()
@@ -41,13 +50,12 @@ def store_health(walk: Walk) -> None:
     walk.shot("07-store-health")
     no_horizontal_scrollbar(walk)
     walk.click(lambda: walk.css(".shopify-not-on-shopify-list"))
-    walk.wait.until(lambda d: "/item" in d.current_url and d.execute_script("return !!window.cur_list"))
-    listed = walk.wait.until(
-        lambda d: d.execute_script(
-            "return cur_list.data && cur_list.data.length ? cur_list.data.map((r) => r.name).sort() : null"
-        )
-    )
-    assert listed == sorted(walk.args.offline_item_codes), listed
+    expected = sorted(walk.args.offline_item_codes)
+    try:  # the Item list, once its filtered rows are in
+        walk.wait.until(lambda d: sorted(list_names(walk, "Item")) == expected)
+    except TimeoutException:
+        raise AssertionError(f"the note's link lists {list_names(walk, 'Item')}, not {expected}") from None
+    listed = expected
     walk.step(
         f"store indicator {indicator!r} with the note {note!r} (its link lists {listed}); chart drawn; "
         f"{next_run!r}; no horizontal scrollbar"

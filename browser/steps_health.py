@@ -85,10 +85,29 @@ def number_cards(walk: Walk) -> list[str]:
     )
 
 
+def runs_chart_legend(walk: Walk) -> list[str]:
+    """The fill of each legend dot of the workspace's runs chart, in order."""
+    return walk.driver.execute_script(
+        """const chart = [...document.querySelectorAll(".widget.dashboard-widget-box")]
+            .find((w) => w.textContent.includes("Shopify Runs by Status"));
+        return chart ? [...chart.querySelectorAll("rect.legend-dot")].map((r) => r.getAttribute("fill")) : [];"""
+    )
+
+
 def workspace(walk: Walk) -> None:
     cards = number_cards(walk)
+    # The donut's slices in the chart's own colours (the Shopify Log list's, checked by
+    # test_shopify_runs_by_status), as frappe-charts drew them.
+    configured = walk.driver.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        frappe.db.get_value("Dashboard Chart", "Shopify Runs by Status", "custom_options")
+            .then((r) => done(JSON.parse(r.message.custom_options).colors));"""
+    )
+    walk.wait.until(lambda d: len(runs_chart_legend(walk)) == len(configured))
+    drawn = [fill.lower() for fill in runs_chart_legend(walk)]
+    assert drawn == [colour.lower() for colour in configured], (drawn, configured)
     walk.shot("08-workspace")
-    walk.step(f"workspace number cards: {cards}")
+    walk.step(f"workspace number cards: {cards}; runs chart drawn in {drawn}")
 
 
 def desktop(walk: Walk) -> None:

@@ -1,4 +1,6 @@
 # Underscored: Frappe reads every public name of this module as a hook.
+from frappe import __version__ as _frappe_version
+
 from nexwave_inventory_sync.erpnext_side.constants import SCHEDULE_CRON as _SCHEDULE_CRON
 
 app_name = "nexwave_inventory_sync"
@@ -9,6 +11,21 @@ app_description = (
 )
 app_email = "dev@nexwave.example"
 app_license = "MIT"
+app_logo_url = "/assets/nexwave_inventory_sync/images/shopify-inventory.svg"
+# The workspace is the app's home: /app/... on Frappe 15, /desk/... on 16 (where a route outside
+# /desk would send every login to the apps screen instead of the desk).
+app_home = ("/desk" if int(_frappe_version.split(".")[0]) >= 16 else "/app") + "/shopify-inventory"
+# The apps screen (/apps) and Frappe 16's desktop show the app with its own logo; the desktop
+# icons themselves are in desktop_icon/ (Frappe 16 syncs them on migrate).
+add_to_apps_screen = [
+    {
+        "name": app_name,
+        "logo": app_logo_url,
+        "title": "Shopify Inventory",
+        "route": app_home,
+        "has_permission": "nexwave_inventory_sync.nexwave_inventory_sync.apps_screen.has_app_permission",
+    }
+]
 # "org/repo" form: a bare "erpnext" makes install-app look the org up on GitHub.
 required_apps = ["frappe/erpnext"]
 

@@ -5,7 +5,9 @@
 # bench, no built assets or no Chromium; nothing here downloads a browser.
 #
 #   bash scripts/browser-test.sh [BENCH_PATH]      (default $FRAPPE_BENCH_PATH, else ~/frappe-bench)
-#   env: UPDATE_SCREENS=1 (write docs/screens/; default a temporary folder), SITE (default: the bench's default_site), WEB_PORT (default 18000), EMULATOR_PORT (18090),
+#   env: UPDATE_SCREENS=1 (write docs/screens/; default a temporary folder), SITE (default: the bench's default_site),
+#        WEB_PORT (default: the bench's webserver_port + 10000, so a `bench start` on the bench does not collide),
+#        EMULATOR_PORT (default WEB_PORT + 60: the v15 and v16 benches' walks can run at once),
 #        ADMIN_PASSWORD (admin), ITEMS (600: three batches, so the progress dialog is seen)
 set -euo pipefail
 app_dir="$(cd "$(dirname "$0")/.." && pwd)"
@@ -38,12 +40,15 @@ fi
 cd "$bench_path"
 site="${SITE:-$(python3 -c 'import json; print(json.load(open("sites/common_site_config.json")).get("default_site", ""))')}"
 [ -n "$site" ] && [ -d "sites/$site" ] || skip "no site (set SITE)"
-web_port="${WEB_PORT:-18000}"
-emulator_port="${EMULATOR_PORT:-18090}"
 items="${ITEMS:-600}"
 shop="desk-demo.myshopify.com"
 token="shpat_desk_demo_token"
-socketio_port=$(python3 -c 'import json; print(json.load(open("sites/common_site_config.json")).get("socketio_port", 9000))')
+# The bench's own ports (make-bench.sh gives each bench its own): a socket.io server already
+# listening there is this bench's, and the pages' realtime events come through it.
+bench_port() { python3 -c 'import json, sys; print(json.load(open("sites/common_site_config.json")).get(sys.argv[1], sys.argv[2]))' "$@"; }
+socketio_port=$(bench_port socketio_port 9000)
+web_port="${WEB_PORT:-$(( $(bench_port webserver_port 8000) + 10000 ))}"
+emulator_port="${EMULATOR_PORT:-$((web_port + 60))}"
 
 bench() {
   if type -P bench >/dev/null; then command bench "$@"
@@ -60,6 +65,10 @@ venv="$app_dir/.venv-browser"
 PIP_IGNORE_REQUIRES_PYTHON=1 link_checkout "$app_dir" --no-deps >/dev/null 2>&1
 bench --site "$site" list-apps 2>/dev/null | grep -q nexwave_inventory_sync || bench --site "$site" install-app nexwave_inventory_sync
 bench --site "$site" migrate --skip-search-index >/dev/null
+# The app's public folder as /assets/nexwave_inventory_sync (its logo and desktop icons), as
+# `bench build` links it; the bench's assets were built before the app was linked in.
+[ -e sites/assets/nexwave_inventory_sync ] \
+  || ln -s "$bench_path/apps/nexwave_inventory_sync/nexwave_inventory_sync/public" sites/assets/nexwave_inventory_sync
 
 started=()
 cleanup() {
@@ -88,9 +97,10 @@ start worker bash -c "cd sites && ../env/bin/python -m frappe.utils.bench_helper
 start web bash -c "cd sites && DEV_SERVER=1 ../env/bin/python -m frappe.utils.bench_helper frappe --site $site serve --port $web_port --noreload"
 wait_port "$web_port" web
 
-warehouse=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures.desk_demo.prepare \
-  --kwargs "{\"shop_domain\": \"$shop\", \"endpoint\": \"http://127.0.0.1:$emulator_port\", \"items\": $items}" \
-  | python3 -c 'import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["warehouse"])')
+prepared=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures.desk_demo.prepare \
+  --kwargs "{\"shop_domain\": \"$shop\", \"endpoint\": \"http://127.0.0.1:$emulator_port\", \"items\": $items}" | tail -1)
+prepared_value() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$prepared" "$1"; }
+warehouse=$(prepared_value warehouse)
 # Screenshots go to a temporary folder (a CI run must not rewrite the docs); with
 # UPDATE_SCREENS=1 to docs/screens/ from Frappe 15 (the ones docs/frappe.md shows) and
 # docs/screens/v16/ from 16.
@@ -103,7 +113,10 @@ fi
 echo "browser-test: screenshots in $screens"
 newest=$(./env/bin/python -c "from nexwave_inventory_sync.sync.versions import DEFAULT_API_VERSION as v; print(v)")
 
+# The walk's own helpers first (a stale element found again, a screenshot for any failure).
+"$venv/bin/python" "$app_dir/browser/test_walk.py"
 SE_OFFLINE=true "$venv/bin/python" "$app_dir/browser/desk_walkthrough.py" \
   --url "http://127.0.0.1:$web_port" --bench "$bench_path" --site "$site" \
   --shop "$shop" --token "$token" --warehouse "$warehouse" --items "$items" --newest-version "$newest" \
+  --offline-items "$(prepared_value offline_items)" \
   --admin-password "${ADMIN_PASSWORD:-admin}" --screens "$screens"

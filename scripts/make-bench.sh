@@ -77,6 +77,8 @@ trap 'rc=$?; [ $rc -ne 0 ] && [ -n "$step_name" ] && echo "make-bench: FAILED at
 
 # shellcheck source=services.sh
 . "$app_dir/scripts/services.sh"  # detach, start_mariadb, start_redis
+# shellcheck source=bench-config.sh
+. "$app_dir/scripts/bench-config.sh"  # write_bench_ports
 
 # Debian packages ---------------------------------------------------------------------------
 step "Debian packages (installed only when missing)"
@@ -203,22 +205,8 @@ save ""
 appendonly no
 EOF
   done
-  "$bench_path/env/bin/python" - "$redis_cache_port" "$redis_queue_port" "$(id -un)" <<'EOF'
-import json, os, sys
-path = "sites/common_site_config.json"
-conf = json.load(open(path)) if os.path.exists(path) else {}
-cache, queue = sys.argv[1:3]
-conf.update({
-    "redis_cache": f"redis://127.0.0.1:{cache}",
-    "redis_queue": f"redis://127.0.0.1:{queue}",
-    "redis_socketio": f"redis://127.0.0.1:{queue}",
-})
-# bench's CLI refuses to run as root unless frappe_user names the user it may run as.
-conf["frappe_user"] = sys.argv[3]
-conf.setdefault("socketio_port", 9000 + int(cache) % 100)
-conf.setdefault("webserver_port", 8000 + int(cache) % 100)
-json.dump(conf, open(path, "w"), indent=1, sort_keys=True)
-EOF
+  write_bench_ports "$bench_path/env/bin/python" sites/common_site_config.json \
+    "$redis_cache_port" "$redis_queue_port" "$(id -un)"
 }
 
 start_bench_redis() {

@@ -6,6 +6,7 @@ other version's suite waited for 90 minutes. These tests run scripts/services.sh
 functions in bash, with a stand-in daemon (sleep) in place of mysqld_safe.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -131,3 +132,40 @@ grep -qx "${{@: -1}}" {installed} 2>/dev/null && printf 'install ok installed' |
         os.remove(self.log)
         self.assertEqual(self.install("mariadb-server").wait(timeout=60), 0)
         self.assertFalse(os.path.exists(self.log))
+
+
+BENCH_CONFIG = Path(__file__).resolve().parents[2] / "scripts" / "bench-config.sh"
+
+
+@unittest.skipUnless(shutil.which("bash"), "needs bash")
+class BenchPortsTest(unittest.TestCase):
+    """The v15 and v16 benches (Redis bases 13000 and 13100) get socket.io and web ports of
+    their own, also when their config already names the shared 9000 and 8000 (benches made
+    before, which CI reuses): one bench's socket.io server answered the other's pages."""
+
+    def write_ports(self, config: Path, cache: int) -> dict:
+        subprocess.run(
+            ["bash", "-c", f'. "{BENCH_CONFIG}"; write_bench_ports "$@"', "bash"]
+            + [shutil.which("python3"), str(config), str(cache), str(cache + 1), "frappe"],
+            check=True,
+            timeout=30,
+        )
+        return json.loads(config.read_text())
+
+    def test_each_bench_gets_its_own_ports_and_an_old_config_is_corrected(self):
+        folder = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, folder, True)
+        configs = {}
+        for cache in (13000, 13100):
+            config = folder / f"{cache}.json"
+            old = {"default_site": "test.localhost", "socketio_port": 9000, "webserver_port": 8000}
+            config.write_text(json.dumps(old))
+            configs[cache] = self.write_ports(config, cache)
+        v15, v16 = configs[13000], configs[13100]
+        self.assertNotEqual(v15["socketio_port"], v16["socketio_port"])
+        self.assertNotEqual(v15["webserver_port"], v16["webserver_port"])
+        self.assertEqual((v15["socketio_port"], v15["webserver_port"]), (9030, 8030))
+        self.assertEqual((v16["socketio_port"], v16["webserver_port"]), (9031, 8031))
+        self.assertEqual(v16["redis_queue"], "redis://127.0.0.1:13101")
+        self.assertEqual(v16["default_site"], "test.localhost")  # other keys are kept
+        self.assertEqual(v16["frappe_user"], "frappe")

@@ -462,8 +462,9 @@ function render_health(frm, health) {
 		title: __("Last {0} runs: rows per run", [runs.length]),
 		type: "bar",
 		height: 220,
-		// The Shopify Log list's colours: green landed, red failed; grey for items not on Shopify.
-		colors: ["green", "blue", "grey", "red"],
+		// The Shopify Log list's indicator colours (Frappe's green, gray and red, as the workspace's
+		// runs chart has them): green landed, red failed; grey for items not on Shopify.
+		colors: ["#30a66d", "blue", "#999999", "#e03636"],
 		data: {
 			labels,
 			datasets: [
@@ -502,7 +503,7 @@ function show_ecommerce_integrations(frm) {
 	if (handover.competing_sync) {
 		frm.set_intro(
 			__(
-				"ecommerce_integrations still pushes inventory to this shop (Shopify Setting: Update ERPNext stock levels to Shopify). Two connectors writing the same numbers overwrite each other: switch that off before enabling this store. See docs/frappe.md, 'Coming from ecommerce_integrations'.",
+				"ecommerce_integrations still pushes inventory to this shop (Shopify Setting: Update ERPNext stock levels to Shopify). Two connectors writing the same numbers overwrite each other: switch that off before enabling this store. See <a href='/shopify-sync-guide#coming-from-ecommerce_integrations' target='_blank'>the guide: Coming from ecommerce_integrations</a>.",
 			),
 			"red",
 		);

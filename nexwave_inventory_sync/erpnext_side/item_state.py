@@ -359,18 +359,16 @@ def item_shopify_states(item_code: str) -> list[dict]:
 def push_item_now(item_code: str, store: str) -> dict:
     """Push this item now: one run of the store limited to the item. Same permission (write on
     the store) and kill switch as the store's Sync Inventory button."""
-    from .scheduling import enqueue_store_sync, is_kill_switched
+    from .scheduling import enqueue_store_sync
     from .stock_truth import ONE_ITEM
-    from .store_sync import write_skipped_log
+    from .store_job import refuse_manual_run
 
     doc = frappe.get_doc(STORE_DOCTYPE, store)
     doc.check_permission("write")
     frappe.has_permission("Item", "read", item_code, throw=True)
-    if is_kill_switched(doc.shop_domain):
-        reason = _("Inventory sync is switched off for {0} in site config").format(doc.shop_domain)
-        return {"queued": False, "message": reason, "log": write_skipped_log(doc, "Manual", reason)}
-    if not (doc.enabled and doc.inventory_sync_enabled):
-        frappe.throw(_("Enable the store and its inventory sync first"))
+    refused = refuse_manual_run(doc, needs_locations=False)
+    if refused:
+        return refused
     queued = enqueue_store_sync(store, trigger="Manual", force=True, scope=ONE_ITEM + item_code)
     return {
         "queued": queued,

@@ -27,7 +27,7 @@ from .constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD
 from .stock_levels import item_codes_param
 
 # The engine's code for a SKU no variant of the shop carries. (An item with nothing in the
-# store's SKU field, the app's NO_SKU, cannot be on Shopify either: store_sync._log_status.)
+# store's SKU field, the app's NO_SKU, cannot be on Shopify either: run_log.log_status.)
 NOT_FOUND = "SKU_NOT_FOUND"
 NOT_ON_SHOPIFY_RECHECK_HOURS = 24
 _CHUNK = 1000

@@ -13,8 +13,9 @@ from nexwave_inventory_sync.emulator import Fault
 from nexwave_inventory_sync.erpnext_side import health
 from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
+from nexwave_inventory_sync.erpnext_side.run_log import quantity_to_send, run_error
 from nexwave_inventory_sync.erpnext_side.scheduling import next_run_at
-from nexwave_inventory_sync.erpnext_side.store_sync import quantity_to_send, run_error, run_store_sync
+from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import (
     LOC1,
     StoreSyncMixin,

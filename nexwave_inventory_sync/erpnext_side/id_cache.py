@@ -15,14 +15,12 @@ from ..sync.ids import IdError, to_gid
 from ..sync.results import Resolution, StockRow
 from .bulk_sql import insert_rows
 from .constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD
+from .stock_levels import item_codes_param
 
+# The first columns of every Item Shopify Store row written in bulk (new_row_head's values).
+ROW_HEAD = ("name", "parent", "parenttype", "parentfield", "idx", "shopify_store")
 _COLUMNS = (
-    "name",
-    "parent",
-    "parenttype",
-    "parentfield",
-    "idx",
-    "shopify_store",
+    *ROW_HEAD,
     "variant_id",
     "resolved_variant_id",
     "inventory_item_id",
@@ -79,19 +77,20 @@ def save_resolutions(
             learnt[item] = resolution
     if not learnt:
         return 0
-    existing, next_idx = _cache_rows(store_name, list(learnt))
+    existing = _cache_rows(store_name, list(learnt))
+    highest = highest_row_idx(item for item in learnt if item not in existing)
     now = now_datetime()
     values = []
     for item, resolution in learnt.items():
         current = existing.get(item)
+        head = (
+            (current.name, item, "Item", ITEM_STORES_FIELD, current.idx, store_name)
+            if current
+            else new_row_head(item, store_name, highest)
+        )
         values.append(
             (
-                current.name if current else frappe.generate_hash(length=10),
-                item,
-                "Item",
-                ITEM_STORES_FIELD,
-                current.idx if current else cint(next_idx.get(item)) + 1,
-                store_name,
+                *head,
                 resolution.variant_id,
                 resolution.variant_id,
                 resolution.inventory_item_id,
@@ -102,9 +101,9 @@ def save_resolutions(
     return insert_rows(ITEM_STORE_DOCTYPE, _COLUMNS, values, _ON_DUPLICATE, stamp=now)
 
 
-def _cache_rows(store_name: str, items: list[str]) -> tuple[dict, dict]:
-    """({item: its row for this store}, {item: its highest row idx}): the row stock_levels
-    reads is the lowest idx, so that one is updated; a new row goes after the last."""
+def _cache_rows(store_name: str, items: list[str]) -> dict:
+    """{item: its row for this store}: the row stock_levels reads is the lowest idx, so that
+    one is updated."""
     existing = {}
     for r in frappe.get_all(
         ITEM_STORE_DOCTYPE,
@@ -113,10 +112,27 @@ def _cache_rows(store_name: str, items: list[str]) -> tuple[dict, dict]:
         order_by="idx desc",
     ):
         existing[r.parent] = r
-    next_idx = dict(
+    return existing
+
+
+def highest_row_idx(items: Iterable[str]) -> dict[str, int]:
+    """{item: the highest idx of its Item Shopify Store rows (any store)}: a new row goes after."""
+    return dict(
         frappe.db.sql(
-            f"SELECT parent, MAX(idx) FROM `tab{ITEM_STORE_DOCTYPE}` WHERE parenttype = 'Item' AND parent IN %(items)s GROUP BY parent",
-            {"items": items},
+            f"""SELECT parent, MAX(idx) FROM `tab{ITEM_STORE_DOCTYPE}`
+            WHERE parenttype = 'Item' AND parent IN %(items)s GROUP BY parent""",
+            {"items": item_codes_param(items)},
         )
     )
-    return existing, next_idx
+
+
+def new_row_head(item: str, store_name: str, highest: dict[str, int]) -> tuple:
+    """ROW_HEAD's values for a new row of the item for the store, after its last row."""
+    return (
+        frappe.generate_hash(length=10),
+        item,
+        "Item",
+        ITEM_STORES_FIELD,
+        cint(highest.get(item)) + 1,
+        store_name,
+    )

@@ -190,6 +190,33 @@ def store_item_states(store, items: Iterable[str] | None = None) -> list[ItemSta
         params,
         as_dict=True,
     )
+    cache, switched_off, held = _cache_and_mapping(store, params, only)
+    levels = _confirmed_levels(store.name, params, only("item_code"))
+    last_rows = _last_rows(store.name, params, only("log_row.item_code"))
+    choice = load_choice(store)
+    groups, brands = frozenset(choice.item_groups), frozenset(choice.brands)
+    return [
+        classify(
+            ItemFacts(
+                item_code=r.name,
+                sku=(str(r.sku).strip() or None) if r.sku is not None else None,
+                is_bundle=r.name in bundles,
+                has_ids=bool(cache.get(r.name) and cache[r.name].inventory_item_id),
+                tracked=bool(cache[r.name].tracked) if r.name in cache else True,
+                shopify_bundle=bool(cache.get(r.name) and cache[r.name].shopify_bundle),
+                taken_out=_taken_out(choice, r, r.name in switched_off, groups, brands),
+                in_mapped_warehouse=r.name in held,
+                levels=tuple(levels.get(r.name, ())),
+                last_row=last_rows.get(r.name),
+            )
+        )
+        for r in records
+    ]
+
+
+def _cache_and_mapping(store, params: dict, only) -> tuple[dict, set[str], set[str]]:
+    """({item: its cached ids row}, items left out of sync, items with a Bin in a mapped
+    warehouse) for store_item_states."""
     cache = {}
     for row in frappe.db.sql(
         f"""SELECT parent, inventory_item_id, tracked, shopify_bundle
@@ -216,12 +243,16 @@ def store_item_states(store, items: Iterable[str] | None = None) -> list[ItemSta
             {**params, "warehouses": warehouses},
         )
     )
-    runs = _runs(store.name)
+    return cache, switched_off, held
+
+
+def _confirmed_levels(store_name: str, params: dict, only_items: str) -> dict[str, list[Level]]:
+    runs = _runs(store_name)
     levels: dict[str, list[Level]] = {}
     for r in frappe.db.sql(
         f"""SELECT item_code, shopify_location_id, quantity, confirmed_at, confirmed_by
         FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
-        WHERE shopify_store = %(store)s AND unconfirmed = 0 {only("item_code")}
+        WHERE shopify_store = %(store)s AND unconfirmed = 0 {only_items}
         ORDER BY shopify_location_id""",
         params,
         as_dict=True,
@@ -235,26 +266,7 @@ def store_item_states(store, items: Iterable[str] | None = None) -> list[ItemSta
                 _run_at(runs, r.confirmed_at),
             )
         )
-    last_rows = _last_rows(store.name, params, only("log_row.item_code"))
-    choice = load_choice(store)
-    groups, brands = frozenset(choice.item_groups), frozenset(choice.brands)
-    return [
-        classify(
-            ItemFacts(
-                item_code=r.name,
-                sku=(str(r.sku).strip() or None) if r.sku is not None else None,
-                is_bundle=r.name in bundles,
-                has_ids=bool(cache.get(r.name) and cache[r.name].inventory_item_id),
-                tracked=bool(cache[r.name].tracked) if r.name in cache else True,
-                shopify_bundle=bool(cache.get(r.name) and cache[r.name].shopify_bundle),
-                taken_out=_taken_out(choice, r, r.name in switched_off, groups, brands),
-                in_mapped_warehouse=r.name in held,
-                levels=tuple(levels.get(r.name, ())),
-                last_row=last_rows.get(r.name),
-            )
-        )
-        for r in records
-    ]
+    return levels
 
 
 def _taken_out(

@@ -57,6 +57,18 @@ def number(name: str) -> int:
     return int(name.rsplit("-", 1)[1])
 
 
+class TestFormScripts(IntegrationTestCase):
+    def test_both_run_records_get_the_one_read_only_grid_helper(self):
+        """public/js/read_only_grid.js reaches each form through hooks.py's doctype_js, and the
+        doctypes' own scripts no longer carry a copy of it."""
+        from frappe.desk.form.meta import get_meta
+
+        for doctype in ("Shopify Log", "Shopify Reconciliation"):
+            script = get_meta(doctype, cached=False).get("__js") or ""
+            self.assertIn("show_rows_for_reading(frm", script, doctype)
+            self.assertEqual(script.count("function show_rows_for_reading"), 1, doctype)
+
+
 class TestNameSeries(IntegrationTestCase):
     def test_logs_and_reconciliations_count_on_their_own(self):
         # They shared one counter: SLOG-1…6, then SREC-7, then SLOG-8.

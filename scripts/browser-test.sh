@@ -88,7 +88,7 @@ start worker bash -c "cd sites && ../env/bin/python -m frappe.utils.bench_helper
 start web bash -c "cd sites && DEV_SERVER=1 ../env/bin/python -m frappe.utils.bench_helper frappe --site $site serve --port $web_port --noreload"
 wait_port "$web_port" web
 
-warehouse=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures.desk_demo.prepare \
+warehouse=$(bench --site "$site" execute nexwave_inventory_sync.testing.desk_demo.prepare \
   --kwargs "{\"shop_domain\": \"$shop\", \"endpoint\": \"http://127.0.0.1:$emulator_port\", \"items\": $items}" \
   | python3 -c 'import json, sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["warehouse"])')
 # Screenshots go to a temporary folder (a CI run must not rewrite the docs); with

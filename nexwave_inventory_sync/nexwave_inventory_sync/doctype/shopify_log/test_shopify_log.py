@@ -4,11 +4,11 @@
 import frappe
 from frappe.utils import add_days, now_datetime
 
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_log.shopify_log import ShopifyLog
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
 
 # Frappe would first make test records for every doctype linked from this one; ours make
-# their own (see erpnext_side.compat).
+# their own (see testing/compat.py).
 globals().update(ignore_test_records("Item", "Shopify Store"))
 
 

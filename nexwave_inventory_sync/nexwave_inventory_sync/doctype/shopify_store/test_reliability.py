@@ -15,15 +15,14 @@ from frappe.utils import add_to_date, now_datetime
 
 from nexwave_inventory_sync.emulator import Fault
 from nexwave_inventory_sync.erpnext_side import flight_marks, run_lock, run_log, store_sync
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.id_cache import save_resolutions
 from nexwave_inventory_sync.erpnext_side.scheduling import due_stores, next_backoff
 from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import item, receive, store, warehouse
 from nexwave_inventory_sync.sync.results import Resolution, StockRow
-
-from .test_store_sync import LOC1, StoreSyncMixin
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import item, receive, store, warehouse
+from nexwave_inventory_sync.testing.stores import LOC1, StoreSyncMixin
 
 
 class Killed(BaseException):

@@ -64,6 +64,19 @@ def load(store_name: str, items: Iterable[str] | None = None) -> StoredLevels:
     return StoredLevels(levels, shortfalls)
 
 
+_UPSERT_COLUMNS = (
+    "name",
+    "shopify_store",
+    "item_code",
+    "shopify_location_id",
+    "inventory_item_id",
+    "quantity",
+    "confirmed_at",
+    "confirmed_by",
+    "shortfall",
+)
+
+
 def upsert(
     store_name: str,
     levels: Iterable[ConfirmedLevel],
@@ -108,17 +121,7 @@ def upsert(
     shortfall = "shortfall = VALUES(shortfall)," if how == RECONCILIATION else ""
     return insert_rows(
         CONFIRMED_LEVEL_DOCTYPE,
-        (
-            "name",
-            "shopify_store",
-            "item_code",
-            "shopify_location_id",
-            "inventory_item_id",
-            "quantity",
-            "confirmed_at",
-            "confirmed_by",
-            "shortfall",
-        ),
+        _UPSERT_COLUMNS,
         values,
         f"""{shortfall}
         inventory_item_id = COALESCE(VALUES(inventory_item_id), inventory_item_id),

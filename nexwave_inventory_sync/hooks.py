@@ -49,8 +49,13 @@ scheduler_events = {
     },
 }
 
-# The Item form says why an item is (not) on Shopify, per store, and pushes it on demand.
-doctype_js = {"Item": "public/js/item.js"}
+# The Item form says why an item is (not) on Shopify, per store, and pushes it on demand. The
+# run records' forms share one read-only grid helper (appended to their own form scripts).
+doctype_js = {
+    "Item": "public/js/item.js",
+    "Shopify Log": "public/js/read_only_grid.js",
+    "Shopify Reconciliation": "public/js/read_only_grid.js",
+}
 
 # Per-item Shopify settings (Item Shopify Store rows) are checked when the Item is saved. The fast
 # path (erpnext_side/fast_path.py): these collect what changed; after the commit the stores that

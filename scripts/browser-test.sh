@@ -97,7 +97,7 @@ start worker bash -c "cd sites && ../env/bin/python -m frappe.utils.bench_helper
 start web bash -c "cd sites && DEV_SERVER=1 ../env/bin/python -m frappe.utils.bench_helper frappe --site $site serve --port $web_port --noreload"
 wait_port "$web_port" web
 
-prepared=$(bench --site "$site" execute nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures.desk_demo.prepare \
+prepared=$(bench --site "$site" execute nexwave_inventory_sync.testing.desk_demo.prepare \
   --kwargs "{\"shop_domain\": \"$shop\", \"endpoint\": \"http://127.0.0.1:$emulator_port\", \"items\": $items}" | tail -1)
 prepared_value() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$prepared" "$1"; }
 warehouse=$(prepared_value warehouse)

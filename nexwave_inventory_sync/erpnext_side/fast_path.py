@@ -41,7 +41,8 @@ from .constants import (
     SYNC_QUEUE,
 )
 from .pending import PendingSet
-from .scheduling import is_backed_off, job_timeout_seconds, kill_switched_domains
+from .scheduling import job_timeout_seconds, kill_switched_domains
+from .store_job import refusal
 
 # Marks that arrive within this wait join the run (a burst of transactions, one run).
 COALESCE_S = 3.0
@@ -210,14 +211,9 @@ def run_fast_sync(store_name: str, coalesce_s: float | None = None) -> str | Non
         ["name", "shop_domain", "enabled", "inventory_sync_enabled", "fast_push", "backoff_until"],
         as_dict=True,
     )
-    if store is None or not (store.enabled and store.inventory_sync_enabled and store.fast_push):
-        PENDING.forget(store_name)
-        return None
-    if store.shop_domain.strip().lower() in kill_switched_domains():
-        PENDING.forget(store_name)
-        return None
-    if is_backed_off(store.backoff_until, now_datetime()):
-        # The store keeps failing: its paused schedule decides, through the same watermark.
+    # Switched off, disabled, or paused (the store keeps failing: its paused schedule decides,
+    # through the same watermark): the marks go.
+    if store is None or not store.fast_push or refusal(store, now_datetime(), backoff=True):
         PENDING.forget(store_name)
         return None
     if not _wait_for_lock(store_name):

@@ -12,7 +12,7 @@ import frappe
 from ..sync.in_flight import InFlightLevel, check_in_flight
 from ..sync.results import Checkpoint
 from . import confirmed_levels
-from .stock_truth import quantity_name
+from .quantity_names import quantity_name
 
 # The savepoint a run's error handler rolls back to: everything since the last commit.
 SAVEPOINT = "shopify_inventory_sync"

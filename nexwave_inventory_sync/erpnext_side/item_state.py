@@ -190,6 +190,33 @@ def store_item_states(store, items: Iterable[str] | None = None) -> list[ItemSta
         params,
         as_dict=True,
     )
+    cache, switched_off, held = _cache_and_mapping(store, params, only)
+    levels = _confirmed_levels(store.name, params, only("item_code"))
+    last_rows = _last_rows(store.name, params, only("log_row.item_code"))
+    choice = load_choice(store)
+    groups, brands = frozenset(choice.item_groups), frozenset(choice.brands)
+    return [
+        classify(
+            ItemFacts(
+                item_code=r.name,
+                sku=(str(r.sku).strip() or None) if r.sku is not None else None,
+                is_bundle=r.name in bundles,
+                has_ids=bool(cache.get(r.name) and cache[r.name].inventory_item_id),
+                tracked=bool(cache[r.name].tracked) if r.name in cache else True,
+                shopify_bundle=bool(cache.get(r.name) and cache[r.name].shopify_bundle),
+                taken_out=_taken_out(choice, r, r.name in switched_off, groups, brands),
+                in_mapped_warehouse=r.name in held,
+                levels=tuple(levels.get(r.name, ())),
+                last_row=last_rows.get(r.name),
+            )
+        )
+        for r in records
+    ]
+
+
+def _cache_and_mapping(store, params: dict, only) -> tuple[dict, set[str], set[str]]:
+    """({item: its cached ids row}, items left out of sync, items with a Bin in a mapped
+    warehouse) for store_item_states."""
     cache = {}
     for row in frappe.db.sql(
         f"""SELECT parent, inventory_item_id, tracked, shopify_bundle
@@ -216,12 +243,16 @@ def store_item_states(store, items: Iterable[str] | None = None) -> list[ItemSta
             {**params, "warehouses": warehouses},
         )
     )
-    runs = _runs(store.name)
+    return cache, switched_off, held
+
+
+def _confirmed_levels(store_name: str, params: dict, only_items: str) -> dict[str, list[Level]]:
+    runs = _runs(store_name)
     levels: dict[str, list[Level]] = {}
     for r in frappe.db.sql(
         f"""SELECT item_code, shopify_location_id, quantity, confirmed_at, confirmed_by
         FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
-        WHERE shopify_store = %(store)s AND unconfirmed = 0 {only("item_code")}
+        WHERE shopify_store = %(store)s AND unconfirmed = 0 {only_items}
         ORDER BY shopify_location_id""",
         params,
         as_dict=True,
@@ -235,26 +266,7 @@ def store_item_states(store, items: Iterable[str] | None = None) -> list[ItemSta
                 _run_at(runs, r.confirmed_at),
             )
         )
-    last_rows = _last_rows(store.name, params, only("log_row.item_code"))
-    choice = load_choice(store)
-    groups, brands = frozenset(choice.item_groups), frozenset(choice.brands)
-    return [
-        classify(
-            ItemFacts(
-                item_code=r.name,
-                sku=(str(r.sku).strip() or None) if r.sku is not None else None,
-                is_bundle=r.name in bundles,
-                has_ids=bool(cache.get(r.name) and cache[r.name].inventory_item_id),
-                tracked=bool(cache[r.name].tracked) if r.name in cache else True,
-                shopify_bundle=bool(cache.get(r.name) and cache[r.name].shopify_bundle),
-                taken_out=_taken_out(choice, r, r.name in switched_off, groups, brands),
-                in_mapped_warehouse=r.name in held,
-                levels=tuple(levels.get(r.name, ())),
-                last_row=last_rows.get(r.name),
-            )
-        )
-        for r in records
-    ]
+    return levels
 
 
 def _taken_out(
@@ -359,18 +371,16 @@ def item_shopify_states(item_code: str) -> list[dict]:
 def push_item_now(item_code: str, store: str) -> dict:
     """Push this item now: one run of the store limited to the item. Same permission (write on
     the store) and kill switch as the store's Sync Inventory button."""
-    from .scheduling import enqueue_store_sync, is_kill_switched
+    from .scheduling import enqueue_store_sync
     from .stock_truth import ONE_ITEM
-    from .store_sync import write_skipped_log
+    from .store_job import refuse_manual_run
 
     doc = frappe.get_doc(STORE_DOCTYPE, store)
     doc.check_permission("write")
     frappe.has_permission("Item", "read", item_code, throw=True)
-    if is_kill_switched(doc.shop_domain):
-        reason = _("Inventory sync is switched off for {0} in site config").format(doc.shop_domain)
-        return {"queued": False, "message": reason, "log": write_skipped_log(doc, "Manual", reason)}
-    if not (doc.enabled and doc.inventory_sync_enabled):
-        frappe.throw(_("Enable the store and its inventory sync first"))
+    refused = refuse_manual_run(doc, needs_locations=False)
+    if refused:
+        return refused
     queued = enqueue_store_sync(store, trigger="Manual", force=True, scope=ONE_ITEM + item_code)
     return {
         "queued": queued,

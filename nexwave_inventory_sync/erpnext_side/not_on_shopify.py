@@ -23,11 +23,12 @@ from frappe.utils import now_datetime
 
 from ..sync.results import RunResult, RunStatus, StockRow
 from .bulk_sql import insert_rows
-from .constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD
+from .constants import ITEM_STORE_DOCTYPE
+from .id_cache import ROW_HEAD, highest_row_idx, new_row_head
 from .stock_levels import item_codes_param
 
 # The engine's code for a SKU no variant of the shop carries. (An item with nothing in the
-# store's SKU field, the app's NO_SKU, cannot be on Shopify either: store_sync._log_status.)
+# store's SKU field, the app's NO_SKU, cannot be on Shopify either: run_log.log_status.)
 NOT_FOUND = "SKU_NOT_FOUND"
 NOT_ON_SHOPIFY_RECHECK_HOURS = 24
 _CHUNK = 1000
@@ -113,40 +114,11 @@ def _mark_chunk(store_name: str, items: list[str], now: datetime) -> None:
     missing = [item for item in items if item not in has_row]
     if not missing:
         return
-    next_idx = dict(
-        frappe.db.sql(
-            f"""SELECT parent, MAX(idx) FROM `tab{ITEM_STORE_DOCTYPE}`
-            WHERE parenttype = 'Item' AND parent IN %(items)s GROUP BY parent""",
-            {"items": item_codes_param(missing)},
-        )
-    )
-    values = [
-        (
-            frappe.generate_hash(length=10),
-            item,
-            "Item",
-            ITEM_STORES_FIELD,
-            int(next_idx.get(item) or 0) + 1,
-            store_name,
-            1,
-            1,
-            now,
-        )
-        for item in missing
-    ]
+    highest = highest_row_idx(missing)
+    values = [(*new_row_head(item, store_name, highest), 1, 1, now) for item in missing]
     insert_rows(
         ITEM_STORE_DOCTYPE,
-        (
-            "name",
-            "parent",
-            "parenttype",
-            "parentfield",
-            "idx",
-            "shopify_store",
-            "tracked",
-            "not_on_shopify",
-            "last_resolved",
-        ),
+        (*ROW_HEAD, "tracked", "not_on_shopify", "last_resolved"),
         values,
         stamp=now,
     )

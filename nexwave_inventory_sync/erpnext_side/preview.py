@@ -19,8 +19,11 @@ from ..sync.versions import UnsupportedApiVersion
 from . import item_units
 from .connection import store_endpoint
 from .constants import LOG_ROWS_KEPT
+from .quantity_names import quantity_name
 from .scheduling import is_kill_switched
-from .stock_truth import plan_push, quantity_name, read_store_stock
+from .screening import screen_rows
+from .stock_truth import plan_push, read_store_stock
+from .store_job import kill_switch_message
 
 
 def preview_next_sync(
@@ -28,8 +31,6 @@ def preview_next_sync(
 ) -> dict:
     """`scope`: as the Sync Inventory button ("all" for every row; else what the next run reads).
     Returns the rows (the first `shown`) and the counts."""
-    from .store_sync import screen_rows  # store_sync imports the plan's modules too
-
     sku_field = store.sku_field or "item_code"
     held_back: list = []
 
@@ -45,9 +46,7 @@ def preview_next_sync(
     if not read_shopify:
         shopify_note = _("Shopify's figures were not read")
     elif is_kill_switched(store.shop_domain):
-        shopify_note = _(
-            "Inventory sync is switched off for {0} in site config: Shopify was not read"
-        ).format(store.shop_domain)
+        shopify_note = kill_switch_message(store.shop_domain) + ": " + _("Shopify was not read")
     else:
         try:
             answer = read_current(store_endpoint(store), rows, quantity_name(store))

@@ -13,6 +13,8 @@ the store's sync does, and the other way round.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import frappe
 from frappe import _
 from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
@@ -21,13 +23,16 @@ from ..sync.drift import LevelDrift
 from ..sync.endpoint import EndpointError
 from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
 from ..sync.results import Checkpoint
+from ..sync.run import SyncOptions
 from ..sync.versions import UnsupportedApiVersion
-from . import confirmed_levels, flight_marks, run_lock
-from .confirmed_levels import RECONCILIATION
+from . import confirmed_levels, flight_marks
+from .confirmed_levels import RECONCILIATION, StoredLevels
 from .connection import store_endpoint
 from .constants import RECONCILE_PROGRESS_EVENT, RECONCILIATION_DOCTYPE, STORE_DOCTYPE
-from .scheduling import is_due, is_kill_switched, lock_ttl_seconds
-from .stock_truth import quantity_name, read_store_stock, sync_options
+from .quantity_names import quantity_name
+from .scheduling import is_due
+from .stock_truth import read_store_stock, sync_options
+from .store_job import refusal, run_store_job
 
 # The record lists the largest differences, not every drifted row: a broken sync can leave
 # 100,000 of them, and the list is for a person to read.
@@ -45,31 +50,38 @@ def run_store_reconciliation(store_name: str, trigger: str = "Scheduled", force:
     not due any more or the store was busy (the next tick tries again)."""
     store = frappe.get_doc(STORE_DOCTYPE, store_name)
     started = now_datetime()
-    if is_kill_switched(store.shop_domain):
-        reason = _("Inventory sync is switched off for {0} in site config").format(store.shop_domain)
-        return _record_skipped(store, trigger, reason)
-    if not (store.enabled and store.inventory_sync_enabled):
-        return _record_skipped(store, trigger, _("The store or its inventory sync is disabled"))
+    refused = refusal(store, started, force=force)
+    if refused:
+        return _record_skipped(store, trigger, refused.reason)
     if not force and not is_due(store.last_reconciliation, store.reconcile_interval, started):
         return None
-    lock = run_lock.acquire(store.name, lock_ttl_seconds(store.run_deadline))
-    if not lock.ok:
-        if trigger == "Manual":
-            return _record_skipped(
-                store,
-                trigger,
-                _("A sync or reconciliation of this store is running ({0})").format(lock.holder.describe()),
-            )
-        return None
-    frappe.db.savepoint("shopify_reconciliation")
-    try:
-        return _reconcile(store, trigger, started)
-    except Exception as exc:
-        frappe.db.rollback(save_point="shopify_reconciliation")
-        frappe.log_error(title=_("Shopify reconciliation failed: {0}").format(store.name))
-        return _record(store, trigger, started, None, status="Failed", error=f"{type(exc).__name__}: {exc}")
-    finally:
-        run_lock.release(store.name, lock.holder)
+    return run_store_job(_ReconciliationJob(store, trigger, started))
+
+
+class _ReconciliationJob:
+    """The reconciliation in store_job's frame."""
+
+    savepoint = "shopify_reconciliation"
+
+    def __init__(self, store, trigger: str, started):
+        self.store, self.trigger, self.started = store, trigger, started
+
+    def busy(self, holder) -> str | None:
+        if self.trigger != "Manual":
+            return None
+        reason = _("A sync or reconciliation of this store is running ({0})").format(holder.describe())
+        return _record_skipped(self.store, self.trigger, reason)
+
+    def start(self) -> None:
+        pass
+
+    def run(self) -> str:
+        return _reconcile(self.store, self.trigger, self.started)
+
+    def failed(self, exc: Exception) -> str:
+        frappe.log_error(title=_("Shopify reconciliation failed: {0}").format(self.store.name))
+        error = f"{type(exc).__name__}: {exc}"
+        return _record(self.store, self.trigger, self.started, None, status="Failed", error=error)
 
 
 def _reconcile(store, trigger: str, started) -> str:
@@ -101,14 +113,10 @@ def _reconcile(store, trigger: str, started) -> str:
     result = reconcile(
         endpoint,
         stock,
-        options=ReconcileOptions(
-            tolerance=cint(store.drift_tolerance),
-            correct=bool(cint(store.auto_correct)),
-            previous_shortfalls=stored.shortfalls,
-            previous_levels={level.key: level.quantity for level in stored.levels},
-            # Corrections follow the crash rule as a push does: marked before they leave, saved
-            # as they land.
-            sync=sync_options(store, run_id, on_sending=marker.sending, on_checkpoint=checkpoint),
+        # Corrections follow the crash rule as a push does: marked before they leave, saved as
+        # they land.
+        options=reconcile_options(
+            store, stored, sync_options(store, run_id, on_sending=marker.sending, on_checkpoint=checkpoint)
         ),
         progress=progress,
     )
@@ -122,6 +130,19 @@ def _reconcile(store, trigger: str, started) -> str:
     )
     skus = {row.ref: row.sku for row in stock}
     return _record(store, trigger, started, run_id, result=result, skus=skus)
+
+
+def reconcile_options(store, stored: StoredLevels, sync: SyncOptions, **extra) -> ReconcileOptions:
+    """The store's comparison settings, with what the stored levels remember (the shortfalls
+    seen last time, the levels last confirmed)."""
+    return ReconcileOptions(
+        tolerance=cint(store.drift_tolerance),
+        correct=bool(cint(store.auto_correct)),
+        previous_shortfalls=stored.shortfalls,
+        previous_levels={level.key: level.quantity for level in stored.levels},
+        sync=sync,
+        **extra,
+    )
 
 
 def refresh_confirmed_levels(store_name: str, result: ReconciliationResult) -> int:
@@ -167,64 +188,9 @@ def _record(
     status: str | None = None,
     error: str | None = None,
 ) -> str:
-    finished = now_datetime()
-    doc = frappe.new_doc(RECONCILIATION_DOCTYPE)
-    doc.update(
-        {
-            "shopify_store": store.name,
-            "trigger": trigger,
-            "quantity_name": quantity_name(store),
-            "started_at": started,
-            "finished_at": finished,
-            "duration": time_diff_in_seconds(finished, started),
-            "run_id": run_id,
-            "tolerance": cint(store.drift_tolerance),
-            "error": error,
-        }
-    )
+    doc = new_record(store, trigger, started, run_id, error=error)
     if result is not None:
-        plan, correction = result.plan, result.correction
-        landed = {level.key for level in correction.confirmed} if correction else set()
-        failures = {}
-        for failure in correction.failures if correction else ():
-            failures[(failure.inventory_item_id, failure.row.location_id)] = failure
-        doc.update(
-            {
-                "rows_compared": plan.compared,
-                "rows_drifted": len(plan.drifted),
-                # Not compared, not drift: a push skips them, so no correction could land.
-                "rows_untracked": len(plan.untracked),
-                "drift_percent": plan.drift_percent,
-                "corrected": result.corrected,
-                "held": sum(1 for d in plan.drifted if d.action == "wait")
-                + (correction.held if correction else 0),
-                "failed": correction.failed if correction else 0,
-                "read_method": result.read_method,
-                "api_calls": result.api_calls,
-                "query_cost": correction.query_cost if correction else 0,
-            }
-        )
-        for drift in plan.largest(LARGEST_DIFFERENCES):
-            failure = failures.get(drift.key)
-            doc.append(
-                "differences",
-                {
-                    "item_code": drift.ref,
-                    "sku": (skus or {}).get(drift.ref),
-                    "shopify_location_id": drift.key[1],
-                    "erpnext_quantity": drift.erpnext,
-                    "shopify_quantity": drift.shopify,
-                    "difference": drift.difference,
-                    "action": _action(drift, landed, bool(cint(store.auto_correct))),
-                    "message": f"{failure.code}: {failure.message}" if failure else None,
-                },
-            )
-        if result.aborted:
-            status, doc.error = "Aborted", result.abort_reason
-        elif correction is not None and (correction.failed or correction.held):
-            status = "Partial"
-        else:
-            status = "Success"
+        status = _fill_result(doc, store, result, skus or {})
     doc.status = status
     doc.insert(ignore_permissions=True)
     updates = {"last_reconciliation_doc": doc.name}
@@ -248,6 +214,98 @@ def _record(
         after_commit=True,
     )
     return doc.name
+
+
+def _fill_result(doc, store, result: ReconciliationResult, skus: dict[str, str | None]) -> str:
+    """The counts and largest differences of a reconciliation that read Shopify; returns its status."""
+    plan, correction = result.plan, result.correction
+    landed = {level.key for level in correction.confirmed} if correction else set()
+    failures = {}
+    for failure in correction.failures if correction else ():
+        failures[(failure.inventory_item_id, failure.row.location_id)] = failure
+    add_counts(doc, result)
+    doc.update(
+        {
+            # Not compared, not drift: a push skips them, so no correction could land.
+            "rows_untracked": len(plan.untracked),
+            "held": sum(1 for d in plan.drifted if d.action == "wait")
+            + (correction.held if correction else 0),
+            "failed": correction.failed if correction else 0,
+            "query_cost": correction.query_cost if correction else 0,
+        }
+    )
+    correcting = bool(cint(store.auto_correct))
+
+    def message(drift: LevelDrift) -> str | None:
+        failure = failures.get(drift.key)
+        return f"{failure.code}: {failure.message}" if failure else None
+
+    add_differences(doc, plan, skus, lambda drift: _action(drift, landed, correcting), message)
+    if result.aborted:
+        doc.error = result.abort_reason
+        return "Aborted"
+    if correction is not None and (correction.failed or correction.held):
+        return "Partial"
+    return "Success"
+
+
+def new_record(store, trigger: str, started, run_id: str | None, *, error: str | None = None):
+    """A Shopify Reconciliation of the store, not inserted yet: who, when, which quantity."""
+    finished = now_datetime()
+    doc = frappe.new_doc(RECONCILIATION_DOCTYPE)
+    doc.update(
+        {
+            "shopify_store": store.name,
+            "trigger": trigger,
+            "quantity_name": quantity_name(store),
+            "started_at": started,
+            "finished_at": finished,
+            "duration": time_diff_in_seconds(finished, started),
+            "run_id": run_id,
+            "tolerance": cint(store.drift_tolerance),
+            "error": error,
+        }
+    )
+    return doc
+
+
+def add_counts(doc, result: ReconciliationResult) -> None:
+    """The counts every record of a comparison carries (a full one or a webhook's check)."""
+    plan = result.plan
+    doc.update(
+        {
+            "rows_compared": plan.compared,
+            "rows_drifted": len(plan.drifted),
+            "drift_percent": plan.drift_percent,
+            "corrected": result.corrected,
+            "read_method": result.read_method,
+            "api_calls": result.api_calls,
+        }
+    )
+
+
+def add_differences(
+    doc,
+    plan,
+    skus: dict[str, str | None],
+    action: Callable[[LevelDrift], str],
+    message: Callable[[LevelDrift], str | None] = lambda drift: None,
+) -> None:
+    """The largest differences (LARGEST_DIFFERENCES), with what was done about each."""
+    for drift in plan.largest(LARGEST_DIFFERENCES):
+        doc.append(
+            "differences",
+            {
+                "item_code": drift.ref,
+                "sku": skus.get(drift.ref),
+                "shopify_location_id": drift.key[1],
+                "erpnext_quantity": drift.erpnext,
+                "shopify_quantity": drift.shopify,
+                "difference": drift.difference,
+                "action": action(drift),
+                "message": message(drift),
+            },
+        )
 
 
 def _record_skipped(store, trigger: str, reason: str) -> str:

@@ -49,7 +49,7 @@ from ..sync.results import RunResult, StockRow
 from . import bundles, not_on_shopify
 from .confirmed_levels import RECONCILIATION
 from .constants import CONFIRMED_LEVEL_DOCTYPE, ITEM_STORE_DOCTYPE, STORE_DOCTYPE
-from .stock_levels import ON_HAND
+from .quantity_names import ON_HAND, quantity_name
 
 OVERLAP = timedelta(minutes=30)
 # Beyond this many items one full read is cheaper than a long IN list, and the list of items
@@ -135,7 +135,7 @@ def read_scope(store, full: bool, now: datetime, recheck_hours: int) -> ReadScop
         _deleted_items(since),
         _reconciled_items(store.name, since),
         _cache_to_look_up_again(store.name, recheck_hours, now),
-        _changed_orders(since) if store.quantity_name == ON_HAND else (),
+        _changed_orders(since) if quantity_name(store) == ON_HAND else (),
         bundles.changed_bundles(since),
     ):
         items.update(found)

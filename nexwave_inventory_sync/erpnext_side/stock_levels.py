@@ -26,6 +26,7 @@ from ..sync.quantity import item_figure
 from ..sync.results import StockRow
 from . import item_choice, item_units
 from .constants import DEFAULT_ORDER_MARKER_FIELD, ITEM_STORE_DOCTYPE, STORE_LOCATION_DOCTYPE
+from .quantity_names import AVAILABLE, ON_HAND
 
 _STANDARD_SKU_FIELDS = {"name", "item_code", "item_name"}
 # Fields that hold one short value in a column of their own. Layout fields have no column and
@@ -64,10 +65,6 @@ def sku_column(sku_field: str | None) -> str:
             )
         )
     return field
-
-
-AVAILABLE = "available"
-ON_HAND = "on_hand"
 
 
 def order_marker_column(field: str | None) -> str | None:

@@ -26,7 +26,8 @@ from ..sync.settle import NOT_STOCKED
 from . import bundles, confirmed_levels, item_choice, item_units, not_on_shopify, stock_changes, zero_guard
 from .confirmed_levels import StoredLevels, full_push_due
 from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE
-from .stock_levels import AVAILABLE, ON_HAND, stock_rows
+from .quantity_names import quantity_name
+from .stock_levels import stock_rows
 
 CHANGED_ONLY = "changed"
 ALL_ITEMS = "all"
@@ -45,10 +46,6 @@ OUTCOMES = {
     "unsettled": "Still moving on Shopify",
     "failed": "Failed",
 }
-
-
-def quantity_name(store) -> str:
-    return ON_HAND if store.quantity_name == ON_HAND else AVAILABLE
 
 
 def conflict_policy(store) -> ConflictPolicy:
@@ -205,7 +202,7 @@ def record(
         # Nothing was sent: the next run reads everything again and meets the guard again.
         stock_changes.clear(store)
         return
-    # The confirmed levels were saved as the batches landed (store_sync._Checkpointer).
+    # The confirmed levels were saved as the batches landed (checkpoint.Checkpointer).
     confirmed_levels.forget_levels(store.name, plan.released)
     missing = set() if result.aborted else not_on_shopify.missing_items(plan.sent, result, store.name)
     if not result.aborted:

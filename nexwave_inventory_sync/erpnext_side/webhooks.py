@@ -26,19 +26,18 @@ from datetime import datetime, timezone
 
 import frappe
 from frappe import _
-from frappe.utils import cint, now_datetime, time_diff_in_seconds
+from frappe.utils import cint, now_datetime
 
 from ..sync import webhooks as shopify_webhooks
 from ..sync.endpoint import EndpointError, normalize_shop_domain
-from ..sync.reconcile import ReconcileOptions, reconcile
+from ..sync.reconcile import reconcile
 from ..sync.versions import UnsupportedApiVersion
 from ..sync.webhooks import ALL_LOCATIONS, MAX_BODY_BYTES, Verdict
-from . import confirmed_levels, run_lock
+from . import confirmed_levels
 from .connection import store_endpoint
 from .constants import (
     CONFIRMED_LEVEL_DOCTYPE,
     ITEM_STORE_DOCTYPE,
-    RECONCILIATION_DOCTYPE,
     STORE_DOCTYPE,
     SYNC_QUEUE,
     WEBHOOK_BASE_URL_KEY,
@@ -46,7 +45,16 @@ from .constants import (
     WEBHOOK_TRIGGER,
 )
 from .pending import PendingSet
-from .scheduling import is_kill_switched, job_timeout_seconds, lock_ttl_seconds
+from .quantity_names import ON_HAND, quantity_name
+from .reconciliation import (
+    add_counts,
+    add_differences,
+    new_record,
+    reconcile_options,
+    refresh_confirmed_levels,
+)
+from .scheduling import is_kill_switched, job_timeout_seconds
+from .store_job import refusal, store_lock
 
 PENDING = PendingSet("webhook")
 CHECK_COALESCE_S = 5.0
@@ -121,7 +129,7 @@ def handle_delivery(headers, body: bytes, now: datetime) -> Verdict:
     )
     if age:
         return Verdict(200, age, change)
-    if not (store.enabled and store.inventory_sync_enabled) or is_kill_switched(store.shop_domain):
+    if refusal(store, now, force=True):  # switched off or disabled
         return Verdict(200, "store off", change)
     event_id = (headers.get("X-Shopify-Event-Id") or "").strip()
     event_key = _key("event", store.name, event_id) if event_id else None
@@ -133,7 +141,7 @@ def handle_delivery(headers, body: bytes, now: datetime) -> Verdict:
             level_key = _key("level", store.name, change.member)
             if not frappe.cache.eval(_NEWER, 1, level_key, repr(stamp), EVENT_TTL_S):
                 return Verdict(200, "out of order", change)
-        if store.quantity_name != "on_hand" and shopify_webhooks.is_echo(
+        if quantity_name(store) != ON_HAND and shopify_webhooks.is_echo(
             change, _confirmed(store.name, change)
         ):
             # The payload's figure is `available`; in on_hand mode it cannot be compared with
@@ -260,19 +268,16 @@ def run_webhook_check(store_name: str, coalesce_s: float | None = None) -> str |
     """Returns the Shopify Reconciliation recording drift it found, else None."""
     _wait_between_checks(store_name, CHECK_COALESCE_S if coalesce_s is None else coalesce_s)
     store = frappe.get_doc(STORE_DOCTYPE, store_name)
-    if not (store.enabled and store.inventory_sync_enabled) or is_kill_switched(store.shop_domain):
+    if refusal(store, now_datetime(), force=True):  # switched off or disabled
         PENDING.forget(store_name)
         return None
-    lock = _acquire(store)
-    if lock is None:
-        PENDING.put_back(store_name, PENDING.take(store_name))  # the sweep tries again
-        return None
-    try:
+    with store_lock(store, wait_s=LOCK_WAIT_S) as lock:
+        if not lock.ok:
+            PENDING.put_back(store_name, PENDING.take(store_name))  # the sweep tries again
+            return None
         frappe.cache.set(_key("checked", store_name), time.time(), ex=3600)
         members = PENDING.take(store_name)
         return check_levels(store, members)
-    finally:
-        run_lock.release(store.name, lock.holder)
 
 
 def _wait_between_checks(store_name: str, coalesce_s: float) -> None:
@@ -282,17 +287,6 @@ def _wait_between_checks(store_name: str, coalesce_s: float) -> None:
         wait = max(wait, float(last) + CHECK_MIN_INTERVAL_S - time.time())
     if wait > 0:
         time.sleep(wait)
-
-
-def _acquire(store):
-    deadline = time.monotonic() + LOCK_WAIT_S
-    while True:
-        lock = run_lock.acquire(store.name, lock_ttl_seconds(store.run_deadline))
-        if lock.ok:
-            return lock
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(1.0)
 
 
 def check_levels(store, members: set[str]) -> str | None:
@@ -310,7 +304,7 @@ def check_levels(store, members: set[str]) -> str | None:
 
         enqueue_store_reconciliation(store.name, trigger="Scheduled", force=True)
         return None
-    from .stock_truth import quantity_name, read_store_stock, sync_options
+    from .stock_truth import read_store_stock, sync_options
 
     items = _items_of(store.name, {item for item, _location in levels})
     stock = [
@@ -328,22 +322,13 @@ def check_levels(store, members: set[str]) -> str | None:
     result = reconcile(
         endpoint,
         stock,
-        options=ReconcileOptions(
-            tolerance=cint(store.drift_tolerance),
-            correct=bool(cint(store.auto_correct)),
-            previous_shortfalls=stored.shortfalls,
-            previous_levels={level.key: level.quantity for level in stored.levels},
-            read_method="pages",
-            sync=sync_options(store, run_id),
-        ),
+        options=reconcile_options(store, stored, sync_options(store, run_id), read_method="pages"),
     )
     if not result.aborted or result.plan.compared:
-        from .reconciliation import refresh_confirmed_levels
-
         refresh_confirmed_levels(store.name, result)
     if not result.plan.drifted and not result.aborted:
         return None  # Shopify already shows ERPNext's figure: nothing worth a record
-    return _record(store, started, run_id, result, {row.ref: row.sku for row in stock}, quantity_name(store))
+    return _record(store, started, run_id, result, {row.ref: row.sku for row in stock})
 
 
 def _items_of(store_name: str, inventory_item_ids: set[str]) -> list[str]:
@@ -391,45 +376,16 @@ def _look_up_again(store_name: str, inventory_item_ids: set[str]) -> None:
             fast_path.enqueue_fast_run(store, token)
 
 
-def _record(store, started, run_id: str, result, skus: dict, quantity: str) -> str:
+def _record(store, started, run_id: str, result, skus: dict) -> str:
     """A Shopify Reconciliation of the levels checked (trigger Webhook). It leaves the store's
     last_reconciliation alone: a few levels are not the whole catalog."""
-    plan, correction = result.plan, result.correction
+    correction = result.correction
     landed = {level.key for level in correction.confirmed} if correction else set()
-    finished = now_datetime()
-    doc = frappe.new_doc(RECONCILIATION_DOCTYPE)
-    doc.update(
-        {
-            "shopify_store": store.name,
-            "trigger": WEBHOOK_TRIGGER,
-            "quantity_name": quantity,
-            "started_at": started,
-            "finished_at": finished,
-            "duration": time_diff_in_seconds(finished, started),
-            "run_id": run_id,
-            "tolerance": cint(store.drift_tolerance),
-            "rows_compared": plan.compared,
-            "rows_drifted": len(plan.drifted),
-            "drift_percent": plan.drift_percent,
-            "corrected": result.corrected,
-            "read_method": result.read_method,
-            "api_calls": result.api_calls,
-            "status": "Aborted" if result.aborted else ("Success" if not result.remaining else "Partial"),
-            "error": result.abort_reason,
-        }
+    doc = new_record(store, WEBHOOK_TRIGGER, started, run_id, error=result.abort_reason)
+    add_counts(doc, result)
+    doc.status = "Aborted" if result.aborted else ("Success" if not result.remaining else "Partial")
+    add_differences(
+        doc, result.plan, skus, lambda drift: _("Corrected") if drift.key in landed else _("Not corrected")
     )
-    for drift in plan.largest(50):
-        doc.append(
-            "differences",
-            {
-                "item_code": drift.ref,
-                "sku": skus.get(drift.ref),
-                "shopify_location_id": drift.key[1],
-                "erpnext_quantity": drift.erpnext,
-                "shopify_quantity": drift.shopify,
-                "difference": drift.difference,
-                "action": _("Corrected") if drift.key in landed else _("Not corrected"),
-            },
-        )
     doc.insert(ignore_permissions=True)
     return doc.name

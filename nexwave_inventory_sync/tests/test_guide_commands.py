@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "frappe.md"
-PREPARE = ROOT / "nexwave_inventory_sync" / "nexwave_inventory_sync" / "erpnext_fixtures" / "desk_demo.py"
+PREPARE = ROOT / "nexwave_inventory_sync" / "testing" / "desk_demo.py"
 
 
 def try_it_commands() -> list[list[str]]:
@@ -68,7 +68,7 @@ class GuideCommandsTest(unittest.TestCase):
         command = guide_command("--kwargs")
         self.assertEqual(command[:4], ["bench", "--site", "your.site", "execute"])
         module, function = command[4].rsplit(".", 1)
-        self.assertEqual(module, "nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures.desk_demo")
+        self.assertEqual(module, "nexwave_inventory_sync.testing.desk_demo")
         tree = ast.parse(PREPARE.read_text(encoding="utf-8"))
         prepare = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
         parameters = {a.arg for a in prepare.args.args}

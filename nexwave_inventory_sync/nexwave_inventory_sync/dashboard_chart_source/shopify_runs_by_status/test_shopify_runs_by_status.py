@@ -10,7 +10,7 @@ from pathlib import Path
 
 import frappe
 
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.nexwave_inventory_sync.dashboard_chart_source.shopify_runs_by_status import (
     shopify_runs_by_status as source,
 )

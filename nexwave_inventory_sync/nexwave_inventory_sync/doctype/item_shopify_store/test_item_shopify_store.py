@@ -4,11 +4,11 @@
 
 import frappe
 
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.item_shopify_store.item_shopify_store import (
     STORE_INDEX,
     STORE_INDEX_COLUMNS,
 )
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
 
 globals().update(ignore_test_records("Shopify Store", "Item"))
 

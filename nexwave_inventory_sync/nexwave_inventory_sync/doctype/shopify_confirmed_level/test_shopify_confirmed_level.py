@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 import frappe
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.erpnext_side.confirmed_levels import PUSH, RECONCILIATION, full_push_due
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import item, store, warehouse
 from nexwave_inventory_sync.sync.delta import ConfirmedLevel
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.fixtures import item, store, warehouse
 
 LOC1, LOC2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
 
 # Frappe would first make test records for every doctype linked from this one; ours make
-# their own (see erpnext_side.compat).
+# their own (see testing/compat.py).
 globals().update(ignore_test_records("Shopify Store", "Item", "Warehouse", "Shopify Log"))
 
 

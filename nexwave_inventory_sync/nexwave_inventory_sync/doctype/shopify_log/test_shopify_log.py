@@ -4,11 +4,11 @@
 import frappe
 from frappe.utils import add_days, now_datetime
 
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_log.shopify_log import ShopifyLog
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
 
 # Frappe would first make test records for every doctype linked from this one; ours make
-# their own (see erpnext_side.compat).
+# their own (see testing/compat.py).
 globals().update(ignore_test_records("Item", "Shopify Store"))
 
 
@@ -55,6 +55,18 @@ def make_reconciliation():
 
 def number(name: str) -> int:
     return int(name.rsplit("-", 1)[1])
+
+
+class TestFormScripts(IntegrationTestCase):
+    def test_both_run_records_get_the_one_read_only_grid_helper(self):
+        """public/js/read_only_grid.js reaches each form through hooks.py's doctype_js, and the
+        doctypes' own scripts no longer carry a copy of it."""
+        from frappe.desk.form.meta import get_meta
+
+        for doctype in ("Shopify Log", "Shopify Reconciliation"):
+            script = get_meta(doctype, cached=False).get("__js") or ""
+            self.assertIn("show_rows_for_reading(frm", script, doctype)
+            self.assertEqual(script.count("function show_rows_for_reading"), 1, doctype)
 
 
 class TestNameSeries(IntegrationTestCase):

@@ -11,7 +11,6 @@ import frappe
 from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels, run_lock
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.reconciliation import run_store_reconciliation
 from nexwave_inventory_sync.erpnext_side.scheduling import (
@@ -23,19 +22,17 @@ from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_reconciliation.shopify_reconciliation import (
     ShopifyReconciliation,
 )
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
-    LOC1,
-    TruthStoreMixin,
-)
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.fixtures import (
     clear_site_config,
     receive,
     set_site_config,
     store,
     warehouse,
 )
+from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
 
-# Our tests make the records they need (see erpnext_side.compat).
+# Our tests make the records they need (see testing/compat.py).
 globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
 
 

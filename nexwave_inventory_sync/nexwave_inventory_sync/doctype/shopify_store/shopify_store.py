@@ -8,7 +8,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, flt
 
-from nexwave_inventory_sync.erpnext_side import confirmed_levels
+from nexwave_inventory_sync.erpnext_side import confirmed_levels, store_checks
 from nexwave_inventory_sync.erpnext_side.connection import (
     auth_method,
     fetch_store_locations,
@@ -22,16 +22,10 @@ from nexwave_inventory_sync.erpnext_side.constants import (
 from nexwave_inventory_sync.erpnext_side.ecommerce_handover import adopt_links, handover_status
 from nexwave_inventory_sync.erpnext_side.health import store_health
 from nexwave_inventory_sync.erpnext_side.preview import preview_next_sync
-from nexwave_inventory_sync.erpnext_side.scheduling import (
-    enqueue_store_reconciliation,
-    enqueue_store_sync,
-    is_kill_switched,
-)
-from nexwave_inventory_sync.erpnext_side.stock_levels import ON_HAND, order_marker_column, sku_column
-from nexwave_inventory_sync.erpnext_side.store_sync import write_skipped_log
-from nexwave_inventory_sync.sync.endpoint import EndpointError, normalize_shop_domain
-from nexwave_inventory_sync.sync.ids import IdError, to_gid
-from nexwave_inventory_sync.sync.versions import UnsupportedApiVersion, check_api_version
+from nexwave_inventory_sync.erpnext_side.quantity_names import ON_HAND
+from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_reconciliation, enqueue_store_sync
+from nexwave_inventory_sync.erpnext_side.stock_levels import order_marker_column, sku_column
+from nexwave_inventory_sync.erpnext_side.store_job import refuse_manual_run
 
 
 class ShopifyStore(Document):
@@ -119,17 +113,11 @@ class ShopifyStore(Document):
         self.normalize_domain()
 
     def normalize_domain(self) -> None:
-        try:
-            self.shop_domain = normalize_shop_domain(self.shop_domain)
-        except EndpointError as exc:
-            frappe.throw(str(exc), title=_("Invalid Shopify Store"))
+        self.shop_domain = store_checks.shop_domain(self.shop_domain)
 
     def validate(self) -> None:
         self.normalize_domain()
-        try:
-            check_api_version(self.api_version)
-        except UnsupportedApiVersion as exc:
-            frappe.throw(str(exc), title=_("Invalid Shopify Store"))
+        store_checks.api_version(self.api_version)
         if self.sync_interval is not None and cint(self.sync_interval) < 1:
             frappe.throw(_("Sync Interval must be at least 1 minute"))
         if flt(self.safety_buffer) < 0:
@@ -189,12 +177,7 @@ class ShopifyStore(Document):
         self.check_permission("write")
         if auth_method(self) != AUTH_AUTHORIZATION_CODE:
             frappe.throw(_("Install on Shopify is for the authorization code method"))
-        from nexwave_inventory_sync.erpnext_side.oauth_install import install_url
-
-        try:
-            return {"url": install_url(self)}
-        except EndpointError as exc:
-            frappe.throw(str(exc), title=_("Install on Shopify"))
+        return {"url": store_checks.install_url(self)}
 
     def validate_locations(self) -> None:
         seen: dict[str, str] = {}
@@ -205,10 +188,7 @@ class ShopifyStore(Document):
                         row.idx, row.warehouse
                     )
                 )
-            try:
-                row.shopify_location_id = to_gid("Location", row.shopify_location_id)
-            except IdError as exc:
-                frappe.throw(_("Row {0}: {1}").format(row.idx, exc))
+            row.shopify_location_id = store_checks.location_gid(row)
             if row.warehouse in seen and seen[row.warehouse] != row.shopify_location_id:
                 frappe.throw(
                     _(
@@ -246,14 +226,9 @@ class ShopifyStore(Document):
         """The Sync Inventory button: bypasses the interval, never the kill switch or the lock.
         `scope`: "changed" (rows that differ from what Shopify confirmed) or "all"."""
         self.check_permission("write")
-        if is_kill_switched(self.shop_domain):
-            reason = _("Inventory sync is switched off for {0} in site config").format(self.shop_domain)
-            log = write_skipped_log(self, "Manual", reason)
-            return {"queued": False, "message": reason, "log": log}
-        if not (self.enabled and self.inventory_sync_enabled):
-            frappe.throw(_("Enable the store and its inventory sync first"))
-        if not self.locations:
-            frappe.throw(_("Map at least one warehouse to a Shopify location first"))
+        refused = refuse_manual_run(self)
+        if refused:
+            return refused
         if scope not in ("changed", "all"):
             frappe.throw(_("Choose changed items or all items"))
         queued = enqueue_store_sync(self.name, trigger="Manual", force=True, scope=scope)
@@ -279,9 +254,9 @@ class ShopifyStore(Document):
         (queued now, all items) sends what it reads, zeros included. Same permission and kill
         switch as Sync Inventory."""
         self.check_permission("write")
-        if is_kill_switched(self.shop_domain):
-            reason = _("Inventory sync is switched off for {0} in site config").format(self.shop_domain)
-            return {"queued": False, "message": reason, "log": write_skipped_log(self, "Manual", reason)}
+        refused = refuse_manual_run(self)
+        if refused:
+            return refused
         frappe.db.set_value(self.doctype, self.name, "zero_guard_released", 1, update_modified=False)
         return self.sync_inventory("all")
 
@@ -312,17 +287,9 @@ class ShopifyStore(Document):
     def reconcile_inventory(self) -> dict:
         """The Reconcile button: compares now (bypasses the interval), never the kill switch."""
         self.check_permission("write")
-        if is_kill_switched(self.shop_domain):
-            return {
-                "queued": False,
-                "message": _("Inventory sync is switched off for {0} in site config").format(
-                    self.shop_domain
-                ),
-            }
-        if not (self.enabled and self.inventory_sync_enabled):
-            frappe.throw(_("Enable the store and its inventory sync first"))
-        if not self.locations:
-            frappe.throw(_("Map at least one warehouse to a Shopify location first"))
+        refused = refuse_manual_run(self, skipped_log=False)
+        if refused:
+            return refused
         queued = enqueue_store_reconciliation(self.name, trigger="Manual", force=True)
         message = (
             _("Reconciliation queued; progress shows here and the result lands in a Shopify Reconciliation")

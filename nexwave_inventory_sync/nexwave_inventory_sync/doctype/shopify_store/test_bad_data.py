@@ -5,11 +5,10 @@
 import frappe
 
 from nexwave_inventory_sync.emulator import Fault
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import item, receive, store
-
-from .test_store_sync import LOC1, LOC2, StoreSyncMixin
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import item, receive, store
+from nexwave_inventory_sync.testing.stores import LOC1, LOC2, StoreSyncMixin
 
 # A plain Data field on ERPNext's Item that tests may fill freely, standing in for a SKU field.
 SKU_FIELD = "warranty_period"

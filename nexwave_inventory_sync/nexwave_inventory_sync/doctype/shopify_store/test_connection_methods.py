@@ -14,7 +14,6 @@ import frappe
 import requests
 
 from nexwave_inventory_sync.emulator import FakeClock, OAuthApp
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.connection import (
     store_endpoint,
     test_store_connection,
@@ -33,16 +32,17 @@ from nexwave_inventory_sync.erpnext_side.oauth_install import (
 )
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.erpnext_side.store_tokens import StoreTokenStore
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import LOC1
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+from nexwave_inventory_sync.patches.v0_3 import set_store_auth_method
+from nexwave_inventory_sync.sync.auth import redirect_hmac as query_hmac
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import (
     TOKEN,
     EmulatedShop,
     item,
     receive,
     warehouse,
 )
-from nexwave_inventory_sync.patches.v0_3 import set_store_auth_method
-from nexwave_inventory_sync.sync.auth import redirect_hmac as query_hmac
+from nexwave_inventory_sync.testing.stores import LOC1
 
 CLIENT_ID = "f00dfeedc0ffee0123456789abcdef01"
 SECRET = "shpss_bench_secret_never_shown_9a8b7c6d"

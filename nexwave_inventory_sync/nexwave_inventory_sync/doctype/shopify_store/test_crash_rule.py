@@ -13,13 +13,11 @@ from unittest.mock import patch
 
 import frappe
 
-from nexwave_inventory_sync.erpnext_side import confirmed_levels, flight_marks, store_sync
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
-    LOC1,
-    TruthStoreMixin,
-)
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import receive
+from nexwave_inventory_sync.erpnext_side import confirmed_levels, flight_marks
+from nexwave_inventory_sync.erpnext_side.checkpoint import Checkpointer
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.fixtures import receive
+from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
 
 globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
 
@@ -60,7 +58,7 @@ class TestCrashRule(TruthStoreMixin, IntegrationTestCase):
     def die(self, when: str, at: int):
         """Kill the run at its `at`-th batch checkpoint: after it is saved ("after"), or when
         its batch has landed and nothing of its checkpoint is saved yet ("before")."""
-        real = store_sync._Checkpointer.__call__
+        real = Checkpointer.__call__
         seen = {"batches": 0}
 
         def checkpoint(saver, point):
@@ -74,7 +72,7 @@ class TestCrashRule(TruthStoreMixin, IntegrationTestCase):
             else:
                 real(saver, point)
 
-        return patch.object(store_sync._Checkpointer, "__call__", checkpoint)
+        return patch.object(Checkpointer, "__call__", checkpoint)
 
     def test_a_run_killed_at_any_checkpoint_is_put_right_by_the_next_run(self):
         for at in (1, 2, 3):
@@ -130,7 +128,7 @@ class TestRecreatedProductKilled(TruthStoreMixin, IntegrationTestCase):
         old = self.inventory_item(code)
         new = self.shop.catalog.recreate_variant(code, quantity=3)["inventory_item_id"]
         receive([(code, self.wh1, 2)])
-        real = store_sync._Checkpointer.__call__
+        real = Checkpointer.__call__
 
         def checkpoint(saver, point):
             if any(level.inventory_item_id == new for level in point.confirmed):
@@ -138,7 +136,7 @@ class TestRecreatedProductKilled(TruthStoreMixin, IntegrationTestCase):
             real(saver, point)
 
         commit, no_commit = TestCrashRule.worker_commits(self)
-        with commit, no_commit, patch.object(store_sync._Checkpointer, "__call__", checkpoint):
+        with commit, no_commit, patch.object(Checkpointer, "__call__", checkpoint):
             log = self.sync(name)
         self.assertEqual(log.status, "Failed")
         self.assertEqual(self.shop.catalog.available(new, LOC1), 12)

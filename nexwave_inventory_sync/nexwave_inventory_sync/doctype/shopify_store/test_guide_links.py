@@ -13,10 +13,10 @@ import frappe
 from frappe.utils import set_request
 from frappe.website.serve import get_response
 
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.www.shopify_sync_guide import GUIDE_ROUTE, guide_html
 
-# No records of the store's linked doctypes (see erpnext_side.compat): this test makes none.
+# No records of the store's linked doctypes (see testing.compat): this test makes none.
 globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse", "Item Group", "Brand"))
 
 APP = Path(frappe.get_app_path("nexwave_inventory_sync"))

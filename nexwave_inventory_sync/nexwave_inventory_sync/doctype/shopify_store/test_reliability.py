@@ -14,16 +14,16 @@ import frappe
 from frappe.utils import add_to_date, now_datetime
 
 from nexwave_inventory_sync.emulator import Fault
-from nexwave_inventory_sync.erpnext_side import flight_marks, run_lock, store_sync
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
+from nexwave_inventory_sync.erpnext_side import flight_marks, run_lock, run_log, store_sync
+from nexwave_inventory_sync.erpnext_side.id_cache import save_resolutions
 from nexwave_inventory_sync.erpnext_side.scheduling import due_stores, next_backoff
 from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
-from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync, save_resolutions
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import item, receive, store, warehouse
+from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.sync import sender as sync_sender
 from nexwave_inventory_sync.sync.results import Resolution, StockRow
-
-from .test_store_sync import LOC1, StoreSyncMixin
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import item, receive, store, warehouse
+from nexwave_inventory_sync.testing.stores import LOC1, StoreSyncMixin
 
 
 class Killed(BaseException):
@@ -186,7 +186,7 @@ class TestLogSize(StoreSyncMixin, IntegrationTestCase):
         receive([(code, self.wh1, 3) for code in codes])
         for variant in self.shop.catalog.variants:
             self.shop.catalog.unstock(variant["inventory_item_id"], LOC1)
-        with patch.object(store_sync, "LOG_ROWS_KEPT", 3):
+        with patch.object(run_log, "LOG_ROWS_KEPT", 3):
             log = frappe.get_doc(
                 "Shopify Log", run_store_sync(self.make_store(), trigger="Manual", force=True)
             )

@@ -7,13 +7,12 @@ from unittest.mock import patch
 import frappe
 
 from nexwave_inventory_sync.erpnext_side import store_sync
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.constants import MANAGER_ROLE
 from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, job_id
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import TOKEN, receive, store, warehouse
-
-from .test_store_sync import StoreSyncMixin, drop_job
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import TOKEN, receive, store, warehouse
+from nexwave_inventory_sync.testing.stores import StoreSyncMixin, drop_job
 
 
 def user_with(email: str, *roles: str) -> str:

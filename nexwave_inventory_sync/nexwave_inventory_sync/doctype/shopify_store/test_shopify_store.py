@@ -3,10 +3,10 @@
 
 import frappe
 
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.scheduling import job_id
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.fixtures import (
     clear_site_config,
     set_site_config,
     store,
@@ -14,7 +14,7 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
 )
 
 # Frappe would first make test records for every doctype linked from this one; ours make
-# their own (see erpnext_side.compat).
+# their own (see testing/compat.py).
 # The store links Item Groups and Brands (which items sync): our tests make their own.
 globals().update(ignore_test_records("Warehouse", "Shopify Log", "Item", "Item Group", "Brand"))
 

@@ -17,10 +17,10 @@ from frappe.utils import get_bench_path
 from frappe.utils.background_jobs import get_job
 
 from nexwave_inventory_sync.erpnext_side import run_lock
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.scheduling import enqueue_store_sync, job_id, job_timeout_seconds
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import (
     EmulatedShop,
     item,
     receive,

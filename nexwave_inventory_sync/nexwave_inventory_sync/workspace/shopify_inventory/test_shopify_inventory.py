@@ -10,7 +10,7 @@ from pathlib import Path
 
 import frappe
 
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 
 APP = Path(frappe.get_app_path("nexwave_inventory_sync"))
 FRAPPE_MAJOR = int(frappe.__version__.split(".")[0])

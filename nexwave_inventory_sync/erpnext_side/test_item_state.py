@@ -9,27 +9,20 @@ from unittest.mock import patch
 import frappe
 
 from nexwave_inventory_sync.erpnext_side import item_state
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.stock_truth import ONE_ITEM
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_item_choice import (
-    item_store_row,
+from nexwave_inventory_sync.nexwave_inventory_sync.report.shopify_item_coverage.shopify_item_coverage import (
+    execute,
 )
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
-    LOC1,
-    TruthStoreMixin,
-)
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import (
     item,
+    item_store_row,
     receive,
     set_site_config,
     warehouse,
 )
-from nexwave_inventory_sync.nexwave_inventory_sync.report.shopify_item_coverage.shopify_item_coverage import (
-    execute,
-)
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
+from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
 
 ENQUEUE = "nexwave_inventory_sync.erpnext_side.scheduling.enqueue_store_sync"
 

@@ -11,19 +11,17 @@ from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.emulator import Fault
 from nexwave_inventory_sync.erpnext_side import run_lock
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.scheduling import (
     due_stores,
     enqueue_due_stores,
     enqueue_store_sync,
     is_due,
-    job_id,
 )
 from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
-    EmulatedShop,
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import (
     clear_site_config,
     issue,
     item,
@@ -33,16 +31,7 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     store,
     warehouse,
 )
-
-LOC1, LOC2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
-
-
-def drop_job(store_name):
-    from frappe.utils.background_jobs import get_job
-
-    job = get_job(job_id(store_name))
-    if job:
-        job.delete()
+from nexwave_inventory_sync.testing.stores import LOC1, LOC2, StoreSyncMixin, drop_job
 
 
 class TestDueLogic(IntegrationTestCase):
@@ -85,36 +74,6 @@ class TestDueLogic(IntegrationTestCase):
         self.assertTrue(enqueue_store_sync(name, trigger="Manual", force=True))
         with patch("nexwave_inventory_sync.erpnext_side.scheduling.job_in_progress", return_value=False):
             self.assertFalse(enqueue_store_sync(name, trigger="Manual", force=True))
-
-
-class StoreSyncMixin:
-    """Shared set-up for the store-job tests. A mixin, not a base class: each test class names
-    IntegrationTestCase as its own direct base (see erpnext_side.compat)."""
-
-    domain = "sync-shop.myshopify.com"
-    warehouse_prefix = "Shopify"
-
-    def setUp(self):
-        super().setUp()
-        # Warehouses of this test's own: the class shares one transaction, so stock from an
-        # earlier test must not reach this test's store.
-        tag = frappe.generate_hash(length=6)
-        self.wh1, self.wh2, self.wh3 = (warehouse(f"{self.warehouse_prefix} {tag} {n}") for n in (1, 2, 3))
-        self.shop = EmulatedShop(self.domain, items=0, locations=2)
-        self.shop.__enter__()
-        self.addCleanup(self.shop.__exit__, None, None, None)
-
-    def variant(self, code):
-        item(code)
-        self.shop.catalog.add_variant(code)
-        return code
-
-    def make_store(self, **extra):
-        return store(self.domain, [(self.wh1, "1"), (self.wh2, "1"), (self.wh3, "2")], **extra)
-
-    def mark_last_run_success(self, name):
-        """Give the store a last run of its own, so a test can see a skip leave it alone."""
-        frappe.db.set_value("Shopify Store", name, "last_run_status", "Success")
 
 
 class TestStockQuery(StoreSyncMixin, IntegrationTestCase):

@@ -8,14 +8,11 @@ import unittest
 import frappe
 
 from nexwave_inventory_sync.erpnext_side import ecommerce_handover
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import (
-    LOC1,
-    StoreSyncMixin,
-)
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import item, receive
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import item, receive
+from nexwave_inventory_sync.testing.stores import LOC1, StoreSyncMixin
 
 
 def set_shopify_setting(shop_url: str, enabled: int, inventory_sync: int) -> None:

@@ -3,58 +3,12 @@
 """Choosing what syncs, per store and per item, and a per-item safety stock (issue 18 §3), on a
 real ERPNext (Item Groups, Brands, Items) against the emulator."""
 
-from datetime import timedelta
-
 import frappe
-from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.erpnext_side import item_choice
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
-    LOC1,
-    TruthStoreMixin,
-)
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import item, receive
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse", "Item Group", "Brand"))
-
-
-def item_group(name: str, parent: str = "All Item Groups", is_group: int = 0) -> str:
-    if not frappe.db.exists("Item Group", name):
-        frappe.get_doc(
-            {
-                "doctype": "Item Group",
-                "item_group_name": name,
-                "parent_item_group": parent,
-                "is_group": is_group,
-            }
-        ).insert(ignore_permissions=True)
-    return name
-
-
-def brand(name: str) -> str:
-    if not frappe.db.exists("Brand", name):
-        frappe.get_doc({"doctype": "Brand", "brand": name}).insert(ignore_permissions=True)
-    return name
-
-
-def age(store: str, items: list[str]) -> None:
-    """The store, the items and their Bins sat still for two hours (beyond the 30-minute
-    overlap): the next run reads only what changes from here (stock_changes.py)."""
-    past = now_datetime() - timedelta(hours=2)
-    frappe.db.sql("UPDATE `tabBin` SET modified = %s WHERE item_code IN %s", (past, tuple(items)))
-    frappe.db.sql("UPDATE `tabItem` SET modified = %s WHERE name IN %s", (past, tuple(items)))
-    frappe.db.sql("UPDATE `tabShopify Store` SET modified = %s WHERE name = %s", (past, store))
-
-
-def item_store_row(code: str, store: str, **values) -> None:
-    """Set the item's row for the store on the Item form (a saved Item, as a user does)."""
-    doc = frappe.get_doc("Item", code)
-    row = next((r for r in doc.shopify_stores if r.shopify_store == store), None)
-    if row is None:
-        row = doc.append("shopify_stores", {"shopify_store": store})
-    row.update(values)
-    doc.save(ignore_permissions=True)
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import age, brand, item, item_group, item_store_row, receive
+from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
 
 
 class TestItemChoice(TruthStoreMixin, IntegrationTestCase):

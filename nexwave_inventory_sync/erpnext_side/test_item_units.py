@@ -5,17 +5,9 @@ Conversion Details, the store's setting and the item's override, against the emu
 
 import frappe
 
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_item_choice import (
-    item_store_row,
-)
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
-    LOC1,
-    TruthStoreMixin,
-)
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import FRACTIONAL_UOM, item, receive
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse", "UOM"))
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import FRACTIONAL_UOM, item, item_store_row, receive
+from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
 
 BOX, BAG = "Shopify Test Box", "Shopify Test Bag"
 

@@ -20,50 +20,18 @@ from nexwave_inventory_sync.erpnext_side import (
     stock_truth,
     store_sync,
 )
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.erpnext_side.health import store_health
 from nexwave_inventory_sync.erpnext_side.stock_levels import order_marker_column, stock_rows
-from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_store_sync import StoreSyncMixin
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+from nexwave_inventory_sync.sync.results import RowFailure, RunResult, StockRow
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import (
     item,
     receive,
     sales_order,
     store,
     warehouse,
 )
-from nexwave_inventory_sync.sync.results import RowFailure, RunResult, StockRow
-
-# Our tests make the records they need (see erpnext_side.compat).
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
-
-LOC1, LOC2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
-
-
-class TruthStoreMixin(StoreSyncMixin):
-    """A store of the test's own (its domain, warehouses and emulated shop), so nothing (levels,
-    logs, stock) carries over from another test. A mixin: each test class names
-    IntegrationTestCase as its direct base (see erpnext_side.compat)."""
-
-    warehouse_prefix = "Truth"
-
-    def setUp(self):
-        self.domain = f"truth-{frappe.generate_hash(length=8)}.myshopify.com"
-        super().setUp()
-
-    def inventory_item(self, code):
-        return next(v for v in self.shop.catalog.variants if v["sku"] == code)["inventory_item_id"]
-
-    def sync(self, name, scope=None):
-        return frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True, scope=scope))
-
-    def levels(self, name):
-        return {
-            (level.ref, level.location_id): level.quantity for level in confirmed_levels.load(name).levels
-        }
-
-    def calls(self):
-        return dict(self.shop.emulator.stats.calls_by_operation)
+from nexwave_inventory_sync.testing.stores import LOC1, LOC2, TruthStoreMixin
 
 
 class TestDeltaPush(TruthStoreMixin, IntegrationTestCase):

@@ -9,16 +9,10 @@ from unittest.mock import patch
 import frappe
 
 from nexwave_inventory_sync.erpnext_side import zero_guard
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
-    LOC1,
-    LOC2,
-    TruthStoreMixin,
-)
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import receive, warehouse
 from nexwave_inventory_sync.sync.results import StockRow
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import receive, warehouse
+from nexwave_inventory_sync.testing.stores import LOC1, LOC2, TruthStoreMixin
 
 
 def _row(ref, quantity, change_from):

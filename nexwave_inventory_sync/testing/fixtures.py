@@ -1,10 +1,12 @@
-"""Real ERPNext records for the FrappeTestCases: warehouses, items, stock and a store.
-Only imported under a bench (it needs frappe and erpnext)."""
+"""Real ERPNext records for the FrappeTestCases: warehouses, items, item groups, brands, stock,
+orders and a store. Only imported under a bench (it needs frappe and erpnext)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import frappe
-from frappe.utils import add_days, nowdate
+from frappe.utils import add_days, now_datetime, nowdate
 
 from nexwave_inventory_sync.emulator import Catalog, Emulator
 from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY, KILL_SWITCH_KEY
@@ -183,3 +185,41 @@ class EmulatedShop:
 
 
 __all__ = ["KILL_SWITCH_KEY", "TOKEN", "EmulatedShop"]
+
+
+def item_group(name: str, parent: str = "All Item Groups", is_group: int = 0) -> str:
+    if not frappe.db.exists("Item Group", name):
+        frappe.get_doc(
+            {
+                "doctype": "Item Group",
+                "item_group_name": name,
+                "parent_item_group": parent,
+                "is_group": is_group,
+            }
+        ).insert(ignore_permissions=True)
+    return name
+
+
+def brand(name: str) -> str:
+    if not frappe.db.exists("Brand", name):
+        frappe.get_doc({"doctype": "Brand", "brand": name}).insert(ignore_permissions=True)
+    return name
+
+
+def age(store: str, items: list[str]) -> None:
+    """The store, the items and their Bins sat still for two hours (beyond the 30-minute
+    overlap): the next run reads only what changes from here (stock_changes.py)."""
+    past = now_datetime() - timedelta(hours=2)
+    frappe.db.sql("UPDATE `tabBin` SET modified = %s WHERE item_code IN %s", (past, tuple(items)))
+    frappe.db.sql("UPDATE `tabItem` SET modified = %s WHERE name IN %s", (past, tuple(items)))
+    frappe.db.sql("UPDATE `tabShopify Store` SET modified = %s WHERE name = %s", (past, store))
+
+
+def item_store_row(code: str, store: str, **values) -> None:
+    """Set the item's row for the store on the Item form (a saved Item, as a user does)."""
+    doc = frappe.get_doc("Item", code)
+    row = next((r for r in doc.shopify_stores if r.shopify_store == store), None)
+    if row is None:
+        row = doc.append("shopify_stores", {"shopify_store": store})
+    row.update(values)
+    doc.save(ignore_permissions=True)

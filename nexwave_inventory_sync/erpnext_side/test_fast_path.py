@@ -10,10 +10,10 @@ import frappe
 from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.erpnext_side import fast_path
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import (
     EmulatedShop,
     clear_site_config,
     item,

@@ -13,10 +13,11 @@ import frappe
 
 from nexwave_inventory_sync.emulator.webhooks import WebhookSender
 from nexwave_inventory_sync.erpnext_side import webhooks
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase
 from nexwave_inventory_sync.erpnext_side.constants import WEBHOOK_BASE_URL_KEY
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
+from nexwave_inventory_sync.sync.webhooks import sign
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import (
     EmulatedShop,
     clear_site_config,
     item,
@@ -25,7 +26,6 @@ from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import (
     store,
     warehouse,
 )
-from nexwave_inventory_sync.sync.webhooks import sign
 
 SECRET = "shpss_webhook_test_secret"
 LOC1 = "gid://shopify/Location/1"

@@ -12,7 +12,7 @@ from frappe.permissions import add_permission
 
 from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY, KILL_SWITCH_KEY
 
-from . import item, receive, set_site_config, warehouse
+from .fixtures import item, receive, set_site_config, warehouse
 
 VIEWER_ROLE = "Shopify Store Viewer"
 MANAGER_ROLE = "Shopify Manager"  # created by the app's install (patches/v0_2)

@@ -6,14 +6,9 @@ nothing written to Shopify or to the store's state."""
 
 import frappe
 
-from nexwave_inventory_sync.erpnext_side.compat import IntegrationTestCase, ignore_test_records
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
-    LOC1,
-    TruthStoreMixin,
-)
-from nexwave_inventory_sync.nexwave_inventory_sync.erpnext_fixtures import receive
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
+from nexwave_inventory_sync.testing.fixtures import receive
+from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
 
 
 class TestPreview(TruthStoreMixin, IntegrationTestCase):

@@ -1,4 +1,5 @@
-"""What differs between the Frappe/ERPNext versions this app supports (15 and 16), in one place.
+"""What differs between the Frappe/ERPNext versions this app supports (15 and 16), in one place:
+today only what the tests need (their base class, the test-records attribute).
 
 Checked against Frappe 15.74.1 / ERPNext 15.70.2 and Frappe 16.10.7 / ERPNext 16.7.3. Everything
 else the app uses reads the same on both, so it is not wrapped here: the scheduler's cron hooks,
@@ -28,9 +29,13 @@ def ignore_test_records(*doctypes: str) -> dict[str, list[str]]:
     """The test-module attribute that stops Frappe generating test records for these linked
     doctypes before a doctype's tests run (`globals().update(ignore_test_records(...))`).
 
-    Our tests make the Items and Warehouses they need (erpnext_fixtures). Frappe's generated
+    Our tests make the Items and Warehouses they need (testing/fixtures.py). Frappe's generated
     ones come from ERPNext's own test records, which on Frappe 16 fail outside ERPNext's suite
-    ("Could not find Default Warehouse: _Test Warehouse - _TC" for the first class run)."""
+    ("Could not find Default Warehouse: _Test Warehouse - _TC" for the first class run).
+
+    Only for test modules inside a doctype folder: Frappe makes no test records for one outside
+    (erpnext_side/test_*.py), and Frappe 16 refuses the attribute there (NotImplementedError in
+    IntegrationTestCase.setUpClass)."""
     return {_IGNORE_RECORDS_ATTR: list(doctypes)}
 
 

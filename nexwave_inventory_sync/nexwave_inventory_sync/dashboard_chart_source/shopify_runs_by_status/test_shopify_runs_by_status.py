@@ -10,10 +10,10 @@ from pathlib import Path
 
 import frappe
 
-from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.nexwave_inventory_sync.dashboard_chart_source.shopify_runs_by_status import (
     shopify_runs_by_status as source,
 )
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 
 LIST_JS = Path(__file__).resolve().parents[2] / "doctype" / "shopify_log" / "shopify_log_list.js"
 

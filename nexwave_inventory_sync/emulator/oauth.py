@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from ..sync.auth import redirect_hmac
+from ..sync.redirect_hmac import redirect_hmac
 
 TOKEN_PATH = "/admin/oauth/access_token"
 AUTHORIZE_PATH = "/admin/oauth/authorize"
@@ -47,7 +47,7 @@ REFRESH_LIFETIME = 90 * 86400.0  # documented: 90-day refresh token
 CODE_LIFETIME = 600.0  # guess
 
 
-# Shopify's `hmac` of a redirect's query: one home, sync/auth.py.
+# Shopify's `hmac` of a redirect's query: one home, sync/redirect_hmac.py.
 query_hmac = redirect_hmac
 
 

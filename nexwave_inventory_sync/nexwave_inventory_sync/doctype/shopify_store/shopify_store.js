@@ -192,7 +192,7 @@ function preview_next_sync(frm) {
 					`<tr class="${row.conflict ? "text-danger" : ""}"><td>${esc(row.ref || "")}</td><td>${esc(row.sku || "")}</td><td>${esc(row.location_id)}</td><td>${esc(row.action)}</td><td>${figure(row.erpnext)}</td><td>${figure(row.confirmed)}</td><td>${figure(row.shopify)}</td><td>${esc(row.unit || "")}</td><td>${esc(row.note || "")}</td></tr>`,
 			)
 			.join("");
-		const notes = [p.held, p.shopify_note]
+		const notes = [p.held, p.in_flight, p.shopify_note]
 			.filter(Boolean)
 			.map((n) => `<p class="text-warning">${esc(n)}</p>`)
 			.join("");

@@ -396,10 +396,19 @@ def main() -> int:
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--screens", type=Path, default=SCREENS, help="where the screenshots go")
+    import steps_catalog
+    import steps_connect
+
+    steps_connect.add_arguments(parser)
     args = parser.parse_args()
     walk = Walk(args)
     print("Browser walkthrough:", flush=True)
     walk.run()
+    # Issue 18's catalog and issue 16's connect steps, each in a browser of its own.
+    for steps in (steps_catalog, steps_connect):
+        more = Walk(args)
+        steps.run(more)
+        walk.steps += more.steps
     print(f"PASSED: {len(walk.steps)} steps; screenshots in {args.screens}/", flush=True)
     return 0
 

@@ -28,6 +28,7 @@ from .connection import store_endpoint
 from .constants import RECONCILE_PROGRESS_EVENT, RECONCILIATION_DOCTYPE, STORE_DOCTYPE
 from .scheduling import is_due, is_kill_switched, lock_ttl_seconds
 from .stock_truth import quantity_name, read_store_stock, sync_options
+from .store_tokens import mask_secrets
 
 # The record lists the largest differences, not every drifted row: a broken sync can leave
 # 100,000 of them, and the list is for a person to read.
@@ -66,8 +67,13 @@ def run_store_reconciliation(store_name: str, trigger: str = "Scheduled", force:
         return _reconcile(store, trigger, started)
     except Exception as exc:
         frappe.db.rollback(save_point="shopify_reconciliation")
-        frappe.log_error(title=_("Shopify reconciliation failed: {0}").format(store.name))
-        return _record(store, trigger, started, None, status="Failed", error=f"{type(exc).__name__}: {exc}")
+        # Frame variables left out and every secret of the store masked (store_tokens.py).
+        frappe.log_error(
+            title=_("Shopify reconciliation failed: {0}").format(store.name),
+            message=mask_secrets(frappe.get_traceback(), store),
+        )
+        error = mask_secrets(f"{type(exc).__name__}: {exc}", store)
+        return _record(store, trigger, started, None, status="Failed", error=error)
     finally:
         run_lock.release(store.name, lock.holder)
 

@@ -22,7 +22,7 @@ from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
 from . import confirmed_levels, flight_marks, not_on_shopify, run_lock, stock_changes, stock_truth, zero_guard
 from .bulk_sql import insert_rows
-from .connection import store_endpoint
+from .connection import store_endpoint, token_renewals
 from .constants import (
     FAST_TRIGGER,
     ITEM_STORE_DOCTYPE,
@@ -51,6 +51,7 @@ from .stock_truth import (
     record,
     sync_options,
 )
+from .store_tokens import mask_secrets
 
 
 def run_store_sync(
@@ -123,9 +124,9 @@ def run_store_sync(
 
 def _without_token(text: str, store) -> str:
     """A traceback without frame variables (frappe.log_error's default prints them, and its
-    redaction goes by variable name, which a header dict escapes), and never the token."""
-    token = store.get_password("access_token", raise_exception=False)
-    return text.replace(token, "********") if token else text
+    redaction goes by variable name, which a header dict escapes), and never a secret: the
+    pasted token, the client secret, the renewed token and its refresh tokens (store_tokens)."""
+    return mask_secrets(text, store)
 
 
 def configuration_problem(store) -> str | None:
@@ -231,6 +232,7 @@ def _run(store, log, started, scope: str | None = None) -> str:
         progress=_progress_publisher(store.name),
         read_stock=read if identifiers else None,
     )
+    log.token_renewals = token_renewals(endpoint)  # connection.py: how often the token was renewed
     saver.save_rest(result.resolved)
     saver.marker.save_rest(result.confirmed)
     # Levels of items Shopify no longer has (there), or replaced by a re-created product:

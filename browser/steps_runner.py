@@ -36,11 +36,12 @@ def bench_execute(walk, method: str, **kwargs) -> dict:
     bench = Path(walk.args.bench)
     done = subprocess.run(
         [str(bench / "env" / "bin" / "python"), "-m", "frappe.utils.bench_helper", "frappe"]
-        + ["--site", walk.args.site, "execute", method, "--kwargs", json.dumps(kwargs)],
+        # `bench execute` evaluates --kwargs as Python (True, not true).
+        + ["--site", walk.args.site, "execute", method, "--kwargs", repr(kwargs)],
         cwd=bench / "sites",
-        check=True,
         capture_output=True,
         text=True,
     )
+    assert done.returncode == 0, f"bench execute {method} failed: {done.stderr[-2000:]}"
     lines = done.stdout.strip().splitlines()
     return json.loads(lines[-1]) if lines else {}

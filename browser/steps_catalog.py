@@ -51,6 +51,12 @@ class CatalogSteps:
 
     def state_rows(self) -> dict[str, list[str]]:
         walk = self.walk
+        walk.css(".shopify-item-states", visible=False)
+        # Frappe 16 keeps the form's dashboard on a tab of its own: open it.
+        walk.driver.execute_script(
+            """const pane = $(".shopify-item-states").closest(".tab-pane");
+            if (pane.length && !pane.is(":visible")) $(`[href="#${pane.attr("id")}"]`).click();"""
+        )
         table = walk.css(".shopify-item-states")
         return {
             cells[0]: cells[1:]

@@ -28,6 +28,7 @@ CC_SHOP = "desk-connect.myshopify.com"
 # The emulator signs its redirect for its own shop, and the callback checks that `shop` is the
 # store's: the installed store is the emulator's shop.
 INSTALLED_SHOP = "emulated-shop.myshopify.com"
+WRONG_SECRET = "shpss_mistyped_0000"
 ISSUED_TOKEN = re.compile(r"shp(at|rt)_[0-9a-f]{32}")
 
 
@@ -63,13 +64,15 @@ class ConnectSteps:
         self.walk.step(f"stores {CC_SHOP} and {INSTALLED_SHOP} pointed at the emulator {answer['endpoint']}")
 
     # -- the form ----------------------------------------------------------------------------
-    def new_store(self, domain: str, method: str, shot: str) -> None:
+    def new_store(self, domain: str, method: str, shot: str, secret: str | None = None) -> None:
         walk = self.walk
         walk.goto("/app/shopify-store/new")
         walk.css(".frappe-control[data-fieldname='shop_domain'] input").send_keys(domain)
         Select(walk.css(".frappe-control[data-fieldname='auth_method'] select")).select_by_value(method)
         walk.css(".frappe-control[data-fieldname='client_id'] input").send_keys(self.args.client_id)
-        walk.css(".frappe-control[data-fieldname='client_secret'] input").send_keys(self.args.client_secret)
+        walk.css(".frappe-control[data-fieldname='client_secret'] input").send_keys(
+            secret or self.args.client_secret
+        )
         assert not walk.driver.find_element(
             By.CSS_SELECTOR, ".frappe-control[data-fieldname='access_token']"
         ).is_displayed(), "the pasted token's field is shown for a Dev Dashboard app"
@@ -122,8 +125,30 @@ class ConnectSteps:
             assert found is None, "a token is on the page"
 
     # -- the steps ---------------------------------------------------------------------------
+    def wrong_secret(self) -> None:
+        """A secret mistyped: Test Connection says Shopify refused it, in words, and that the
+        token could not be renewed (not that it is a pasted token)."""
+        walk = self.walk
+        self.new_store(CC_SHOP, CLIENT_CREDENTIALS, "11-client-credentials", secret=WRONG_SECRET)
+        walk.click(walk.group_item("Shopify", "Test Connection"))
+        dialog = walk.modal()
+        walk.wait.until(lambda d: "problems" in dialog.text or "Connected to Shopify" in dialog.text)
+        text = dialog.text
+        assert "Shopify refused the client ID or secret" in text, text
+        assert "failed: see below" in text and "a pasted token" not in text, text
+        assert WRONG_SECRET not in text and "Traceback" not in text, text
+        walk.close_modal()
+        # The right secret, typed over the wrong one, and saved.
+        field = walk.css(".frappe-control[data-fieldname='client_secret'] input")
+        field.clear()
+        field.send_keys(self.args.client_secret)
+        walk.wait.until(lambda d: d.execute_script("return !!(window.cur_frm && cur_frm.is_dirty())"))
+        walk.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "s")
+        walk.wait.until(lambda d: d.execute_script("return !!(window.cur_frm && !cur_frm.is_dirty())"))
+        walk.step("a mistyped secret: 'Shopify refused the client ID or secret', renewal failed")
+
     def client_credentials(self) -> None:
-        self.new_store(CC_SHOP, CLIENT_CREDENTIALS, "11-client-credentials")
+        self.wrong_secret()
         expires = self.test_connection("Client credentials", "12-test-connection-client-credentials")
         self.assert_no_secret()
         self.walk.step(

@@ -264,9 +264,15 @@ function test_connection(frm) {
 			if (a.token_expires_at) {
 				rows.push([__("Token expires"), frappe.utils.escape_html(a.token_expires_at)]);
 			}
+			// A Dev Dashboard store whose renewal failed is not "a pasted token": say it failed.
+			const pasted = (a.auth_method || "").startsWith("Access token");
 			rows.push([
 				__("Token renewal"),
-				a.renewable ? __("renewed just now") : __("not renewable (a pasted token)"),
+				a.renewable
+					? __("renewed just now")
+					: pasted
+						? __("not renewable (a pasted token)")
+						: __("failed: see below"),
 			]);
 			if (a.reached) {
 				rows.push([

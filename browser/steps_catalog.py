@@ -55,7 +55,8 @@ class CatalogSteps:
         # Frappe 16 keeps the form's dashboard on a tab of its own: open it.
         walk.driver.execute_script(
             """const pane = $(".shopify-item-states").closest(".tab-pane");
-            if (pane.length && !pane.is(":visible")) $(`[href="#${pane.attr("id")}"]`).click();"""
+            const id = pane.attr("id");
+            if (pane.length && !pane.is(":visible")) $(`[href="#${id}"], [aria-controls="${id}"]`).first().click();"""
         )
         table = walk.css(".shopify-item-states")
         return {

@@ -83,7 +83,10 @@ class CatalogSteps:
 
     def push_item_now(self) -> None:
         walk = self.walk
-        walk.click(walk.group_item("Shopify", "Push this item now"))
+        # One button per store the user may write (named after the store when there are several).
+        several = len(self.state_rows()) > 1
+        label = f"Push this item now to {self.args.shop}" if several else "Push this item now"
+        walk.click(walk.group_item("Shopify", label))
         alert = walk.xpath("//div[@id='alert-container']//*[contains(.,'queued')]")
         text = alert.text.strip()
         assert ITEM in text and self.args.shop in text, text

@@ -108,7 +108,13 @@ class CatalogSteps:
 
     def preview(self) -> None:
         walk = self.walk
-        bench_execute(walk, f"{FIXTURES}.move_stock", warehouse=self.args.warehouse, moves=MOVED)
+        bench_execute(
+            walk,
+            f"{FIXTURES}.move_stock",
+            warehouse=self.args.warehouse,
+            moves=MOVED,
+            hold_fast_path_of=self.args.shop,
+        )
         walk.goto(f"/app/shopify-store/{self.args.shop}")
         walk.button("Sync Inventory")
         walk.click(walk.group_item("Shopify", "Preview Next Sync"))

@@ -31,9 +31,15 @@ def prepare(domains: list[str], like: str, remove_only: bool = False) -> dict:
     return {"endpoint": endpoint}
 
 
-def move_stock(warehouse: str, moves: dict[str, float]) -> dict:
+def move_stock(warehouse: str, moves: dict[str, float], hold_fast_path_of: str | None = None) -> dict:
     """ERPNext's stock of each item moved by the given figure (a receipt up, an issue down), as
-    a stock clerk's entries would: the next run has these rows to send."""
+    a stock clerk's entries would: the next run has these rows to send. `hold_fast_path_of`: a
+    store whose fast path is switched off first, so the rows wait for its next run (the
+    preview's screenshot) instead of leaving within the minute (desk_demo.prepare makes the
+    store afresh on the next walk)."""
+    if hold_fast_path_of:
+        frappe.db.set_value("Shopify Store", hold_fast_path_of, "fast_push", 0)
+        frappe.db.commit()
     for code, qty in moves.items():
         if qty > 0:
             receive([(code, warehouse, qty)])

@@ -86,6 +86,9 @@ class CatalogSteps:
         # One button per store the user may write (named after the store when there are several).
         several = len(self.state_rows()) > 1
         label = f"Push this item now to {self.args.shop}" if several else "Push this item now"
+        walk.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'});", walk.css(".shopify-item-states")
+        )
         walk.click(walk.group_item("Shopify", label))
         alert = walk.xpath("//div[@id='alert-container']//*[contains(.,'queued')]")
         text = alert.text.strip()

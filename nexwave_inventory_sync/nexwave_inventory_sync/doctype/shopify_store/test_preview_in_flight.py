@@ -4,6 +4,8 @@
 settles them by Shopify's figure before it picks its delta, so the preview does too, in memory,
 and shows what the run really does; the marks and levels stay as they were for the run."""
 
+import json
+
 import frappe
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels
@@ -78,3 +80,22 @@ class TestPreviewInFlight(TruthStoreMixin, IntegrationTestCase):
         preview = preview_next_sync(frappe.get_doc("Shopify Store", name), read_shopify=False)
         self.assertIn("in doubt", preview["in_flight"])
         self.assertIn("in doubt until Shopify is read", preview["rows"][0]["note"])
+
+
+class TestPreviewButton(TruthStoreMixin, IntegrationTestCase):
+    warehouse_prefix = "PreviewButton"
+
+    def test_the_forms_button_previews_the_saved_store(self):
+        """The button sends the form's document, whose dates are strings (Frappe's
+        run_doc_method builds it from the browser's JSON): a store that had a full push met
+        "can only concatenate str" there. The preview reads the store as saved, as the run does."""
+        code = self.variant(f"BUTTON-{frappe.generate_hash(length=5)}")
+        receive([(code, self.wh1, 10)])
+        name = self.make_store()
+        self.assertEqual(self.sync(name).status, "Success")  # sets Last Full Push
+        receive([(code, self.wh1, 2)])
+        from_the_form = frappe.get_doc(json.loads(frappe.as_json(frappe.get_doc("Shopify Store", name))))
+        self.assertIsInstance(from_the_form.last_full_push, str)
+        from_the_form.safety_buffer = 5  # an unsaved edit on the form: not what the run uses
+        preview = from_the_form.preview_next_sync()
+        self.assertEqual([(r["ref"], r["erpnext"]) for r in preview["rows"]], [(code, 12)])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 
+import frappe
 from frappe import _
 from frappe.utils import flt, now_datetime
 
@@ -36,6 +37,9 @@ def preview_next_sync(
     Returns the rows (the first `shown`) and the counts."""
     from .store_sync import screen_rows  # store_sync imports the plan's modules too
 
+    # The store as saved, as the run reads it: the form's button sends the browser's copy, whose
+    # dates are strings and whose unsaved edits the run would not see.
+    store = frappe.get_doc(store.doctype, store.name)
     sku_field = store.sku_field or "item_code"
     held_back: list = []
 

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 import steps_access
+import steps_catalog
+import steps_connect
 import steps_health
 import steps_setup
 import steps_sync
@@ -48,6 +50,7 @@ def main() -> int:
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     parser.add_argument("--timeout", type=float, default=30)
     parser.add_argument("--screens", type=Path, default=SCREENS, help="where the screenshots go")
+    steps_connect.add_arguments(parser)
     args = parser.parse_args()
     args.offline_item_codes = [code for code in args.offline_items.split(",") if code]
     args.offline_items = len(args.offline_item_codes)
@@ -62,6 +65,11 @@ def main() -> int:
     walk = Walk(args)
     print("Browser walkthrough:", flush=True)
     walk.run(steps)
+    # Issue 18's catalog and issue 16's connect steps, each in a browser of its own.
+    for module in (steps_catalog, steps_connect):
+        more = Walk(args)
+        module.run(more)
+        walk.steps += more.steps
     print(f"PASSED: {len(walk.steps)} steps; screenshots in {args.screens}/", flush=True)
     return 0
 

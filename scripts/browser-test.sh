@@ -43,6 +43,7 @@ site="${SITE:-$(python3 -c 'import json; print(json.load(open("sites/common_site
 items="${ITEMS:-600}"
 shop="desk-demo.myshopify.com"
 token="shpat_desk_demo_token"
+client_id="desk0connect0client0id0000000001" client_secret="shpss_desk_connect_secret_never_shown"  # steps_connect.py
 # The bench's own ports (make-bench.sh gives each bench its own): a socket.io server already
 # listening there is this bench's, and the pages' realtime events come through it.
 bench_port() { python3 -c 'import json, sys; print(json.load(open("sites/common_site_config.json")).get(sys.argv[1], sys.argv[2]))' "$@"; }
@@ -87,7 +88,8 @@ wait_port() {
 }
 
 start emulator ./env/bin/python -m nexwave_inventory_sync.emulator --items "$items" --locations 2 \
-  --port "$emulator_port" --token "$token" --plan plus --latency-ms 1000 --inactive-location "Closed Depot"
+  --port "$emulator_port" --token "$token" --plan plus --latency-ms 1000 --inactive-location "Closed Depot" \
+  --client-id "$client_id" --client-secret "$client_secret"
 wait_port "$emulator_port" emulator
 if ! (exec 3<>"/dev/tcp/127.0.0.1/$socketio_port") 2>/dev/null; then
   start socketio node apps/frappe/socketio.js
@@ -119,4 +121,6 @@ SE_OFFLINE=true "$venv/bin/python" "$app_dir/browser/desk_walkthrough.py" \
   --url "http://127.0.0.1:$web_port" --bench "$bench_path" --site "$site" \
   --shop "$shop" --token "$token" --warehouse "$warehouse" --items "$items" --newest-version "$newest" \
   --offline-items "$(prepared_value offline_items)" \
-  --admin-password "${ADMIN_PASSWORD:-admin}" --screens "$screens"
+  --admin-password "${ADMIN_PASSWORD:-admin}" --screens "$screens" --client-id "$client_id" --client-secret "$client_secret"
+# No client secret and no token the emulator issued in what the servers wrote (steps_connect.py).
+! grep -rlE "$client_secret|shp(at|rt)_[0-9a-f]{32}" "$logs" || { echo "FAILED: a secret in the servers' logs ($logs)"; exit 1; }

@@ -1,6 +1,11 @@
 """`nexwave-sync push --dry-run`: what the push would send, row by row, with the confirmed and
 Shopify's figures and the conflicts they mean. Nothing is written: no mutation, and the state
-file is only read."""
+file is only read.
+
+Rows an earlier push left in flight (the crash rule) are settled by the push before it picks
+its delta; the dry run reads them the same way and settles them in memory only
+(sync/preview_in_flight.py), so it shows what the push will really do. When they cannot be read
+the push sends nothing, and the dry run says so."""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from collections.abc import Sequence
 
 from ..sync.delta import select_delta
 from ..sync.endpoint import ShopifyEndpoint
+from ..sync.in_flight import check_in_flight
 from ..sync.preview import preview_rows, read_current
+from ..sync.preview_in_flight import levels_after_check, summarise, with_in_flight_notes
 from ..sync.results import StockRow
 from ..sync.run import SyncOptions
 from .state import SyncState
@@ -27,20 +34,41 @@ def dry_run(
 ) -> int:
     from . import with_cached_ids  # the push's own id cache, read only
 
+    marks = state.marks()
+    check = (
+        check_in_flight(
+            endpoint,
+            marks,
+            quantity_name=options.quantity_name,
+            policy=options.policy,
+            timeout=options.timeout,
+        )
+        if marks
+        else None
+    )
+    confirmed = levels_after_check(state.confirmed(), check) if check is not None else state.confirmed()
     selection = select_delta(
         with_cached_ids(rows, state),
-        state.confirmed(),
+        confirmed,
         full=full,
         zero_missing=zero_missing,
         safety_buffer=options.safety_buffer,
     )
     read = read_current(endpoint, selection.to_push, options.quantity_name)
-    preview = preview_rows(selection.to_push, options.safety_buffer, read.figures)
+    preview = with_in_flight_notes(
+        preview_rows(selection.to_push, options.safety_buffer, read.figures), marks, check
+    )
     conflicts = sum(1 for row in preview if row.conflict)
     print(
         f"Dry run: {len(preview):,} rows would be sent ({len(selection.zero_rows):,} zeroed), "
         f"{selection.unchanged:,} unchanged, {conflicts:,} conflicts expected; nothing was sent"
     )
+    in_flight = summarise(marks, check)
+    if in_flight.marks:
+        print(in_flight.describe())
+    if in_flight.in_doubt:
+        # The push itself stops there (cli.delta_push): no row is sent on a guess.
+        print("The push would read them first; nothing is sent until they are read")
     if read.error:
         print(f"Shopify's figures were not read: {read.error}")
     print(

@@ -95,6 +95,13 @@ def store_endpoint(store) -> ShopifyEndpoint:
     )
 
 
+def token_renewals(endpoint: ShopifyEndpoint) -> int:
+    """Tokens Shopify issued to the endpoint's provider so far: the Shopify Log's Token Renewals
+    (0 for a pasted token)."""
+    provider = endpoint.token_provider
+    return provider.status().renewals if provider is not None else 0
+
+
 def _endpoint_or_throw(store) -> ShopifyEndpoint:
     try:
         return store_endpoint(store)

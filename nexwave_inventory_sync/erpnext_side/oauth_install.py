@@ -7,7 +7,7 @@ changes anything: the `state` is one this site issued and not used; the `hmac` (
 HMAC-SHA256 of the other parameters sorted, keyed with the store's client secret, compared in
 constant time: documented, "Implement authorization code grant manually", verification step);
 the `shop` is a `*.myshopify.com` domain and the store's own. Only then is the code exchanged for
-an expiring offline token and its refresh token (sync/auth.exchange_authorization_code), kept
+an expiring offline token and its refresh token (sync/grants.exchange_authorization_code), kept
 encrypted (store_tokens.py). A callback that fails a check answers 400 and changes nothing.
 """
 

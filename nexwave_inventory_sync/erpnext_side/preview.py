@@ -4,19 +4,26 @@ and the conflicts it expects; and whether the zero guard would hold the run.
 
 It plans exactly as a run does (stock_truth.plan_push and the plan's reader, the same screen of
 ERPNext's own data) and writes nothing: no mutation on Shopify, no store field, no confirmed
-level, no log. The figures are read now; the run reads again when it runs."""
+level, no log. The figures are read now; the run reads again when it runs.
+
+Rows an earlier run left in flight (the crash rule) are settled by the run before it plans; the
+preview reads them the same way and settles them in memory (sync/preview_in_flight.py), so it
+shows what the run will do; not read (Shopify not asked, or the read failed), they are in doubt."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
+import frappe
 from frappe import _
 from frappe.utils import flt, now_datetime
 
 from ..sync.endpoint import EndpointError
+from ..sync.in_flight import check_in_flight
 from ..sync.preview import preview_rows, read_current
+from ..sync.preview_in_flight import levels_after_check, summarise, with_in_flight_notes
 from ..sync.versions import UnsupportedApiVersion
-from . import item_units
+from . import confirmed_levels, item_units
 from .connection import store_endpoint
 from .constants import LOG_ROWS_KEPT
 from .quantity_names import quantity_name
@@ -31,6 +38,9 @@ def preview_next_sync(
 ) -> dict:
     """`scope`: as the Sync Inventory button ("all" for every row; else what the next run reads).
     Returns the rows (the first `shown`) and the counts."""
+    # The store as saved, as the run reads it: the form's button sends the browser's copy, whose
+    # dates are strings and whose unsaved edits the run would not see.
+    store = frappe.get_doc(store.doctype, store.name)
     sku_field = store.sku_field or "item_code"
     held_back: list = []
 
@@ -40,23 +50,33 @@ def preview_next_sync(
         return rows
 
     plan = plan_push(store, scope, now_datetime())
-    plan.reader(store, read)()
-    rows = plan.would_send
-    shopify, shopify_note = {}, None
+    endpoint, shopify, shopify_note = None, {}, None
     if not read_shopify:
         shopify_note = _("Shopify's figures were not read")
     elif is_kill_switched(store.shop_domain):
         shopify_note = kill_switch_message(store.shop_domain) + ": " + _("Shopify was not read")
     else:
         try:
-            answer = read_current(store_endpoint(store), rows, quantity_name(store))
+            endpoint = store_endpoint(store)
         except (EndpointError, UnsupportedApiVersion) as exc:
             shopify_note = str(exc)
-        else:
-            shopify = answer.figures
-            if answer.error:
-                shopify_note = _("Shopify's figures could not be read: {0}").format(answer.error)
-    previewed = preview_rows(rows, flt(store.safety_buffer), shopify)
+    # The run settles an earlier run's rows in flight before it plans: so does the preview, in
+    # memory, for the items it plans (the run's other marks do not touch this delta).
+    items = plan.scope.items
+    marks = [m for m in confirmed_levels.in_flight(store.name) if items is None or m.ref in items]
+    check = None
+    if marks and endpoint is not None:
+        check = check_in_flight(endpoint, marks, quantity_name=quantity_name(store))
+        if not check.unread:
+            plan.stored = replace(plan.stored, levels=tuple(levels_after_check(plan.stored.levels, check)))
+    plan.reader(store, read)()
+    rows = plan.would_send
+    if endpoint is not None:
+        answer = read_current(endpoint, rows, quantity_name(store))
+        shopify = answer.figures
+        if answer.error:
+            shopify_note = _("Shopify's figures could not be read: {0}").format(answer.error)
+    previewed = with_in_flight_notes(preview_rows(rows, flt(store.safety_buffer), shopify), marks, check)
     units = item_units.rules_for(store, {row.ref for row in previewed[:shown] if row.ref}, always=True)
     return {
         "scope": plan.scope.describe(),
@@ -67,6 +87,7 @@ def preview_next_sync(
         "conflicts": sum(1 for row in previewed if row.conflict),
         "held": plan.hold.message() if plan.hold else None,
         "shopify_note": shopify_note,
+        "in_flight": summarise(marks, check).describe(),
         "held_back": [
             {"item_code": f.row.ref, "code": f.code, "message": f.message} for f in held_back[:shown]
         ],

@@ -33,6 +33,7 @@ from .quantity_names import quantity_name
 from .scheduling import is_due
 from .stock_truth import read_store_stock, sync_options
 from .store_job import refusal, run_store_job
+from .store_tokens import mask_secrets
 
 # The record lists the largest differences, not every drifted row: a broken sync can leave
 # 100,000 of them, and the list is for a person to read.
@@ -79,8 +80,12 @@ class _ReconciliationJob:
         return _reconcile(self.store, self.trigger, self.started)
 
     def failed(self, exc: Exception) -> str:
-        frappe.log_error(title=_("Shopify reconciliation failed: {0}").format(self.store.name))
-        error = f"{type(exc).__name__}: {exc}"
+        # Frame variables left out and every secret of the store masked (store_tokens.py).
+        frappe.log_error(
+            title=_("Shopify reconciliation failed: {0}").format(self.store.name),
+            message=mask_secrets(frappe.get_traceback(), self.store),
+        )
+        error = mask_secrets(f"{type(exc).__name__}: {exc}", self.store)
         return _record(self.store, self.trigger, self.started, None, status="Failed", error=error)
 
 

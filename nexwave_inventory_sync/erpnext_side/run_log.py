@@ -20,6 +20,7 @@ from .backoff import backoff_updates
 from .constants import LOG_DOCTYPE, LOG_ROWS_KEPT, PROGRESS_EVENT, STORE_DOCTYPE
 from .row_outcomes import row_outcome
 from .stock_truth import PushPlan, conflict_rows, log_fields
+from .store_tokens import mask_secrets
 
 # What ERPNext's own data held back before the engine saw a row: (failed, not on Shopify,
 # warnings); see screening.py.
@@ -91,9 +92,9 @@ def write_skipped_log(store, trigger: str, reason: str, keep_store_status: bool 
 
 def without_token(text: str, store) -> str:
     """A traceback without frame variables (frappe.log_error's default prints them, and its
-    redaction goes by variable name, which a header dict escapes), and never the token."""
-    token = store.get_password("access_token", raise_exception=False)
-    return text.replace(token, "********") if token else text
+    redaction goes by variable name, which a header dict escapes), and never a secret: the
+    pasted token, the client secret, the renewed token and its refresh tokens (store_tokens)."""
+    return mask_secrets(text, store)
 
 
 def finish_log(

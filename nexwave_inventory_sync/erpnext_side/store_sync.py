@@ -17,7 +17,7 @@ from ..sync.run import sync_inventory
 from ..sync.versions import UnsupportedApiVersion
 from . import confirmed_levels, flight_marks, run_lock, stock_changes, zero_guard
 from .checkpoint import Checkpointer
-from .connection import store_endpoint
+from .connection import store_endpoint, token_renewals
 from .constants import FAST_TRIGGER, STORE_DOCTYPE
 from .run_log import (
     close_interrupted_logs,
@@ -125,6 +125,7 @@ def _run(store, log, started, scope: str | None = None) -> str:
         progress=_progress_publisher(store.name),
         read_stock=read if identifiers else None,
     )
+    log.token_renewals = token_renewals(endpoint)  # connection.py: how often the token was renewed
     saver.save_rest(result.resolved)
     saver.marker.save_rest(result.confirmed)
     # Levels of items Shopify no longer has (there), or replaced by a re-created product:

@@ -38,6 +38,31 @@ class TokenStoreError(Exception):
     pass
 
 
+MASK = "********"
+_MIN_SECRET = 8  # shorter values are not secrets worth masking, and would mask ordinary words
+
+
+def store_secrets(store) -> list[str]:
+    """Every secret of a store a message could quote: the pasted access token, the app's client
+    secret, and the renewed access token with its refresh tokens (current and previous)."""
+    values = [store.get_password(f, raise_exception=False) for f in ("access_token", "client_secret")]
+    try:
+        token = StoreTokenStore(store.name).load()
+    except Exception:  # masking must never fail the error path that called it
+        token = None
+    if token is not None:
+        values += [token.access_token, token.refresh_token, token.previous_refresh_token]
+    # Longest first: a secret that contains another is masked whole.
+    return sorted({v for v in values if v and len(v) >= _MIN_SECRET}, key=len, reverse=True)
+
+
+def mask_secrets(text: str, store) -> str:
+    """`text` with every secret of the store replaced by ********."""
+    for secret in store_secrets(store):
+        text = text.replace(secret, MASK)
+    return text
+
+
 def _driver_connect(settings: dict):
     """The driver frappe.db uses: PyMySQL on Frappe 15, mysqlclient (MySQLdb) on Frappe 16 (its
     settings carry `multi_statements`, which PyMySQL refuses)."""

@@ -192,7 +192,7 @@ function preview_next_sync(frm) {
 					`<tr class="${row.conflict ? "text-danger" : ""}"><td>${esc(row.ref || "")}</td><td>${esc(row.sku || "")}</td><td>${esc(row.location_id)}</td><td>${esc(row.action)}</td><td>${figure(row.erpnext)}</td><td>${figure(row.confirmed)}</td><td>${figure(row.shopify)}</td><td>${esc(row.unit || "")}</td><td>${esc(row.note || "")}</td></tr>`,
 			)
 			.join("");
-		const notes = [p.held, p.shopify_note]
+		const notes = [p.held, p.in_flight, p.shopify_note]
 			.filter(Boolean)
 			.map((n) => `<p class="text-warning">${esc(n)}</p>`)
 			.join("");
@@ -264,9 +264,15 @@ function test_connection(frm) {
 			if (a.token_expires_at) {
 				rows.push([__("Token expires"), frappe.utils.escape_html(a.token_expires_at)]);
 			}
+			// A Dev Dashboard store whose renewal failed is not "a pasted token": say it failed.
+			const pasted = (a.auth_method || "").startsWith("Access token");
 			rows.push([
 				__("Token renewal"),
-				a.renewable ? __("renewed just now") : __("not renewable (a pasted token)"),
+				a.renewable
+					? __("renewed just now")
+					: pasted
+						? __("not renewable (a pasted token)")
+						: __("failed: see below"),
 			]);
 			if (a.reached) {
 				rows.push([

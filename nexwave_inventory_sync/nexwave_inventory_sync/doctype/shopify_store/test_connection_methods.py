@@ -90,6 +90,22 @@ class ConnectionMethodMixin:
     def secrets_seen(self) -> set[str]:
         return {SECRET, CLIENT_ID, *self.oauth._tokens, *self.oauth._refresh}
 
+    def approve(self, name: str) -> dict:
+        """Install on Shopify as an admin does it: the authorize URL, the approval page's Install
+        link, Shopify's redirect back. Returns the callback's query."""
+        url = install_url(frappe.get_doc("Shopify Store", name))
+        self.assertTrue(url.startswith(self.shop.emulator.base_url + "/admin/oauth/authorize?"))
+        asked = dict(parse_qsl(urlsplit(url).query))
+        self.assertEqual(asked["client_id"], CLIENT_ID)
+        self.assertIn("write_inventory", asked["scope"])
+        self.assertIn("oauth_install.callback", asked["redirect_uri"])
+        page = requests.get(url, timeout=5)
+        href = page.text.split("id='install' href='", 1)[1].split("'", 1)[0].replace("&amp;", "&")
+        redirect = requests.get(self.shop.emulator.base_url + href, allow_redirects=False, timeout=5)
+        back = urlsplit(redirect.headers["Location"])
+        self.assertEqual(back.path, "/api/method/nexwave_inventory_sync.erpnext_side.oauth_install.callback")
+        return dict(parse_qsl(back.query))
+
     def assertNoSecretIn(self, *texts) -> None:
         blob = "\n".join(json.dumps(t, default=str) if not isinstance(t, str) else t for t in texts)
         for secret in self.secrets_seen():
@@ -140,6 +156,8 @@ class TestClientCredentials(ConnectionMethodMixin, IntegrationTestCase):
             log = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
             self.assertEqual(log.status, "Success", log.error)
             self.assertEqual(self.shop.available(code, LOC1), 8 + day)
+            # Day 1 got the store's first token, later days renewed the expired one: once a run.
+            self.assertEqual(log.token_renewals, 1, f"day {day + 1}")
             self.clock.advance(86400)  # a day: Shopify's token has expired, ours thinks not
         # Day 1 got a token; days 2-5 met a 401, renewed once and repeated the call.
         self.assertEqual(self.oauth.grants["client_credentials"], 5)
@@ -217,22 +235,6 @@ class TestOtherOrganization(ConnectionMethodMixin, IntegrationTestCase):
 class TestAuthorizationCode(ConnectionMethodMixin, IntegrationTestCase):
     domain = "installed-shop.myshopify.com"
     own_organization = False
-
-    def approve(self, name: str) -> dict:
-        """Install on Shopify as an admin does it: the authorize URL, the approval page's Install
-        link, Shopify's redirect back. Returns the callback's query."""
-        url = install_url(frappe.get_doc("Shopify Store", name))
-        self.assertTrue(url.startswith(self.shop.emulator.base_url + "/admin/oauth/authorize?"))
-        asked = dict(parse_qsl(urlsplit(url).query))
-        self.assertEqual(asked["client_id"], CLIENT_ID)
-        self.assertIn("write_inventory", asked["scope"])
-        self.assertIn("oauth_install.callback", asked["redirect_uri"])
-        page = requests.get(url, timeout=5)
-        href = page.text.split("id='install' href='", 1)[1].split("'", 1)[0].replace("&amp;", "&")
-        redirect = requests.get(self.shop.emulator.base_url + href, allow_redirects=False, timeout=5)
-        back = urlsplit(redirect.headers["Location"])
-        self.assertEqual(back.path, "/api/method/nexwave_inventory_sync.erpnext_side.oauth_install.callback")
-        return dict(parse_qsl(back.query))
 
     def test_install_stores_an_expiring_token_that_renews(self):
         name = self.make_store(method=AUTH_AUTHORIZATION_CODE)
@@ -317,3 +319,68 @@ class TestExistingStores(ConnectionMethodMixin, IntegrationTestCase):
         set_store_auth_method.execute()
         self.assertEqual(frappe.db.get_value("Shopify Store", name, "auth_method"), AUTH_ACCESS_TOKEN)
         self.assertTrue(test_store_connection(frappe.get_doc("Shopify Store", name))["ok"])
+
+
+class TestSecretsNeverShown(ConnectionMethodMixin, IntegrationTestCase):
+    """Grep for the secrets: no client secret, access token or refresh token in any Shopify Log,
+    Error Log, run error, Test Connection answer or the form's data, even when a failure's
+    message or its traceback's frames quote them (a proxy's error, a header dict)."""
+
+    domain = "secret-grep-shop.myshopify.com"
+    own_organization = False
+
+    def leaky(self, name: str):
+        """A failure whose message and frame quote every secret the store holds."""
+        stored = StoreTokenStore(name).load()
+
+        def fail(*args, **kwargs):
+            headers = {
+                "X-Shopify-Access-Token": stored.access_token,
+                "form": f"client_secret={SECRET}&refresh_token={stored.refresh_token}",
+            }
+            raise RuntimeError(f"proxy refused {headers}")
+
+        return fail
+
+    def test_a_failing_sync_and_reconciliation_quote_no_secret(self):
+        from unittest.mock import patch
+
+        from nexwave_inventory_sync.erpnext_side import reconciliation, store_sync
+
+        code = item("OAUTH-SECRET")
+        self.shop.catalog.add_variant(code)
+        receive([(code, self.wh, 4)])
+        name = self.make_store(method=AUTH_AUTHORIZATION_CODE)
+        complete_install(self.approve(name))
+        answer = test_store_connection(frappe.get_doc("Shopify Store", name))
+        self.assertTrue(answer["ok"], answer)
+        good = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
+        self.assertEqual(good.status, "Success", good.error)
+        self.assertEqual(good.token_renewals, 0, "Test Connection's token was still fresh")
+        self.assertTrue(StoreTokenStore(name).load().refresh_token)
+        before = frappe.get_all("Error Log", pluck="name")
+        with patch.object(store_sync, "sync_inventory", side_effect=self.leaky(name)):
+            failed = frappe.get_doc("Shopify Log", run_store_sync(name, trigger="Manual", force=True))
+        self.assertEqual(failed.status, "Failed")
+        self.assertIn("proxy refused", failed.error)
+        with patch.object(reconciliation, "reconcile", side_effect=self.leaky(name)):
+            record = reconciliation.run_store_reconciliation(name, trigger="Manual", force=True)
+        new_errors = frappe.get_all(
+            "Error Log", filters={"name": ["not in", before or [""]]}, fields=["error", "method"]
+        )
+        self.assertEqual(len(new_errors), 2, "one Error Log each for the sync and the reconciliation")
+        from frappe.desk.form.load import getdoc
+
+        getdoc("Shopify Store", name)
+        logs = frappe.get_all("Shopify Log", filters={"shopify_store": name}, fields=["*"])
+        recon = frappe.get_doc("Shopify Reconciliation", record).as_dict() if record else {}
+        self.assertIn("proxy refused", json.dumps(recon, default=str))
+        self.assertNoSecretIn(
+            answer,
+            good.as_json(),
+            failed.as_json(),
+            logs,
+            new_errors,
+            recon,
+            frappe.as_json(frappe.response.get("docs")),
+        )

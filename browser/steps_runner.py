@@ -1,34 +1,18 @@
-"""Runs a list of walkthrough steps in one Walk (browser/desk_walkthrough.py) as Walk.run does:
-each step in turn; the first failure leaves a screenshot and the page's HTML named after the
-step, and the browser is closed whatever happens. Used by the steps_*.py modules."""
+"""Runs a list of walkthrough steps in one Walk (browser/walk.py) through Walk.run, and runs the
+site's fixtures through `bench execute`. Used by the steps_connect and steps_catalog modules."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from selenium.common.exceptions import TimeoutException
-
 
 def run_steps(walk, steps: Iterable[tuple[str, Callable[[], None]]]) -> None:
-    current = "start"
-    try:
-        for name, action in steps:
-            current = name
-            action()
-    except (AssertionError, TimeoutException):
-        walk.shot(f"failed-{current}")
-        Path(tempfile.gettempdir(), f"desk-walkthrough-failed-{current}.html").write_text(
-            walk.driver.page_source
-        )
-        print(f"FAILED at step {current}; screenshot {walk.screens}/failed-{current}.png", file=sys.stderr)
-        raise
-    finally:
-        walk.driver.quit()
+    """Walk.run over steps that take no argument (they close over their Walk): the first failure
+    of any kind leaves its screenshot and page, and the browser is closed whatever happens."""
+    walk.run([(name, lambda _walk, action=action: action()) for name, action in steps])
 
 
 def bench_execute(walk, method: str, **kwargs) -> dict:

@@ -33,6 +33,7 @@ from .ids import IdError, to_gid
 from .in_flight import InFlightCheck, InFlightLevel, check_in_flight
 from .options import SyncOptions
 from .preview import preview_rows, read_current
+from .preview_in_flight import levels_after_check, summarise, with_in_flight_notes
 from .quantity import QuantityError, check_safety_buffer, item_figure, shopify_quantity
 from .reconcile import ReconcileOptions, ReconciliationResult, reconcile
 from .resolve_rows import ResolvedRows, resolve_rows
@@ -83,6 +84,9 @@ __all__ = [
     "ResolvedRows",
     "preview_rows",
     "read_current",
+    "levels_after_check",
+    "summarise",
+    "with_in_flight_notes",
     "reconcile",
     "ReconcileOptions",
     "ReconciliationResult",

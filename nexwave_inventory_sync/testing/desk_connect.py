@@ -9,7 +9,7 @@ import frappe
 from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY
 from nexwave_inventory_sync.erpnext_side.store_tokens import StoreTokenStore
 
-from . import issue, receive, set_site_config
+from .fixtures import issue, receive, set_site_config
 
 
 def prepare(domains: list[str], like: str, remove_only: bool = False) -> dict:

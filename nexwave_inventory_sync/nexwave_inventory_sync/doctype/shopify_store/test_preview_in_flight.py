@@ -9,13 +9,10 @@ import json
 import frappe
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels
-from nexwave_inventory_sync.nexwave_inventory_sync.doctype.shopify_store.test_stock_truth import (
-    LOC1,
-    TruthStoreMixin,
-)
 from nexwave_inventory_sync.sync.in_flight import InFlightLevel
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.testing.fixtures import issue, receive
+from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
 
 globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
 

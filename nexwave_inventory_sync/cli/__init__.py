@@ -12,7 +12,6 @@ from ..sync.versions import DEFAULT_API_VERSION
 from .credentials import CLIENT_ID_ENV, CLIENT_SECRET_ENV, TOKEN_ENV
 from .demo import run_demo
 from .exit_codes import EXIT_SIGINT
-from .id_cache import with_cached_ids  # noqa: F401 - cli/dry_run.py imports it from here
 from .push import run_push
 from .reconcile import run_reconcile_command
 from .stock_csv import DEFAULT_ENCODING

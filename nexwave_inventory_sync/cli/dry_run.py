@@ -18,6 +18,7 @@ from ..sync.preview import preview_rows, read_current
 from ..sync.preview_in_flight import levels_after_check, summarise, with_in_flight_notes
 from ..sync.results import StockRow
 from ..sync.run import SyncOptions
+from .id_cache import with_cached_ids  # the push's own id cache, read only
 from .state import SyncState
 
 _SHOWN = 200
@@ -32,8 +33,6 @@ def dry_run(
     full: bool = False,
     zero_missing: bool = True,
 ) -> int:
-    from . import with_cached_ids  # the push's own id cache, read only
-
     marks = state.marks()
     check = (
         check_in_flight(

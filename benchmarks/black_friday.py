@@ -55,6 +55,27 @@ class Setting:
     # keep-shopify-sales as first worded in the issue (ERPNext's figure minus every unit
     # Shopify sold since the confirmation), to show why it was not kept.
     subtract_all_sales: bool = False
+    # The fast path (issue 17 §1): a change of ERPNext's figure is pushed by a run that starts
+    # this many seconds after it (changes meanwhile join that run); None: scheduled runs only.
+    fast_latency: float | None = None
+    # Shopify's inventory webhooks (issue 17 §2): a delivery the app does not take for its own
+    # echo marks its level for a check (erpnext_side/webhooks.py check_levels: reconcile the
+    # marked rows). "location": as the app does it, reconcile(read_method="pages"), which reads
+    # every level of the location; "levels": only the marked levels are read (read_levels, 250
+    # items a call), what the check was meant to do. None: no webhooks.
+    webhook_checks: str | None = None
+
+
+# Commit → new level on the shop, p95, measured on the bench (docs/benchmarks.md §12, 50
+# stores x 7,300 items, 4 workers, one receipt a second, a 2-core machine at load ~8: an upper
+# bound); every change waits this long here. One store measured 3.42 s (§10).
+FAST_LATENCY_S = 255.38
+# The webhook check's pacing, erpnext_side/webhooks.py's (that module imports frappe): the job
+# waits CHECK_COALESCE_S after the first mark, and CHECK_MIN_INTERVAL_S since the last check.
+CHECK_COALESCE_S = 5.0
+CHECK_MIN_INTERVAL_S = 15.0
+# Shopify sends a webhook within seconds of the change (guess: Shopify promises no delay).
+WEBHOOK_DELIVERY_S = 1.0
 
 
 SETTINGS = (
@@ -66,7 +87,27 @@ SETTINGS = (
     Setting("c. on_hand, delta + CAS", quantity_name="on_hand", policy="keep-shopify-sales"),
     Setting("d. on_hand + hourly reconciliation", quantity_name="on_hand", reconcile_every=3600),
     Setting("d'. available keep-sales + hourly reconciliation", reconcile_every=3600),
+    Setting("e. on_hand + fast path", quantity_name="on_hand", fast_latency=FAST_LATENCY_S),
+    Setting(
+        "f. on_hand + fast path + webhook checks as the app reads (every level of the location)",
+        quantity_name="on_hand",
+        fast_latency=FAST_LATENCY_S,
+        webhook_checks="location",
+    ),
+    Setting(
+        "g. on_hand + fast path + webhook checks reading the marked levels only",
+        quantity_name="on_hand",
+        fast_latency=FAST_LATENCY_S,
+        webhook_checks="levels",
+    ),
+    Setting(
+        "g'. available keep-sales + fast path + webhook checks reading the marked levels only",
+        fast_latency=FAST_LATENCY_S,
+        webhook_checks="levels",
+    ),
 )
+# The settings issue 17 §3 adds (python -m benchmarks.black_friday --new runs only these).
+NEW_SETTINGS = tuple(s for s in SETTINGS if s.fast_latency is not None or s.webhook_checks)
 
 
 @dataclass(frozen=True)
@@ -103,6 +144,8 @@ class Metrics:
     orders: int = 0
     refused: int = 0
     runs: int = 0
+    fast_runs: int = 0
+    webhook_checks: int = 0
     reconciliations: int = 0
     zeroed: int = 0
     extra: dict = field(default_factory=dict)
@@ -166,12 +209,38 @@ class World:
             "receipt": self._after(0.0, scenario.receipts_per_hour / 3600.0),
             "other_sale": self._after(0.0, scenario.other_sales_per_second),
         }
+        self.fast_due = float("inf")  # when the armed fast run starts
+        self.check_due = float("inf")  # when the armed webhook check runs
+        self.last_check = float("-inf")
+        self.marked_levels: set[str] = set()  # inventory item gids a webhook marked
+
+    # -- the fast path and the webhooks ---------------------------------------------------------
+    def mark_changed(self, at: float) -> None:
+        """ERPNext's figure of a row changed at `at` (committed): arm the fast run."""
+        if self.setting.fast_latency is not None:
+            self.fast_due = min(self.fast_due, at + self.setting.fast_latency)
+
+    def webhook(self, at: float, item: str) -> None:
+        """Shopify's level of `item` moved at `at` and the app took the delivery (not an echo)."""
+        if not self.setting.webhook_checks:
+            return
+        self.marked_levels.add(item)
+        delivered = at + WEBHOOK_DELIVERY_S
+        self.check_due = min(
+            self.check_due, max(delivered + CHECK_COALESCE_S, self.last_check + CHECK_MIN_INTERVAL_S)
+        )
+
+    def next_due(self) -> float:
+        return min(self.fast_due, self.check_due)
 
     # -- the world moving ----------------------------------------------------------------
     def _after(self, t: float, rate: float) -> float:
         return t + self.erp_rng.expovariate(rate) if rate > 0 else float("inf")
 
     def on_shop_event(self, event: ShopEvent) -> None:
+        if event.kind == "edit" or (event.kind == "order" and event.accepted):
+            # The delivery's `available` is not the figure we confirmed: not an echo, checked.
+            self.webhook(event.at, event.inventory_item_id)
         if event.kind != "order" or not event.accepted:
             if event.kind == "order":
                 self.metrics.refused += 1
@@ -188,9 +257,11 @@ class World:
 
     def erp_until(self, now: float) -> None:
         while self.imports and self.imports[0][0] <= now:
-            _, row, units = heapq.heappop(self.imports)
+            at, row, units = heapq.heappop(self.imports)
             self.imported[row] += units
             self.unimported[row] -= units
+            if self.setting.quantity_name != "on_hand":
+                self.mark_changed(at)  # the imported order's reservation moves `available`
         rates = {
             "receipt": self.scenario.receipts_per_hour / 3600.0,
             "other_sale": self.scenario.other_sales_per_second,
@@ -206,6 +277,7 @@ class World:
                 units = self.erp_rng.randint(5, 20)
                 self.actual[row] += units
                 self.truth[row] += units
+                self.mark_changed(at)
             else:
                 row = self.row_of[self.popularity.pick(self.erp_rng)]
                 # The other channel sells on ERPNext's own figure, which lacks Shopify orders
@@ -215,6 +287,7 @@ class World:
                     self.actual[row] -= 1
                     self.truth[row] -= 1
                     self.metrics.other_oversold += 1 if before < 1 else 0
+                    self.mark_changed(at)
 
     def advance_to(self, t: float) -> None:
         now = self.clock.now()
@@ -249,17 +322,59 @@ class World:
             timeout=(5.0, 30.0),
         )
 
-    def sync(self, first: bool = False) -> None:
+    def sync(self, first: bool = False, fast: bool = False) -> None:
+        if fast:
+            self.fast_due = float("inf")  # marks from now on arm the next run
         rows = self.stock_rows()
         if self.setting.mode == "snapshot":
             to_push = rows
         else:
             to_push = list(select_delta(rows, self.confirmed.values(), full=first).to_push)
+        if fast and not to_push:
+            return  # the app's delta run found nothing to send: no call
         result = sync_inventory(self.endpoint(), to_push, options=self.sync_options(), clock=self.clock)
         self.metrics.runs += 1
+        self.metrics.fast_runs += 1 if fast else 0
         self.metrics.calls += result.api_calls
         self.metrics.conflicts += result.conflicts
         self.metrics.held += result.held
+        for level in result.confirmed:
+            self.confirmed[level.key] = level
+            if self.setting.quantity_name == "on_hand" and not first:
+                # Our own write's delivery carries `available`, which on_hand mode cannot
+                # compare with what it set: the app checks it like any other.
+                self.webhook(self.clock.now(), level.key[0])
+
+    def webhook_check(self) -> None:
+        """erpnext_side/webhooks.check_levels: the marked levels' rows, reconciled with the
+        confirmed levels and shortfalls they had (read_method "pages", as the app does)."""
+        marked, self.marked_levels = self.marked_levels, set()
+        self.check_due = float("inf")
+        self.last_check = self.clock.now()
+        rows = [row for row in self.stock_rows() if row.inventory_item_id in marked]
+        keys = {(row.inventory_item_id, row.location_id) for row in rows}
+        options = ReconcileOptions(
+            previous_shortfalls={k: v for k, v in self.shortfalls.items() if k in keys},
+            previous_levels={k: self.confirmed[k].quantity for k in keys if k in self.confirmed},
+            read_method="pages",
+            sync=self.sync_options(),
+        )
+        if self.setting.webhook_checks == "levels":
+            from unittest import mock
+
+            from nexwave_inventory_sync.sync import reconcile as reconcile_module
+
+            with mock.patch.object(reconcile_module, "read_all_levels", _marked_levels_reader(keys)):
+                result = reconcile(self.endpoint(), rows, options=options, clock=self.clock)
+        else:
+            result = reconcile(self.endpoint(), rows, options=options, clock=self.clock)
+        self.metrics.webhook_checks += 1
+        self.metrics.calls += result.api_calls
+        for key in keys:
+            self.shortfalls.pop(key, None)
+        self.shortfalls.update(result.shortfalls)
+        if result.correction is not None:
+            self.metrics.conflicts += result.correction.conflicts
         for level in result.confirmed:
             self.confirmed[level.key] = level
 
@@ -313,6 +428,19 @@ class World:
         return count
 
 
+def _marked_levels_reader(keys):
+    """read_all_levels as a targeted check would read: only `keys`' levels (nodes(ids:), 250
+    items a call), not every level of the location. A benchmark stand-in: the engine's
+    reconcile has no such read yet (docs/benchmarks.md §7, issue 17 §3)."""
+    from nexwave_inventory_sync.sync.levels import LevelRead, read_levels
+
+    def read(client, locations, name="available", **_ignored):
+        found = read_levels(client, keys, name)
+        return LevelRead(levels={k: v for k, v in found.items() if v is not None}, method="levels")
+
+    return read
+
+
 def simulate(scenario: Scenario, setting: Setting) -> Metrics:
     if setting.subtract_all_sales:
         from unittest import mock
@@ -336,9 +464,20 @@ def _simulate(scenario: Scenario, setting: Setting) -> Metrics:
         next_sync = scenario.sync_every
         next_reconcile = setting.reconcile_every or float("inf")
         t = 0.0
+        # With the fast path or webhooks, time moves on at most a second at a time, so a run
+        # starts within a second of when it is due.
+        fine = setting.fast_latency is not None or setting.webhook_checks
         while t < end:
             step_end = min(t + scenario.sample_every, end)
-            world.advance_to(step_end)
+            while world.clock.now() < step_end:
+                target = min(step_end, world.next_due())
+                if fine:
+                    target = min(target, world.clock.now() + 1.0)
+                world.advance_to(target)
+                if world.clock.now() >= world.fast_due:
+                    world.sync(fast=True)
+                if world.clock.now() >= world.check_due:
+                    world.webhook_check()
             world.sample(world.clock.now() - t)
             t = world.clock.now()
             if t >= next_sync - 1e-9:
@@ -485,9 +624,13 @@ def section(quick: bool = False) -> str:
         "### Reading every level: pages or one bulk operation (Standard bucket, 300 ms per request, virtual clock)\n",
         table(read_threshold_rows((1_000, 5_000) if quick else (1_000, 5_000, 10_000, 30_000))),
         "### Resolving ids on a first run: catalog scan or one bulk operation (same conditions)\n",
-        table(cold_resolution_rows((2_000,) if quick else (10_000, 30_000))),
-        "The engine reads levels by bulk from 2,500 levels and resolves ids by bulk from 10,000 SKUs to resolve "
-        "(`sync/levels.py`: `BULK_THRESHOLD`, `BULK_RESOLVE_THRESHOLD`, with the reasons). The bulk operation's own "
+        table(cold_resolution_rows((2_000,) if quick else (1_000, 1_500, 2_500, 7_300, 10_000, 30_000))),
+        "The engine reads levels by bulk from 2,500 levels and resolves ids by bulk from 2,500 SKUs to resolve "
+        "(`sync/levels.py`: `BULK_THRESHOLD`, `BULK_RESOLVE_THRESHOLD`, with the reasons): in points a bulk "
+        "operation is cheaper from a few hundred SKUs on; in time the scan wins up to about 1,000 SKUs (its pages "
+        "fit in the bucket) and loses from about 1,500, and 2,500 leaves room for a bulk operation up to ~25 s slower "
+        "than the emulator's guess. When Shopify refuses bulk queries (ACCESS_DENIED: an app built by a partner "
+        "without bulk access, 2026-11) the run scans instead. The bulk operation's own "
         "processing time in the emulator (2 s + 1 s per 2,000 objects) is a guess: Shopify documents none. Above "
         "10,000 variants `productVariantsCount` answers AT_LEAST, so without bulk the resolver searches SKUs 50 at a "
         "time instead of scanning (the 30,000-SKU scan row).\n",
@@ -579,3 +722,73 @@ def splice(document: str, new_section: str, title: str = SECTION_TITLE) -> str:
         return document[:marker].rstrip("\n") + "\n\n" + new_section + "\n" + document[marker:]
     start, end = span
     return document[:start] + new_section.rstrip("\n") + "\n" + document[end:]
+
+
+# -- issue 17 §3: the fast path and webhook checks beside the scheduled settings ----------------
+FAST_TITLE = "### The fast path and webhook checks (issue 17 §3)"
+
+
+def scenarios_of(base: Scenario) -> tuple[Scenario, ...]:
+    return (
+        base,
+        Scenario(**{**base.__dict__, "name": "other channels too", "other_sales_per_second": 0.3}),
+        Scenario(
+            **{
+                **base.__dict__,
+                "name": "Shopify only, plus 6 Shopify admin edits an hour",
+                "admin_edits_per_hour": 6.0,
+            }
+        ),
+    )
+
+
+def fast_rows(scenario: Scenario, settings) -> list[dict]:
+    rows = []
+    for setting in settings:
+        m = simulate(scenario, setting)
+        rows.append(
+            {
+                "scenario": scenario.name,
+                "setting": setting.name
+                + (f" ({setting.fast_latency:g} s)" if setting.fast_latency is not None else ""),
+                "Shopify oversold units": m.shopify_oversold,
+                "other-channel oversold units": m.other_oversold,
+                "undersold unit-min": round(m.undersold_unit_minutes),
+                "calls": m.calls,
+                "runs (fast)": f"{m.runs} ({m.fast_runs})",
+                "webhook checks": m.webhook_checks,
+                "conflicts": m.conflicts,
+                "drifted rows after last run": m.drifted_after_last_run,
+                "of them above": m.drifted_above_after_last_run,
+            }
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m benchmarks.black_friday [--latency 3.42] [--also-latencies 30,60] [--quick]:
+    the issue 17 settings (fast path, webhook checks) with today's c. and d. beside them, for the
+    three scenarios; prints Markdown tables (paste into docs/benchmarks.md §7)."""
+    import argparse
+    from dataclasses import replace
+
+    from .report import table
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.black_friday")
+    parser.add_argument("--latency", type=float, default=FAST_LATENCY_S)
+    parser.add_argument("--also-latencies", default="", help="more fast-path latencies for setting e.")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    base = Scenario(skus=1_000, hours=0.5) if args.quick else Scenario()
+    baseline = [s for s in SETTINGS if s.name[:2] in ("c.", "d.")]
+    new = [replace(s, fast_latency=args.latency) if s.fast_latency is not None else s for s in NEW_SETTINGS]
+    extra = [replace(new[0], fast_latency=float(v)) for v in args.also_latencies.split(",") if v.strip()]
+    for scenario in scenarios_of(base):
+        print(f"#### {scenario.name}\n", flush=True)
+        print(table(fast_rows(scenario, baseline + new + extra)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -30,6 +30,12 @@ Fault switches (tests and the soak; `fail_download`, `lose_next`), each acted ou
 - `lose_next()`: `node(id:)` and `currentBulkOperation` answer null for the next operation
   created. Documented: `node` answers null for an id it does not find. Guessed: that an
   operation Shopify just created can be unfindable (lost, or the app's history purged).
+- `access_denied = True`: every bulkOperationRunQuery is refused, as for an app built by a
+  partner without bulk query access. Documented (changelog "Apps must enable bulk operations
+  before use", 2026-11-06): such an app's request "returns an access denied error", in every
+  API version; merchant-made apps (Shopify admin, Dev Dashboard) are not affected. Guessed: the
+  form (a top-level error with code ACCESS_DENIED, as Shopify's other access errors, data null)
+  and the message text.
 """
 
 from __future__ import annotations
@@ -180,6 +186,7 @@ class BulkOperations:
         self._planned_failure: tuple[str, bool] | None = None
         self._planned_download: tuple[str, int] | None = None
         self._lose_next = False
+        self.access_denied = False  # a partner app without bulk query access (see the module doc)
 
     # -- test controls -------------------------------------------------------------------
     DOWNLOAD_FAULTS = ("status", "refused", "cut_off")
@@ -220,6 +227,11 @@ class BulkOperations:
         return 1 if version < "2026-01" else 5
 
     def run_query(self, version: str, schema: GraphQLSchema, query: str) -> dict:
+        if self.access_denied:
+            raise GraphQLError(
+                "Access denied for bulkOperationRunQuery field. Bulk queries are not enabled for this app.",
+                extensions={"code": "ACCESS_DENIED"},
+            )
         problem = check_bulk_query(schema, query)
         if problem is not None:
             return {

@@ -9,8 +9,10 @@ Public API (stable):
   "in_progress" (another bulk query of this app still running after `max_wait`), "failed"
   (Shopify's errorCode in the message), "expired", "canceled", "invalid" (userError),
   "timeout" (our `max_wait`), "missing" (`node(id:)` answered null for `MISSING_AFTER`
-  seconds: the operation cannot be found, waiting longer cannot help) or "download" (the
-  result file could not be fetched whole: refused, timed out, cut off, a non-200 answer).
+  seconds: the operation cannot be found, waiting longer cannot help), "download" (the
+  result file could not be fetched whole: refused, timed out, cut off, a non-200 answer) or
+  "refused" (ACCESS_DENIED on bulkOperationRunQuery: an app built by a partner without bulk
+  query access, since 2026-11).
   Callers fall back to pages on any of them.
 - `bulk_levels(client, location_ids, name, ...) -> levels.LevelRead`: every variant's
   inventory item (as `Resolution`s) and its levels at the given locations.
@@ -55,6 +57,11 @@ def _execute(client: ShopifyClient, document: str, variables: dict, operation: s
     try:
         return client.execute(document, variables, operation=operation, expected_cost=10)
     except CallFailed as failure:
+        if operation == "BulkRunQuery" and failure.error.code == "ACCESS_DENIED":
+            # A partner app without bulk query access (changelog 2026-11-06: "returns an access
+            # denied error"): bulk is off for this app, not the shop; the caller reads by pages.
+            # A missing scope fails the pages' first call the same way and aborts there.
+            raise BulkReadFailed("refused", f"{operation}: {failure.error.message}") from None
         if failure.action is Action.ABORT_RUN:
             raise RunAborted(failure) from None
         raise BulkReadFailed("failed", f"{operation}: {failure.error.message}") from None

@@ -16,16 +16,19 @@ Public API (stable):
 - `LevelRead`: `levels` {key: quantity}, `skus` {inventory item gid: sku}, `tracked`
   {inventory item gid: bool}, `resolutions` (bulk only: every variant with its inventory item, for id resolution), `method`, `calls`.
 - `BULK_THRESHOLD` (levels = variants x locations, 2,500) and `BULK_RESOLVE_THRESHOLD` (SKUs
-  to resolve on a cold run, 10,000): where one bulk operation replaces the pages. Measured
+  to resolve, 2,500): where one bulk operation replaces the pages. Measured
   (docs/benchmarks.md, section 7, Standard bucket of 2,000 points refilling 100/s, 300 ms a
   request): a page of 250 levels costs ~752 points, so 1,000 levels read in 11 s, 5,000 in
   131 s, 10,000 in 282 s, 30,000 in ~14 minutes, and every point they take is a point the sync
   runs of the same shop wait for. A bulk operation costs ~15 points whatever the size; its
   own processing time is not documented (the emulator's 2 s + 1 s per 2,000 objects is a
   guess; reports put small operations at seconds to tens of seconds). Pages win while they
-  fit in about one bucket plus the time a bulk operation takes: ~2,500 levels. Resolution
-  keeps the higher 10,000: a cold run happens once, its scan (2 points a variant) is half the
-  price of a level page, and the seed benchmarks' cold-run figures stay comparable.
+  fit in about one bucket plus the time a bulk operation takes: ~2,500 levels. Resolution by
+  the scan (2 points a variant) crosses the bulk operation between 1,000 SKUs (scan 1.2 s,
+  bulk 5.2 s) and 1,500 (10.7 s against 5.2 s); at 2,500 the scan needs ~31 s, so bulk still
+  wins if Shopify takes up to ~25 s more than the emulator's guess, and at a store's 7,300 it
+  is 131 s against 10 s (issue 17 §4: 50 such stores' first tick inside one interval). A
+  partner app without bulk access is refused (ACCESS_DENIED): the resolver then scans.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from .results import Resolution
 from .retry import Action
 
 BULK_THRESHOLD = 2_500
-BULK_RESOLVE_THRESHOLD = 10_000
+BULK_RESOLVE_THRESHOLD = 2_500
 # Requested cost of one level on a page: the level 1 + its item 1 + quantities 1.
 _COST_PER_LEVEL = 3
 # Pages of 250 levels would ask ~752 points: under the 1,000 cap, so the full page size holds.

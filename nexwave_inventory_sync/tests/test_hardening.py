@@ -201,7 +201,8 @@ class CountPrecisionTest(EmulatedShopTest):
         rows = [
             StockRow("gid://shopify/Location/1", 1, sku=f"SKU-{i:06d}") for i in range(1, 15_001, 6)
         ]  # 2,500 SKUs spread over the whole catalog
-        result = self.sync(rows, concurrency=4)
+        # Without bulk resolution (on from 2,500 SKUs): this is about the scan-or-search choice.
+        result = self.sync(rows, concurrency=4, bulk_resolve_from=None)
         self.assertEqual((result.pushed, result.unresolved), (2500, 0))
         calls = self.emulator.stats.calls_by_operation
         self.assertEqual(calls["VariantsCountAndFirstPage"], 1)

@@ -59,7 +59,7 @@ class ResolveTest(EmulatedShopTest):
 
     def test_a_whole_catalog_of_skus_is_scanned_once(self):
         rows = self.sku_rows()
-        result = self.sync(rows)
+        result = self.sync(rows, bulk_resolve_from=None)  # the scan (bulk from 2,500 SKUs: test_bulk_*)
         # 30 pages of 250 (the first with the count), then 59 mutations for 14,600 rows.
         self.assertEqual((self.calls("VariantsCountAndFirstPage"), self.calls("VariantsPage")), (1, 29))
         self.assertEqual(self.calls("SetInventoryQuantities"), 59)

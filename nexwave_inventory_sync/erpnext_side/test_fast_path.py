@@ -40,7 +40,9 @@ class TestFastPath(IntegrationTestCase):
         self.other_wh = warehouse(f"Fast {tag} 2")
         self.queued = []
         patcher = patch.object(
-            fast_path, "enqueue_fast_run", side_effect=lambda s, token, **kw: self.queued.append(s.name) or True
+            fast_path,
+            "enqueue_fast_run",
+            side_effect=lambda s, token, **kw: self.queued.append(s.name) or True,
         )
         patcher.start()
         self.addCleanup(patcher.stop)

@@ -34,11 +34,12 @@ LOC1 = "gid://shopify/Location/1"
 class WebhookMixin:
     domain = "hooks-shop.myshopify.com"
     auto_correct = 1
+    shop_items = 0  # other variants at the location, beside the store's item
 
     def setUp(self):
         super().setUp()
         self.wh = warehouse(f"Hooks {frappe.generate_hash(length=6)}")
-        self.shop = EmulatedShop(self.domain, items=0, locations=1)
+        self.shop = EmulatedShop(self.domain, items=self.shop_items, locations=1)
         self.shop.__enter__()
         self.addCleanup(self.shop.__exit__, None, None, None)
         self.code = item(f"HOOK-{frappe.generate_hash(length=6)}")
@@ -157,6 +158,23 @@ class TestAdminEditCorrected(WebhookMixin, IntegrationTestCase):
         # Our correction comes back as a webhook too: the echo, ignored.
         sender.poll()
         self.assertEqual(self.checks, [self.name])
+
+
+class TestCheckReadsTheMarkedLevels(WebhookMixin, IntegrationTestCase):
+    domain = "hooks-targeted.myshopify.com"
+    shop_items = 600
+
+    def test_a_check_reads_the_marked_level_not_every_level_of_the_location(self):
+        self.shop.catalog.set_available(self.inventory_item, LOC1, 12)
+        self.assertEqual(self.deliver(12).outcome, "accepted")
+        stats = self.shop.emulator.stats
+        stats.reset()
+        record = webhooks.run_webhook_check(self.name, coalesce_s=0)
+        self.assertEqual(self.shop.available(self.code, LOC1), 8)
+        self.assertEqual(frappe.db.get_value("Shopify Reconciliation", record, "corrected"), 1)
+        # One read of one level, not the location's 600 levels page by page.
+        self.assertNotIn("LocationLevelsPage", stats.calls_by_operation)
+        self.assertEqual(stats.calls_by_operation["InventoryLevelsAt"], 1)
 
 
 class TestAdminEditRecorded(WebhookMixin, IntegrationTestCase):

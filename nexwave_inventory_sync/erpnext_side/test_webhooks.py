@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
 import frappe
+from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.emulator.webhooks import WebhookSender
 from nexwave_inventory_sync.erpnext_side import webhooks
@@ -175,6 +176,30 @@ class TestCheckReadsTheMarkedLevels(WebhookMixin, IntegrationTestCase):
         # One read of one level, not the location's 600 levels page by page.
         self.assertNotIn("LocationLevelsPage", stats.calls_by_operation)
         self.assertEqual(stats.calls_by_operation["InventoryLevelsAt"], 1)
+
+
+class TestFreshSaleLeftAlone(WebhookMixin, IntegrationTestCase):
+    domain = "hooks-fresh-sale.myshopify.com"
+
+    def look_again(self, available, seconds_later):
+        at = datetime.now(timezone.utc) + timedelta(seconds=seconds_later)
+        self.assertEqual(self.deliver(available, at=at).outcome, "accepted")
+        webhooks.run_webhook_check(self.name, coalesce_s=0)
+
+    def test_a_check_seconds_after_another_does_not_correct_a_sale_not_imported_yet(self):
+        # A sale in the shop ERPNext has not imported yet (8 -> 5), seen by two checks 15 s apart
+        # (each sale on the level sends a webhook): the second sighting is not an old shortfall.
+        self.shop.catalog.set_available(self.inventory_item, LOC1, 5)
+        self.look_again(5, 0)
+        self.look_again(5, 1)
+        self.assertEqual(self.shop.available(self.code, LOC1), 5)
+        # Still there once an import would have come (the hourly reconciliation's case): corrected.
+        frappe.db.sql(
+            "UPDATE `tabShopify Confirmed Level` SET shortfall_since = %s WHERE shopify_store = %s",
+            (now_datetime() - timedelta(hours=1), self.name),
+        )
+        self.look_again(5, 2)
+        self.assertEqual(self.shop.available(self.code, LOC1), 8)
 
 
 class TestAdminEditRecorded(WebhookMixin, IntegrationTestCase):

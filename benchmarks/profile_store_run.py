@@ -27,7 +27,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", type=int, default=50)
     parser.add_argument("--sort", default="cumulative", help="pstats sort key")
     parser.add_argument("--top", type=int, default=40)
-    parser.add_argument("--fast", action="store_true", help="profile the fast path's job, not a Manual run")
     args = parser.parse_args(argv)
     bench = Path(args.bench)
     site = args.site or json.loads((bench / "sites/common_site_config.json").read_text())["default_site"]
@@ -35,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     previous_target = os.readlink(link)
     link_app(bench, site, ROOT)
     shops, urls = start_shops({"shops": 1, "items": args.items, "plan": args.plan, "latency_ms": 0})
-    profile = {"sort": args.sort, "top": args.top, "fast": args.fast}
+    profile = {"sort": args.sort, "top": args.top}
     try:
         bench_python(bench, site, "teardown")
         bench_python(bench, site, "setup", {"items": args.items, "urls": urls, "token": TOKEN})

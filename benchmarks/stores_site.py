@@ -290,8 +290,7 @@ def _drop_queued_jobs() -> int:
 
 def profile(args: dict) -> dict:
     """One store's run in this process under cProfile (force: no interval check), the first
-    store's; with MariaDB's own time per statement (its query profiler). `fast`: the fast path's
-    job instead (fast_path.run_fast_sync, its window already passed), as a worker runs it."""
+    store's; with MariaDB's own time per statement (its query profiler)."""
     import cProfile
     import io
     import pstats
@@ -306,15 +305,8 @@ def profile(args: dict) -> dict:
     profiler = cProfile.Profile()
     started = time.perf_counter()
     cpu = time.process_time()
-    if args.get("fast"):
-        from nexwave_inventory_sync.erpnext_side import fast_path
-
-        fast_path.PENDING.mark(store, ["(profile)"])
-        profiler.enable()
-        log = fast_path.run_fast_sync(store, marked_at=0.0)
-    else:
-        profiler.enable()
-        log = run_store_sync(store, trigger="Manual", force=True)
+    profiler.enable()
+    log = run_store_sync(store, trigger="Manual", force=True)
     profiler.disable()
     cpu = time.process_time() - cpu
     wall = time.perf_counter() - started

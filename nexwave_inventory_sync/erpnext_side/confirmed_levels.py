@@ -81,6 +81,11 @@ def counted_shortfall(shortfall: int | None, since: datetime | None, now: dateti
     return bool(shortfall) and (since is None or now - since >= SHORTFALL_MIN_AGE)
 
 
+# The first columns of every level row written in bulk: which level, and its figure.
+_LEVEL_HEAD = ("name", "shopify_store", "item_code", "shopify_location_id", "inventory_item_id", "quantity")
+_UPSERT_COLUMNS = (*_LEVEL_HEAD, "confirmed_at", "confirmed_by", "shortfall", "shortfall_since")
+
+
 def upsert(
     store_name: str,
     levels: Iterable[ConfirmedLevel],
@@ -134,18 +139,7 @@ def upsert(
     )
     return insert_rows(
         CONFIRMED_LEVEL_DOCTYPE,
-        (
-            "name",
-            "shopify_store",
-            "item_code",
-            "shopify_location_id",
-            "inventory_item_id",
-            "quantity",
-            "confirmed_at",
-            "confirmed_by",
-            "shortfall",
-            "shortfall_since",
-        ),
+        _UPSERT_COLUMNS,
         values,
         f"""{shortfall}
         inventory_item_id = COALESCE(VALUES(inventory_item_id), inventory_item_id),
@@ -240,18 +234,7 @@ def mark_in_flight(store_name: str, marks: Iterable[InFlightLevel], now: datetim
     ]
     return insert_rows(
         CONFIRMED_LEVEL_DOCTYPE,
-        (
-            "name",
-            "shopify_store",
-            "item_code",
-            "shopify_location_id",
-            "inventory_item_id",
-            "quantity",
-            "confirmed_by",
-            "unconfirmed",
-            "in_flight",
-            "in_flight_quantity",
-        ),
+        (*_LEVEL_HEAD, "confirmed_by", "unconfirmed", "in_flight", "in_flight_quantity"),
         values,
         """in_flight = 1, in_flight_quantity = VALUES(in_flight_quantity),
         inventory_item_id = IF(unconfirmed, VALUES(inventory_item_id), inventory_item_id)""",

@@ -23,9 +23,10 @@ from ..sync.drift import LevelDrift
 from ..sync.endpoint import EndpointError
 from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
 from ..sync.results import Checkpoint
+from ..sync.run import SyncOptions
 from ..sync.versions import UnsupportedApiVersion
 from . import confirmed_levels, flight_marks
-from .confirmed_levels import RECONCILIATION
+from .confirmed_levels import RECONCILIATION, StoredLevels
 from .connection import store_endpoint
 from .constants import RECONCILE_PROGRESS_EVENT, RECONCILIATION_DOCTYPE, STORE_DOCTYPE
 from .quantity_names import quantity_name
@@ -112,14 +113,10 @@ def _reconcile(store, trigger: str, started) -> str:
     result = reconcile(
         endpoint,
         stock,
-        options=ReconcileOptions(
-            tolerance=cint(store.drift_tolerance),
-            correct=bool(cint(store.auto_correct)),
-            previous_shortfalls=stored.shortfalls,
-            previous_levels={level.key: level.quantity for level in stored.levels},
-            # Corrections follow the crash rule as a push does: marked before they leave, saved
-            # as they land.
-            sync=sync_options(store, run_id, on_sending=marker.sending, on_checkpoint=checkpoint),
+        # Corrections follow the crash rule as a push does: marked before they leave, saved as
+        # they land.
+        options=reconcile_options(
+            store, stored, sync_options(store, run_id, on_sending=marker.sending, on_checkpoint=checkpoint)
         ),
         progress=progress,
     )
@@ -133,6 +130,19 @@ def _reconcile(store, trigger: str, started) -> str:
     )
     skus = {row.ref: row.sku for row in stock}
     return _record(store, trigger, started, run_id, result=result, skus=skus)
+
+
+def reconcile_options(store, stored: StoredLevels, sync: SyncOptions, **extra) -> ReconcileOptions:
+    """The store's comparison settings, with what the stored levels remember (the shortfalls
+    seen last time, the levels last confirmed)."""
+    return ReconcileOptions(
+        tolerance=cint(store.drift_tolerance),
+        correct=bool(cint(store.auto_correct)),
+        previous_shortfalls=stored.shortfalls,
+        previous_levels={level.key: level.quantity for level in stored.levels},
+        sync=sync,
+        **extra,
+    )
 
 
 def refresh_confirmed_levels(store_name: str, result: ReconciliationResult) -> int:

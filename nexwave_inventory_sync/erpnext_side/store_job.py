@@ -32,12 +32,11 @@ class Refused(Enum):
     DISABLED = "disabled"
     PAUSED = "paused"  # back-off after runs that failed the same way
     NOT_DUE = "not due"
-    CONFIGURATION = "configuration"
-    BUSY = "busy"  # the store's run lock is held
+    CONFIGURATION = "configuration"  # the store's own settings keep it from running
 
 
 # Refusals that say nothing about the shop: the store's last status stays its last run's.
-_SAYS_NOTHING_OF_THE_SHOP = {Refused.PAUSED, Refused.NOT_DUE, Refused.BUSY}
+_SAYS_NOTHING_OF_THE_SHOP = {Refused.PAUSED, Refused.NOT_DUE}
 
 
 @dataclass(frozen=True)

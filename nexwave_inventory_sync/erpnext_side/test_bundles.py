@@ -6,11 +6,9 @@ components, brought into a changed-items read by a component; and Shopify's own 
 
 import frappe
 
-from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import age, item, item_store_row, receive
 from nexwave_inventory_sync.testing.stores import LOC1, LOC2, TruthStoreMixin
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse", "Product Bundle"))
 
 
 def product_bundle(parent: str, components: list[tuple[str, float]]) -> str:

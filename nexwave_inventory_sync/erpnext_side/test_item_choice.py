@@ -6,11 +6,9 @@ real ERPNext (Item Groups, Brands, Items) against the emulator."""
 import frappe
 
 from nexwave_inventory_sync.erpnext_side import item_choice
-from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import age, brand, item, item_group, item_store_row, receive
 from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse", "Item Group", "Brand"))
 
 
 class TestItemChoice(TruthStoreMixin, IntegrationTestCase):

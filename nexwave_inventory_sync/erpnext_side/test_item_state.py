@@ -14,7 +14,7 @@ from nexwave_inventory_sync.erpnext_side.stock_truth import ONE_ITEM
 from nexwave_inventory_sync.nexwave_inventory_sync.report.shopify_item_coverage.shopify_item_coverage import (
     execute,
 )
-from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import (
     item,
     item_store_row,
@@ -23,8 +23,6 @@ from nexwave_inventory_sync.testing.fixtures import (
     warehouse,
 )
 from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
 
 ENQUEUE = "nexwave_inventory_sync.erpnext_side.scheduling.enqueue_store_sync"
 

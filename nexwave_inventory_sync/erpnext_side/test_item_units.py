@@ -5,11 +5,9 @@ Conversion Details, the store's setting and the item's override, against the emu
 
 import frappe
 
-from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import FRACTIONAL_UOM, item, item_store_row, receive
 from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse", "UOM"))
 
 BOX, BAG = "Shopify Test Box", "Shopify Test Bag"
 

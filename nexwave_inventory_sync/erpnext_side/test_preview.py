@@ -6,11 +6,9 @@ nothing written to Shopify or to the store's state."""
 
 import frappe
 
-from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import receive
 from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
 
 
 class TestPreview(TruthStoreMixin, IntegrationTestCase):

@@ -23,7 +23,7 @@ from nexwave_inventory_sync.erpnext_side import (
 from nexwave_inventory_sync.erpnext_side.health import store_health
 from nexwave_inventory_sync.erpnext_side.stock_levels import order_marker_column, stock_rows
 from nexwave_inventory_sync.sync.results import RowFailure, RunResult, StockRow
-from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import (
     item,
     receive,
@@ -32,9 +32,6 @@ from nexwave_inventory_sync.testing.fixtures import (
     warehouse,
 )
 from nexwave_inventory_sync.testing.stores import LOC1, LOC2, TruthStoreMixin
-
-# Our tests make the records they need (see testing/compat.py).
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
 
 
 class TestDeltaPush(TruthStoreMixin, IntegrationTestCase):

@@ -10,11 +10,9 @@ import frappe
 
 from nexwave_inventory_sync.erpnext_side import zero_guard
 from nexwave_inventory_sync.sync.results import StockRow
-from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
+from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import receive, warehouse
 from nexwave_inventory_sync.testing.stores import LOC1, LOC2, TruthStoreMixin
-
-globals().update(ignore_test_records("Item", "Shopify Store", "User", "Warehouse"))
 
 
 def _row(ref, quantity, change_from):

@@ -30,7 +30,6 @@ from frappe.utils import cint, now_datetime
 
 from ..sync import webhooks as shopify_webhooks
 from ..sync.endpoint import EndpointError, normalize_shop_domain
-from ..sync.reconcile import ReconcileOptions
 from ..sync.versions import UnsupportedApiVersion
 from ..sync.webhooks import ALL_LOCATIONS, MAX_BODY_BYTES, Verdict
 from . import confirmed_levels
@@ -47,7 +46,13 @@ from .constants import (
 from .level_check import check_marked_levels
 from .pending import PendingSet
 from .quantity_names import ON_HAND, quantity_name
-from .reconciliation import add_counts, add_differences, new_record, refresh_confirmed_levels
+from .reconciliation import (
+    add_counts,
+    add_differences,
+    new_record,
+    reconcile_options,
+    refresh_confirmed_levels,
+)
 from .scheduling import is_kill_switched, job_timeout_seconds
 from .store_job import refusal, store_lock
 
@@ -318,13 +323,7 @@ def check_levels(store, members: set[str]) -> str | None:
     result = check_marked_levels(
         endpoint,
         stock,
-        options=ReconcileOptions(
-            tolerance=cint(store.drift_tolerance),
-            correct=bool(cint(store.auto_correct)),
-            previous_shortfalls=stored.shortfalls,
-            previous_levels={level.key: level.quantity for level in stored.levels},
-            sync=sync_options(store, run_id),
-        ),
+        options=reconcile_options(store, stored, sync_options(store, run_id)),
     )
     if not result.aborted or result.plan.compared:
         refresh_confirmed_levels(store.name, result)

@@ -31,7 +31,11 @@ def ignore_test_records(*doctypes: str) -> dict[str, list[str]]:
 
     Our tests make the Items and Warehouses they need (testing/fixtures.py). Frappe's generated
     ones come from ERPNext's own test records, which on Frappe 16 fail outside ERPNext's suite
-    ("Could not find Default Warehouse: _Test Warehouse - _TC" for the first class run)."""
+    ("Could not find Default Warehouse: _Test Warehouse - _TC" for the first class run).
+
+    Only for test modules inside a doctype folder: Frappe makes no test records for one outside
+    (erpnext_side/test_*.py), and Frappe 16 refuses the attribute there (NotImplementedError in
+    IntegrationTestCase.setUpClass)."""
     return {_IGNORE_RECORDS_ATTR: list(doctypes)}
 
 

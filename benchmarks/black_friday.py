@@ -60,9 +60,9 @@ class Setting:
     fast_latency: float | None = None
     # Shopify's inventory webhooks (issue 17 §2): a delivery the app does not take for its own
     # echo marks its level for a check (erpnext_side/webhooks.py check_levels: reconcile the
-    # marked rows). "location": as the app does it, reconcile(read_method="pages"), which reads
-    # every level of the location; "levels": only the marked levels are read (read_levels, 250
-    # items a call), what the check was meant to do. None: no webhooks.
+    # marked rows). "levels": only the marked levels are read (read_levels, 250 items a call),
+    # as the app does (erpnext_side/level_check.py); "location": every level of the location,
+    # reconcile(read_method="pages"), as the app did before. None: no webhooks.
     webhook_checks: str | None = None
 
 
@@ -76,6 +76,9 @@ CHECK_COALESCE_S = 5.0
 CHECK_MIN_INTERVAL_S = 15.0
 # Shopify sends a webhook within seconds of the change (guess: Shopify promises no delay).
 WEBHOOK_DELIVERY_S = 1.0
+# A shortfall counts as seen before (drift.py's rule: corrected the second time) only once its
+# first sighting is this old: erpnext_side/confirmed_levels.SHORTFALL_MIN_AGE (15 minutes).
+SHORTFALL_MIN_AGE_S = 15 * 60.0
 
 
 SETTINGS = (
@@ -89,7 +92,7 @@ SETTINGS = (
     Setting("d'. available keep-sales + hourly reconciliation", reconcile_every=3600),
     Setting("e. on_hand + fast path", quantity_name="on_hand", fast_latency=FAST_LATENCY_S),
     Setting(
-        "f. on_hand + fast path + webhook checks as the app reads (every level of the location)",
+        "f. on_hand + fast path + webhook checks reading every level of the location (the app before)",
         quantity_name="on_hand",
         fast_latency=FAST_LATENCY_S,
         webhook_checks="location",
@@ -205,6 +208,7 @@ class World:
         self.emulator.virtual_latency = scenario.virtual_latency
         self.confirmed: dict[tuple[str, str], ConfirmedLevel] = {}
         self.shortfalls: dict = {}
+        self.shortfall_since: dict = {}  # key -> when its shortfall was first seen
         self._next_erp = {
             "receipt": self._after(0.0, scenario.receipts_per_hour / 3600.0),
             "other_sale": self._after(0.0, scenario.other_sales_per_second),
@@ -354,7 +358,7 @@ class World:
         rows = [row for row in self.stock_rows() if row.inventory_item_id in marked]
         keys = {(row.inventory_item_id, row.location_id) for row in rows}
         options = ReconcileOptions(
-            previous_shortfalls={k: v for k, v in self.shortfalls.items() if k in keys},
+            previous_shortfalls=self.counted_shortfalls(keys),
             previous_levels={k: self.confirmed[k].quantity for k in keys if k in self.confirmed},
             read_method="pages",
             sync=self.sync_options(),
@@ -370,20 +374,39 @@ class World:
             result = reconcile(self.endpoint(), rows, options=options, clock=self.clock)
         self.metrics.webhook_checks += 1
         self.metrics.calls += result.api_calls
-        for key in keys:
-            self.shortfalls.pop(key, None)
-        self.shortfalls.update(result.shortfalls)
+        self.remember_shortfalls(result.shortfalls, keys)
         if result.correction is not None:
             self.metrics.conflicts += result.correction.conflicts
         for level in result.confirmed:
             self.confirmed[level.key] = level
+
+    def counted_shortfalls(self, keys=None) -> dict:
+        """The stored shortfalls (of `keys`) first seen SHORTFALL_MIN_AGE_S ago or earlier
+        (confirmed_levels.load)."""
+        now = self.clock.now()
+        return {
+            key: units
+            for key, units in self.shortfalls.items()
+            if (keys is None or key in keys) and now - self.shortfall_since[key] >= SHORTFALL_MIN_AGE_S
+        }
+
+    def remember_shortfalls(self, seen, keys) -> None:
+        """A look at `keys` replaces their stored shortfalls with those it saw; a shortfall keeps
+        its first sighting while it does not grow (confirmed_levels.upsert)."""
+        now = self.clock.now()
+        for key in keys:
+            before, since = self.shortfalls.pop(key, 0), self.shortfall_since.pop(key, None)
+            units = seen.get(key, 0)
+            if units > 0:
+                self.shortfalls[key] = units
+                self.shortfall_since[key] = since if since is not None and 0 < units <= before else now
 
     def reconcile(self) -> None:
         result = reconcile(
             self.endpoint(),
             self.stock_rows(),
             options=ReconcileOptions(
-                previous_shortfalls=self.shortfalls,
+                previous_shortfalls=self.counted_shortfalls(),
                 previous_levels={key: level.quantity for key, level in self.confirmed.items()},
                 sync=self.sync_options(),
             ),
@@ -391,7 +414,7 @@ class World:
         )
         self.metrics.reconciliations += 1
         self.metrics.calls += result.api_calls
-        self.shortfalls = dict(result.shortfalls)
+        self.remember_shortfalls(result.shortfalls, set(self.shortfalls) | set(result.shortfalls))
         if result.correction is not None:
             self.metrics.conflicts += result.correction.conflicts
         for level in result.confirmed:

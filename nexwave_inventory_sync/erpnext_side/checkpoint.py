@@ -29,8 +29,13 @@ class Checkpointer:
         self.sending = self.marker.sending
 
     def __call__(self, checkpoint: Checkpoint) -> None:
+        # One small transaction per batch of 250 rows (cheap next to the mutation itself),
+        # written again when it loses a deadlock to another store's run.
+        flight_marks.in_own_transaction(lambda: self._write(checkpoint))
+
+    def _write(self, checkpoint: Checkpoint) -> None:
         if checkpoint.resolved:
-            self.save(checkpoint.resolved)
+            self._save(checkpoint.resolved)
         # The levels this batch landed, in the same transaction as its counts and ids: a kill
         # after this commit keeps them; one before it leaves their in-flight marks.
         self.marker.landed(checkpoint)
@@ -45,10 +50,12 @@ class Checkpointer:
             },
             update_modified=False,
         )
-        # One small commit per batch of 250 rows: cheap next to the mutation itself.
-        flight_marks.commit_in_worker()
 
     def save(self, resolved: Iterable[Resolution]) -> None:
+        resolved = list(resolved)
+        flight_marks.in_own_transaction(lambda: self._save(resolved))
+
+    def _save(self, resolved: Iterable[Resolution]) -> None:
         resolved = list(resolved)
         self.saved.update(resolution_key(r) for r in resolved)
         save_resolutions(self.store_name, self.index, resolved)

@@ -24,12 +24,19 @@ from .stock_levels import item_codes_param
 
 PUSH = "Push"
 RECONCILIATION = "Reconciliation"
+# A shortfall counts as seen before (sync/drift.py's rule: corrected the second time) only once
+# its first sighting is this old. The rule assumed an hour between two looks; a webhook check
+# looks again within seconds, and a shortfall that young is an order ERPNext has not imported
+# yet (an import takes minutes). Shorter than any reconciliation interval worth having, so the
+# hourly reconciliation corrects what it corrected before.
+SHORTFALL_MIN_AGE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
 class StoredLevels:
     levels: tuple[ConfirmedLevel, ...]  # ref = the ERPNext item code
-    # Units Shopify showed below ERPNext at the last reconciliation (sync/drift.py's rule).
+    # Units Shopify showed below ERPNext at the last reconciliation (sync/drift.py's rule), of
+    # shortfalls first seen at least SHORTFALL_MIN_AGE ago (counted_shortfall).
     shortfalls: dict[LevelKey, int]
 
 
@@ -40,7 +47,8 @@ def load(store_name: str, items: Iterable[str] | None = None) -> StoredLevels:
         params["items"] = item_codes_param(items)
     records = frappe.db.sql(
         f"""
-        SELECT item_code, shopify_location_id, quantity, inventory_item_id, shortfall, confirmed_by
+        SELECT item_code, shopify_location_id, quantity, inventory_item_id, shortfall,
+            shortfall_since, confirmed_by
         FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
         WHERE shopify_store = %(store)s AND IFNULL(inventory_item_id, '') != '' AND unconfirmed = 0
             {"AND item_code IN %(items)s" if items is not None else ""}
@@ -58,15 +66,24 @@ def load(store_name: str, items: Iterable[str] | None = None) -> StoredLevels:
         )
         for r in records
     )
+    now = now_datetime()
     shortfalls = {
-        level.key: int(r.shortfall) for level, r in zip(levels, records, strict=True) if r.shortfall
+        level.key: int(r.shortfall)
+        for level, r in zip(levels, records, strict=True)
+        if counted_shortfall(r.shortfall, r.shortfall_since, now)
     }
     return StoredLevels(levels, shortfalls)
 
 
+def counted_shortfall(shortfall: int | None, since: datetime | None, now: datetime) -> bool:
+    """Whether a stored shortfall counts as seen before: first seen SHORTFALL_MIN_AGE ago or
+    earlier (one stored before first sightings were dated counts, as it did)."""
+    return bool(shortfall) and (since is None or now - since >= SHORTFALL_MIN_AGE)
+
+
 # The first columns of every level row written in bulk: which level, and its figure.
 _LEVEL_HEAD = ("name", "shopify_store", "item_code", "shopify_location_id", "inventory_item_id", "quantity")
-_UPSERT_COLUMNS = (*_LEVEL_HEAD, "confirmed_at", "confirmed_by", "shortfall")
+_UPSERT_COLUMNS = (*_LEVEL_HEAD, "confirmed_at", "confirmed_by", "shortfall", "shortfall_since")
 
 
 def upsert(
@@ -106,11 +123,20 @@ def upsert(
             now,
             how,
             int(shortfalls.get(level.key, 0)),
+            now if shortfalls.get(level.key, 0) > 0 else None,
         )
         for level in latest.values()
     ]
     # A reconciliation replaces the stored shortfall; a push keeps it for the next reconciliation.
-    shortfall = "shortfall = VALUES(shortfall)," if how == RECONCILIATION else ""
+    # Its first sighting stays while it does not grow (MariaDB assigns left to right: `shortfall`
+    # is still the stored one here); a grown shortfall holds new sales, dated now.
+    shortfall = (
+        """shortfall_since = IF(shortfall > 0 AND VALUES(shortfall) > 0 AND VALUES(shortfall) <= shortfall,
+            IFNULL(shortfall_since, VALUES(shortfall_since)), VALUES(shortfall_since)),
+        shortfall = VALUES(shortfall),"""
+        if how == RECONCILIATION
+        else ""
+    )
     return insert_rows(
         CONFIRMED_LEVEL_DOCTYPE,
         _UPSERT_COLUMNS,

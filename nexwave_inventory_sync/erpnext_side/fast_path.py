@@ -14,9 +14,10 @@ it through Bin.modified (stock_changes.py).
 The hooks only collect (item, warehouse) pairs in memory: nothing is written and Shopify is
 never called inside the user's transaction, and a failure here never fails it. After the
 commit, one flush marks the items for the stores whose warehouses they touch (pending.py: a
-Redis set per store) and enqueues one job per store that is not armed yet. The job waits
-COALESCE_S for more marks, then runs the store's ordinary delta run (store_sync, trigger
-"Fast"): it reads what changed since the store's watermark, so a mark needs to say only "run
+Redis set per store) and enqueues one job per store that is not armed yet. The job waits for
+more marks until COALESCE_S after the mark that armed it (a job that waited in the queue that
+long starts at once: a worker never sleeps for a window that has passed), then runs the
+store's ordinary delta run (store_sync, trigger "Fast"): it reads what changed since the store's watermark, so a mark needs to say only "run
 soon". A Stock Reconciliation of 10,000 rows is one commit, one flush, one job per store.
 Marks are never the only record: the scheduled tick reads the same watermark, and the
 per-minute sweep arms a store whose marks outlived a dead job.
@@ -44,7 +45,8 @@ from .pending import PendingSet
 from .scheduling import job_timeout_seconds, kill_switched_domains
 from .store_job import refusal
 
-# Marks that arrive within this wait join the run (a burst of transactions, one run).
+# Marks that arrive within this time of the arming mark join the run (a burst of
+# transactions, one run).
 COALESCE_S = 3.0
 # How long a fast job waits for the store's other run (scheduled, reconciliation) to end
 # before leaving its marks to the sweep.
@@ -169,11 +171,21 @@ def fast_stores() -> list[FastStore]:
     ]
 
 
+def coalesce_wait(marked_at: float | None, now: float, window: float = COALESCE_S) -> float:
+    """What is left of the coalescing window when the job starts: the window from the mark that
+    armed the job (epoch seconds), nothing once the job waited longer in the queue. Without a
+    mark time (a job queued by an older version) the whole window."""
+    if marked_at is None:
+        return window
+    return max(0.0, min(window, marked_at + window - now))
+
+
 def fast_job_id(store_name: str, token: str) -> str:
     return f"shopify_fast_sync::{store_name}::{token}"
 
 
-def enqueue_fast_run(store: FastStore, token: str) -> bool:
+def enqueue_fast_run(store: FastStore, token: str, marked_at: float | None = None) -> bool:
+    """`marked_at`: when the arming mark was made (None: now), where the job's window starts."""
     job = frappe.enqueue(
         FAST_JOB_METHOD,
         queue=SYNC_QUEUE,
@@ -181,6 +193,7 @@ def enqueue_fast_run(store: FastStore, token: str) -> bool:
         job_id=fast_job_id(store.name, token),
         deduplicate=True,
         store_name=store.name,
+        marked_at=time.time() if marked_at is None else marked_at,
     )
     return job is not None
 
@@ -193,7 +206,8 @@ def sweep() -> list[str]:
     queued = []
     for store in fast_stores():
         token = PENDING.rearm(store.name)
-        if token and enqueue_fast_run(store, token):
+        # Marks a dead job left are older than any window: their job starts at once.
+        if token and enqueue_fast_run(store, token, marked_at=0.0):
             queued.append(store.name)
     return queued
 
@@ -201,10 +215,15 @@ def sweep() -> list[str]:
 # -- the job -----------------------------------------------------------------------------
 
 
-def run_fast_sync(store_name: str, coalesce_s: float | None = None) -> str | None:
-    """Wait for the burst to end, then one delta run of the store. Returns its Shopify Log, or
-    None when the store no longer takes fast runs or was busy (the sweep tries again)."""
-    time.sleep(COALESCE_S if coalesce_s is None else coalesce_s)
+def run_fast_sync(
+    store_name: str, coalesce_s: float | None = None, marked_at: float | None = None
+) -> str | None:
+    """Wait for the burst to end (what is left of the window since `marked_at`), then one delta
+    run of the store. Returns its Shopify Log, or None when the store no longer takes fast runs
+    or was busy (the sweep tries again)."""
+    wait = coalesce_wait(marked_at, time.time(), COALESCE_S if coalesce_s is None else coalesce_s)
+    if wait > 0:
+        time.sleep(wait)
     store = frappe.db.get_value(
         STORE_DOCTYPE,
         store_name,

@@ -7,6 +7,10 @@ execute) the caller owns the transaction."""
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
+
 import frappe
 
 from ..sync.in_flight import InFlightLevel, check_in_flight
@@ -16,6 +20,8 @@ from .quantity_names import quantity_name
 
 # The savepoint a run's error handler rolls back to: everything since the last commit.
 SAVEPOINT = "shopify_inventory_sync"
+# Tries of one transaction that keeps losing a deadlock to other stores' runs.
+DEADLOCK_TRIES = 5
 
 
 def in_worker() -> bool:
@@ -30,6 +36,35 @@ def commit_in_worker() -> None:
         return
     frappe.db.commit()
     frappe.db.savepoint(SAVEPOINT)
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """MariaDB chose this transaction as a deadlock's victim (Frappe 15/16 raise
+    QueryDeadlockError; a driver error may still reach here raw)."""
+    return isinstance(exc, frappe.QueryDeadlockError) or frappe.db.is_deadlocked(exc)
+
+
+def in_own_transaction(write: Callable[[], None], *, tries: int = DEADLOCK_TRIES) -> None:
+    """Inside a worker, `write` as one transaction of its own (committed before and after) and
+    written again when it loses a deadlock: stores' runs write rows of the same Items at the same
+    moments, and InnoDB rolls the victim's whole transaction back (its savepoints too), so only
+    a transaction that holds nothing else can be repeated. `write` must be repeatable (upserts).
+    Outside a worker the caller owns the transaction: `write` runs once."""
+    if not in_worker():
+        write()
+        return
+    commit_in_worker()
+    for attempt in range(1, tries + 1):
+        try:
+            write()
+            break
+        except Exception as exc:
+            if attempt == tries or not is_deadlock(exc):
+                raise
+            frappe.db.rollback()
+            # The winner finishes its statement meanwhile; jitter keeps two victims apart.
+            time.sleep(random.uniform(0.05, 0.25) * attempt)
+    commit_in_worker()
 
 
 def settle(store, endpoint) -> None:

@@ -139,5 +139,15 @@ def run_store_job(job: StoreJob[T]) -> T:
         try:
             return job.run()
         except Exception as exc:
-            frappe.db.rollback(save_point=job.savepoint)
+            _undo_since(job.savepoint)
             return job.failed(exc)
+
+
+def _undo_since(savepoint: str) -> None:
+    """Back to the savepoint; when the database dropped it (InnoDB rolls a deadlock's victim back
+    whole, savepoints included), the whole transaction: everything since the savepoint is gone
+    either way, and the job's own error, not this one, is what its record must say."""
+    try:
+        frappe.db.rollback(save_point=savepoint)
+    except Exception:
+        frappe.db.rollback()

@@ -4,6 +4,7 @@
 that show them only after the commit, one job per store however many rows, and the job's run
 puts the new figure on the emulated shop."""
 
+import time
 from unittest.mock import patch
 
 import frappe
@@ -39,7 +40,9 @@ class TestFastPath(IntegrationTestCase):
         self.other_wh = warehouse(f"Fast {tag} 2")
         self.queued = []
         patcher = patch.object(
-            fast_path, "enqueue_fast_run", side_effect=lambda s, token: self.queued.append(s.name) or True
+            fast_path,
+            "enqueue_fast_run",
+            side_effect=lambda s, token, **kw: self.queued.append(s.name) or True,
         )
         patcher.start()
         self.addCleanup(patcher.stop)
@@ -161,6 +164,26 @@ class TestFastRun(IntegrationTestCase):
         self.assertEqual(frappe.db.get_value("Shopify Log", log, ["trigger", "status"]), ("Fast", "Success"))
         self.assertEqual(self.shop.available(self.code, LOC1), 11)
         self.assertEqual(fast_path.PENDING.size(self.name), 0)
+
+    def test_the_window_counts_from_the_mark_so_a_job_that_waited_in_the_queue_starts_at_once(self):
+        receive([(self.code, self.wh, 4)])
+        with patch.object(fast_path.frappe, "enqueue", return_value=object()) as enqueue:
+            frappe.db.after_commit.run()
+        queued = enqueue.call_args.kwargs
+        self.assertAlmostEqual(queued["marked_at"], time.time(), delta=30)
+        fast_path.PENDING.mark(self.name, [self.code])  # the rollback after each test drops nothing in Redis
+        # Queued 10 s behind other stores' jobs: the 3-s window has passed, no sleep in the worker.
+        with patch.object(fast_path.time, "sleep") as sleep:
+            log = fast_path.run_fast_sync(queued["store_name"], marked_at=queued["marked_at"] - 10)
+        self.assertEqual([c.args[0] for c in sleep.call_args_list if c.args and c.args[0] > 0.5], [])
+        self.assertEqual(frappe.db.get_value("Shopify Log", log, "trigger"), "Fast")
+        self.assertEqual(self.shop.available(self.code, LOC1), 4)
+        # Started 1 s after its mark: it waits the rest of the window for more marks.
+        fast_path.PENDING.mark(self.name, [self.code])
+        with patch.object(fast_path.time, "sleep") as sleep:
+            fast_path.run_fast_sync(self.name, marked_at=time.time() - 1)
+        self.assertGreater(sleep.call_args_list[0].args[0], 1.5)
+        self.assertLessEqual(sleep.call_args_list[0].args[0], fast_path.COALESCE_S - 1 + 0.5)
 
     def test_a_backed_off_store_is_left_to_its_schedule(self):
         frappe.db.set_value(

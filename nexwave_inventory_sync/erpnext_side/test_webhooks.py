@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
 import frappe
+from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.emulator.webhooks import WebhookSender
 from nexwave_inventory_sync.erpnext_side import webhooks
@@ -34,11 +35,12 @@ LOC1 = "gid://shopify/Location/1"
 class WebhookMixin:
     domain = "hooks-shop.myshopify.com"
     auto_correct = 1
+    shop_items = 0  # other variants at the location, beside the store's item
 
     def setUp(self):
         super().setUp()
         self.wh = warehouse(f"Hooks {frappe.generate_hash(length=6)}")
-        self.shop = EmulatedShop(self.domain, items=0, locations=1)
+        self.shop = EmulatedShop(self.domain, items=self.shop_items, locations=1)
         self.shop.__enter__()
         self.addCleanup(self.shop.__exit__, None, None, None)
         self.code = item(f"HOOK-{frappe.generate_hash(length=6)}")
@@ -157,6 +159,47 @@ class TestAdminEditCorrected(WebhookMixin, IntegrationTestCase):
         # Our correction comes back as a webhook too: the echo, ignored.
         sender.poll()
         self.assertEqual(self.checks, [self.name])
+
+
+class TestCheckReadsTheMarkedLevels(WebhookMixin, IntegrationTestCase):
+    domain = "hooks-targeted.myshopify.com"
+    shop_items = 600
+
+    def test_a_check_reads_the_marked_level_not_every_level_of_the_location(self):
+        self.shop.catalog.set_available(self.inventory_item, LOC1, 12)
+        self.assertEqual(self.deliver(12).outcome, "accepted")
+        stats = self.shop.emulator.stats
+        stats.reset()
+        record = webhooks.run_webhook_check(self.name, coalesce_s=0)
+        self.assertEqual(self.shop.available(self.code, LOC1), 8)
+        self.assertEqual(frappe.db.get_value("Shopify Reconciliation", record, "corrected"), 1)
+        # One read of one level, not the location's 600 levels page by page.
+        self.assertNotIn("LocationLevelsPage", stats.calls_by_operation)
+        self.assertEqual(stats.calls_by_operation["InventoryLevelsAt"], 1)
+
+
+class TestFreshSaleLeftAlone(WebhookMixin, IntegrationTestCase):
+    domain = "hooks-fresh-sale.myshopify.com"
+
+    def look_again(self, available, seconds_later):
+        at = datetime.now(timezone.utc) + timedelta(seconds=seconds_later)
+        self.assertEqual(self.deliver(available, at=at).outcome, "accepted")
+        webhooks.run_webhook_check(self.name, coalesce_s=0)
+
+    def test_a_check_seconds_after_another_does_not_correct_a_sale_not_imported_yet(self):
+        # A sale in the shop ERPNext has not imported yet (8 -> 5), seen by two checks 15 s apart
+        # (each sale on the level sends a webhook): the second sighting is not an old shortfall.
+        self.shop.catalog.set_available(self.inventory_item, LOC1, 5)
+        self.look_again(5, 0)
+        self.look_again(5, 1)
+        self.assertEqual(self.shop.available(self.code, LOC1), 5)
+        # Still there once an import would have come (the hourly reconciliation's case): corrected.
+        frappe.db.sql(
+            "UPDATE `tabShopify Confirmed Level` SET shortfall_since = %s WHERE shopify_store = %s",
+            (now_datetime() - timedelta(hours=1), self.name),
+        )
+        self.look_again(5, 2)
+        self.assertEqual(self.shop.available(self.code, LOC1), 8)
 
 
 class TestAdminEditRecorded(WebhookMixin, IntegrationTestCase):

@@ -20,7 +20,7 @@ from ..sync.delta import ConfirmedLevel, LevelKey, row_key
 from ..sync.drift import DriftPlan, compare_levels, levels_to_confirm
 from ..sync.endpoint import ShopifyEndpoint
 from ..sync.levels import LevelReadFailed, read_levels
-from ..sync.reconcile import ReconcileOptions, ReconciliationResult, _shortfalls_left, correct
+from ..sync.reconcile import ReconcileOptions, ReconciliationResult, correct, shortfalls_left
 from ..sync.results import StockRow
 
 
@@ -81,5 +81,5 @@ def check_marked_levels(
         skipped_without_id=len(rows) - len(with_ids),
         aborted=bool(correction and correction.aborted),
         abort_reason=correction.abort_reason if correction else None,
-        shortfalls_left=_shortfalls_left(plan, correction) if correction else None,
+        shortfalls_left=shortfalls_left(plan, correction) if correction else None,
     )

@@ -179,7 +179,7 @@ def reconcile(
         skipped_without_id=len(rows) - len(with_ids),
         aborted=bool(correction and correction.aborted),
         abort_reason=correction.abort_reason if correction else None,
-        shortfalls_left=_shortfalls_left(plan, correction) if correction else None,
+        shortfalls_left=shortfalls_left(plan, correction) if correction else None,
     )
 
 
@@ -221,7 +221,7 @@ def _read_levels(
     return read, bar
 
 
-def _shortfalls_left(plan: DriftPlan, correction: RunResult) -> dict[LevelKey, int]:
+def shortfalls_left(plan: DriftPlan, correction: RunResult) -> dict[LevelKey, int]:
     """A corrected shortfall is gone: remembering it would let the next reconciliation take a
     new sale of the same size for the old shortfall and correct it at once. What a landed
     correction left (a partial one's new part, a sale kept by settle_correction) is what this

@@ -61,7 +61,7 @@ class Setting:
     # Shopify's inventory webhooks (issue 17 §2): a delivery the app does not take for its own
     # echo marks its level for a check (erpnext_side/webhooks.py check_levels: reconcile the
     # marked rows). "levels": only the marked levels are read (read_levels, 250 items a call),
-    # as the app does (erpnext_side/level_check.py); "location": every level of the location,
+    # as the app does (erpnext_side/webhooks.check_levels: sync.reconcile with read_method="levels"); "location": every level of the location,
     # reconcile(read_method="pages"), as the app did before. None: no webhooks.
     webhook_checks: str | None = None
 

@@ -23,21 +23,19 @@ from .auth import (
     refresh_token_grant,
     token_url,
 )
-from .client import CallFailed, CallStats, RunAborted, ShopifyClient
-from .clock import Clock, SystemClock
+from .client import CallFailed, RunAborted
 from .conflicts import DEFAULT_POLICY, ConflictPolicy
 from .delta import ConfirmedLevel, LevelKey, row_key, select_delta, unsettled_rows, zeroed
-from .drift import DriftPlan, LevelDrift, compare_levels, levels_to_confirm
+from .drift import LevelDrift
 from .endpoint import EndpointError, ShopifyEndpoint, check_endpoint_override, normalize_shop_domain
-from .errors import AuthGrantError, EngineError, ErrorKind, LevelReadFailed, ShopifyError
+from .errors import AuthGrantError, EngineError, ErrorKind, ShopifyError
 from .ids import IdError, to_gid
 from .in_flight import InFlightCheck, InFlightLevel, check_in_flight
-from .levels import read_levels
 from .options import SyncOptions
 from .preview import preview_rows, read_current
 from .preview_in_flight import levels_after_check, summarise, with_in_flight_notes
 from .quantity import QuantityError, check_safety_buffer, item_figure, shopify_quantity
-from .reconcile import ReconcileOptions, ReconciliationResult, correct, reconcile, shortfalls_left
+from .reconcile import ReconcileOptions, ReconciliationResult, reconcile
 from .resolve_rows import ResolvedRows, resolve_rows
 from .results import Checkpoint, Resolution, RowFailure, RunResult, RunStatus, StockRow, commonest_failure
 from .run import sync_inventory
@@ -93,18 +91,6 @@ __all__ = [
     "ReconcileOptions",
     "ReconciliationResult",
     "LevelDrift",
-    # a webhook's targeted check of the marked levels (erpnext_side/level_check.py)
-    "ShopifyClient",
-    "CallStats",
-    "Clock",
-    "SystemClock",
-    "read_levels",
-    "LevelReadFailed",
-    "compare_levels",
-    "levels_to_confirm",
-    "DriftPlan",
-    "correct",
-    "shortfalls_left",
     # where and how to connect
     "ShopifyEndpoint",
     "EndpointError",

@@ -17,7 +17,7 @@ Public API (stable):
   `skipped_without_id`).
 - `ReconcileOptions`: `tolerance` (units, default 0), `correct` (default True),
   `previous_shortfalls` (the last result's `shortfalls`), `previous_levels` (the stored
-  confirmed levels, {key: quantity}: a first-seen shortfall keeps its own), `read_method` ("auto" | "pages" |
+  confirmed levels, {key: quantity}: a first-seen shortfall keeps its own), `read_method` ("auto" | "levels" (only the rows' own levels, by id) | "pages" |
   "bulk"; auto uses bulk from `levels.BULK_THRESHOLD` levels; a bulk read that fails, is
   lost or cannot be downloaded falls back to pages), `sync` (SyncOptions for the
   corrections: its `quantity_name` is also the quantity compared; its conflict policy
@@ -49,7 +49,7 @@ from .drift import DriftPlan, compare_levels, levels_to_confirm
 from .endpoint import ShopifyEndpoint
 from .errors import EngineError
 from .level_read import LevelRead
-from .levels import choose_method, read_all_levels
+from .levels import choose_method, read_all_levels, read_levels
 from .options import SyncOptions
 from .results import RunResult, StockRow
 
@@ -192,6 +192,13 @@ def _read_levels(
     """Shopify's level of every row's item at the rows' locations: by one bulk operation or by
     pages, as `read_method` says (auto: by size), and the progress bar it reports on."""
     name = options.sync.quantity_name
+    if options.read_method == "levels":
+        # Only these rows' own levels, by id (a webhook's targeted check): a level Shopify no
+        # longer has is left out (not stocked), as the other reads leave it.
+        bar = _Bar(progress, len(with_ids))
+        found = read_levels(client, [row_key(r) for r in with_ids], name)
+        levels = {key: quantity for key, quantity in found.items() if quantity is not None}
+        return LevelRead(levels=levels, method="levels"), bar
     locations = sorted({row_key(r)[1] for r in with_ids})
     variant_count = options.variant_count or len({row_key(r)[0] for r in with_ids})
     method = options.read_method

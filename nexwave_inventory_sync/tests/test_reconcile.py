@@ -228,3 +228,24 @@ class CorrectionConflictTest(EmulatedShopTest):
         self.assertEqual((conflict.outcome, conflict.attempts), ("unsettled", 3))
         self.assertEqual((result.corrected, result.correction.held), (0, 1))
         self.assertEqual(self.catalog.available(item(1), LOC), 8)  # 12 less 4 sales, never overwritten
+
+
+class TargetedReconcileTest(EmulatedShopTest):
+    """read_method="levels" (a webhook's check): only the given rows' own levels are read, by id,
+    and the reconciliation's rules apply to them as to a whole-location read."""
+
+    items = 50
+
+    def test_only_the_given_rows_are_read_and_an_admin_edit_among_them_is_corrected(self):
+        rows = self.warm_rows(quantity=lambda i, j: 10)
+        self.sync(rows)
+        self.catalog.adjust_available(item(3), LOC, +5)  # admin typed 15
+        self.catalog.adjust_available(item(40), LOC, +5)  # not among the rows checked
+        checked = [row for row in rows if row.inventory_item_id in (item(2), item(3))]
+        options = ReconcileOptions(read_method="levels", sync=SyncOptions(timeout=(2.0, 5.0)))
+        result = reconcile(self.endpoint(), checked, options=options, clock=self.clock)
+        self.assertEqual(result.read_method, "levels")
+        self.assertEqual(result.read_calls, 1)  # one nodes() call, not the location's pages
+        self.assertEqual((result.plan.compared, result.corrected), (len(checked), 1))
+        self.assertEqual(self.catalog.available(item(3), LOC), 10)
+        self.assertEqual(self.catalog.available(item(40), LOC), 15)  # left to the full read

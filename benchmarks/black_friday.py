@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from nexwave_inventory_sync.emulator import Catalog, Emulator, FakeClock, ShopActivity, ShopEvent
 from nexwave_inventory_sync.emulator.activity import Popularity
 from nexwave_inventory_sync.sync.delta import ConfirmedLevel, select_delta
+from nexwave_inventory_sync.sync.drift import SHORTFALL_MIN_AGE_S
 from nexwave_inventory_sync.sync.endpoint import ShopifyEndpoint
 from nexwave_inventory_sync.sync.reconcile import ReconcileOptions, reconcile
 from nexwave_inventory_sync.sync.results import StockRow
@@ -76,9 +77,6 @@ CHECK_COALESCE_S = 5.0
 CHECK_MIN_INTERVAL_S = 15.0
 # Shopify sends a webhook within seconds of the change (guess: Shopify promises no delay).
 WEBHOOK_DELIVERY_S = 1.0
-# A shortfall counts as seen before (drift.py's rule: corrected the second time) only once its
-# first sighting is this old: erpnext_side/confirmed_levels.SHORTFALL_MIN_AGE (15 minutes).
-SHORTFALL_MIN_AGE_S = 15 * 60.0
 
 
 SETTINGS = (

@@ -17,6 +17,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from ..sync.delta import ConfirmedLevel, LevelKey
+from ..sync.drift import SHORTFALL_MIN_AGE_S
 from ..sync.in_flight import InFlightCheck, InFlightLevel
 from .bulk_sql import BULK_CHUNK, insert_rows
 from .constants import CONFIRMED_LEVEL_DOCTYPE
@@ -24,12 +25,8 @@ from .stock_levels import item_codes_param
 
 PUSH = "Push"
 RECONCILIATION = "Reconciliation"
-# A shortfall counts as seen before (sync/drift.py's rule: corrected the second time) only once
-# its first sighting is this old. The rule assumed an hour between two looks; a webhook check
-# looks again within seconds, and a shortfall that young is an order ERPNext has not imported
-# yet (an import takes minutes). Shorter than any reconciliation interval worth having, so the
-# hourly reconciliation corrects what it corrected before.
-SHORTFALL_MIN_AGE = timedelta(minutes=15)
+# A shortfall counts as seen before only once its first sighting is this old (sync/drift.py).
+SHORTFALL_MIN_AGE = timedelta(seconds=SHORTFALL_MIN_AGE_S)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from .auth import (
 from .client import CallFailed, RunAborted
 from .conflicts import DEFAULT_POLICY, ConflictPolicy
 from .delta import ConfirmedLevel, LevelKey, row_key, select_delta, unsettled_rows, zeroed
-from .drift import LevelDrift
+from .drift import SHORTFALL_MIN_AGE_S, LevelDrift
 from .endpoint import EndpointError, ShopifyEndpoint, check_endpoint_override, normalize_shop_domain
 from .errors import AuthGrantError, EngineError, ErrorKind, ShopifyError
 from .ids import IdError, to_gid
@@ -91,6 +91,7 @@ __all__ = [
     "ReconcileOptions",
     "ReconciliationResult",
     "LevelDrift",
+    "SHORTFALL_MIN_AGE_S",
     # where and how to connect
     "ShopifyEndpoint",
     "EndpointError",

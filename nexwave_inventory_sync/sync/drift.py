@@ -45,6 +45,14 @@ from .push import QUANTITY_NAMES
 from .quantity import QuantityError, shopify_quantity
 from .results import StockRow
 
+# A shortfall counts as seen before (the rule above: corrected the second time) only once its
+# first sighting is this old. The rule assumed an hour between two looks; a webhook check looks
+# again within seconds, and a shortfall that young is an order ERPNext has not imported yet (an
+# import takes minutes). Shorter than any reconciliation interval worth having, so the hourly
+# reconciliation corrects what it corrected before. Stored and applied by the caller, which
+# knows when a shortfall was first seen (the app's confirmed levels, the simulation).
+SHORTFALL_MIN_AGE_S = 15 * 60.0
+
 
 @dataclass(frozen=True)
 class LevelDrift:

@@ -357,7 +357,7 @@ class World:
         keys = {(row.inventory_item_id, row.location_id) for row in rows}
         options = ReconcileOptions(
             previous_shortfalls=self.counted_shortfalls(keys),
-            previous_levels={k: self.confirmed[k].quantity for k in keys if k in self.confirmed},
+            previous_levels={k: self.confirmed[k] for k in keys if k in self.confirmed},
             read_method="pages",
             sync=self.sync_options(),
         )
@@ -405,7 +405,7 @@ class World:
             self.stock_rows(),
             options=ReconcileOptions(
                 previous_shortfalls=self.counted_shortfalls(),
-                previous_levels={key: level.quantity for key, level in self.confirmed.items()},
+                previous_levels=dict(self.confirmed),
                 sync=self.sync_options(),
             ),
             clock=self.clock,

@@ -118,7 +118,7 @@ def _run_reconcile(args: argparse.Namespace, endpoint: ShopifyEndpoint, rows: Se
                 tolerance=args.tolerance,
                 correct=args.correct,
                 previous_shortfalls=state.shortfalls(),
-                previous_levels={level.key: level.quantity for level in state.confirmed()},
+                previous_levels={level.key: level for level in state.confirmed()},
                 read_method=args.read,
                 sync=options,
             ),

@@ -212,11 +212,11 @@ class SyncState:
     # -- confirmed levels --------------------------------------------------------------------
     def confirmed(self) -> list[ConfirmedLevel]:
         rows = self._read(
-            "SELECT inventory_item_id, location_id, quantity, ref, source FROM confirmed_levels "
+            "SELECT inventory_item_id, location_id, quantity, ref, source, held FROM confirmed_levels "
             "WHERE shop = ? AND endpoint = ?",
             self._key,
         )
-        return [ConfirmedLevel(item, loc, quantity, ref, source) for item, loc, quantity, ref, source in rows]
+        return [ConfirmedLevel(*row) for row in rows]
 
     def save_confirmed(self, levels: Iterable[ConfirmedLevel]) -> int:
         with self._write() as db:
@@ -225,15 +225,15 @@ class SyncState:
     def _save_confirmed(self, db: sqlite3.Connection, levels: Iterable[ConfirmedLevel]) -> int:
         now = _now()
         rows = [
-            (*self._key, lv.inventory_item_id, lv.location_id, lv.quantity, lv.ref, lv.source, now)
+            (*self._key, lv.inventory_item_id, lv.location_id, lv.quantity, lv.ref, lv.source, now, lv.held)
             for lv in levels
         ]
         db.executemany(
             "INSERT INTO confirmed_levels (shop, endpoint, inventory_item_id, location_id, quantity, ref, "
-            "source, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "source, confirmed_at, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (shop, endpoint, inventory_item_id, location_id) DO UPDATE SET "
             "quantity = excluded.quantity, ref = excluded.ref, source = excluded.source, "
-            "confirmed_at = excluded.confirmed_at",
+            "confirmed_at = excluded.confirmed_at, held = excluded.held",
             rows,
         )
         return len(rows)
@@ -246,11 +246,15 @@ class SyncState:
 
     # -- rows in flight (the crash rule) -------------------------------------------------------
     def marks(self) -> list[InFlightLevel]:
+        # The level a mark was sent against is the stored one, with the sales it holds back.
         rows = self._read(
-            "SELECT inventory_item_id, location_id, sent, previous, ref FROM in_flight WHERE shop = ? AND endpoint = ?",
+            "SELECT m.inventory_item_id, m.location_id, m.sent, m.previous, m.ref, m.held, IFNULL(c.held, 0) "
+            "FROM in_flight m LEFT JOIN confirmed_levels c ON c.shop = m.shop AND c.endpoint = m.endpoint "
+            "AND c.inventory_item_id = m.inventory_item_id AND c.location_id = m.location_id "
+            "WHERE m.shop = ? AND m.endpoint = ?",
             self._key,
         )
-        return [InFlightLevel(item, loc, sent, previous, ref) for item, loc, sent, previous, ref in rows]
+        return [InFlightLevel(*row) for row in rows]
 
     def mark_in_flight(self, marks: Iterable[InFlightLevel]) -> None:
         """Committed before the batch leaves: a run killed while it is out leaves the mark."""
@@ -260,11 +264,11 @@ class SyncState:
     def _mark(self, db: sqlite3.Connection, marks: Iterable[InFlightLevel]) -> None:
         now = _now()
         db.executemany(
-            "INSERT INTO in_flight (shop, endpoint, inventory_item_id, location_id, sent, previous, ref, marked_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, endpoint, inventory_item_id, location_id) "
+            "INSERT INTO in_flight (shop, endpoint, inventory_item_id, location_id, sent, previous, ref, marked_at, "
+            "held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, endpoint, inventory_item_id, location_id) "
             "DO UPDATE SET sent = excluded.sent, previous = excluded.previous, ref = excluded.ref, "
-            "marked_at = excluded.marked_at",
-            [(*self._key, m.inventory_item_id, m.location_id, m.sent, m.previous, m.ref, now) for m in marks],
+            "marked_at = excluded.marked_at, held = excluded.held",
+            [(*self._key, m.inventory_item_id, m.location_id, m.sent, m.previous, m.ref, now, m.held) for m in marks],
         )
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:

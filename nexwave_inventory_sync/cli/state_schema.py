@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2  # PRAGMA user_version; 1 (or 0 with tables): keyed by shop alone
+SCHEMA_VERSION = 3  # PRAGMA user_version; 1 (or 0 with tables): keyed by shop alone; 2: no `held`
 
 TABLES = {
     "item_ids": """CREATE TABLE IF NOT EXISTS item_ids (
@@ -26,6 +26,7 @@ TABLES = {
     ref TEXT,
     source TEXT NOT NULL,
     confirmed_at TEXT NOT NULL,
+    held INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (shop, endpoint, inventory_item_id, location_id)
 )""",
     "shortfalls": """CREATE TABLE IF NOT EXISTS shortfalls (
@@ -45,9 +46,12 @@ TABLES = {
     previous INTEGER,
     ref TEXT,
     marked_at TEXT NOT NULL,
+    held INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (shop, endpoint, inventory_item_id, location_id)
 )""",
 }
+# The tables whose rows record sales held back (ConfirmedLevel.held, InFlightLevel.held): new in 3.
+HELD_TABLES = ("confirmed_levels", "in_flight")
 # Schema 1's columns of each table that had one (the endpoint column is new in 2).
 V1_COLUMNS = {
     "item_ids": "shop, sku, inventory_item_id, variant_id, tracked, resolved_at",
@@ -71,4 +75,7 @@ def create_or_migrate(db: sqlite3.Connection) -> None:
             db.execute(f"DROP TABLE {table}_v1")
         else:
             db.execute(create)
+            if table in HELD_TABLES and table in existing and "held" not in columns:
+                # Schema 2: no level held sales back (N1); every one holds none.
+                db.execute(f"ALTER TABLE {table} ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

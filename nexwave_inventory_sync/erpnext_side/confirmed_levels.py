@@ -45,7 +45,7 @@ def load(store_name: str, items: Iterable[str] | None = None) -> StoredLevels:
     records = frappe.db.sql(
         f"""
         SELECT item_code, shopify_location_id, quantity, inventory_item_id, shortfall,
-            shortfall_since, confirmed_by
+            shortfall_since, confirmed_by, held
         FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
         WHERE shopify_store = %(store)s AND IFNULL(inventory_item_id, '') != '' AND unconfirmed = 0
             {"AND item_code IN %(items)s" if items is not None else ""}
@@ -60,6 +60,7 @@ def load(store_name: str, items: Iterable[str] | None = None) -> StoredLevels:
             int(r.quantity),
             ref=r.item_code,
             source="reconcile" if r.confirmed_by == RECONCILIATION else "push",
+            held=int(r.held or 0),
         )
         for r in records
     )
@@ -80,7 +81,7 @@ def counted_shortfall(shortfall: int | None, since: datetime | None, now: dateti
 
 # The first columns of every level row written in bulk: which level, and its figure.
 _LEVEL_HEAD = ("name", "shopify_store", "item_code", "shopify_location_id", "inventory_item_id", "quantity")
-_UPSERT_COLUMNS = (*_LEVEL_HEAD, "confirmed_at", "confirmed_by", "shortfall", "shortfall_since")
+_UPSERT_COLUMNS = (*_LEVEL_HEAD, "confirmed_at", "confirmed_by", "shortfall", "shortfall_since", "held")
 
 
 def upsert(
@@ -121,6 +122,7 @@ def upsert(
             how,
             int(shortfalls.get(level.key, 0)),
             now if shortfalls.get(level.key, 0) > 0 else None,
+            int(level.held),
         )
         for level in latest.values()
     ]
@@ -140,7 +142,7 @@ def upsert(
         values,
         f"""{shortfall}
         inventory_item_id = COALESCE(VALUES(inventory_item_id), inventory_item_id),
-        quantity = VALUES(quantity), confirmed_at = VALUES(confirmed_at),
+        quantity = VALUES(quantity), held = VALUES(held), confirmed_at = VALUES(confirmed_at),
         confirmed_by = VALUES(confirmed_by), modified = VALUES(modified),
         modified_by = VALUES(modified_by), in_flight = 0, unconfirmed = 0""",
         stamp=now,
@@ -152,9 +154,14 @@ def _changed(
 ) -> dict[tuple[str, str], ConfirmedLevel]:
     """The levels that differ from the stored ones (one query for the store's rows)."""
     stored = {
-        (r.item_code, r.shopify_location_id): (r.inventory_item_id, int(r.quantity), int(r.shortfall or 0))
+        (r.item_code, r.shopify_location_id): (
+            r.inventory_item_id,
+            int(r.quantity),
+            int(r.shortfall or 0),
+            int(r.held or 0),
+        )
         for r in frappe.db.sql(
-            f"""SELECT item_code, shopify_location_id, inventory_item_id, quantity, shortfall
+            f"""SELECT item_code, shopify_location_id, inventory_item_id, quantity, shortfall, held
             FROM `tab{CONFIRMED_LEVEL_DOCTYPE}` WHERE shopify_store = %(store)s""",
             {"store": store_name},
             as_dict=True,
@@ -164,7 +171,7 @@ def _changed(
         key: level
         for key, level in latest.items()
         if stored.get(key)
-        != (level.inventory_item_id, int(level.quantity), int(shortfalls.get(level.key, 0)))
+        != (level.inventory_item_id, int(level.quantity), int(shortfalls.get(level.key, 0)), int(level.held))
     }
 
 
@@ -187,7 +194,8 @@ def in_flight(store_name: str) -> tuple[InFlightLevel, ...]:
     """Rows a run sent whose answer it did not save (it was killed, or aborted mid-call)."""
     records = frappe.db.sql(
         f"""
-        SELECT item_code, shopify_location_id, inventory_item_id, in_flight_quantity, quantity, unconfirmed
+        SELECT item_code, shopify_location_id, inventory_item_id, in_flight_quantity, quantity, unconfirmed,
+            in_flight_held, held
         FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
         WHERE shopify_store = %(store)s AND in_flight = 1
         """,
@@ -201,6 +209,8 @@ def in_flight(store_name: str) -> tuple[InFlightLevel, ...]:
             int(r.in_flight_quantity or 0),
             None if r.unconfirmed else int(r.quantity),
             ref=r.item_code,
+            held=int(r.in_flight_held or 0),
+            previous_held=0 if r.unconfirmed else int(r.held or 0),
         )
         for r in records
     )
@@ -226,14 +236,15 @@ def mark_in_flight(store_name: str, marks: Iterable[InFlightLevel], now: datetim
             1,
             1,
             int(mark.sent),
+            int(mark.held),
         )
         for mark in latest.values()
     ]
     return insert_rows(
         CONFIRMED_LEVEL_DOCTYPE,
-        (*_LEVEL_HEAD, "confirmed_by", "unconfirmed", "in_flight", "in_flight_quantity"),
+        (*_LEVEL_HEAD, "confirmed_by", "unconfirmed", "in_flight", "in_flight_quantity", "in_flight_held"),
         values,
-        """in_flight = 1, in_flight_quantity = VALUES(in_flight_quantity),
+        """in_flight = 1, in_flight_quantity = VALUES(in_flight_quantity), in_flight_held = VALUES(in_flight_held),
         inventory_item_id = IF(unconfirmed, VALUES(inventory_item_id), inventory_item_id)""",
         stamp=now,
     )

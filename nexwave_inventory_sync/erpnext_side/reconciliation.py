@@ -144,7 +144,7 @@ def reconcile_options(store, stored: StoredLevels, sync: SyncOptions, **extra) -
         tolerance=cint(store.drift_tolerance),
         correct=bool(cint(store.auto_correct)),
         previous_shortfalls=stored.shortfalls,
-        previous_levels={level.key: level.quantity for level in stored.levels},
+        previous_levels={level.key: level for level in stored.levels},
         sync=sync,
         **extra,
     )

@@ -484,6 +484,20 @@ class TestConflicts(TruthStoreMixin, IntegrationTestCase):
         self.assertEqual(self.shop.available(code, LOC1), 12)  # 15 − the 3 Shopify sold
         self.assertEqual(self.levels(name)[(code, LOC1)], 12)
 
+    def test_the_sales_kept_stay_kept_on_the_next_runs_until_erpnext_imports_them(self):
+        # N1: the level stored the 12 without the 3 it kept back, so the next run that read the
+        # item (a receipt of 1) sent ERPNext's 16 over it and offered the sold units again.
+        code, name, _log = self.sold_on_shopify_while_erpnext_received("Keep Shopify's sales")
+        self.assertEqual(
+            frappe.db.get_value(
+                "Shopify Confirmed Level", {"shopify_store": name, "item_code": code}, "held"
+            ),
+            3,
+        )
+        receive([(code, self.wh1, 1)])
+        self.sync(name)
+        self.assertEqual(self.shop.available(code, LOC1), 13)  # 16 − the 3 still not imported
+
     def test_erpnext_wins_sets_erpnexts_figure(self):
         code, name, log = self.sold_on_shopify_while_erpnext_received("ERPNext wins")
         self.assertEqual(self.conflict_row(log), (15, 10, 7, "Settled by the policy"))

@@ -24,6 +24,7 @@ def in_flight_marks(batch: Iterable[ReadyRow]) -> tuple[InFlightLevel, ...]:
             r.quantity,
             r.row.base if r.row.base is not None else r.row.change_from,
             r.row.label,
+            held=r.row.held,  # the caller knows the stored level's own (previous_held)
         )
         for r in batch
     )

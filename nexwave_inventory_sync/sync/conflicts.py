@@ -12,6 +12,8 @@ Public API (stable):
   every row.
 - `settle(policy, erpnext, confirmed, shopify) -> int | None`: pure; the quantity to resend
   (with `changeFromQuantity` = `shopify`), or None to hold the row as Shopify has it.
+- `still_held(held, confirmed, erpnext) -> int`: pure; of the units a confirmed level holds
+  back for sales ERPNext had not imported, those still to keep at ERPNext's figure now.
 - `settle_correction(policy, target, read, shopify) -> int | None`: the same for a
   reconciliation's correction, whose compare-and-set figure is the one just read, not a
   confirmed push.
@@ -73,6 +75,21 @@ def settle(policy: ConflictPolicy, erpnext: int, confirmed: int | None, shopify:
         return erpnext
     already_imported = max(0, confirmed - erpnext)
     return max(0, erpnext - max(0, sold - already_imported))
+
+
+def still_held(held: int, confirmed: int, erpnext: int) -> int:
+    """Of the `held` units a confirmed level kept off Shopify (Shopify sales ERPNext had not
+    imported when it was set, so it answered to ERPNext's figure `confirmed + held`), those
+    still to keep now that ERPNext's figure is `erpnext`. A fall of ERPNext's figure is read as
+    those orders imported (settle()'s reading), so it releases as many units; a rise (a
+    receipt) releases none. Pure; never below 0.
+
+    Without it (N1, docs/reliability.md) the sales were kept for one run only: the next run,
+    ERPNext unchanged, sent ERPNext's figure over the confirmed one and offered the sold units
+    again until the order was imported. A hold that outlives its orders (an import hidden by a
+    receipt in the same interval) keeps units off Shopify, never on: a reconciliation finds it
+    as a shortfall and corrects it the second time it sees it."""
+    return max(0, min(held, erpnext - confirmed))
 
 
 def settle_correction(policy: ConflictPolicy, target: int, read: int, shopify: int) -> int | None:

@@ -111,10 +111,7 @@ class _Rounds:
                 )
             else:
                 self.settled[key] = replace(conflict, sent=target, attempts=attempts + 1)
-                buffer = self.options.safety_buffer
-                resend.append(
-                    replace(row, quantity=target + buffer if buffer else target, change_from=shopify)
-                )
+                resend.append(replace(row, target=target, change_from=shopify))
         self.pending = {}
         return resend
 

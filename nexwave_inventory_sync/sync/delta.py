@@ -16,6 +16,8 @@ Public API (stable; the Frappe side and the CLI call it):
     run drops one whose item Shopify no longer has there, and lists its level in
     `RunResult.forget`);
   - `unchanged`: how many rows equal their confirmed level and are not sent.
+  A confirmed level that holds Shopify sales back (`ConfirmedLevel.held`) keeps them back:
+  its row's figure is ERPNext's less `conflicts.still_held` (`StockRow.target`, `held`).
 
 - `zeroed(selection, confirmed) -> int`: how many of the selection's zero rows Shopify
   accepted (`confirmed` = RunResult.confirmed): the log's "zeroed" count.
@@ -31,6 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from .ids import IdError, to_gid
+from .conflicts import still_held
 from .quantity import QuantityError, shopify_quantity
 from .results import StockRow
 
@@ -46,6 +49,9 @@ class ConfirmedLevel:
     # "push": a batch Shopify accepted; "conflict": the resend after a conflict landed;
     # "reconcile": a reconciliation read (or corrected) it.
     source: str = "push"
+    # Units of ERPNext's figure it kept off Shopify for Shopify sales ERPNext had not imported
+    # (StockRow.held): the level answered to ERPNext's `quantity + held`.
+    held: int = 0
 
     @property
     def key(self) -> LevelKey:
@@ -114,10 +120,17 @@ def select_delta(
         except QuantityError:
             selected.append(row)  # the run fails it with the reason
             continue
-        if quantity == level.quantity and not full:
+        held = still_held(level.held, level.quantity, quantity)
+        if quantity - held == level.quantity and held == level.held and not full:
             unchanged += 1
             continue
-        selected.append(replace(row, change_from=level.quantity))
+        # A hold that shrank is sent even when the figure stays: the level it confirms then
+        # records what is still held, so a later receipt does not keep imported orders back.
+        selected.append(
+            replace(row, change_from=level.quantity, target=quantity - held, held=held)
+            if held
+            else replace(row, change_from=level.quantity)
+        )
     zero_rows: list[StockRow] = []
     if zero_missing:
         for key, level in levels.items():

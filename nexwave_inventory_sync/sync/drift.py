@@ -143,7 +143,7 @@ def compare_levels(
         drifted.append(LevelDrift(key, row.label, erpnext, current, action, target))
         if action == "wait":
             continue
-        corrections.append(_correction(row, key, target, current, safety_buffer, is_tracked))
+        corrections.append(_correction(row, key, target, current, is_tracked))
     return DriftPlan(
         compared,
         tuple(drifted),
@@ -156,13 +156,12 @@ def compare_levels(
 
 
 def _correction(
-    row: StockRow, key: LevelKey, target: int, current: int, safety_buffer: float, is_tracked: bool | None
+    row: StockRow, key: LevelKey, target: int, current: int, is_tracked: bool | None
 ) -> StockRow:
     """The row that sets `target`, compared with the figure just read."""
     return replace(
         row,
-        # The run applies the quantity rule again: add the buffer back so it lands on target.
-        quantity=target + safety_buffer if safety_buffer else target,
+        target=target,  # already the quantity rule's figure: the run sets it as it is
         inventory_item_id=key[0],
         location_id=key[1],
         change_from=current,

@@ -39,6 +39,10 @@ class InFlightLevel:
     sent: int  # the figure the batch set
     previous: int | None  # the confirmed level it was sent against (None: never confirmed)
     ref: str | None = None  # the caller's name for the row (ERPNext item code, SKU)
+    # The sales each candidate level holds back (ConfirmedLevel.held): the row's as sent, and
+    # the confirmed level's it was sent against.
+    held: int = 0
+    previous_held: int = 0
 
     @property
     def key(self) -> LevelKey:
@@ -61,6 +65,14 @@ def level_after(mark: InFlightLevel, shopify: int | None) -> int | None:
     if shopify in (mark.sent, mark.previous):
         return shopify
     return max(mark.sent, mark.previous)
+
+
+def _held_at(mark: InFlightLevel, shopify: int | None) -> int:
+    """The sales the proven level holds back: those of the candidate Shopify shows (the more of
+    the two when both are the same figure). When Shopify shows neither, none: the next run's
+    compare-and-set meets Shopify's figure and the policy keeps its sales again."""
+    candidates = [held for figure, held in ((mark.sent, mark.held), (mark.previous, mark.previous_held)) if figure == shopify]
+    return max(candidates, default=0)
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,8 @@ def settle_marks(
             gone.append(mark)
         else:
             confirmed.append(
-                ConfirmedLevel(mark.key[0], mark.key[1], level, ref=mark.ref, source=IN_FLIGHT_SOURCE)
+                ConfirmedLevel(
+                    mark.key[0], mark.key[1], level, mark.ref, IN_FLIGHT_SOURCE, _held_at(mark, current.get(mark.key))
+                )
             )
     return InFlightCheck(tuple(confirmed), tuple(gone), (), api_calls)

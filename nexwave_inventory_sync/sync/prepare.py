@@ -12,7 +12,7 @@ from .client import RunAborted
 from .ids import IdError, to_gid
 from .options import SyncOptions
 from .push import ReadyRow, Refusal
-from .quantity import QuantityError, shopify_quantity
+from .quantity import QuantityError, row_quantity
 from .resolve import Resolver, Unresolved
 from .results import Resolution, StockRow
 from .tally import Tally
@@ -83,7 +83,7 @@ class Preparer:
             tally.untracked += 1
             return None
         try:
-            quantity = shopify_quantity(row.quantity, self.options.safety_buffer)
+            quantity = row_quantity(row, self.options.safety_buffer)
         except QuantityError as exc:
             tally.fail(row, exc.code, str(exc))
             return None

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .errors import EngineError, ErrorKind
+
+if TYPE_CHECKING:  # results imports nothing from here; the name is for annotations only
+    from .results import StockRow
 
 # Shopify answers INVALID_QUANTITY_TOO_HIGH above this; refusing locally names the row.
 MAX_QUANTITY = 1_000_000_000
@@ -51,6 +55,14 @@ def shopify_quantity(stock: float | int | Decimal | str, safety_buffer: float = 
             "INVALID_QUANTITY_TOO_HIGH", f"quantity {whole} is above Shopify's maximum of {MAX_QUANTITY:,}"
         )
     return whole
+
+
+def row_quantity(row: StockRow, safety_buffer: float = 0) -> int:
+    """The figure a row sets on Shopify: its fixed target when the engine decided one, else the
+    quantity rule applied to its ERPNext figure."""
+    if row.target is not None:
+        return row.target
+    return shopify_quantity(row.quantity, safety_buffer)
 
 
 def check_safety_buffer(buffer: float | int | Decimal | str | None) -> None:

@@ -88,7 +88,9 @@ class ReconcileOptions:
     tolerance: int = 0
     correct: bool = True
     previous_shortfalls: Mapping[LevelKey, int] | None = None
-    previous_levels: Mapping[LevelKey, int] | None = None
+    # The stored confirmed levels (ConfirmedLevel, or a bare figure): a shortfall seen for the
+    # first time keeps its level, and with it the sales that level holds back (`held`).
+    previous_levels: Mapping[LevelKey, ConfirmedLevel | int] | None = None
     read_method: str = "auto"
     sync: SyncOptions = field(default_factory=SyncOptions)
     variant_count: int | None = None  # when known (the Item cache), picks the read method
@@ -152,12 +154,19 @@ def reconcile(
         safety_buffer=options.sync.safety_buffer,
         tracked=read.tracked,
     )
-    to_confirm = levels_to_confirm(plan, read.levels, options.previous_levels)
+    previous = options.previous_levels or {}
+    to_confirm = levels_to_confirm(
+        plan,
+        read.levels,
+        {key: level.quantity if isinstance(level, ConfirmedLevel) else level for key, level in previous.items()},
+    )
     confirmed: dict[LevelKey, ConfirmedLevel] = {}
     for row in with_ids:
         key = row_key(row)
         if key in to_confirm:
-            confirmed[key] = ConfirmedLevel(key[0], key[1], to_confirm[key], row.label, "reconcile")
+            kept = previous.get(key) if key in plan.unconfirmed else None
+            held = kept.held if isinstance(kept, ConfirmedLevel) and kept.quantity == to_confirm[key] else 0
+            confirmed[key] = ConfirmedLevel(key[0], key[1], to_confirm[key], row.label, "reconcile", held)
     correction = None
     if options.correct and plan.corrections:
         bar.tell(READ_SHARE, "correct")

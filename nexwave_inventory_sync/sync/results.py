@@ -38,6 +38,14 @@ class StockRow:
     # Set by delta.select_delta on the rows that zero a confirmed level which left the stock
     # query: if Shopify no longer has the item there, there is nothing left to zero.
     zeroing: bool = False
+    # The Shopify figure to set, when the engine already decided it (a reconciliation's
+    # correction, a row holding sales back): the quantity rule is not applied again, so it is
+    # never undone and redone (quantity.row_quantity). None: the rule applied to `quantity`.
+    target: int | None = None
+    # Units of ERPNext's figure kept off Shopify for Shopify sales ERPNext has not imported yet
+    # (keep-shopify-sales, conflicts.still_held): the confirmed level records them, so the next
+    # run keeps them back too instead of offering the sold units again (N1).
+    held: int = 0
 
     @property
     def label(self) -> str:

@@ -56,6 +56,14 @@ def _resend_row(row: StockRow, shopify: int) -> StockRow:
     return replace(row, change_from=shopify, base=row.base if row.base is not None else row.change_from)
 
 
+def _holding(original: ReadyRow, quantity: int, shopify: int) -> StockRow:
+    """The row resent (or confirmed as Shopify shows it) at `quantity` instead of the figure first
+    sent: the units between are Shopify sales kept back, added to those the row already held,
+    so its confirmed level keeps them back on the next runs too (conflicts.still_held)."""
+    row = _resend_row(original.row, shopify)
+    return replace(row, target=quantity, held=row.held + max(0, original.quantity - quantity))
+
+
 def _stop_note(abort: RunAborted) -> str:
     return f" (the run stopped before it was settled: {abort.error.message})"
 
@@ -161,12 +169,12 @@ class _ConflictRounds:
                 # Shopify already shows what the policy wants: nothing to write, and that
                 # figure is now confirmed.
                 out.landed.append(
-                    replace(original, row=replace(original.row, change_from=shopify), quantity=shopify)
+                    replace(original, row=_holding(original, shopify, shopify), quantity=shopify)
                 )
                 self.report(key, "resolved", sent=None, message="Shopify already showed the settled figure")
             else:
                 self.attempts[key] += 1
-                resend.append(replace(original, row=_resend_row(original.row, shopify), quantity=target))
+                resend.append(replace(original, row=_holding(original, target, shopify), quantity=target))
         return resend
 
     def fold(self, outcome: BatchOutcome) -> dict[LevelKey, ReadyRow]:

@@ -26,7 +26,9 @@ def failure_location(failure: RowFailure) -> str:
 
 
 def confirmed_level(ready: ReadyRow, source: str) -> ConfirmedLevel:
-    return ConfirmedLevel(ready.inventory_item_id, ready.location_id, ready.quantity, ready.row.label, source)
+    return ConfirmedLevel(
+        ready.inventory_item_id, ready.location_id, ready.quantity, ready.row.label, source, ready.row.held
+    )
 
 
 def void_levels(

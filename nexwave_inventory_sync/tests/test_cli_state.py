@@ -27,6 +27,7 @@ from nexwave_inventory_sync.cli.state import (
     endpoint_key,
 )
 from nexwave_inventory_sync.cli.state_errors import StateBusy
+from nexwave_inventory_sync.cli.state_schema import TABLES
 from nexwave_inventory_sync.emulator import Emulator
 from nexwave_inventory_sync.sync.delta import ConfirmedLevel
 from nexwave_inventory_sync.sync.endpoint import ShopifyEndpoint
@@ -245,6 +246,27 @@ class EndpointKeyTest(StateTestCase):
         self.assertIn("40 changed", out)
         with SyncState(self.state, SHOP, REAL_ENDPOINT) as state:
             self.assertEqual({lv.quantity for lv in state.confirmed()}, {7})  # untouched
+
+
+    def test_a_schema_2_file_gains_the_sales_held_back_and_keeps_them(self):
+        old = sqlite3.connect(self.state)
+        for table, create in TABLES.items():
+            old.execute(create.replace("    held INTEGER NOT NULL DEFAULT 0,\n", ""))
+        old.execute(
+            "INSERT INTO confirmed_levels VALUES (?, '', ?, ?, 7, 'SKU-000001', 'push', '2026-12-01T00:00:00Z')",
+            (SHOP, ITEM.format(1), LOC),
+        )
+        old.execute("PRAGMA user_version = 2")
+        old.commit()
+        old.close()
+        with SyncState(self.state, SHOP, "") as state:
+            self.assertEqual([lv.held for lv in state.confirmed()], [0])
+            # N1: a level that keeps 3 sales back, and a mark sent against it keeping 4.
+            state.save_confirmed([ConfirmedLevel(ITEM.format(1), LOC, 9, "SKU-000001", "conflict", 3)])
+            state.mark_in_flight([InFlightLevel(ITEM.format(1), LOC, 8, 9, "SKU-000001", held=4)])
+        with SyncState(self.state, SHOP, "") as state:
+            self.assertEqual([(lv.quantity, lv.held) for lv in state.confirmed()], [(9, 3)])
+            self.assertEqual([(m.held, m.previous_held) for m in state.marks()], [(4, 3)])
 
 
 class RecreatedAndGoneItemsTest(StateTestCase):

@@ -211,3 +211,72 @@ class MultiLocationActivationTest(EmulatedShopTest):
         calls = self.emulator.stats.calls_by_operation
         self.assertEqual((calls["ActivateAtLocations"], calls["ActivateInventory"]), (1, 1))
         self.assertEqual(result.accounted, result.considered)
+
+
+class HeldSalesTest(EmulatedShopTest):
+    """N1 (docs/reliability.md): keep-shopify-sales kept a sale ERPNext had not imported for one
+    run only. Runs here are the app's: select_delta against the stored levels, then the run,
+    whose confirmed levels are stored for the next."""
+
+    items = 5
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.item = ITEM.format(1)
+        self.levels: dict = {}
+        self.catalog.set_available(self.item, LOC, 0)
+
+    def run_with(self, erpnext: int):
+        from nexwave_inventory_sync.sync.delta import select_delta
+
+        row = StockRow(location_id=LOC, quantity=erpnext, inventory_item_id=self.item, ref="ITEM-1")
+        selection = select_delta([row], self.levels.values())
+        result = self.sync(list(selection.to_push), conflict_policy="keep-shopify-sales")
+        for level in result.confirmed:
+            self.levels[level.key] = level
+        return result
+
+    def shopify(self) -> int:
+        return self.catalog.available(self.item, LOC)
+
+    def test_a_sale_not_imported_yet_stays_off_shopify_until_erpnext_imports_it(self):
+        self.run_with(10)
+        self.assertTrue(self.catalog.sell(self.item, LOC, 3))  # Shopify 7, ERPNext knows nothing
+        self.run_with(12)  # a receipt of 2: the conflict keeps the 3 sold
+        self.assertEqual(self.shopify(), 9)
+        result = self.run_with(12)  # ERPNext unchanged, the order still not imported
+        self.assertEqual(self.shopify(), 9, "the 3 sold units were offered again")
+        self.assertEqual(result.pushed, 0)
+        self.run_with(11)  # one of the 3 imported (a partial import): 2 still held
+        self.assertEqual(self.shopify(), 9)
+        self.run_with(14)  # a receipt of 3 while 2 are still not imported
+        self.assertEqual(self.shopify(), 12)
+        self.run_with(12)  # the last 2 imported: nothing held any more
+        self.assertEqual(self.shopify(), 12)
+        self.run_with(10)  # a sale on another channel: ERPNext's figure again
+        self.assertEqual(self.shopify(), 10)
+
+    def test_a_second_sale_adds_to_the_units_held(self):
+        self.run_with(10)
+        self.assertTrue(self.catalog.sell(self.item, LOC, 3))
+        self.run_with(12)  # 9 on Shopify, 3 held
+        self.assertTrue(self.catalog.sell(self.item, LOC, 1))  # 8 on Shopify
+        self.run_with(15)  # a receipt of 3: 15 - 4 not imported
+        self.assertEqual(self.shopify(), 11)
+        self.run_with(15)
+        self.assertEqual(self.shopify(), 11)
+        self.run_with(11)  # all 4 imported
+        self.assertEqual(self.shopify(), 11)
+        self.run_with(13)
+        self.assertEqual(self.shopify(), 13)
+
+    def test_erpnext_wins_holds_nothing(self):
+        self.run_with(10)
+        self.assertTrue(self.catalog.sell(self.item, LOC, 3))
+        row = StockRow(location_id=LOC, quantity=12, inventory_item_id=self.item, ref="ITEM-1")
+        from nexwave_inventory_sync.sync.delta import select_delta
+
+        selection = select_delta([row], self.levels.values())
+        result = self.sync(list(selection.to_push), conflict_policy="erpnext-wins")
+        self.assertEqual(self.shopify(), 12)
+        self.assertEqual([level.held for level in result.confirmed], [0])

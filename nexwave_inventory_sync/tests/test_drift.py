@@ -40,7 +40,7 @@ class CompareLevelsTest(unittest.TestCase):
     def test_only_the_shortfall_seen_last_time_is_corrected(self):
         # 2 short last time, 5 now: 3 may be new sales ERPNext has not imported.
         plan = compare_levels(rows(10), {key(1): 5}, previous_shortfalls={key(1): 2})
-        self.assertEqual([r.quantity for r in plan.corrections], [7])
+        self.assertEqual([r.target for r in plan.corrections], [7])
         self.assertEqual(plan.drifted[0].action, "partial")
 
     def test_on_hand_mode_corrects_more_on_shopify_at_once(self):
@@ -93,9 +93,13 @@ class CompareLevelsTest(unittest.TestCase):
     def test_safety_buffer_is_applied_once(self):
         plan = compare_levels(rows(10), {key(1): 9}, safety_buffer=2)
         self.assertEqual(plan.drifted[0].erpnext, 8)
-        from nexwave_inventory_sync.sync.quantity import shopify_quantity
+        from nexwave_inventory_sync.sync.quantity import row_quantity
 
-        self.assertEqual(shopify_quantity(plan.corrections[0].quantity, 2), 8)
+        # The correction carries the rule's figure as its target: the run sets it as it is,
+        # whatever the buffer (issue 20 §3: the rule is never undone and applied again).
+        self.assertEqual(plan.corrections[0].target, 8)
+        self.assertEqual(row_quantity(plan.corrections[0], 2), 8)
+        self.assertEqual(row_quantity(plan.corrections[0], 5), 8)
 
     def test_rows_shopify_has_no_level_for(self):
         plan = compare_levels(rows(1, 2), {key(1): 1})

@@ -47,6 +47,14 @@ class LevelAfterTest(unittest.TestCase):
         self.assertIsNone(level_after(self.mark(sent=7, previous=None), 6))
         self.assertIsNone(level_after(self.mark(sent=7, previous=None), 0))
 
+    def test_the_proven_level_keeps_the_sales_its_candidate_held_back(self):
+        # A conflict resend that kept 3 sales back (9 of ERPNext's 12) against a level that kept
+        # 1: the level Shopify proves keeps its own, or the next run offers them again (N1).
+        mark = InFlightLevel(ITEM.format(1), LOC, 9, 11, "ITEM-1", held=3, previous_held=1)
+        key = (ITEM.format(1), LOC)
+        held = {shopify: settle_marks([mark], {key: shopify}).confirmed[0].held for shopify in (9, 11, 7)}
+        self.assertEqual(held, {9: 3, 11: 1, 7: 0})  # 7: neither; the next conflict keeps them again
+
     def test_no_level_on_shopify_any_more(self):
         self.assertIsNone(level_after(self.mark(), None))
         check = settle_marks([self.mark()], {})

@@ -63,6 +63,21 @@ class ReconcileTest(EmulatedShopTest):
         self.assertEqual({c.inventory_item_id: c.quantity for c in second.confirmed}[item(2)], 10)
         self.assertEqual(self.catalog.available(item(2), LOC), 10)
 
+    def test_a_kept_level_keeps_the_sales_it_held_back(self):
+        # Item 2's level was set at 7 of ERPNext's 10, 3 sales kept back (N1); Shopify shows the
+        # 7: a first-seen shortfall of 3 keeps the level, and with it the 3 held, or the next
+        # delta run would send 10 over the sales. A level read anew (item 3, corrected) holds none.
+        from nexwave_inventory_sync.sync.delta import ConfirmedLevel
+
+        self.catalog.set_available(item(2), LOC, 7)
+        self.catalog.set_available(item(3), LOC, 12)
+        previous = {(item(i), LOC): ConfirmedLevel(item(i), LOC, 10) for i in range(1, 51)}
+        previous[(item(2), LOC)] = ConfirmedLevel(item(2), LOC, 7, held=3)
+        previous[(item(3), LOC)] = ConfirmedLevel(item(3), LOC, 10, held=2)
+        first = self.run_reconcile(previous_levels=previous)
+        levels = {c.inventory_item_id: (c.quantity, c.held) for c in first.confirmed}
+        self.assertEqual((levels[item(2)], levels[item(3)], levels[item(4)]), ((7, 3), (10, 0), (10, 0)))
+
     def test_a_grown_shortfall_not_corrected_keeps_its_previous_confirmed_level(self):
         self.catalog.adjust_available(item(2), LOC, -5)  # 2 seen last time, 3 more since
         previous = {(item(i), LOC): 10 for i in range(1, 51)}

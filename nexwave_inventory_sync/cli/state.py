@@ -268,7 +268,10 @@ class SyncState:
             "held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, endpoint, inventory_item_id, location_id) "
             "DO UPDATE SET sent = excluded.sent, previous = excluded.previous, ref = excluded.ref, "
             "marked_at = excluded.marked_at, held = excluded.held",
-            [(*self._key, m.inventory_item_id, m.location_id, m.sent, m.previous, m.ref, now, m.held) for m in marks],
+            [
+                (*self._key, m.inventory_item_id, m.location_id, m.sent, m.previous, m.ref, now, m.held)
+                for m in marks
+            ],
         )
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:

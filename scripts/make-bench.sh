@@ -160,6 +160,8 @@ export PATH="$cli_venv/bin:$PATH"
 bench --version
 
 # Node and yarn: only for assets (a browser). Frappe 16 wants Node 24, Debian has 20.
+# shellcheck source=yarn-install.sh
+. "$app_dir/scripts/yarn-install.sh"
 setup_node() {
   local want=18; [ "$version" = 16 ] && want=24
   local have=0
@@ -174,7 +176,7 @@ setup_node() {
   fi
   if ! command -v yarn >/dev/null 2>&1; then
     local yarn_dir="${XDG_CACHE_HOME:-$HOME/.cache}/nexwave-yarn"
-    [ -x "$yarn_dir/node_modules/.bin/yarn" ] || npm install --silent --prefix "$yarn_dir" yarn@1 >/dev/null
+    install_yarn "$yarn_dir"
     export PATH="$yarn_dir/node_modules/.bin:$PATH"
   fi
   echo "   node $(node --version), yarn $(yarn --version)"
@@ -293,7 +295,7 @@ if [ "$with_assets" = 1 ] && [ -d sites/assets/frappe/dist ] && [ -d sites/asset
 elif [ "$with_assets" = 1 ]; then
   step "assets: yarn install + bench build --force"
   setup_node
-  for app in frappe erpnext; do (cd "apps/$app" && yarn install --silent --network-timeout 600000); done
+  yarn_install_apps apps/frappe apps/erpnext
   bench build --force
 fi
 

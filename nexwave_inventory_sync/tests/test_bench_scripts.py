@@ -67,6 +67,7 @@ class DetachTest(unittest.TestCase):
 
 
 DEBIAN = Path(__file__).resolve().parents[2] / "scripts" / "debian-packages.sh"
+YARN = Path(__file__).resolve().parents[2] / "scripts" / "yarn-install.sh"
 
 
 @unittest.skipUnless(shutil.which("bash") and shutil.which("flock"), "needs bash and flock(1)")
@@ -169,3 +170,53 @@ class BenchPortsTest(unittest.TestCase):
         self.assertEqual(v16["redis_queue"], "redis://127.0.0.1:13101")
         self.assertEqual(v16["default_site"], "test.localhost")  # other keys are kept
         self.assertEqual(v16["frappe_user"], "frappe")
+
+
+class YarnInstallTest(unittest.TestCase):
+    """Two benches' `yarn install` at once (the v15 and v16 benches on a fresh machine) wrote
+    yarn's one shared cache together and one failed ("the file appears to be corrupt"). A
+    stand-in yarn fails the same way when another yarn holds the stand-in cache."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        bin_dir = os.path.join(self.dir, "bin")
+        os.mkdir(bin_dir)
+        cache = os.path.join(self.dir, "cache.lock")
+        self.log = os.path.join(self.dir, "yarn.log")
+        with open(os.path.join(bin_dir, "yarn"), "w") as handle:
+            handle.write(
+                f"""#!/bin/bash
+exec 5>{cache}
+flock -n 5 || {{ echo "error: the file appears to be corrupt" >> {self.log}; exit 1; }}
+sleep 0.5
+echo "ok $(pwd)" >> {self.log}
+"""
+            )
+        os.chmod(os.path.join(bin_dir, "yarn"), 0o755)
+        self.apps = [os.path.join(self.dir, name) for name in ("v15-frappe", "v16-frappe")]
+        for app in self.apps:
+            os.mkdir(app)
+        self.env = {
+            **os.environ,
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "NEXWAVE_YARN_LOCK": os.path.join(self.dir, "nexwave-yarn.lock"),
+        }
+
+    def test_two_benches_install_in_turn(self):
+        installs = [
+            subprocess.Popen(
+                ["bash", "-c", f'. "{YARN}"; yarn_install_apps "{app}"'],
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for app in self.apps
+        ]
+        outputs = [p.communicate(timeout=60)[0] for p in installs]
+        self.assertEqual([p.returncode for p in installs], [0, 0], outputs)
+        with open(self.log) as handle:
+            log = handle.read()
+        self.assertNotIn("corrupt", log)
+        self.assertEqual(log.count("ok "), 2)

@@ -5,6 +5,7 @@ own echo before it marks anything; a flood makes one check; an admin edit in the
 is corrected by the check (or recorded, when the store does not correct drift)."""
 
 import json
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
@@ -29,6 +30,7 @@ from nexwave_inventory_sync.testing.fixtures import (
 )
 
 SECRET = "shpss_webhook_test_secret"
+ENQUEUE_CHECK = webhooks._enqueue_check  # as the receiver calls it (WebhookMixin patches it)
 LOC1 = "gid://shopify/Location/1"
 
 
@@ -59,7 +61,7 @@ class WebhookMixin:
         patcher = patch.object(
             webhooks,
             "_enqueue_check",
-            side_effect=lambda name, token, deadline=None: self.checks.append(name),
+            side_effect=lambda name, token, deadline=None, **kw: self.checks.append(name),
         )
         patcher.start()
         self.addCleanup(patcher.stop)
@@ -200,6 +202,40 @@ class TestFreshSaleLeftAlone(WebhookMixin, IntegrationTestCase):
         )
         self.look_again(5, 2)
         self.assertEqual(self.shop.available(self.code, LOC1), 8)
+
+
+class TestCheckWaitsOnlyWhatIsLeft(WebhookMixin, IntegrationTestCase):
+    domain = "hooks-wait.myshopify.com"
+
+    def test_a_check_that_waited_in_the_queue_does_not_sleep_in_the_worker(self):
+        with patch.object(webhooks.frappe, "enqueue") as enqueue:
+            ENQUEUE_CHECK(self.name, "token")
+        queued = enqueue.call_args.kwargs
+        self.assertAlmostEqual(queued["marked_at"], time.time(), delta=30)
+        self.shop.catalog.set_available(self.inventory_item, LOC1, 12)
+        self.assertEqual(self.deliver(12).outcome, "accepted")
+        # The store's last check 20 s before the mark; the job started 10 s after it (queued
+        # behind other stores' jobs): both windows (5 s, 15 s) have passed, no sleep.
+        frappe.cache.set(webhooks._key("checked", self.name), queued["marked_at"] - 20, ex=60)
+        with patch.object(webhooks.time, "sleep") as sleep:
+            record = webhooks.run_webhook_check(queued["store_name"], marked_at=queued["marked_at"] - 10)
+        self.assertEqual([c.args[0] for c in sleep.call_args_list if c.args and c.args[0] > 0.5], [])
+        self.assertEqual(frappe.db.get_value("Shopify Reconciliation", record, "corrected"), 1)
+        self.assertEqual(self.shop.available(self.code, LOC1), 8)
+        # A check just ran: the next one, 1 s after its mark, waits the rest of the 15 s only.
+        with patch.object(webhooks.time, "sleep") as sleep:
+            webhooks.run_webhook_check(self.name, marked_at=time.time() - 1)
+        self.assertGreater(sleep.call_args_list[0].args[0], webhooks.CHECK_MIN_INTERVAL_S - 3)
+        self.assertLessEqual(sleep.call_args_list[0].args[0], webhooks.CHECK_MIN_INTERVAL_S)
+
+    def test_the_wait_is_what_is_left_of_either_window(self):
+        wait = webhooks.check_wait
+        self.assertEqual(wait(100.0, None, 101.0), 4.0)  # 1 s after the mark: 4 s of 5 left
+        self.assertEqual(wait(100.0, None, 130.0), 0.0)  # queued 30 s: nothing left
+        self.assertEqual(wait(100.0, 95.0, 101.0), 9.0)  # the last check 6 s ago: 9 s of 15
+        self.assertEqual(wait(0.0, 50.0, 101.0), 0.0)  # a swept job, the last check long ago
+        self.assertEqual(wait(None, None, 101.0), 5.0)  # a job queued by an older version
+        self.assertEqual(wait(100.0, 100.0, 100.0, coalesce_s=0), 0.0)  # tests: no waits
 
 
 class TestAdminEditRecorded(WebhookMixin, IntegrationTestCase):

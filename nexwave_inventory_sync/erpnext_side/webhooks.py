@@ -8,9 +8,10 @@ same level (updated_at: they come late and out of order), and the echo of our ow
 figure equals the level Shopify last confirmed to us). What is left marks the level in a
 per-store set (pending.py) and arms one check job per store.
 
-The check job waits CHECK_COALESCE_S (and at least CHECK_MIN_INTERVAL_S since the store's last
-check: a bulk import in Shopify admin sends thousands of deliveries, which make one check
-run), takes every marked level, reads those levels on Shopify (by id, not the whole location:
+The check job waits what is left of CHECK_COALESCE_S after the mark that armed it and of
+CHECK_MIN_INTERVAL_S since the store's last check (a bulk import in Shopify admin sends
+thousands of deliveries, which make one check run; a job that waited that long in the queue
+starts at once), takes every marked level, reads those levels on Shopify (by id, not the whole location:
 sync.reconcile with read_method "levels") and applies the reconciliation's rules to them (tolerance, the shortfall
 rule, correct or not, the conflict policy for a row that moves meanwhile); the levels read become the confirmed ones. A deleted
 inventory item, or one whose tracking changed, has its cached ids forgotten and its ERPNext
@@ -45,6 +46,7 @@ from .constants import (
     WEBHOOK_CHECK_METHOD,
     WEBHOOK_TRIGGER,
 )
+from .fast_path import coalesce_wait
 from .pending import PendingSet
 from .quantity_names import ON_HAND, quantity_name
 from .reconciliation import (
@@ -187,7 +189,8 @@ def check_job_id(store_name: str, token: str) -> str:
     return f"shopify_webhook_check::{store_name}::{token}"
 
 
-def _enqueue_check(store_name: str, token: str, run_deadline=None) -> None:
+def _enqueue_check(store_name: str, token: str, run_deadline=None, marked_at: float | None = None) -> None:
+    """`marked_at`: when the arming mark was made (None: now), where the job's window starts."""
     frappe.enqueue(
         WEBHOOK_CHECK_METHOD,
         queue=SYNC_QUEUE,
@@ -195,6 +198,7 @@ def _enqueue_check(store_name: str, token: str, run_deadline=None) -> None:
         job_id=check_job_id(store_name, token),
         deduplicate=True,
         store_name=store_name,
+        marked_at=time.time() if marked_at is None else marked_at,
     )
 
 
@@ -213,7 +217,9 @@ def sweep() -> list[str]:
                 subscribe_store(frappe.get_doc(STORE_DOCTYPE, store.name))
         token = PENDING.rearm(store.name)
         if token:
-            _enqueue_check(store.name, token, store.run_deadline)
+            # Marks a dead job left are older than any window: only the interval since the
+            # last check is waited.
+            _enqueue_check(store.name, token, store.run_deadline, marked_at=0.0)
             queued.append(store.name)
     return queued
 
@@ -265,9 +271,12 @@ def subscribe_webhooks(store_name: str) -> str:
 # -- the targeted check ------------------------------------------------------------------
 
 
-def run_webhook_check(store_name: str, coalesce_s: float | None = None) -> str | None:
-    """Returns the Shopify Reconciliation recording drift it found, else None."""
-    _wait_between_checks(store_name, CHECK_COALESCE_S if coalesce_s is None else coalesce_s)
+def run_webhook_check(
+    store_name: str, coalesce_s: float | None = None, marked_at: float | None = None
+) -> str | None:
+    """Returns the Shopify Reconciliation recording drift it found, else None. `marked_at`: when
+    the mark that armed the job was made (epoch seconds; 0 for marks a sweep re-armed)."""
+    _wait_between_checks(store_name, CHECK_COALESCE_S if coalesce_s is None else coalesce_s, marked_at)
     store = frappe.get_doc(STORE_DOCTYPE, store_name)
     if refusal(store, now_datetime(), force=True):  # switched off or disabled
         PENDING.forget(store_name)
@@ -281,11 +290,28 @@ def run_webhook_check(store_name: str, coalesce_s: float | None = None) -> str |
         return check_levels(store, members)
 
 
-def _wait_between_checks(store_name: str, coalesce_s: float) -> None:
+def check_wait(
+    marked_at: float | None,
+    last_checked: float | None,
+    now: float,
+    coalesce_s: float = CHECK_COALESCE_S,
+    min_interval_s: float = CHECK_MIN_INTERVAL_S,
+) -> float:
+    """Pure: what is left, when the job starts, of its two windows: `coalesce_s` since the mark
+    that armed it and `min_interval_s` since the store's last check, each by the fast path's
+    rule (fast_path.coalesce_wait): a job that already waited that long in the queue starts at
+    once, a worker never sleeps for a window that has passed. No coalescing, no interval."""
+    if coalesce_s <= 0:
+        return 0.0
+    wait = coalesce_wait(marked_at, now, coalesce_s)
+    if last_checked is not None:
+        wait = max(wait, coalesce_wait(last_checked, now, min_interval_s))
+    return wait
+
+
+def _wait_between_checks(store_name: str, coalesce_s: float, marked_at: float | None) -> None:
     last = frappe.cache.get(_key("checked", store_name))
-    wait = coalesce_s
-    if last is not None and coalesce_s > 0:
-        wait = max(wait, float(last) + CHECK_MIN_INTERVAL_S - time.time())
+    wait = check_wait(marked_at, None if last is None else float(last), time.time(), coalesce_s)
     if wait > 0:
         time.sleep(wait)
 

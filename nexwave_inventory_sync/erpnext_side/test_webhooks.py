@@ -17,6 +17,7 @@ from nexwave_inventory_sync.emulator.webhooks import WebhookSender
 from nexwave_inventory_sync.erpnext_side import webhooks
 from nexwave_inventory_sync.erpnext_side.constants import WEBHOOK_BASE_URL_KEY
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
+from nexwave_inventory_sync.sync.drift import SHORTFALL_MIN_AGE_S
 from nexwave_inventory_sync.sync.webhooks import sign
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import (
@@ -236,6 +237,48 @@ class TestCheckWaitsOnlyWhatIsLeft(WebhookMixin, IntegrationTestCase):
         self.assertEqual(wait(0.0, 50.0, 101.0), 0.0)  # a swept job, the last check long ago
         self.assertEqual(wait(None, None, 101.0), 5.0)  # a job queued by an older version
         self.assertEqual(wait(100.0, 100.0, 100.0, coalesce_s=0), 0.0)  # tests: no waits
+
+
+class TestShortfallLookedAtAgain(WebhookMixin, IntegrationTestCase):
+    domain = "hooks-shortfall-again.myshopify.com"
+
+    def sweep_at(self, epoch: float) -> list[str]:
+        """The per-minute sweep as it runs at `epoch`."""
+        with patch.object(webhooks.time, "time", return_value=epoch):
+            return webhooks.sweep()
+
+    def test_an_edit_down_left_by_a_check_is_put_right_once_the_rule_s_age_has_passed(self):
+        # Lowered in Shopify admin: a shortfall first seen, maybe an order not imported yet.
+        self.shop.catalog.set_available(self.inventory_item, LOC1, 5)
+        self.assertEqual(self.deliver(5).outcome, "accepted")
+        webhooks.run_webhook_check(self.name, coalesce_s=0)
+        self.assertEqual(self.shop.available(self.code, LOC1), 5)
+        # No webhook comes again for a level nobody touches; the sweep's minutes before the
+        # rule's age bring nothing.
+        self.assertNotIn(self.name, self.sweep_at(time.time() + 60))
+        self.assertEqual(webhooks.PENDING.size(self.name), 0)
+        # Once the shortfall is 15 minutes old, the sweep marks the level for a check, which
+        # counts it as seen before and corrects it.
+        later = time.time() + SHORTFALL_MIN_AGE_S + 60
+        frappe.db.sql(
+            "UPDATE `tabShopify Confirmed Level` SET shortfall_since = %s WHERE shopify_store = %s",
+            (now_datetime() - timedelta(seconds=SHORTFALL_MIN_AGE_S + 60), self.name),
+        )
+        self.assertIn(self.name, self.sweep_at(later))
+        self.assertEqual(self.checks.count(self.name), 2)  # the delivery's, the sweep's
+        record = webhooks.run_webhook_check(self.name, coalesce_s=0)
+        self.assertEqual(self.shop.available(self.code, LOC1), 8)
+        self.assertEqual(frappe.db.get_value("Shopify Reconciliation", record, "corrected"), 1)
+        self.assertNotIn(self.name, self.sweep_at(later + 3600))  # looked at again once
+
+    def test_a_second_look_is_due_when_the_first_sighting_is_old_enough(self):
+        now = now_datetime()
+        age = timedelta(seconds=SHORTFALL_MIN_AGE_S)
+        self.assertEqual(
+            webhooks.recheck_due("wait", now - timedelta(minutes=5), now), now + age - timedelta(minutes=5)
+        )
+        self.assertEqual(webhooks.recheck_due("wait", None, now), now + age)
+        self.assertEqual(webhooks.recheck_due("partial", now - timedelta(minutes=5), now), now + age)
 
 
 class TestAdminEditRecorded(WebhookMixin, IntegrationTestCase):

@@ -13,7 +13,10 @@ CHECK_MIN_INTERVAL_S since the store's last check (a bulk import in Shopify admi
 thousands of deliveries, which make one check run; a job that waited that long in the queue
 starts at once), takes every marked level, reads those levels on Shopify (by id, not the whole location:
 sync.reconcile with read_method "levels") and applies the reconciliation's rules to them (tolerance, the shortfall
-rule, correct or not, the conflict policy for a row that moves meanwhile); the levels read become the confirmed ones. A deleted
+rule, correct or not, the conflict policy for a row that moves meanwhile); the levels read become the confirmed ones. A
+shortfall it leaves (Shopify below ERPNext, first seen: maybe an order not imported yet) is
+marked again once the rule's 15 minutes have passed (`schedule_rechecks`, picked up by the
+per-minute sweep), so an edit down in Shopify admin is put right then. A deleted
 inventory item, or one whose tracking changed, has its cached ids forgotten and its ERPNext
 item queued for the fast path, which looks it up again. Without a public URL for the site no
 webhook is subscribed and all of this is the scheduled reconciliation's job.
@@ -203,8 +206,10 @@ def _enqueue_check(store_name: str, token: str, run_deadline=None, marked_at: fl
 
 
 def sweep() -> list[str]:
-    """Per-minute cron: a store whose marks outlived their job is armed again; with a public
-    URL set, a store not yet subscribed at it is subscribed (one attempt an hour per store)."""
+    """Per-minute cron: a store whose marks outlived their job is armed again, and the levels
+    due for a second look (`schedule_rechecks`) are marked; with a public URL set, a store not
+    yet subscribed at it is subscribed (one attempt an hour per store)."""
+    now = time.time()
     queued = []
     uri = callback_url()
     for store in frappe.get_all(
@@ -215,10 +220,12 @@ def sweep() -> list[str]:
         if uri and not subscribed_at(store.webhook_status, uri) and not is_kill_switched(store.shop_domain):
             if frappe.cache.set(_key("subscribe", store.name), 1, nx=True, ex=3600):
                 subscribe_store(frappe.get_doc(STORE_DOCTYPE, store.name))
-        token = PENDING.rearm(store.name)
+        due = _take_due_rechecks(store.name, now)
+        token = PENDING.mark(store.name, due) if due else None
+        token = token or PENDING.rearm(store.name)
         if token:
-            # Marks a dead job left are older than any window: only the interval since the
-            # last check is waited.
+            # Marks a dead job left, or due ones, are older than any window: only the interval
+            # since the last check is waited.
             _enqueue_check(store.name, token, store.run_deadline, marked_at=0.0)
             queued.append(store.name)
     return queued
@@ -352,9 +359,65 @@ def check_levels(store, members: set[str]) -> str | None:
     result = reconcile(endpoint, stock, options=replace(options, read_method="levels"))
     if not result.aborted or result.plan.compared:
         refresh_confirmed_levels(store.name, result)
+        schedule_rechecks(store.name, result.plan.drifted)
     if not result.plan.drifted and not result.aborted:
         return None  # Shopify already shows ERPNext's figure: nothing worth a record
     return _record(store, started, run_id, result, {row.ref: row.sku for row in stock})
+
+
+# -- a second look at a shortfall a check left --------------------------------------------
+# Shopify below ERPNext, first seen, may be an order ERPNext has not imported: a check leaves
+# it (sync/drift.py's shortfall rule) and counts it only once its first sighting is
+# SHORTFALL_MIN_AGE_S old. No webhook comes for a level nobody touches again, so without a
+# second look an edit down in Shopify admin stayed until the hourly reconciliation. Each level
+# left waits in a per-store sorted set, scored by when it is due; the per-minute sweep marks the
+# due ones for the next check.
+WAITING_ACTIONS = ("wait", "partial")
+RECHECK_TTL_S = 2 * 3600  # an entry Redis lost is the hourly reconciliation's, as before
+
+
+def recheck_due(action: str, since: datetime | None, now: datetime) -> datetime:
+    """Pure: when a level a check left is looked at again: once its shortfall's first sighting
+    (`since`, the stored shortfall_since) is SHORTFALL_MIN_AGE old; the new part of a grown
+    shortfall ("partial") and one not stored were first seen now."""
+    first_seen = since if action == "wait" and since is not None and since <= now else now
+    return first_seen + confirmed_levels.SHORTFALL_MIN_AGE
+
+
+def schedule_rechecks(store_name: str, drifted) -> None:
+    waiting = {drift.key: drift.action for drift in drifted if drift.action in WAITING_ACTIONS}
+    if not waiting:
+        return
+    since = {
+        (item, location): first_seen
+        for item, location, first_seen in frappe.db.sql(
+            f"""SELECT inventory_item_id, shopify_location_id, shortfall_since
+            FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
+            WHERE shopify_store = %(store)s AND inventory_item_id IN %(ids)s""",
+            {"store": store_name, "ids": tuple({item for item, _location in waiting})},
+        )
+    }
+    now, epoch = now_datetime(), time.time()
+    # Scores in epoch seconds, as the sweep's clock; shortfall_since is in the site's time zone.
+    due = {
+        f"{item}|{location}": epoch
+        + (recheck_due(action, since.get((item, location)), now) - now).total_seconds()
+        for (item, location), action in waiting.items()
+    }
+    key = _key("recheck", store_name)
+    pipe = frappe.cache.pipeline()
+    pipe.zadd(key, due)
+    pipe.expire(key, RECHECK_TTL_S)
+    pipe.execute()
+
+
+def _take_due_rechecks(store_name: str, now: float) -> list[str]:
+    key = _key("recheck", store_name)
+    pipe = frappe.cache.pipeline(transaction=True)
+    pipe.zrangebyscore(key, "-inf", now)
+    pipe.zremrangebyscore(key, "-inf", now)
+    members = pipe.execute()[0] or []
+    return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
 
 
 def _items_of(store_name: str, inventory_item_ids: set[str]) -> list[str]:

@@ -48,7 +48,7 @@ def update_by_name(doctype: str, names: Sequence[str], assignments: str, params:
     BULK_CHUNK a statement. An UPDATE that picks its rows by other columns (a store, a list of
     ids) locks every row it scans, changed or not, and the gap after the last one (another
     store's first row): run at the end of stores' runs, such statements deadlocked each other
-    (docs/benchmarks.md §12). Callers read which rows need the change first (a plain SELECT
+    (a 50-store first tick, issue 17). Callers read which rows need the change first (a plain SELECT
     takes no lock) and write only those, by primary key, in item order."""
     _by_name(f"UPDATE `tab{doctype}` SET {assignments}", names, params)
 

@@ -202,8 +202,8 @@ def mark_shopify_bundles(store_name: str, resolved: Iterable) -> None:
         ORDER BY parent, name""",
         {"store": store_name, "ids": tuple(flags)},
     ):
-        wanted = flags[inventory_item_id]
-        if flag is not None and int(flag) != wanted:
+        wanted = flags.get(inventory_item_id)  # None: matched by the collation only
+        if wanted is not None and flag is not None and int(flag) != wanted:
             changes[wanted].append(name)
     if not (changes[1] or changes[0]):
         return

@@ -75,6 +75,10 @@ FAST_LATENCY_S = 255.38
 # waits CHECK_COALESCE_S after the first mark, and CHECK_MIN_INTERVAL_S since the last check.
 CHECK_COALESCE_S = 5.0
 CHECK_MIN_INTERVAL_S = 15.0
+# A shortfall a check left is marked again by the app's per-minute sweep once its first sighting
+# is SHORTFALL_MIN_AGE_S old (erpnext_side/webhooks.schedule_rechecks).
+SWEEP_EVERY_S = 60.0
+WAITING_ACTIONS = ("wait", "partial")
 # Shopify sends a webhook within seconds of the change (guess: Shopify promises no delay).
 WEBHOOK_DELIVERY_S = 1.0
 
@@ -215,6 +219,8 @@ class World:
         self.check_due = float("inf")  # when the armed webhook check runs
         self.last_check = float("-inf")
         self.marked_levels: set[str] = set()  # inventory item gids a webhook marked
+        self.rechecks: dict[str, float] = {}  # item gid -> when a shortfall a check left is due
+        self.next_sweep = SWEEP_EVERY_S
 
     # -- the fast path and the webhooks ---------------------------------------------------------
     def mark_changed(self, at: float) -> None:
@@ -233,7 +239,20 @@ class World:
         )
 
     def next_due(self) -> float:
-        return min(self.fast_due, self.check_due)
+        return min(self.fast_due, self.check_due, self.next_sweep if self.rechecks else float("inf"))
+
+    def sweep(self) -> None:
+        """erpnext_side/webhooks.sweep, every minute: levels due for a second look are marked and
+        the check armed at once (a swept job waits only the interval since the last check)."""
+        now = self.clock.now()
+        while self.next_sweep <= now:
+            self.next_sweep += SWEEP_EVERY_S
+        due = [item for item, at in self.rechecks.items() if at <= now]
+        for item in due:
+            del self.rechecks[item]
+            self.marked_levels.add(item)
+        if due:
+            self.check_due = min(self.check_due, max(now, self.last_check + CHECK_MIN_INTERVAL_S))
 
     # -- the world moving ----------------------------------------------------------------
     def _after(self, t: float, rate: float) -> float:
@@ -373,6 +392,12 @@ class World:
         self.metrics.webhook_checks += 1
         self.metrics.calls += result.api_calls
         self.remember_shortfalls(result.shortfalls, keys)
+        now = self.clock.now()
+        for drift in result.plan.drifted:
+            if drift.action in WAITING_ACTIONS:
+                # webhooks.recheck_due: from the shortfall's first sighting (a grown one's new part: now).
+                since = self.shortfall_since.get(drift.key) if drift.action == "wait" else None
+                self.rechecks[drift.key[0]] = (now if since is None else since) + SHORTFALL_MIN_AGE_S
         if result.correction is not None:
             self.metrics.conflicts += result.correction.conflicts
         for level in result.confirmed:
@@ -497,6 +522,8 @@ def _simulate(scenario: Scenario, setting: Setting) -> Metrics:
                 world.advance_to(target)
                 if world.clock.now() >= world.fast_due:
                     world.sync(fast=True)
+                if setting.webhook_checks and world.clock.now() >= world.next_sweep:
+                    world.sweep()
                 if world.clock.now() >= world.check_due:
                     world.webhook_check()
             world.sample(world.clock.now() - t)

@@ -1,7 +1,7 @@
 """One home for the multi-row INSERT (… ON DUPLICATE KEY UPDATE) the app writes its per-row
 records with (confirmed levels, in-flight marks, the Item id cache, not-on-Shopify marks): a
 run touches thousands of rows, and one save per row would cost a round trip (and a document
-load) each."""
+load) each. And for the UPDATE and DELETE of rows picked by name (update_by_name)."""
 
 from __future__ import annotations
 
@@ -41,3 +41,27 @@ def insert_rows(
             [value for row in chunk for value in row],
         )
     return len(rows)
+
+
+def update_by_name(doctype: str, names: Sequence[str], assignments: str, params: dict | None = None) -> None:
+    """UPDATE `doctype` SET `assignments` (params by name) on the rows named, in the order given,
+    BULK_CHUNK a statement. An UPDATE that picks its rows by other columns (a store, a list of
+    ids) locks every row it scans, changed or not, and the gap after the last one (another
+    store's first row): run at the end of stores' runs, such statements deadlocked each other
+    (a 50-store first tick, issue 17). Callers read which rows need the change first (a plain SELECT
+    takes no lock) and write only those, by primary key, in item order."""
+    _by_name(f"UPDATE `tab{doctype}` SET {assignments}", names, params)
+
+
+def delete_by_name(doctype: str, names: Sequence[str]) -> None:
+    """DELETE the rows named, as update_by_name updates them."""
+    _by_name(f"DELETE FROM `tab{doctype}`", names)
+
+
+def _by_name(statement: str, names: Sequence[str], params: dict | None = None) -> None:
+    names = list(names)
+    for start in range(0, len(names), BULK_CHUNK):
+        frappe.db.sql(
+            f"{statement} WHERE name IN %(names)s",
+            {**(params or {}), "names": tuple(names[start : start + BULK_CHUNK])},
+        )

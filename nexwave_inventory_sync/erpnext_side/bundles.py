@@ -27,6 +27,8 @@ import frappe
 
 from ..sync.quantity import QuantityError, shopify_quantity
 from ..sync.results import StockRow
+from . import flight_marks
+from .bulk_sql import update_by_name
 from .constants import ITEM_STORE_DOCTYPE
 from .item_choice import ItemChoice
 from .stock_levels import _stock_row, item_codes_param, sku_column, stock_rows
@@ -180,17 +182,37 @@ SHOPIFY_BUNDLE_MESSAGE = "Shopify bundle: stock comes from its components"
 
 def mark_shopify_bundles(store_name: str, resolved: Iterable) -> None:
     """Cache which inventory items are Shopify bundles (Resolution.requires_components), so the
-    log and the Item form can say why they are never sent; an item no longer a bundle is cleared."""
-    resolved = list(resolved)
-    for flag in (1, 0):
-        ids = tuple({r.inventory_item_id for r in resolved if bool(r.requires_components) == bool(flag)})
-        if ids:
-            frappe.db.sql(
-                f"""UPDATE `tab{ITEM_STORE_DOCTYPE}` SET shopify_bundle = %(flag)s
-                WHERE parenttype = 'Item' AND shopify_store = %(store)s AND inventory_item_id IN %(ids)s
-                    AND shopify_bundle != %(flag)s""",
-                {"flag": flag, "store": store_name, "ids": ids},
+    log and the Item form can say why they are never sent; an item no longer a bundle is cleared.
+    The rows to change are read first and written by name, usually none: an UPDATE over the
+    store's 7,300 rows locked them all at the end of every run and deadlocked other stores' runs
+    (bulk_sql.update_by_name)."""
+    flags: dict[str, int] = {}
+    for r in resolved:
+        if r.inventory_item_id:
+            # Seen both ways in one run: not a bundle (the old statements cleared last).
+            flags[r.inventory_item_id] = min(
+                flags.get(r.inventory_item_id, 1), int(bool(r.requires_components))
             )
+    if not flags:
+        return
+    changes: dict[int, list[str]] = {1: [], 0: []}
+    for name, inventory_item_id, flag in frappe.db.sql(
+        f"""SELECT name, inventory_item_id, shopify_bundle FROM `tab{ITEM_STORE_DOCTYPE}`
+        WHERE parenttype = 'Item' AND shopify_store = %(store)s AND inventory_item_id IN %(ids)s
+        ORDER BY parent, name""",
+        {"store": store_name, "ids": tuple(flags)},
+    ):
+        wanted = flags.get(inventory_item_id)  # None: matched by the collation only
+        if wanted is not None and flag is not None and int(flag) != wanted:
+            changes[wanted].append(name)
+    if not (changes[1] or changes[0]):
+        return
+
+    def write() -> None:
+        for flag, names in changes.items():
+            update_by_name(ITEM_STORE_DOCTYPE, names, "shopify_bundle = %(flag)s", {"flag": flag})
+
+    flight_marks.in_own_transaction(write)
 
 
 def shopify_bundles_among(store_name: str, items: Iterable[str]) -> list[str]:

@@ -19,7 +19,7 @@ from frappe.utils import now_datetime
 from ..sync.delta import ConfirmedLevel, LevelKey
 from ..sync.drift import SHORTFALL_MIN_AGE_S
 from ..sync.in_flight import InFlightCheck, InFlightLevel
-from .bulk_sql import BULK_CHUNK, insert_rows
+from .bulk_sql import BULK_CHUNK, delete_by_name, insert_rows, update_by_name
 from .constants import CONFIRMED_LEVEL_DOCTYPE
 from .stock_levels import item_codes_param
 
@@ -256,27 +256,30 @@ def _key_condition(keys: Iterable[LevelKey]) -> tuple[str, list]:
     return f"(inventory_item_id, shopify_location_id) IN ({placeholders})", [v for key in keys for v in key]
 
 
-def release(store_name: str, keys: Iterable[LevelKey]) -> None:
-    """Shopify answered these rows without applying them: the level before stands."""
+def _names(store_name: str, keys: Iterable[LevelKey]) -> list[str]:
+    """The store's rows of `keys`, in item order, by a plain read (no lock): the write that
+    follows locks those rows only, by name (bulk_sql.update_by_name)."""
     keys = list(keys)
+    rows: list[tuple] = []
     for start in range(0, len(keys), BULK_CHUNK):
         condition, values = _key_condition(keys[start : start + BULK_CHUNK])
-        frappe.db.sql(
-            f"UPDATE `tab{CONFIRMED_LEVEL_DOCTYPE}` SET in_flight = 0 WHERE shopify_store = %s AND {condition}",
+        rows += frappe.db.sql(
+            f"""SELECT item_code, shopify_location_id, name FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
+            WHERE shopify_store = %s AND {condition}""",
             [store_name, *values],
         )
+    return [row[2] for row in sorted(rows)]
+
+
+def release(store_name: str, keys: Iterable[LevelKey]) -> None:
+    """Shopify answered these rows without applying them: the level before stands."""
+    update_by_name(CONFIRMED_LEVEL_DOCTYPE, _names(store_name, keys), "in_flight = 0")
 
 
 def forget_levels(store_name: str, keys: Iterable[LevelKey]) -> None:
     """Shopify has no level there any more (the item was deleted, or is not stocked there):
     nothing is left to compare with or to zero."""
-    keys = list(keys)
-    for start in range(0, len(keys), BULK_CHUNK):
-        condition, values = _key_condition(keys[start : start + BULK_CHUNK])
-        frappe.db.sql(
-            f"DELETE FROM `tab{CONFIRMED_LEVEL_DOCTYPE}` WHERE shopify_store = %s AND {condition}",
-            [store_name, *values],
-        )
+    delete_by_name(CONFIRMED_LEVEL_DOCTYPE, _names(store_name, keys))
 
 
 def settle_in_flight(store_name: str, check: InFlightCheck) -> None:

@@ -273,6 +273,8 @@ def _wait_for_lock(store_name: str) -> bool:
 
 def _log_failure(what: str) -> None:
     try:
-        frappe.log_error(title=f"Shopify fast path: {what} failed")
+        # Without frame variables: log_error's default prints them, and its redaction goes by
+        # variable name, which a header dict escapes (run_log.without_token).
+        frappe.log_error(title=f"Shopify fast path: {what} failed", message=frappe.get_traceback())
     except Exception:
         pass

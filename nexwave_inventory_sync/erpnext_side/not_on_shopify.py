@@ -22,7 +22,8 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from ..sync.results import RunResult, RunStatus, StockRow
-from .bulk_sql import insert_rows
+from . import flight_marks
+from .bulk_sql import insert_rows, update_by_name
 from .constants import ITEM_STORE_DOCTYPE
 from .id_cache import ROW_HEAD, highest_row_idx, new_row_head
 from .stock_levels import item_codes_param
@@ -83,34 +84,40 @@ def missing_items(sent: Iterable[StockRow], result: RunResult, store_name: str) 
 
 def mark(store_name: str, items: Iterable[str], now: datetime | None = None) -> None:
     """Mark the items not on Shopify as of `now` (their row for the store, made if missing), and
-    unmark the store's rows that now have ids (found since). Two or three statements a run."""
+    unmark the store's rows that now have ids (found since). The rows to change are read first
+    and written by name (bulk_sql.update_by_name: an UPDATE over the store's rows locked them
+    all at the end of every run)."""
     now = now or now_datetime()
-    frappe.db.sql(
-        f"""UPDATE `tab{ITEM_STORE_DOCTYPE}` SET not_on_shopify = 0
+    found = frappe.db.sql_list(
+        f"""SELECT name FROM `tab{ITEM_STORE_DOCTYPE}`
         WHERE parenttype = 'Item' AND shopify_store = %(store)s AND not_on_shopify = 1
-            AND IFNULL(inventory_item_id, '') != ''""",
+            AND IFNULL(inventory_item_id, '') != '' ORDER BY parent, name""",
         {"store": store_name},
     )
+    if found:
+        flight_marks.in_own_transaction(
+            lambda: update_by_name(ITEM_STORE_DOCTYPE, found, "not_on_shopify = 0")
+        )
     items = sorted(set(items))
     for start in range(0, len(items), _CHUNK):
         _mark_chunk(store_name, items[start : start + _CHUNK], now)
 
 
 def _mark_chunk(store_name: str, items: list[str], now: datetime) -> None:
-    params = {"store": store_name, "items": item_codes_param(items), "now": now}
-    frappe.db.sql(
-        f"""UPDATE `tab{ITEM_STORE_DOCTYPE}` SET not_on_shopify = 1, last_resolved = %(now)s
+    rows = frappe.db.sql(
+        f"""SELECT name, parent, IFNULL(inventory_item_id, '') = '' AS missing
+        FROM `tab{ITEM_STORE_DOCTYPE}`
         WHERE parenttype = 'Item' AND shopify_store = %(store)s AND parent IN %(items)s
-            AND IFNULL(inventory_item_id, '') = ''""",
-        params,
+        ORDER BY parent, name""",
+        {"store": store_name, "items": item_codes_param(items)},
     )
-    has_row = set(
-        frappe.get_all(
-            ITEM_STORE_DOCTYPE,
-            filters={"parenttype": "Item", "shopify_store": store_name, "parent": ["in", items]},
-            pluck="parent",
-        )
+    update_by_name(
+        ITEM_STORE_DOCTYPE,
+        [name for name, _parent, missing in rows if missing],
+        "not_on_shopify = 1, last_resolved = %(now)s",
+        {"now": now},
     )
+    has_row = {parent for _name, parent, _missing in rows}
     missing = [item for item in items if item not in has_row]
     if not missing:
         return

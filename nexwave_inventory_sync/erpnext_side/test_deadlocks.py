@@ -11,13 +11,18 @@ from types import SimpleNamespace
 
 import frappe
 
-from nexwave_inventory_sync.erpnext_side import store_job
+from nexwave_inventory_sync.erpnext_side import bundles, confirmed_levels, not_on_shopify, store_job
 from nexwave_inventory_sync.erpnext_side.checkpoint import Checkpointer
-from nexwave_inventory_sync.erpnext_side.constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD
+from nexwave_inventory_sync.erpnext_side.constants import (
+    CONFIRMED_LEVEL_DOCTYPE,
+    ITEM_STORE_DOCTYPE,
+    ITEM_STORES_FIELD,
+)
 from nexwave_inventory_sync.sync.results import Checkpoint, Resolution, StockRow
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 
 TABLE = f"`tab{ITEM_STORE_DOCTYPE}`"
+LEVELS = f"`tab{CONFIRMED_LEVEL_DOCTYPE}`"
 LOC = "gid://shopify/Location/1"
 
 
@@ -157,3 +162,142 @@ class TestDeadlocks(IntegrationTestCase):
                 return f"failed: {exc}"
 
         self.assertEqual(store_job.run_store_job(Job()), "failed: Deadlock found when trying to get lock")
+
+
+class TestRunEndWritesLockOnlyWhatTheyChange(IntegrationTestCase):
+    """The end of a run writes its store's flags (bundles.mark_shopify_bundles,
+    not_on_shopify.mark) and forgets levels (confirmed_levels.forget_levels; a checkpoint
+    releases some, confirmed_levels.release). An UPDATE that picked its rows by store and ids locked every row it
+    scanned, changed or not, and lost deadlocks to other stores' runs writing rows of the same
+    Items (a 50-store first tick, issue 17). Rows another transaction holds (an Item being saved
+    rewrites its rows of every store) are not waited on unless they change."""
+
+    def setUp(self):
+        super().setUp()
+        tag = frappe.generate_hash(length=6)
+        self.store, self.other = f"RUNEND {tag} A", f"RUNEND {tag} B"
+        # name -> (item, store, inventory item id, shopify_bundle, not_on_shopify)
+        self.rows = {
+            f"re{tag}ax": (f"RUNEND-{tag}-X", self.store, f"gid://shopify/InventoryItem/{tag}1", 0, 1),
+            f"re{tag}ay": (f"RUNEND-{tag}-Y", self.store, f"gid://shopify/InventoryItem/{tag}2", 1, 0),
+            f"re{tag}bx": (f"RUNEND-{tag}-X", self.other, f"gid://shopify/InventoryItem/{tag}1", 0, 0),
+            f"re{tag}by": (f"RUNEND-{tag}-Y", self.other, f"gid://shopify/InventoryItem/{tag}2", 1, 0),
+        }
+        self.x_row, self.y_row, *self.other_rows = self.rows
+        joined(in_thread(self._seed))
+        self.addCleanup(lambda: joined(in_thread(self._clean)))
+
+    def _seed(self):
+        for name, (item, store, inventory_item_id, bundle, missing) in self.rows.items():
+            frappe.db.sql(
+                f"""INSERT INTO {TABLE} (name, parent, parenttype, parentfield, idx, shopify_store,
+                    inventory_item_id, shopify_bundle, not_on_shopify, creation, modified, owner, modified_by)
+                VALUES (%s, %s, 'Item', %s, 1, %s, %s, %s, %s, NOW(6), NOW(6), 'Administrator', 'Administrator')""",
+                (name, item, ITEM_STORES_FIELD, store, inventory_item_id, bundle, missing),
+            )
+        frappe.db.commit()
+
+    def _clean(self):
+        frappe.db.sql(f"DELETE FROM {TABLE} WHERE name IN %s", [tuple(self.rows)])
+        frappe.db.commit()
+
+    def run_while_held(self, write, table=TABLE, held_rows=None) -> list[str]:
+        """`write` in a worker's transaction (lock waits of 2 s) while another transaction holds
+        the store's unchanged row Y and the other store's rows; the lock waits it hit."""
+        held, done = threading.Event(), threading.Event()
+        held_rows = held_rows or (self.y_row, *self.other_rows)
+
+        def holder():
+            frappe.db.sql(f"SELECT name FROM {table} WHERE name IN %s FOR UPDATE", [tuple(held_rows)])
+            held.set()
+            done.wait(30)
+
+        def writer():
+            held.wait(30)
+            frappe.db.sql("SET SESSION innodb_lock_wait_timeout = 2")
+            try:
+                write()
+                frappe.db.commit()
+                return []
+            except frappe.QueryTimeoutError as exc:
+                return [str(exc)]
+            finally:
+                done.set()
+
+        holding = in_thread(holder)
+        waits = joined(in_thread(writer, worker=True))
+        joined(holding)
+        return waits
+
+    def column(self, fieldname):
+        return joined(
+            in_thread(
+                lambda: dict(
+                    frappe.db.sql(
+                        f"SELECT name, {fieldname} FROM {TABLE} WHERE name IN %s", [tuple(self.rows)]
+                    )
+                )
+            )
+        )
+
+    def test_marking_shopify_bundles_locks_only_the_rows_it_changes(self):
+        x_id, y_id = self.rows[self.x_row][2], self.rows[self.y_row][2]
+        waits = self.run_while_held(
+            lambda: bundles.mark_shopify_bundles(
+                self.store,
+                [
+                    Resolution(x_id, False, requires_components=True),
+                    Resolution(y_id, False, requires_components=True),
+                ],
+            )
+        )
+        self.assertEqual(waits, [])
+        flags = self.column("shopify_bundle")
+        self.assertEqual(flags[self.x_row], 1)  # changed, by name
+        self.assertEqual([flags[name] for name in self.other_rows], [0, 1])  # the other store's, untouched
+
+    def test_unmarking_items_found_on_shopify_locks_only_the_rows_it_changes(self):
+        waits = self.run_while_held(lambda: not_on_shopify.mark(self.store, []))
+        self.assertEqual(waits, [])
+        self.assertEqual(self.column("not_on_shopify")[self.x_row], 0)
+
+    def test_forgetting_and_releasing_levels_lock_only_those_levels(self):
+        levels = {
+            f"{name}l": (store, item, inventory_item_id)
+            for name, (item, store, inventory_item_id, *_f) in self.rows.items()
+        }
+
+        def seed():
+            for name, (store, item, inventory_item_id) in levels.items():
+                frappe.db.sql(
+                    f"""INSERT INTO {LEVELS} (name, shopify_store, item_code, shopify_location_id,
+                        inventory_item_id, quantity, in_flight, creation, modified, owner, modified_by)
+                    VALUES (%s, %s, %s, %s, %s, 5, 1, NOW(6), NOW(6), 'Administrator', 'Administrator')""",
+                    (name, store, item, LOC, inventory_item_id),
+                )
+            frappe.db.commit()
+
+        def clean():
+            frappe.db.sql(f"DELETE FROM {LEVELS} WHERE name IN %s", [tuple(levels)])
+            frappe.db.commit()
+
+        joined(in_thread(seed))
+        self.addCleanup(lambda: joined(in_thread(clean)))
+        x_level, y_level, *other_levels = levels
+        x_key = (levels[x_level][2], LOC)
+        waits = self.run_while_held(
+            lambda: confirmed_levels.release(self.store, [x_key]), LEVELS, (y_level, *other_levels)
+        )
+        self.assertEqual(waits, [])
+        waits = self.run_while_held(
+            lambda: confirmed_levels.forget_levels(self.store, [x_key]), LEVELS, (y_level, *other_levels)
+        )
+        self.assertEqual(waits, [])
+        left = joined(
+            in_thread(
+                lambda: dict(
+                    frappe.db.sql(f"SELECT name, in_flight FROM {LEVELS} WHERE name IN %s", [tuple(levels)])
+                )
+            )
+        )
+        self.assertEqual(left, {y_level: 1, **{name: 1 for name in other_levels}})

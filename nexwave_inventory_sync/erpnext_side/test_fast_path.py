@@ -70,6 +70,25 @@ class TestFastPath(IntegrationTestCase):
         self.assertEqual(self.queued, [name])
         self.assertEqual(fast_path.PENDING.size(elsewhere), 0)  # its warehouse did not move
 
+    def test_a_failure_after_the_commit_logs_no_frame_variables(self):
+        self.make_store("fast-leak.myshopify.com")
+        secret = "shpat_" + frappe.generate_hash(length=24)
+
+        def refuse(store_name, items):
+            headers = {"X-Shopify-Access-Token": secret}  # a frame variable escapes name-based redaction
+            raise RuntimeError(f"Redis refused the mark ({len(headers)} header)")
+
+        receive([(item(f"FAST-{frappe.generate_hash(length=6)}"), self.wh, 5)])
+        before = frappe.get_all("Error Log", pluck="name")
+        with patch.object(fast_path.PENDING, "mark", side_effect=refuse):
+            self.commit()
+        errors = frappe.get_all(
+            "Error Log", filters={"name": ["not in", before or [""]]}, fields=["error", "method"]
+        )
+        self.assertEqual([e.method for e in errors], ["Shopify fast path: marking failed"])
+        self.assertIn("Redis refused the mark", errors[0].error)
+        self.assertNotIn(secret, errors[0].error)
+
     def test_a_rollback_drops_the_marks(self):
         name = self.make_store("fast-rollback.myshopify.com")
         receive([(item(f"FAST-{frappe.generate_hash(length=6)}"), self.wh, 5)])

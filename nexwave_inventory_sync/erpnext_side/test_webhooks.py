@@ -5,6 +5,7 @@ own echo before it marks anything; a flood makes one check; an admin edit in the
 is corrected by the check (or recorded, when the store does not correct drift)."""
 
 import json
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
@@ -16,6 +17,7 @@ from nexwave_inventory_sync.emulator.webhooks import WebhookSender
 from nexwave_inventory_sync.erpnext_side import webhooks
 from nexwave_inventory_sync.erpnext_side.constants import WEBHOOK_BASE_URL_KEY
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
+from nexwave_inventory_sync.sync.drift import SHORTFALL_MIN_AGE_S
 from nexwave_inventory_sync.sync.webhooks import sign
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import (
@@ -29,6 +31,7 @@ from nexwave_inventory_sync.testing.fixtures import (
 )
 
 SECRET = "shpss_webhook_test_secret"
+ENQUEUE_CHECK = webhooks._enqueue_check  # as the receiver calls it (WebhookMixin patches it)
 LOC1 = "gid://shopify/Location/1"
 
 
@@ -59,7 +62,7 @@ class WebhookMixin:
         patcher = patch.object(
             webhooks,
             "_enqueue_check",
-            side_effect=lambda name, token, deadline=None: self.checks.append(name),
+            side_effect=lambda name, token, deadline=None, **kw: self.checks.append(name),
         )
         patcher.start()
         self.addCleanup(patcher.stop)
@@ -200,6 +203,82 @@ class TestFreshSaleLeftAlone(WebhookMixin, IntegrationTestCase):
         )
         self.look_again(5, 2)
         self.assertEqual(self.shop.available(self.code, LOC1), 8)
+
+
+class TestCheckWaitsOnlyWhatIsLeft(WebhookMixin, IntegrationTestCase):
+    domain = "hooks-wait.myshopify.com"
+
+    def test_a_check_that_waited_in_the_queue_does_not_sleep_in_the_worker(self):
+        with patch.object(webhooks.frappe, "enqueue") as enqueue:
+            ENQUEUE_CHECK(self.name, "token")
+        queued = enqueue.call_args.kwargs
+        self.assertAlmostEqual(queued["marked_at"], time.time(), delta=30)
+        self.shop.catalog.set_available(self.inventory_item, LOC1, 12)
+        self.assertEqual(self.deliver(12).outcome, "accepted")
+        # The store's last check 20 s before the mark; the job started 10 s after it (queued
+        # behind other stores' jobs): both windows (5 s, 15 s) have passed, no sleep.
+        frappe.cache.set(webhooks._key("checked", self.name), queued["marked_at"] - 20, ex=60)
+        with patch.object(webhooks.time, "sleep") as sleep:
+            record = webhooks.run_webhook_check(queued["store_name"], marked_at=queued["marked_at"] - 10)
+        self.assertEqual([c.args[0] for c in sleep.call_args_list if c.args and c.args[0] > 0.5], [])
+        self.assertEqual(frappe.db.get_value("Shopify Reconciliation", record, "corrected"), 1)
+        self.assertEqual(self.shop.available(self.code, LOC1), 8)
+        # A check just ran: the next one, 1 s after its mark, waits the rest of the 15 s only.
+        with patch.object(webhooks.time, "sleep") as sleep:
+            webhooks.run_webhook_check(self.name, marked_at=time.time() - 1)
+        self.assertGreater(sleep.call_args_list[0].args[0], webhooks.CHECK_MIN_INTERVAL_S - 3)
+        self.assertLessEqual(sleep.call_args_list[0].args[0], webhooks.CHECK_MIN_INTERVAL_S)
+
+    def test_the_wait_is_what_is_left_of_either_window(self):
+        wait = webhooks.check_wait
+        self.assertEqual(wait(100.0, None, 101.0), 4.0)  # 1 s after the mark: 4 s of 5 left
+        self.assertEqual(wait(100.0, None, 130.0), 0.0)  # queued 30 s: nothing left
+        self.assertEqual(wait(100.0, 95.0, 101.0), 9.0)  # the last check 6 s ago: 9 s of 15
+        self.assertEqual(wait(0.0, 50.0, 101.0), 0.0)  # a swept job, the last check long ago
+        self.assertEqual(wait(None, None, 101.0), 5.0)  # a job queued by an older version
+        self.assertEqual(wait(100.0, 100.0, 100.0, coalesce_s=0), 0.0)  # tests: no waits
+
+
+class TestShortfallLookedAtAgain(WebhookMixin, IntegrationTestCase):
+    domain = "hooks-shortfall-again.myshopify.com"
+
+    def sweep_at(self, epoch: float) -> list[str]:
+        """The per-minute sweep as it runs at `epoch`."""
+        with patch.object(webhooks.time, "time", return_value=epoch):
+            return webhooks.sweep()
+
+    def test_an_edit_down_left_by_a_check_is_put_right_once_the_rule_s_age_has_passed(self):
+        # Lowered in Shopify admin: a shortfall first seen, maybe an order not imported yet.
+        self.shop.catalog.set_available(self.inventory_item, LOC1, 5)
+        self.assertEqual(self.deliver(5).outcome, "accepted")
+        webhooks.run_webhook_check(self.name, coalesce_s=0)
+        self.assertEqual(self.shop.available(self.code, LOC1), 5)
+        # No webhook comes again for a level nobody touches; the sweep's minutes before the
+        # rule's age bring nothing.
+        self.assertNotIn(self.name, self.sweep_at(time.time() + 60))
+        self.assertEqual(webhooks.PENDING.size(self.name), 0)
+        # Once the shortfall is 15 minutes old, the sweep marks the level for a check, which
+        # counts it as seen before and corrects it.
+        later = time.time() + SHORTFALL_MIN_AGE_S + 60
+        frappe.db.sql(
+            "UPDATE `tabShopify Confirmed Level` SET shortfall_since = %s WHERE shopify_store = %s",
+            (now_datetime() - timedelta(seconds=SHORTFALL_MIN_AGE_S + 60), self.name),
+        )
+        self.assertIn(self.name, self.sweep_at(later))
+        self.assertEqual(self.checks.count(self.name), 2)  # the delivery's, the sweep's
+        record = webhooks.run_webhook_check(self.name, coalesce_s=0)
+        self.assertEqual(self.shop.available(self.code, LOC1), 8)
+        self.assertEqual(frappe.db.get_value("Shopify Reconciliation", record, "corrected"), 1)
+        self.assertNotIn(self.name, self.sweep_at(later + 3600))  # looked at again once
+
+    def test_a_second_look_is_due_when_the_first_sighting_is_old_enough(self):
+        now = now_datetime()
+        age = timedelta(seconds=SHORTFALL_MIN_AGE_S)
+        self.assertEqual(
+            webhooks.recheck_due("wait", now - timedelta(minutes=5), now), now + age - timedelta(minutes=5)
+        )
+        self.assertEqual(webhooks.recheck_due("wait", None, now), now + age)
+        self.assertEqual(webhooks.recheck_due("partial", now - timedelta(minutes=5), now), now + age)
 
 
 class TestAdminEditRecorded(WebhookMixin, IntegrationTestCase):

@@ -8,11 +8,15 @@ same level (updated_at: they come late and out of order), and the echo of our ow
 figure equals the level Shopify last confirmed to us). What is left marks the level in a
 per-store set (pending.py) and arms one check job per store.
 
-The check job waits CHECK_COALESCE_S (and at least CHECK_MIN_INTERVAL_S since the store's last
-check: a bulk import in Shopify admin sends thousands of deliveries, which make one check
-run), takes every marked level, reads those levels on Shopify (by id, not the whole location:
+The check job waits what is left of CHECK_COALESCE_S after the mark that armed it and of
+CHECK_MIN_INTERVAL_S since the store's last check (a bulk import in Shopify admin sends
+thousands of deliveries, which make one check run; a job that waited that long in the queue
+starts at once), takes every marked level, reads those levels on Shopify (by id, not the whole location:
 sync.reconcile with read_method "levels") and applies the reconciliation's rules to them (tolerance, the shortfall
-rule, correct or not, the conflict policy for a row that moves meanwhile); the levels read become the confirmed ones. A deleted
+rule, correct or not, the conflict policy for a row that moves meanwhile); the levels read become the confirmed ones. A
+shortfall it leaves (Shopify below ERPNext, first seen: maybe an order not imported yet) is
+marked again once the rule's 15 minutes have passed (`schedule_rechecks`, picked up by the
+per-minute sweep), so an edit down in Shopify admin is put right then. A deleted
 inventory item, or one whose tracking changed, has its cached ids forgotten and its ERPNext
 item queued for the fast path, which looks it up again. Without a public URL for the site no
 webhook is subscribed and all of this is the scheduled reconciliation's job.
@@ -45,6 +49,7 @@ from .constants import (
     WEBHOOK_CHECK_METHOD,
     WEBHOOK_TRIGGER,
 )
+from .fast_path import coalesce_wait
 from .pending import PendingSet
 from .quantity_names import ON_HAND, quantity_name
 from .reconciliation import (
@@ -187,7 +192,8 @@ def check_job_id(store_name: str, token: str) -> str:
     return f"shopify_webhook_check::{store_name}::{token}"
 
 
-def _enqueue_check(store_name: str, token: str, run_deadline=None) -> None:
+def _enqueue_check(store_name: str, token: str, run_deadline=None, marked_at: float | None = None) -> None:
+    """`marked_at`: when the arming mark was made (None: now), where the job's window starts."""
     frappe.enqueue(
         WEBHOOK_CHECK_METHOD,
         queue=SYNC_QUEUE,
@@ -195,12 +201,15 @@ def _enqueue_check(store_name: str, token: str, run_deadline=None) -> None:
         job_id=check_job_id(store_name, token),
         deduplicate=True,
         store_name=store_name,
+        marked_at=time.time() if marked_at is None else marked_at,
     )
 
 
 def sweep() -> list[str]:
-    """Per-minute cron: a store whose marks outlived their job is armed again; with a public
-    URL set, a store not yet subscribed at it is subscribed (one attempt an hour per store)."""
+    """Per-minute cron: a store whose marks outlived their job is armed again, and the levels
+    due for a second look (`schedule_rechecks`) are marked; with a public URL set, a store not
+    yet subscribed at it is subscribed (one attempt an hour per store)."""
+    now = time.time()
     queued = []
     uri = callback_url()
     for store in frappe.get_all(
@@ -211,9 +220,13 @@ def sweep() -> list[str]:
         if uri and not subscribed_at(store.webhook_status, uri) and not is_kill_switched(store.shop_domain):
             if frappe.cache.set(_key("subscribe", store.name), 1, nx=True, ex=3600):
                 subscribe_store(frappe.get_doc(STORE_DOCTYPE, store.name))
-        token = PENDING.rearm(store.name)
+        due = _take_due_rechecks(store.name, now)
+        token = PENDING.mark(store.name, due) if due else None
+        token = token or PENDING.rearm(store.name)
         if token:
-            _enqueue_check(store.name, token, store.run_deadline)
+            # Marks a dead job left, or due ones, are older than any window: only the interval
+            # since the last check is waited.
+            _enqueue_check(store.name, token, store.run_deadline, marked_at=0.0)
             queued.append(store.name)
     return queued
 
@@ -265,9 +278,12 @@ def subscribe_webhooks(store_name: str) -> str:
 # -- the targeted check ------------------------------------------------------------------
 
 
-def run_webhook_check(store_name: str, coalesce_s: float | None = None) -> str | None:
-    """Returns the Shopify Reconciliation recording drift it found, else None."""
-    _wait_between_checks(store_name, CHECK_COALESCE_S if coalesce_s is None else coalesce_s)
+def run_webhook_check(
+    store_name: str, coalesce_s: float | None = None, marked_at: float | None = None
+) -> str | None:
+    """Returns the Shopify Reconciliation recording drift it found, else None. `marked_at`: when
+    the mark that armed the job was made (epoch seconds; 0 for marks a sweep re-armed)."""
+    _wait_between_checks(store_name, CHECK_COALESCE_S if coalesce_s is None else coalesce_s, marked_at)
     store = frappe.get_doc(STORE_DOCTYPE, store_name)
     if refusal(store, now_datetime(), force=True):  # switched off or disabled
         PENDING.forget(store_name)
@@ -281,11 +297,28 @@ def run_webhook_check(store_name: str, coalesce_s: float | None = None) -> str |
         return check_levels(store, members)
 
 
-def _wait_between_checks(store_name: str, coalesce_s: float) -> None:
+def check_wait(
+    marked_at: float | None,
+    last_checked: float | None,
+    now: float,
+    coalesce_s: float = CHECK_COALESCE_S,
+    min_interval_s: float = CHECK_MIN_INTERVAL_S,
+) -> float:
+    """Pure: what is left, when the job starts, of its two windows: `coalesce_s` since the mark
+    that armed it and `min_interval_s` since the store's last check, each by the fast path's
+    rule (fast_path.coalesce_wait): a job that already waited that long in the queue starts at
+    once, a worker never sleeps for a window that has passed. No coalescing, no interval."""
+    if coalesce_s <= 0:
+        return 0.0
+    wait = coalesce_wait(marked_at, now, coalesce_s)
+    if last_checked is not None:
+        wait = max(wait, coalesce_wait(last_checked, now, min_interval_s))
+    return wait
+
+
+def _wait_between_checks(store_name: str, coalesce_s: float, marked_at: float | None) -> None:
     last = frappe.cache.get(_key("checked", store_name))
-    wait = coalesce_s
-    if last is not None and coalesce_s > 0:
-        wait = max(wait, float(last) + CHECK_MIN_INTERVAL_S - time.time())
+    wait = check_wait(marked_at, None if last is None else float(last), time.time(), coalesce_s)
     if wait > 0:
         time.sleep(wait)
 
@@ -326,9 +359,65 @@ def check_levels(store, members: set[str]) -> str | None:
     result = reconcile(endpoint, stock, options=replace(options, read_method="levels"))
     if not result.aborted or result.plan.compared:
         refresh_confirmed_levels(store.name, result)
+        schedule_rechecks(store.name, result.plan.drifted)
     if not result.plan.drifted and not result.aborted:
         return None  # Shopify already shows ERPNext's figure: nothing worth a record
     return _record(store, started, run_id, result, {row.ref: row.sku for row in stock})
+
+
+# -- a second look at a shortfall a check left --------------------------------------------
+# Shopify below ERPNext, first seen, may be an order ERPNext has not imported: a check leaves
+# it (sync/drift.py's shortfall rule) and counts it only once its first sighting is
+# SHORTFALL_MIN_AGE_S old. No webhook comes for a level nobody touches again, so without a
+# second look an edit down in Shopify admin stayed until the hourly reconciliation. Each level
+# left waits in a per-store sorted set, scored by when it is due; the per-minute sweep marks the
+# due ones for the next check.
+WAITING_ACTIONS = ("wait", "partial")
+RECHECK_TTL_S = 2 * 3600  # an entry Redis lost is the hourly reconciliation's, as before
+
+
+def recheck_due(action: str, since: datetime | None, now: datetime) -> datetime:
+    """Pure: when a level a check left is looked at again: once its shortfall's first sighting
+    (`since`, the stored shortfall_since) is SHORTFALL_MIN_AGE old; the new part of a grown
+    shortfall ("partial") and one not stored were first seen now."""
+    first_seen = since if action == "wait" and since is not None and since <= now else now
+    return first_seen + confirmed_levels.SHORTFALL_MIN_AGE
+
+
+def schedule_rechecks(store_name: str, drifted) -> None:
+    waiting = {drift.key: drift.action for drift in drifted if drift.action in WAITING_ACTIONS}
+    if not waiting:
+        return
+    since = {
+        (item, location): first_seen
+        for item, location, first_seen in frappe.db.sql(
+            f"""SELECT inventory_item_id, shopify_location_id, shortfall_since
+            FROM `tab{CONFIRMED_LEVEL_DOCTYPE}`
+            WHERE shopify_store = %(store)s AND inventory_item_id IN %(ids)s""",
+            {"store": store_name, "ids": tuple({item for item, _location in waiting})},
+        )
+    }
+    now, epoch = now_datetime(), time.time()
+    # Scores in epoch seconds, as the sweep's clock; shortfall_since is in the site's time zone.
+    due = {
+        f"{item}|{location}": epoch
+        + (recheck_due(action, since.get((item, location)), now) - now).total_seconds()
+        for (item, location), action in waiting.items()
+    }
+    key = _key("recheck", store_name)
+    pipe = frappe.cache.pipeline()
+    pipe.zadd(key, due)
+    pipe.expire(key, RECHECK_TTL_S)
+    pipe.execute()
+
+
+def _take_due_rechecks(store_name: str, now: float) -> list[str]:
+    key = _key("recheck", store_name)
+    pipe = frappe.cache.pipeline(transaction=True)
+    pipe.zrangebyscore(key, "-inf", now)
+    pipe.zremrangebyscore(key, "-inf", now)
+    members = pipe.execute()[0] or []
+    return [m.decode() if isinstance(m, bytes) else str(m) for m in members]
 
 
 def _items_of(store_name: str, inventory_item_ids: set[str]) -> list[str]:

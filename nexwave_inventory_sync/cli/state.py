@@ -32,10 +32,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..sync.delta import ConfirmedLevel, LevelKey
-from ..sync.endpoint import ShopifyEndpoint
-from ..sync.in_flight import InFlightCheck, InFlightLevel
-from ..sync.results import Checkpoint, Resolution, RunResult
+from ..sync.api import (
+    Checkpoint,
+    ConfirmedLevel,
+    InFlightCheck,
+    InFlightLevel,
+    LevelKey,
+    Resolution,
+    RunResult,
+    ShopifyEndpoint,
+)
 from .run_lock import RunLock
 from .state_errors import StateError, StateWriteFailed
 from .state_errors import first_line as _cause
@@ -268,7 +274,10 @@ class SyncState:
             "held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (shop, endpoint, inventory_item_id, location_id) "
             "DO UPDATE SET sent = excluded.sent, previous = excluded.previous, ref = excluded.ref, "
             "marked_at = excluded.marked_at, held = excluded.held",
-            [(*self._key, m.inventory_item_id, m.location_id, m.sent, m.previous, m.ref, now, m.held) for m in marks],
+            [
+                (*self._key, m.inventory_item_id, m.location_id, m.sent, m.previous, m.ref, now, m.held)
+                for m in marks
+            ],
         )
 
     def save_checkpoint(self, checkpoint: Checkpoint) -> None:

@@ -25,8 +25,7 @@ from decimal import Decimal
 
 import frappe
 
-from ..sync.quantity import QuantityError, shopify_quantity
-from ..sync.results import StockRow
+from ..sync.api import QuantityError, StockRow, shopify_quantity
 from .constants import ITEM_STORE_DOCTYPE
 from .item_choice import ItemChoice
 from .stock_levels import _stock_row, item_codes_param, sku_column, stock_rows

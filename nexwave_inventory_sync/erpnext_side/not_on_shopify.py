@@ -21,7 +21,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from ..sync.results import RunResult, RunStatus, StockRow
+from ..sync.api import RunResult, RunStatus, StockRow
 from .bulk_sql import insert_rows
 from .constants import ITEM_STORE_DOCTYPE
 from .id_cache import ROW_HEAD, highest_row_idx, new_row_head

@@ -18,11 +18,16 @@ import frappe
 from frappe import _
 from frappe.utils import flt, now_datetime
 
-from ..sync.endpoint import EndpointError
-from ..sync.in_flight import check_in_flight
-from ..sync.preview import preview_rows, read_current
-from ..sync.preview_in_flight import levels_after_check, summarise, with_in_flight_notes
-from ..sync.versions import UnsupportedApiVersion
+from ..sync.api import (
+    EndpointError,
+    UnsupportedApiVersion,
+    check_in_flight,
+    levels_after_check,
+    preview_rows,
+    read_current,
+    summarise,
+    with_in_flight_notes,
+)
 from . import confirmed_levels, item_units
 from .connection import store_endpoint
 from .constants import LOG_ROWS_KEPT

@@ -13,8 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
-from ..sync.quantity import QuantityError, shopify_quantity
-from ..sync.results import RowFailure, RunResult, commonest_failure
+from ..sync.api import QuantityError, RowFailure, RunResult, commonest_failure, shopify_quantity
 from . import not_on_shopify
 from .backoff import backoff_updates
 from .constants import LOG_DOCTYPE, LOG_ROWS_KEPT, PROGRESS_EVENT, STORE_DOCTYPE

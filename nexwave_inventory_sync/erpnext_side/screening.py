@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import frappe
 from frappe import _
 
-from ..sync.results import RowFailure, StockRow
+from ..sync.api import RowFailure, StockRow
 from . import stock_truth
 from .id_cache import ResolutionIndex
 

@@ -21,9 +21,7 @@ from datetime import datetime, timedelta
 import frappe
 from frappe import _
 
-from ..sync.ids import IdError, to_gid
-from ..sync.quantity import item_figure
-from ..sync.results import StockRow
+from ..sync.api import IdError, StockRow, item_figure, to_gid
 from . import item_choice, item_units
 from .constants import DEFAULT_ORDER_MARKER_FIELD, ITEM_STORE_DOCTYPE, STORE_LOCATION_DOCTYPE
 from .quantity_names import AVAILABLE, ON_HAND

@@ -18,11 +18,16 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, now_datetime
 
-from ..sync.conflicts import ConflictPolicy
-from ..sync.delta import LevelKey, row_key, select_delta
-from ..sync.results import RunResult, StockRow
-from ..sync.run import SyncOptions
-from ..sync.settle import NOT_STOCKED
+from ..sync.api import (
+    NOT_STOCKED,
+    ConflictPolicy,
+    LevelKey,
+    RunResult,
+    StockRow,
+    SyncOptions,
+    row_key,
+    select_delta,
+)
 from . import bundles, confirmed_levels, item_choice, item_units, not_on_shopify, stock_changes, zero_guard
 from .confirmed_levels import StoredLevels, full_push_due
 from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE

@@ -12,9 +12,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from ..sync.endpoint import EndpointError
-from ..sync.run import sync_inventory
-from ..sync.versions import UnsupportedApiVersion
+from ..sync.api import EndpointError, UnsupportedApiVersion, sync_inventory
 from . import confirmed_levels, flight_marks, run_lock, stock_changes, zero_guard
 from .checkpoint import Checkpointer
 from .connection import store_endpoint, token_renewals

@@ -14,7 +14,7 @@ import frappe
 from nexwave_inventory_sync.erpnext_side import store_job
 from nexwave_inventory_sync.erpnext_side.checkpoint import Checkpointer
 from nexwave_inventory_sync.erpnext_side.constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD
-from nexwave_inventory_sync.sync.results import Checkpoint, Resolution, StockRow
+from nexwave_inventory_sync.sync.api import Checkpoint, Resolution, StockRow
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 
 TABLE = f"`tab{ITEM_STORE_DOCTYPE}`"

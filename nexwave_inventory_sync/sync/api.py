@@ -19,6 +19,7 @@ from .auth import (
     TokenProvider,
     client_credentials_grant,
     exchange_authorization_code,
+    redirect_hmac,
     redirect_signed,
     refresh_token_grant,
     token_url,
@@ -48,8 +49,8 @@ from .shop_info import (
     check_connection,
     fetch_locations,
 )
-from .versions import DEFAULT_API_VERSION, UnsupportedApiVersion, check_api_version
-from .webhooks import ALL_LOCATIONS, MAX_BODY_BYTES, Verdict
+from .versions import DEFAULT_API_VERSION, UnsupportedApiVersion, check_api_version, supported_api_versions
+from .webhooks import ALL_LOCATIONS, MAX_BODY_BYTES, Verdict, sign
 
 __all__ = [
     # a push: rows in, RunResult out (run.py, options.py, results.py)
@@ -101,6 +102,7 @@ __all__ = [
     "IdError",
     "DEFAULT_API_VERSION",
     "check_api_version",
+    "supported_api_versions",
     "UnsupportedApiVersion",
     "check_connection",
     "fetch_locations",
@@ -119,12 +121,14 @@ __all__ = [
     "exchange_authorization_code",
     "refresh_token_grant",
     "redirect_signed",
+    "redirect_hmac",
     "token_url",
     # Shopify's webhooks (the module, and the names the receiver uses)
     "webhooks",
     "Verdict",
     "ALL_LOCATIONS",
     "MAX_BODY_BYTES",
+    "sign",
     # the error tree
     "EngineError",
     "ErrorKind",

@@ -32,8 +32,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from .ids import IdError, to_gid
 from .conflicts import still_held
+from .ids import IdError, to_gid
 from .quantity import QuantityError, shopify_quantity
 from .results import StockRow
 

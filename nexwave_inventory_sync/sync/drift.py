@@ -155,9 +155,7 @@ def compare_levels(
     )
 
 
-def _correction(
-    row: StockRow, key: LevelKey, target: int, current: int, is_tracked: bool | None
-) -> StockRow:
+def _correction(row: StockRow, key: LevelKey, target: int, current: int, is_tracked: bool | None) -> StockRow:
     """The row that sets `target`, compared with the figure just read."""
     return replace(
         row,

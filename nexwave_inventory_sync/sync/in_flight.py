@@ -71,7 +71,11 @@ def _held_at(mark: InFlightLevel, shopify: int | None) -> int:
     """The sales the proven level holds back: those of the candidate Shopify shows (the more of
     the two when both are the same figure). When Shopify shows neither, none: the next run's
     compare-and-set meets Shopify's figure and the policy keeps its sales again."""
-    candidates = [held for figure, held in ((mark.sent, mark.held), (mark.previous, mark.previous_held)) if figure == shopify]
+    candidates = [
+        held
+        for figure, held in ((mark.sent, mark.held), (mark.previous, mark.previous_held))
+        if figure == shopify
+    ]
     return max(candidates, default=0)
 
 
@@ -124,7 +128,12 @@ def settle_marks(
         else:
             confirmed.append(
                 ConfirmedLevel(
-                    mark.key[0], mark.key[1], level, mark.ref, IN_FLIGHT_SOURCE, _held_at(mark, current.get(mark.key))
+                    mark.key[0],
+                    mark.key[1],
+                    level,
+                    mark.ref,
+                    IN_FLIGHT_SOURCE,
+                    _held_at(mark, current.get(mark.key)),
                 )
             )
     return InFlightCheck(tuple(confirmed), tuple(gone), (), api_calls)

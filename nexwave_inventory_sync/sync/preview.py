@@ -15,7 +15,7 @@ from .client import CallFailed, CallStats, ShopifyClient
 from .delta import LevelKey, row_key
 from .endpoint import ShopifyEndpoint
 from .levels import read_levels
-from .quantity import QuantityError, shopify_quantity
+from .quantity import QuantityError, row_quantity
 from .results import StockRow
 
 SET = "set"  # never confirmed: a plain set
@@ -56,7 +56,7 @@ def preview_rows(
         key = row_key(row)
         note = ""
         try:
-            figure = shopify_quantity(row.quantity, safety_buffer)
+            figure = row_quantity(row, safety_buffer)
         except QuantityError as exc:
             figure, note = None, str(exc)
         if row.tracked is False:

@@ -158,7 +158,10 @@ def reconcile(
     to_confirm = levels_to_confirm(
         plan,
         read.levels,
-        {key: level.quantity if isinstance(level, ConfirmedLevel) else level for key, level in previous.items()},
+        {
+            key: level.quantity if isinstance(level, ConfirmedLevel) else level
+            for key, level in previous.items()
+        },
     )
     confirmed: dict[LevelKey, ConfirmedLevel] = {}
     for row in with_ids:

@@ -247,10 +247,9 @@ class EndpointKeyTest(StateTestCase):
         with SyncState(self.state, SHOP, REAL_ENDPOINT) as state:
             self.assertEqual({lv.quantity for lv in state.confirmed()}, {7})  # untouched
 
-
     def test_a_schema_2_file_gains_the_sales_held_back_and_keeps_them(self):
         old = sqlite3.connect(self.state)
-        for table, create in TABLES.items():
+        for create in TABLES.values():
             old.execute(create.replace("    held INTEGER NOT NULL DEFAULT 0,\n", ""))
         old.execute(
             "INSERT INTO confirmed_levels VALUES (?, '', ?, ?, 7, 'SKU-000001', 'push', '2026-12-01T00:00:00Z')",

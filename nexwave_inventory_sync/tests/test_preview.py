@@ -41,6 +41,13 @@ class PreviewRowsTest(unittest.TestCase):
         gone = preview["GONE"]
         self.assertEqual((gone.action, gone.erpnext, gone.confirmed, gone.conflict), (ZERO, 0, 6, False))
 
+    def test_a_row_holding_sales_back_shows_the_figure_the_run_would_send(self):
+        # Its level keeps 3 Shopify sales back (N1): the run sends 11 of ERPNext's 14, not 14.
+        rows = [StockRow(LOC1, 14, inventory_item_id=item(1), ref="A")]
+        selection = select_delta(rows, [ConfirmedLevel(item(1), LOC1, 9, ref="A", held=3)])
+        [row] = preview_rows(selection.to_push, 0, {(item(1), LOC1): 9})
+        self.assertEqual((row.erpnext, row.confirmed, row.conflict), (11, 9, False))
+
 
 class ReadCurrentTest(EmulatedShopTest):
     items = 5

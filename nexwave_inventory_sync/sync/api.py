@@ -1,6 +1,7 @@
 """The engine's public face: everything the ERPNext side, the CLI and the doctype controllers
-use, in one place. Import from here (`from nexwave_inventory_sync.sync.api import ...`); the
-modules behind it may move. The old paths (`sync.run`, `sync.results`, ...) keep working.
+use, in one place. They import the engine from here alone (`from ..sync.api import ...`;
+test_engine_api fails on any other `sync.<module>` import outside sync/), so the modules behind
+it may move. No engine module imports this one: it imports them.
 
 The rest of sync/ is the engine's inside: how a run prepares, batches, sends and accounts
 (options, prepare, feed, sender, stale_ids, after_batches, checkpoints, tally, run_result),

@@ -36,6 +36,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import fast_path_site, stores_site  # noqa: E402
+from benchmarks.site_records import (  # noqa: E402
+    delete_vouchers,
+    insert_bins,
+    insert_items,
+    insert_store,
+    insert_warehouse,
+    run_command,
+    set_overrides,
+)
 
 TAG = "NXB"
 STORE_PREFIX = stores_site.STORE_PREFIX
@@ -64,55 +73,24 @@ def setup(args: dict) -> dict:
     import frappe
     from frappe.utils import now_datetime
 
-    from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY
-
     items, big = int(args["items"]), int(args.get("big_items") or args["items"])
     if frappe.db.exists("Item", sku(1)):
         raise SystemExit(f"Item {sku(1)} exists already: tear down first")
-    company = frappe.db.get_value("Company", {}, "name")
-    parent = frappe.db.get_value("Warehouse", {"company": company, "is_group": 1}, "name")
     yesterday = now_datetime() - timedelta(days=1)
-    common = (yesterday, yesterday, "Administrator", "Administrator")
     codes = [sku(i) for i in range(1, max(items, big) + 1)]
-    frappe.db.bulk_insert(
-        "Item",
-        ["name", "item_code", "item_name", "item_group", "stock_uom", "is_stock_item", "disabled"]
-        + ["creation", "modified", "owner", "modified_by"],
-        [(c, c, c, "All Item Groups", "Nos", 1, 0, *common) for c in codes],
-    )
+    insert_items(codes, yesterday)
     domains = sorted(args["urls"])
     for number, domain in enumerate(domains, start=1):
-        warehouse = frappe.get_doc(
-            {
-                "doctype": "Warehouse",
-                "warehouse_name": warehouse_name(number),
-                "company": company,
-                "parent_warehouse": parent,
-            }
-        ).insert(ignore_permissions=True)
+        warehouse = insert_warehouse(warehouse_name(number))
         carried = codes[: big if number == 1 else items]
-        frappe.db.bulk_insert(
-            "Bin",
-            ["name", "item_code", "warehouse", "actual_qty", "reserved_qty", "reserved_qty_for_production"]
-            + ["reserved_qty_for_sub_contract", "reserved_qty_for_production_plan"]
-            + ["creation", "modified", "owner", "modified_by"],
-            [(f"{TAG}-{number:03d}-{c}", c, warehouse.name, 0, 0, 0, 0, 0, *common) for c in carried],
-        )
-        frappe.get_doc(
-            {
-                "doctype": "Shopify Store",
-                "shop_domain": domain,
-                "access_token": args["token"],
-                "fast_push": 1,
-                "locations": [{"warehouse": warehouse.name, "shopify_location_id": "1"}],
-            }
-        ).insert(ignore_permissions=True)
+        insert_bins(((f"{TAG}-{number:03d}-{c}", c, warehouse, 0) for c in carried), yesterday)
+        insert_store(domain, args["token"], warehouse, fast_push=1)
     frappe.db.sql(
         "UPDATE `tabShopify Store` SET modified = %s, last_reconciliation = %s WHERE name IN %s",
         (yesterday, now_datetime(), tuple(domains)),
     )
     frappe.db.commit()
-    stores_site._set_overrides(ENDPOINT_OVERRIDES_KEY, args["urls"])
+    set_overrides(stores_site.ours, args["urls"])
     return {"items": len(codes), "stores": len(domains)}
 
 
@@ -255,18 +233,8 @@ def teardown(_args: dict) -> dict:
             params,
         )
     for doctype, names in vouchers.items():
-        if not names:
-            continue
         child = "Stock Entry Detail" if doctype == "Stock Entry" else "Stock Reconciliation Item"
-        params = {"names": tuple(names)}
-        for table, column in (
-            ("Stock Ledger Entry", "voucher_no"),
-            ("GL Entry", "voucher_no"),
-            ("Repost Item Valuation", "voucher_no"),
-            (child, "parent"),
-            (doctype, "name"),
-        ):
-            frappe.db.sql(f"DELETE FROM `tab{table}` WHERE {column} IN %(names)s", params)
+        delete_vouchers(doctype, child, names)
     frappe.db.sql("DELETE FROM `tabBin` WHERE item_code LIKE %s", (f"{TAG}-%",))
     frappe.db.sql("DELETE FROM `tabItem` WHERE name LIKE %s", (f"{TAG}-%",))
     for name in warehouses:
@@ -287,20 +255,5 @@ COMMANDS = {
 }
 
 
-def main() -> None:
-    import frappe
-
-    site, command = sys.argv[1], sys.argv[2]
-    args = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
-    frappe.init(site=site, sites_path=".")
-    frappe.connect()
-    try:
-        answer = COMMANDS[command](args)
-        if answer is not None:
-            print(json.dumps(answer, default=str), flush=True)
-    finally:
-        frappe.destroy()
-
-
 if __name__ == "__main__":
-    main()
+    run_command(COMMANDS)

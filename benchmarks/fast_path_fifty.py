@@ -24,53 +24,46 @@ site is cleaned up and the app link put back. Not a test.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+from benchmarks import bench_harness
+from benchmarks.bench_harness import (
+    ROOT,
+    TOKEN,
+    app_target,
+    bench_site,
+    checkout_commit,
+    link_app,
+    numbered_catalog,
+    start_workers,
+    stop_workers,
+    tick_timing,
+)
 from benchmarks.fast_path_latency import percentile
-from benchmarks.fifty_stores import TOKEN, bench_env, link_app, start_workers
 from benchmarks.shops_process import shop_domain
 from nexwave_inventory_sync.emulator import Catalog, Emulator
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "benchmarks/fast_fifty_site.py"
+SITE_SCRIPT = "fast_fifty_site.py"
 LOCATION = "gid://shopify/Location/1"
 
 
 def site_command(bench: Path, site: str, command: str, args: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(bench / "env/bin/python"), str(SCRIPT), site, command, json.dumps(args)],
-        cwd=bench / "sites",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=bench_env(),
-    )
+    return bench_harness.site_command(bench, site, SITE_SCRIPT, command, args)
 
 
 def site_json(bench: Path, site: str, command: str, args: dict | None = None) -> dict:
-    process = site_command(bench, site, command, args or {})
-    out, err = process.communicate()
-    if process.returncode:
-        raise RuntimeError(f"fast_fifty_site {command}: {err.strip()[-3000:]}")
-    return json.loads(out.strip().splitlines()[-1])
+    return bench_harness.site_json(bench, site, SITE_SCRIPT, command, args)
 
 
 def shop_catalog(items: int) -> Catalog:
     """NXB-... SKUs (fast_fifty_site.sku), variant and inventory item i numbered i."""
-    return Catalog.from_dict(
-        {
-            "locations": [{"id": 1, "name": "Location 1"}],
-            "variants": [{"id": i, "sku": f"NXB-{i:06d}", "levels": {"1": 0}} for i in range(1, items + 1)],
-        }
-    )
+    return numbered_catalog(items, lambda i: f"NXB-{i:06d}")
 
 
 def item_gid(number: int) -> str:
@@ -134,18 +127,10 @@ def first_tick(bench: Path, site: str, stores: int, shops: dict[int, Emulator], 
     answer = site_json(
         bench, site, "wait", {"since": ticked["tick"], "stores": stores, "timeout_s": timeout_s}
     )
-    tick_at = dt.datetime.fromisoformat(ticked["tick"])
     done = [log for log in answer["logs"] if log["finished_at"]]
-    offsets = sorted(
-        round((dt.datetime.fromisoformat(log["finished_at"]) - tick_at).total_seconds(), 1) for log in done
-    )
-    durations = sorted(float(log["duration"] or 0) for log in done)
+    timing, offsets = tick_timing(ticked, done)
     return {
-        "enqueued": ticked["enqueued"],
-        "finished": len(done),
-        "tick_to_last_log_s": offsets[-1] if offsets else None,
-        "run_s_median": durations[len(durations) // 2] if durations else None,
-        "run_s_max": durations[-1] if durations else None,
+        **timing,
         "pushed": sum(log["pushed"] or 0 for log in done),
         "failed": sum(log["failed"] or 0 for log in done),
         "statuses": sorted({log["status"] for log in done}),
@@ -304,12 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", default=None)
     args = parser.parse_args(argv)
     bench = Path(args.bench)
-    site = args.site or json.loads((bench / "sites/common_site_config.json").read_text())["default_site"]
-    link = bench / "apps/nexwave_inventory_sync"
-    previous_target = os.readlink(link)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout.strip()
+    site = bench_site(bench, args.site)
+    previous_target = app_target(bench)
+    commit = checkout_commit()
     report: dict = {
         "commit": commit,
         "stores": args.stores,
@@ -387,22 +369,13 @@ def main(argv: list[str] | None = None) -> int:
             save("reco done")
     finally:
         watcher.stop.set()
-        for worker in workers:
-            try:
-                os.killpg(worker.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for worker in workers:
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+        stop_workers(workers)
         try:
             report["teardown"] = site_json(bench, site, "teardown")
         finally:
             for shop in shops.values():
                 shop.stop()
-            link_app(bench, site, Path(previous_target))
+            link_app(bench, site, previous_target)
         report["emulator_calls"] = sum(s.stats.calls for s in shops.values())
         report["emulator_throttled"] = sum(s.stats.throttled for s in shops.values())
         save("finished")

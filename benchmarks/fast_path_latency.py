@@ -17,40 +17,36 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+from benchmarks import bench_harness
+from benchmarks.bench_harness import (
+    ROOT,
+    TOKEN,
+    app_target,
+    bench_site,
+    link_app,
+    numbered_catalog,
+    start_workers,
+    stop_workers,
+)
 from benchmarks.fast_path_site import DOMAIN, sku
-from benchmarks.fifty_stores import TOKEN, bench_env, link_app, start_workers
 from nexwave_inventory_sync.emulator import Catalog, Emulator
 
-ROOT = Path(__file__).resolve().parents[1]
 LOCATION = "gid://shopify/Location/1"
+SITE_SCRIPT = "fast_path_site.py"
 
 
 def site_command(bench: Path, site: str, command: str, args: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(bench / "env/bin/python"), str(ROOT / "benchmarks/fast_path_site.py"), site, command]
-        + [json.dumps(args)],
-        cwd=bench / "sites",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=bench_env(),
-    )
+    return bench_harness.site_command(bench, site, SITE_SCRIPT, command, args)
 
 
 def site_json(bench: Path, site: str, command: str, args: dict | None = None) -> dict:
-    process = site_command(bench, site, command, args or {})
-    out, err = process.communicate()
-    if process.returncode:
-        raise RuntimeError(f"fast_path_site {command}: {err.strip()[-2000:]}")
-    return json.loads(out.strip().splitlines()[-1])
+    return bench_harness.site_json(bench, site, SITE_SCRIPT, command, args)
 
 
 def fast_logs(bench: Path, site: str, since: str | None = None) -> tuple[str, list[dict]]:
@@ -61,12 +57,7 @@ def fast_logs(bench: Path, site: str, since: str | None = None) -> tuple[str, li
 
 def shop_catalog(items: int) -> Catalog:
     """The benchmark's own SKUs (FPL-...), numbered as Catalog.generate numbers its variants."""
-    return Catalog.from_dict(
-        {
-            "locations": [{"id": 1, "name": "Location 1"}],
-            "variants": [{"id": i, "sku": sku(i), "levels": {"1": 0}} for i in range(1, items + 1)],
-        }
-    )
+    return numbered_catalog(items, sku)
 
 
 class Watcher:
@@ -120,9 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-s", type=float, default=120)
     args = parser.parse_args(argv)
     bench = Path(args.bench)
-    site = args.site or json.loads((bench / "sites/common_site_config.json").read_text())["default_site"]
-    link = bench / "apps/nexwave_inventory_sync"
-    previous_target = os.readlink(link)
+    site = bench_site(bench, args.site)
+    previous_target = app_target(bench)
     link_app(bench, site, ROOT)
 
     catalog = shop_catalog(args.items)
@@ -217,16 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         report["idle_sweep"] = site_json(bench, site, "idle")
     finally:
         watcher.stop.set()
-        for worker in workers:
-            try:
-                os.killpg(worker.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for worker in workers:
-            worker.wait(timeout=30)
+        stop_workers(workers)
         report["teardown"] = site_json(bench, site, "teardown")
         shop.stop()
-        link_app(bench, site, Path(previous_target))
+        link_app(bench, site, previous_target)
     print(json.dumps(report, indent=1))
     return 0
 

@@ -25,6 +25,19 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.site_records import (  # noqa: E402
+    delete_vouchers,
+    insert_bins,
+    insert_items,
+    insert_store,
+    insert_warehouse,
+    run_command,
+    set_overrides,
+)
 
 TAG = "NXFAST"
 WAREHOUSE_NAME = f"{TAG} Stores"
@@ -40,53 +53,25 @@ def setup(args: dict) -> dict:
     from datetime import timedelta
 
     import frappe
-    from frappe.installer import update_site_config
     from frappe.utils import now_datetime
 
-    from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY
-
     codes = [sku(i) for i in range(1, int(args["items"]) + 1)]
-    company = frappe.db.get_value("Company", {}, "name")
-    parent = frappe.db.get_value("Warehouse", {"company": company, "is_group": 1}, "name")
-    warehouse = frappe.get_doc(
-        {
-            "doctype": "Warehouse",
-            "warehouse_name": WAREHOUSE_NAME,
-            "company": company,
-            "parent_warehouse": parent,
-        }
-    ).insert(ignore_permissions=True)
+    warehouse = insert_warehouse(WAREHOUSE_NAME)
     # Bins at 0, as a ledger without entries says: a receipt's Bin is recomputed from the ledger
     # (qty_after_transaction), so any other figure here would not be what the receipt adds to.
     yesterday = now_datetime() - timedelta(days=1)
-    common = (yesterday, yesterday, "Administrator", "Administrator")
-    frappe.db.bulk_insert(
-        "Item",
-        ["name", "item_code", "item_name", "item_group", "stock_uom", "is_stock_item", "disabled"]
-        + ["creation", "modified", "owner", "modified_by"],
-        [(c, c, c, "All Item Groups", "Nos", 1, 0, *common) for c in codes],
-    )
-    frappe.db.bulk_insert(
-        "Bin",
-        ["name", "item_code", "warehouse", "actual_qty", "reserved_qty", "reserved_qty_for_production"]
-        + ["reserved_qty_for_sub_contract", "reserved_qty_for_production_plan"]
-        + ["creation", "modified", "owner", "modified_by"],
-        [(f"{TAG}-{c}", c, warehouse.name, 0, 0, 0, 0, 0, *common) for c in codes],
-    )
-    frappe.get_doc(
-        {
-            "doctype": "Shopify Store",
-            "shop_domain": DOMAIN,
-            "access_token": args["token"],
-            "locations": [{"warehouse": warehouse.name, "shopify_location_id": "1"}],
-        }
-    ).insert(ignore_permissions=True)
+    insert_items(codes, yesterday)
+    insert_bins(((f"{TAG}-{c}", c, warehouse, 0) for c in codes), yesterday)
+    insert_store(DOMAIN, args["token"], warehouse)
     frappe.db.sql("UPDATE `tabShopify Store` SET modified = %s WHERE name = %s", (yesterday, DOMAIN))
     frappe.db.commit()
-    overrides = dict(frappe.get_site_config().get(ENDPOINT_OVERRIDES_KEY) or {})
-    overrides[DOMAIN] = args["url"]
-    update_site_config(ENDPOINT_OVERRIDES_KEY, overrides)
-    return {"items": len(codes), "warehouse": warehouse.name}
+    set_overrides(ours, {DOMAIN: args["url"]})
+    return {"items": len(codes), "warehouse": warehouse}
+
+
+def ours(domain: str) -> bool:
+    """The endpoint override of this benchmark's shop."""
+    return domain == DOMAIN
 
 
 def cold(_args: dict) -> dict:
@@ -217,13 +202,8 @@ def fast_logs(args: dict) -> dict:
 
 def teardown(_args: dict) -> dict:
     import frappe
-    from frappe.installer import update_site_config
 
-    from nexwave_inventory_sync.erpnext_side.constants import (
-        CONFIRMED_LEVEL_DOCTYPE,
-        ENDPOINT_OVERRIDES_KEY,
-        ITEM_STORE_DOCTYPE,
-    )
+    from nexwave_inventory_sync.erpnext_side.constants import CONFIRMED_LEVEL_DOCTYPE, ITEM_STORE_DOCTYPE
 
     if frappe.db.exists("Shopify Store", DOMAIN):
         frappe.db.delete(
@@ -240,48 +220,24 @@ def teardown(_args: dict) -> dict:
         entries = frappe.db.sql_list(
             "SELECT DISTINCT parent FROM `tabStock Entry Detail` WHERE t_warehouse = %s", warehouse
         )
-    if entries:
-        params = {"entries": tuple(entries)}
-        for table, column in (
-            ("Stock Ledger Entry", "voucher_no"),
-            ("GL Entry", "voucher_no"),
-            ("Repost Item Valuation", "voucher_no"),
-            ("Stock Entry Detail", "parent"),
-            ("Stock Entry", "name"),
-        ):
-            frappe.db.sql(f"DELETE FROM `tab{table}` WHERE {column} IN %(entries)s", params)
+    delete_vouchers("Stock Entry", "Stock Entry Detail", entries)
     frappe.db.sql("DELETE FROM `tabBin` WHERE item_code LIKE %s", (f"{PREFIX}-%",))
     frappe.db.sql("DELETE FROM `tabItem` WHERE name LIKE %s", (f"{PREFIX}-%",))
     if warehouse:
         frappe.delete_doc("Warehouse", warehouse, force=True, ignore_permissions=True)
     frappe.db.commit()
-    overrides = dict(frappe.get_site_config().get(ENDPOINT_OVERRIDES_KEY) or {})
-    overrides.pop(DOMAIN, None)
-    update_site_config(ENDPOINT_OVERRIDES_KEY, overrides)
+    set_overrides(ours)
     return {"entries": len(entries)}
 
 
-def main() -> None:
-    import frappe
-
-    site, command = sys.argv[1], sys.argv[2]
-    args = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
-    frappe.init(site=site, sites_path=".")
-    frappe.connect()
-    try:
-        answer = {
+if __name__ == "__main__":
+    run_command(
+        {
             "setup": setup,
             "cold": cold,
             "post": post,
             "idle": idle,
             "fast_logs": fast_logs,
             "teardown": teardown,
-        }[command](args)
-        if answer is not None:
-            print(json.dumps(answer, default=str), flush=True)
-    finally:
-        frappe.destroy()
-
-
-if __name__ == "__main__":
-    main()
+        }
+    )

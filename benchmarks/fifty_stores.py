@@ -24,100 +24,32 @@ import argparse
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "shpat_benchmark_token"
+from benchmarks.bench_harness import (
+    ROOT,
+    TOKEN,
+    app_target,
+    bench_site,
+    checkout_commit,
+    link_app,
+    site_answer,
+    site_command,
+    site_json,
+    start_shops,
+    start_workers,
+    stop_workers,
+    tick_timing,
+)
 
-
-def bench_env() -> dict[str, str]:
-    """The bench's processes as on a merchant's bench: Python caches compiled modules. (Some
-    shells set PYTHONDONTWRITEBYTECODE; then every work horse compiles Frappe's and our modules
-    again: about 0.4 CPU-s a job here.)"""
-    return {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-
-
-def _stores_site(bench: Path, site: str, command: str, args: dict | None) -> list[str]:
-    script = str(ROOT / "benchmarks/stores_site.py")
-    return [str(bench / "env/bin/python"), script, site, command, json.dumps(args or {})]
-
-
-def _answer(command: str, returncode: int, stdout: str, stderr: str) -> dict:
-    if returncode != 0:
-        raise RuntimeError(f"stores_site {command}: {stderr.strip()[-2000:]}")
-    return json.loads(stdout.strip().splitlines()[-1])
+STORES_SITE = "stores_site.py"
 
 
 def bench_python(bench: Path, site: str, command: str, args: dict | None = None) -> dict:
-    done = subprocess.run(
-        _stores_site(bench, site, command, args),
-        cwd=bench / "sites",
-        capture_output=True,
-        text=True,
-        check=False,
-        env=bench_env(),
-    )
-    return _answer(command, done.returncode, done.stdout, done.stderr)
-
-
-def link_app(bench: Path, site: str, checkout: Path) -> None:
-    """Point the bench's app at `checkout` (scripts/bench-lock.sh's link_checkout, as the bench
-    scripts do) and migrate."""
-    subprocess.run(
-        ["bash", "-c", '. "$0/scripts/bench-lock.sh" && cd "$1" && link_checkout "$2" --no-deps']
-        + [str(ROOT), str(bench), str(checkout)],
-        check=True,
-        env={**os.environ, "PIP_IGNORE_REQUIRES_PYTHON": "1"},
-    )
-    subprocess.run(
-        [str(bench / "env/bin/python"), "-m", "frappe.utils.bench_helper", "frappe", "--site", site]
-        + ["migrate", "--skip-search-index"],
-        cwd=bench / "sites",
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-
-
-def start_shops(request: dict) -> tuple[subprocess.Popen, dict[str, str]]:
-    """benchmarks/shops_process.py serving `request`'s shops: the process (close its stdin to
-    stop it; it then prints each shop's calls) and {shop domain: base url}."""
-    shops = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.shops_process"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    shops.stdin.write(json.dumps({**request, "token": TOKEN}) + "\n")
-    shops.stdin.flush()
-    return shops, json.loads(shops.stdout.readline())
-
-
-def start_workers(bench: Path, count: int) -> list[subprocess.Popen]:
-    """`bench worker --queue long`, as the bench CLI runs it (frappe's bench_helper)."""
-    return [
-        subprocess.Popen(
-            [
-                str(bench / "env/bin/python"),
-                "-m",
-                "frappe.utils.bench_helper",
-                "frappe",
-                "worker",
-                "--queue",
-                "long",
-            ],
-            cwd=bench / "sites",
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # stopped as a group at the end
-            env=bench_env(),
-        )
-        for _ in range(count)
-    ]
+    """benchmarks/stores_site.py COMMAND's answer."""
+    return site_json(bench, site, STORES_SITE, command, args)
 
 
 def _rss_mb(pid: int) -> float:
@@ -165,32 +97,18 @@ def run_tick(
     ticked = bench_python(bench, site, "tick", {"full": full, "reconcile": reconcile})
     # One connected poller for the whole tick (stores_site.wait); RSS is sampled meanwhile.
     args = {"since": ticked["tick"], "stores": stores, "timeout_s": timeout_s}
-    waiter = subprocess.Popen(
-        _stores_site(bench, site, "wait", args),
-        cwd=bench / "sites",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=bench_env(),
-    )
+    waiter = site_command(bench, site, STORES_SITE, "wait", args)
     while waiter.poll() is None:
         sample_rss(workers, peaks)
         time.sleep(0.5)
     out, err = waiter.communicate()
-    answer = _answer("wait", waiter.returncode, out, err)
+    answer = site_answer(STORES_SITE, "wait", waiter.returncode, out, err)
     done = [log for log in answer["logs"] if log["finished_at"]]
     reconciled = [rec for rec in answer.get("reconciliations", []) if rec["finished_at"]]
     tick_at = dt.datetime.fromisoformat(ticked["tick"])
-    offsets = sorted(
-        round((dt.datetime.fromisoformat(log["finished_at"]) - tick_at).total_seconds(), 1) for log in done
-    )
-    durations = sorted(float(log["duration"] or 0) for log in done)
+    timing, offsets = tick_timing(ticked, done)
     return {
-        "enqueued": ticked["enqueued"],
-        "finished": len(done),
-        "tick_to_last_log_s": offsets[-1] if offsets else None,
-        "run_s_median": durations[len(durations) // 2] if durations else None,
-        "run_s_max": durations[-1] if durations else None,
+        **timing,
         "calls": sum(log["api_calls"] or 0 for log in done),
         "throttled": sum(log["throttled_answers"] or 0 for log in done),
         "pushed": sum(log["pushed"] or 0 for log in done),
@@ -404,17 +322,14 @@ def main(argv: list[str] | None = None) -> int:
             write_docs(report, Path(args.docs), args.plot)
         return 0
     bench = Path(args.bench)
-    site = args.site or json.loads((bench / "sites/common_site_config.json").read_text())["default_site"]
-    link = bench / "apps/nexwave_inventory_sync"
-    previous_target = os.readlink(link)
+    site = bench_site(bench, args.site)
+    previous_target = app_target(bench)
     link_app(bench, site, ROOT)  # the bench runs this checkout while the lock is held
 
     request = {"shops": args.stores, "items": args.items, "plan": args.plan, "latency_ms": args.latency_ms}
     shops, urls = start_shops(request)
     workers: list[subprocess.Popen] = []
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout.strip()
+    commit = checkout_commit()
     report: dict = {
         "site": site,
         "commit": commit,
@@ -452,18 +367,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(json.dumps(report["full_tick"]), flush=True)
     finally:
-        for worker in workers:
-            try:
-                os.killpg(worker.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for worker in workers:
-            worker.wait(timeout=30)
+        stop_workers(workers)
         report["teardown"] = bench_python(bench, site, "teardown")
         shops.stdin.close()
         report["emulator"] = json.loads(shops.stdout.readline() or "{}")
         shops.wait(timeout=30)
-        link_app(bench, site, Path(previous_target))
+        link_app(bench, site, previous_target)
     report["emulator_calls"] = sum(s["calls"] for s in report["emulator"].values())
     report["emulator_throttled"] = sum(s["throttled"] for s in report["emulator"].values())
     del report["emulator"]

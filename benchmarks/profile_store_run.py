@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
-from benchmarks.fifty_stores import ROOT, TOKEN, bench_python, link_app, start_shops
+from benchmarks.bench_harness import ROOT, TOKEN, app_target, bench_site, link_app, start_shops
+from benchmarks.fifty_stores import bench_python
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args(argv)
     bench = Path(args.bench)
-    site = args.site or json.loads((bench / "sites/common_site_config.json").read_text())["default_site"]
-    link = bench / "apps/nexwave_inventory_sync"
-    previous_target = os.readlink(link)
+    site = bench_site(bench, args.site)
+    previous_target = app_target(bench)
     link_app(bench, site, ROOT)
     shops, urls = start_shops({"shops": 1, "items": args.items, "plan": args.plan, "latency_ms": 0})
     profile = {"sort": args.sort, "top": args.top}
@@ -50,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         bench_python(bench, site, "teardown")
         shops.stdin.close()
         shops.wait(timeout=30)
-        link_app(bench, site, Path(previous_target))
+        link_app(bench, site, previous_target)
     return 0
 
 

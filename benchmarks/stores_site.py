@@ -22,10 +22,21 @@ Commands (each prints one JSON line):
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.site_records import (  # noqa: E402
+    insert_bins,
+    insert_items,
+    insert_store,
+    insert_warehouse,
+    run_command,
+    set_overrides,
+)
 
 TAG = "NXBENCH"
 WAREHOUSE_NAME = f"{TAG} Stores"
@@ -48,71 +59,30 @@ def setup(args: dict) -> dict:
     import frappe
     from frappe.utils import now_datetime
 
-    from nexwave_inventory_sync.erpnext_side.constants import ENDPOINT_OVERRIDES_KEY
-
     codes = _item_codes(args["items"])
     if frappe.db.exists("Item", codes[0]):
         raise SystemExit(f"Item {codes[0]} exists already: tear down first")
-    company = frappe.db.get_value("Company", {}, "name")
-    parent = frappe.db.get_value("Warehouse", {"company": company, "is_group": 1}, "name")
-    warehouse = frappe.get_doc(
-        {
-            "doctype": "Warehouse",
-            "warehouse_name": WAREHOUSE_NAME,
-            "company": company,
-            "parent_warehouse": parent,
-        }
-    ).insert(ignore_permissions=True)
+    warehouse = insert_warehouse(WAREHOUSE_NAME)
     # A catalogue whose stock last moved yesterday, as most of a real one did: the runs read
     # only items that changed since their store's last read (erpnext_side/stock_changes.py).
     yesterday = now_datetime() - timedelta(days=1)
-    common = (yesterday, yesterday, "Administrator", "Administrator")
-    frappe.db.bulk_insert(
-        "Item",
-        ["name", "item_code", "item_name", "item_group", "stock_uom", "is_stock_item", "disabled"]
-        + ["creation", "modified", "owner", "modified_by"],
-        [(c, c, c, "All Item Groups", "Nos", 1, 0, *common) for c in codes],
-    )
-    frappe.db.bulk_insert(
-        "Bin",
-        ["name", "item_code", "warehouse", "actual_qty", "reserved_qty", "reserved_qty_for_production"]
-        + ["reserved_qty_for_sub_contract", "reserved_qty_for_production_plan"]
-        + ["creation", "modified", "owner", "modified_by"],
-        [
-            (f"{TAG}-{c}", c, warehouse.name, (i * 31 + 7) % 250, 0, 0, 0, 0, *common)
-            for i, c in enumerate(codes)
-        ],
-    )
+    insert_items(codes, yesterday)
+    insert_bins(((f"{TAG}-{c}", c, warehouse, (i * 31 + 7) % 250) for i, c in enumerate(codes)), yesterday)
     for domain in sorted(args["urls"]):
-        frappe.get_doc(
-            {
-                "doctype": "Shopify Store",
-                "shop_domain": domain,
-                "access_token": args["token"],
-                "locations": [{"warehouse": warehouse.name, "shopify_location_id": "1"}],
-            }
-        ).insert(ignore_permissions=True)
+        insert_store(domain, args["token"], warehouse)
     # Stores set up yesterday too: a store saved within the overlap is read whole.
     frappe.db.sql(
         "UPDATE `tabShopify Store` SET modified = %s WHERE name IN %s",
         (yesterday, tuple(sorted(args["urls"]))),
     )
     frappe.db.commit()
-    _set_overrides(ENDPOINT_OVERRIDES_KEY, args["urls"])
-    return {"items": len(codes), "stores": len(args["urls"]), "warehouse": warehouse.name}
+    set_overrides(ours, args["urls"])
+    return {"items": len(codes), "stores": len(args["urls"]), "warehouse": warehouse}
 
 
-def _set_overrides(key: str, urls: dict[str, str] | None) -> None:
-    """Merge our shops into the site's overrides (other helpers' entries stay), or drop ours."""
-    import frappe
-    from frappe.installer import update_site_config
-
-    current = dict(frappe.get_site_config().get(key) or {})
-    for domain in list(current):
-        if domain.startswith(STORE_PREFIX):
-            del current[domain]
-    current.update(urls or {})
-    update_site_config(key, current)
+def ours(domain: str) -> bool:
+    """The endpoint overrides of this benchmark's shops."""
+    return domain.startswith(STORE_PREFIX)
 
 
 def tick(args: dict) -> dict:
@@ -236,11 +206,7 @@ def read(_args: dict) -> dict:
 def teardown(_args: dict) -> dict:
     import frappe
 
-    from nexwave_inventory_sync.erpnext_side.constants import (
-        CONFIRMED_LEVEL_DOCTYPE,
-        ENDPOINT_OVERRIDES_KEY,
-        ITEM_STORE_DOCTYPE,
-    )
+    from nexwave_inventory_sync.erpnext_side.constants import CONFIRMED_LEVEL_DOCTYPE, ITEM_STORE_DOCTYPE
 
     stores = _stores()
     dropped_jobs = _drop_queued_jobs()
@@ -266,7 +232,7 @@ def teardown(_args: dict) -> dict:
     if warehouse:
         frappe.delete_doc("Warehouse", warehouse, force=True, ignore_permissions=True)
     frappe.db.commit()
-    _set_overrides(ENDPOINT_OVERRIDES_KEY, None)
+    set_overrides(ours)
     return {"removed_stores": len(stores), "dropped_queued_jobs": dropped_jobs}
 
 
@@ -345,18 +311,5 @@ COMMANDS = {
 }
 
 
-def main() -> None:
-    import frappe
-
-    site, command = sys.argv[1], sys.argv[2]
-    args = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
-    frappe.init(site=site, sites_path=".")
-    frappe.connect()
-    try:
-        print(json.dumps(COMMANDS[command](args), default=str), flush=True)
-    finally:
-        frappe.destroy()
-
-
 if __name__ == "__main__":
-    main()
+    run_command(COMMANDS)

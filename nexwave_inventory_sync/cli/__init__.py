@@ -6,9 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ..sync.conflicts import DEFAULT_POLICY, ConflictPolicy
-from ..sync.run import SyncOptions
-from ..sync.versions import DEFAULT_API_VERSION
+from ..sync.api import DEFAULT_API_VERSION, DEFAULT_POLICY, ConflictPolicy, SyncOptions
 from .credentials import CLIENT_ID_ENV, CLIENT_SECRET_ENV, TOKEN_ENV
 from .demo import run_demo
 from .exit_codes import EXIT_SIGINT

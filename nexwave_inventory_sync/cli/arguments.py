@@ -7,12 +7,15 @@ import argparse
 import os
 import sys
 
-from ..sync.conflicts import ConflictPolicy
-from ..sync.endpoint import EndpointError, ShopifyEndpoint
-from ..sync.quantity import check_safety_buffer
-from ..sync.results import StockRow
-from ..sync.run import SyncOptions
-from ..sync.versions import UnsupportedApiVersion
+from ..sync.api import (
+    ConflictPolicy,
+    EndpointError,
+    ShopifyEndpoint,
+    StockRow,
+    SyncOptions,
+    UnsupportedApiVersion,
+    check_safety_buffer,
+)
 from .credentials import CLIENT_ID_ENV, CLIENT_SECRET_ENV, MISSING, TOKEN_ENV, endpoint_from_env
 from .exit_codes import EXIT_ABORTED
 from .stock_csv import StockFileError, read_stock_csv

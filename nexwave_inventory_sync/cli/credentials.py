@@ -6,8 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..sync.auth import CLIENT_CREDENTIALS, GrantEndpoint, RenewingProvider, client_credentials_grant
-from ..sync.endpoint import EndpointError, ShopifyEndpoint
+from ..sync.api import (
+    CLIENT_CREDENTIALS,
+    EndpointError,
+    GrantEndpoint,
+    RenewingProvider,
+    ShopifyEndpoint,
+    client_credentials_grant,
+)
 
 TOKEN_ENV = "SHOPIFY_ACCESS_TOKEN"
 CLIENT_ID_ENV = "SHOPIFY_CLIENT_ID"

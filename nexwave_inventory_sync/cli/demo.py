@@ -8,11 +8,15 @@ import random
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ..sync.delta import select_delta
-from ..sync.endpoint import ShopifyEndpoint
-from ..sync.quantity import shopify_quantity
-from ..sync.results import RunResult, StockRow
-from ..sync.run import SyncOptions, sync_inventory
+from ..sync.api import (
+    RunResult,
+    ShopifyEndpoint,
+    StockRow,
+    SyncOptions,
+    select_delta,
+    shopify_quantity,
+    sync_inventory,
+)
 from .exit_codes import EXIT_OK, EXIT_ROWS_FAILED
 from .report import ProgressBar, conflict_lines, summary_table
 
@@ -94,7 +98,7 @@ def _demo_delta_and_reconcile(catalog, endpoint, options, warm_rows, warm, seed:
     """Delta: 50 items move in ERPNext while Shopify sells 3 of them; only those 50 are sent,
     with compare-and-set, and the policy settles the 3. Reconciliation: two admin edits in
     Shopify are found by one read and corrected."""
-    from ..sync.reconcile import ReconcileOptions, reconcile
+    from ..sync.api import ReconcileOptions, reconcile
 
     rng = random.Random(seed)
     confirmed = list(warm.confirmed)

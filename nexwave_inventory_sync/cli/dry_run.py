@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..sync.delta import select_delta
-from ..sync.endpoint import ShopifyEndpoint
-from ..sync.in_flight import check_in_flight
-from ..sync.preview import preview_rows, read_current
-from ..sync.preview_in_flight import levels_after_check, summarise, with_in_flight_notes
-from ..sync.results import StockRow
-from ..sync.run import SyncOptions
+from ..sync.api import (
+    ShopifyEndpoint,
+    StockRow,
+    SyncOptions,
+    check_in_flight,
+    levels_after_check,
+    preview_rows,
+    read_current,
+    select_delta,
+    summarise,
+    with_in_flight_notes,
+)
 from .id_cache import with_cached_ids  # the push's own id cache, read only
 from .state import SyncState
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from ..sync.results import StockRow
+from ..sync.api import StockRow
 from .state import CachedId, SyncState
 
 # A SKU Shopify answered "not tracked" is looked up again after this long (and on --full):

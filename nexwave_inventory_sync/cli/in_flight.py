@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..sync.endpoint import ShopifyEndpoint
-from ..sync.in_flight import InFlightCheck, InFlightLevel, check_in_flight
-from ..sync.results import Checkpoint
-from ..sync.run import SyncOptions
+from ..sync.api import Checkpoint, InFlightCheck, InFlightLevel, ShopifyEndpoint, SyncOptions, check_in_flight
 from .state import SyncState
 from .state_errors import StateError
 

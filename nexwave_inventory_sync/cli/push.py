@@ -11,12 +11,17 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ..sync.delta import select_delta
-from ..sync.delta import zeroed as count_zeroed
-from ..sync.endpoint import ShopifyEndpoint
-from ..sync.in_flight import InFlightCheck
-from ..sync.results import RunResult, RunStatus, StockRow
-from ..sync.run import SyncOptions, sync_inventory
+from ..sync.api import (
+    InFlightCheck,
+    RunResult,
+    RunStatus,
+    ShopifyEndpoint,
+    StockRow,
+    SyncOptions,
+    select_delta,
+    sync_inventory,
+)
+from ..sync.api import zeroed as count_zeroed
 from .arguments import endpoint_and_rows, sync_options
 from .exit_codes import EXIT_ABORTED, EXIT_OK, EXIT_ROWS_FAILED
 from .id_cache import with_cached_ids

@@ -12,10 +12,15 @@ import csv
 import sys
 from collections.abc import Sequence
 
-from ..sync.endpoint import ShopifyEndpoint
-from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
-from ..sync.results import StockRow
-from ..sync.run import SyncOptions, resolve_rows
+from ..sync.api import (
+    ReconcileOptions,
+    ReconciliationResult,
+    ShopifyEndpoint,
+    StockRow,
+    SyncOptions,
+    reconcile,
+    resolve_rows,
+)
 from .arguments import endpoint_and_rows, sync_options
 from .exit_codes import EXIT_ABORTED, EXIT_DRIFT, EXIT_OK
 from .id_cache import with_cached_ids

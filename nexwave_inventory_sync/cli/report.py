@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from ..sync.results import RunResult
+from ..sync.api import RunResult
 
 SUMMARY_FIELDS = (
     ("rows considered", "considered"),

@@ -32,10 +32,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..sync.delta import ConfirmedLevel, LevelKey
-from ..sync.endpoint import ShopifyEndpoint
-from ..sync.in_flight import InFlightCheck, InFlightLevel
-from ..sync.results import Checkpoint, Resolution, RunResult
+from ..sync.api import (
+    Checkpoint,
+    ConfirmedLevel,
+    InFlightCheck,
+    InFlightLevel,
+    LevelKey,
+    Resolution,
+    RunResult,
+    ShopifyEndpoint,
+)
 from .run_lock import RunLock
 from .state_errors import StateError, StateWriteFailed
 from .state_errors import first_line as _cause

@@ -12,8 +12,7 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..sync.ids import IdError, to_gid
-from ..sync.results import StockRow
+from ..sync.api import IdError, StockRow, to_gid
 
 REQUIRED_COLUMNS = ("sku", "location_id", "quantity")
 DEFAULT_ENCODING = "utf-8-sig"  # UTF-8, with or without the BOM Excel writes

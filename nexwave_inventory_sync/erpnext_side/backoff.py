@@ -7,7 +7,7 @@ from __future__ import annotations
 from frappe import _
 from frappe.utils import cint, now_datetime
 
-from ..sync.results import RowFailure, RunResult
+from ..sync.api import RowFailure, RunResult
 from .scheduling import failure_signature, next_backoff
 
 

@@ -25,8 +25,7 @@ from decimal import Decimal
 
 import frappe
 
-from ..sync.quantity import QuantityError, shopify_quantity
-from ..sync.results import StockRow
+from ..sync.api import QuantityError, StockRow, shopify_quantity
 from . import flight_marks
 from .bulk_sql import update_by_name
 from .constants import ITEM_STORE_DOCTYPE

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import frappe
 
-from ..sync.results import Checkpoint, Resolution, StockRow
+from ..sync.api import Checkpoint, Resolution, StockRow
 from . import flight_marks
 from .constants import LOG_DOCTYPE
 from .id_cache import ResolutionIndex, resolution_key, save_resolutions

@@ -16,9 +16,7 @@ from datetime import datetime, timedelta
 import frappe
 from frappe.utils import now_datetime
 
-from ..sync.delta import ConfirmedLevel, LevelKey
-from ..sync.drift import SHORTFALL_MIN_AGE_S
-from ..sync.in_flight import InFlightCheck, InFlightLevel
+from ..sync.api import SHORTFALL_MIN_AGE_S, ConfirmedLevel, InFlightCheck, InFlightLevel, LevelKey
 from .bulk_sql import BULK_CHUNK, delete_by_name, insert_rows, update_by_name
 from .constants import CONFIRMED_LEVEL_DOCTYPE
 from .stock_levels import item_codes_param

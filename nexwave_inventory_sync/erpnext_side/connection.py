@@ -13,20 +13,25 @@ import frappe
 from frappe import _
 from frappe.utils import convert_utc_to_system_timezone, now_datetime
 
-from ..sync.auth import (
+from ..sync.api import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
+    AuthGrantError,
+    EndpointError,
     GrantEndpoint,
     RenewingProvider,
+    ShopifyEndpoint,
+    ShopInfoError,
     TokenProvider,
+    UnsupportedApiVersion,
+    check_connection,
+    check_endpoint_override,
     client_credentials_grant,
+    fetch_locations,
+    normalize_shop_domain,
     refresh_token_grant,
     token_url,
 )
-from ..sync.endpoint import EndpointError, ShopifyEndpoint, check_endpoint_override, normalize_shop_domain
-from ..sync.errors import AuthGrantError
-from ..sync.shop_info import ShopInfoError, check_connection, fetch_locations
-from ..sync.versions import UnsupportedApiVersion
 from .constants import (
     AUTH_ACCESS_TOKEN,
     AUTH_AUTHORIZATION_CODE,

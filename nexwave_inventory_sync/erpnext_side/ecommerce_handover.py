@@ -12,8 +12,7 @@ from __future__ import annotations
 import frappe
 from frappe.utils import now_datetime
 
-from ..sync.endpoint import EndpointError, normalize_shop_domain
-from ..sync.ids import IdError, to_gid
+from ..sync.api import EndpointError, IdError, normalize_shop_domain, to_gid
 from .constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD
 
 APP = "ecommerce_integrations"

@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 import frappe
 
-from ..sync.in_flight import InFlightLevel, check_in_flight
-from ..sync.results import Checkpoint
+from ..sync.api import Checkpoint, InFlightLevel, check_in_flight
 from . import confirmed_levels
 from .quantity_names import quantity_name
 

@@ -11,8 +11,7 @@ from collections.abc import Iterable
 import frappe
 from frappe.utils import cint, now_datetime
 
-from ..sync.ids import IdError, to_gid
-from ..sync.results import Resolution, StockRow
+from ..sync.api import IdError, Resolution, StockRow, to_gid
 from .bulk_sql import insert_rows
 from .constants import ITEM_STORE_DOCTYPE, ITEM_STORES_FIELD
 from .stock_levels import item_codes_param

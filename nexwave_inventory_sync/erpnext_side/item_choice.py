@@ -6,7 +6,7 @@ insert, a cache row the app or ecommerce_integrations' hand-over adds, a data im
 0 must mean "syncs".
 
 An item taken out is left as Shopify has it: it is not read, not looked up and not zeroed, and
-its confirmed levels are forgotten (stock_truth.PushPlan.released), so one put back is pushed
+its confirmed levels are forgotten (stock_truth.StockRead.released), so one put back is pushed
 at the next run with a plain set. Putting one back edits the Item (the switch) or the store
 (the groups): either brings it into the next read (stock_changes.py).
 

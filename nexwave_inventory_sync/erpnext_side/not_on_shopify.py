@@ -21,7 +21,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from ..sync.results import RunResult, RunStatus, StockRow
+from ..sync.api import RunResult, RunStatus, StockRow
 from . import flight_marks
 from .bulk_sql import insert_rows, update_by_name
 from .constants import ITEM_STORE_DOCTYPE

@@ -20,10 +20,14 @@ from urllib.parse import urlencode
 import frappe
 from frappe import _
 
-from ..sync.auth import exchange_authorization_code, redirect_signed
-from ..sync.endpoint import EndpointError, normalize_shop_domain
-from ..sync.errors import ShopifyError
-from ..sync.shop_info import REQUIRED_SCOPES
+from ..sync.api import (
+    REQUIRED_SCOPES,
+    EndpointError,
+    ShopifyError,
+    exchange_authorization_code,
+    normalize_shop_domain,
+    redirect_signed,
+)
 from .connection import grant_endpoint, shop_base_url
 from .constants import INSTALL_CALLBACK_METHOD, STORE_DOCTYPE
 from .store_tokens import StoreTokenStore

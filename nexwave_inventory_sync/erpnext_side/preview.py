@@ -2,7 +2,7 @@
 the quantity rule makes it), the level Shopify last confirmed, Shopify's figure now (one read)
 and the conflicts it expects; and whether the zero guard would hold the run.
 
-It plans exactly as a run does (stock_truth.plan_push and the plan's reader, the same screen of
+It plans exactly as a run does (stock_truth.plan_push and read_stock, the same screen of
 ERPNext's own data) and writes nothing: no mutation on Shopify, no store field, no confirmed
 level, no log. The figures are read now; the run reads again when it runs.
 
@@ -18,18 +18,22 @@ import frappe
 from frappe import _
 from frappe.utils import flt, now_datetime
 
-from ..sync.endpoint import EndpointError
-from ..sync.in_flight import check_in_flight
-from ..sync.preview import preview_rows, read_current
-from ..sync.preview_in_flight import levels_after_check, summarise, with_in_flight_notes
-from ..sync.versions import UnsupportedApiVersion
+from ..sync.api import (
+    EndpointError,
+    UnsupportedApiVersion,
+    check_in_flight,
+    levels_after_check,
+    preview_rows,
+    read_current,
+    summarise,
+    with_in_flight_notes,
+)
 from . import confirmed_levels, item_units
 from .connection import store_endpoint
 from .constants import LOG_ROWS_KEPT
 from .quantity_names import quantity_name
 from .scheduling import is_kill_switched
-from .screening import screen_rows
-from .stock_truth import plan_push, read_store_stock
+from .stock_truth import plan_push, read_stock
 from .store_job import kill_switch_message
 
 
@@ -41,14 +45,6 @@ def preview_next_sync(
     # The store as saved, as the run reads it: the form's button sends the browser's copy, whose
     # dates are strings and whose unsaved edits the run would not see.
     store = frappe.get_doc(store.doctype, store.name)
-    sku_field = store.sku_field or "item_code"
-    held_back: list = []
-
-    def read(items):
-        rows, failed, unmapped = screen_rows(read_store_stock(store, items), sku_field)
-        held_back.extend((*failed, *unmapped))
-        return rows
-
     plan = plan_push(store, scope, now_datetime())
     endpoint, shopify, shopify_note = None, {}, None
     if not read_shopify:
@@ -68,9 +64,11 @@ def preview_next_sync(
     if marks and endpoint is not None:
         check = check_in_flight(endpoint, marks, quantity_name=quantity_name(store))
         if not check.unread:
-            plan.stored = replace(plan.stored, levels=tuple(levels_after_check(plan.stored.levels, check)))
-    plan.reader(store, read)()
-    rows = plan.would_send
+            plan = replace(
+                plan, stored=replace(plan.stored, levels=tuple(levels_after_check(plan.stored.levels, check)))
+            )
+    stock = read_stock(store, plan)
+    rows = stock.would_send
     if endpoint is not None:
         answer = read_current(endpoint, rows, quantity_name(store))
         shopify = answer.figures
@@ -82,14 +80,15 @@ def preview_next_sync(
         "scope": plan.scope.describe(),
         "full": plan.full,
         "total": len(previewed),
-        "unchanged": plan.unchanged,
+        "unchanged": stock.unchanged,
         "zeroed": sum(1 for row in rows if row.zeroing),
         "conflicts": sum(1 for row in previewed if row.conflict),
-        "held": plan.hold.message() if plan.hold else None,
+        "held": stock.hold.message() if stock.hold else None,
         "shopify_note": shopify_note,
         "in_flight": summarise(marks, check).describe(),
         "held_back": [
-            {"item_code": f.row.ref, "code": f.code, "message": f.message} for f in held_back[:shown]
+            {"item_code": f.row.ref, "code": f.code, "message": f.message}
+            for f in (*stock.held_back, *stock.unmapped)[:shown]
         ],
         "rows": [
             {**asdict(row), "unit": units[row.ref].describe() if row.ref in units else ""}

@@ -19,12 +19,16 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
-from ..sync.drift import LevelDrift
-from ..sync.endpoint import EndpointError
-from ..sync.reconcile import ReconcileOptions, ReconciliationResult, reconcile
-from ..sync.results import Checkpoint
-from ..sync.run import SyncOptions
-from ..sync.versions import UnsupportedApiVersion
+from ..sync.api import (
+    Checkpoint,
+    EndpointError,
+    LevelDrift,
+    ReconcileOptions,
+    ReconciliationResult,
+    SyncOptions,
+    UnsupportedApiVersion,
+    reconcile,
+)
 from . import confirmed_levels, flight_marks
 from .confirmed_levels import RECONCILIATION, StoredLevels
 from .connection import store_endpoint

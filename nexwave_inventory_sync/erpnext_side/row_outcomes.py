@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from frappe import _
 
-from ..sync.settle import NOT_STOCKED
+from ..sync.api import NOT_STOCKED
 
 # Codes whose row comes back by itself, and how; any other code is read again next run.
 _OUTCOMES = {

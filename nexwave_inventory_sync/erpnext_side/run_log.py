@@ -7,25 +7,24 @@ next run holds the lock belongs to a run that is gone (close_interrupted_logs)."
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import frappe
 from frappe import _
 from frappe.utils import cint, flt, now_datetime, time_diff_in_seconds
 
-from ..sync.quantity import QuantityError, shopify_quantity
-from ..sync.results import RowFailure, RunResult, commonest_failure
+from ..sync.api import QuantityError, RowFailure, RunResult, commonest_failure, shopify_quantity
 from . import not_on_shopify
 from .backoff import backoff_updates
 from .constants import LOG_DOCTYPE, LOG_ROWS_KEPT, PROGRESS_EVENT, STORE_DOCTYPE
 from .row_outcomes import row_outcome
-from .stock_truth import PushPlan, conflict_rows, log_fields
+from .stock_truth import StockRead, conflict_rows, log_fields
 from .store_tokens import mask_secrets
 
 # What ERPNext's own data held back before the engine saw a row: (failed, not on Shopify,
 # warnings); see screening.py.
-Screened = tuple[list[RowFailure], list[RowFailure], list[str]]
-NOTHING_SCREENED: Screened = ((), (), ())  # type: ignore[assignment]
+Screened = tuple[Sequence[RowFailure], Sequence[RowFailure], Sequence[str]]
+NOTHING_SCREENED: Screened = ((), (), ())
 
 INTERRUPTED_MESSAGE = (
     "This run stopped without finishing: its worker was killed or timed out. The counts are what "
@@ -106,10 +105,12 @@ def finish_log(
     error: str | None = None,
     status: str = "Aborted",
     considered: int = 0,
-    plan: PushPlan | None = None,
+    read: StockRead | None = None,
+    shopify_bundles: str | None = None,
 ) -> str:
     """Close the run's log: counts, the rows that did not land, the store's status. `result`
-    None: the engine never ran (`status`, `error`; `considered` rows were read)."""
+    None: the engine never ran (`status`, `error`; `considered` rows were read). `read`: the
+    run's stock read; `shopify_bundles`: the log's line of them (stock_truth.record)."""
     data_failed, data_unmapped, warnings = screened
     finished = now_datetime()
     log.update({"finished_at": finished, "duration": time_diff_in_seconds(finished, started)})
@@ -124,16 +125,18 @@ def finish_log(
         log.failed = cint(log.failed) + len(data_failed)
         log.skipped_unmapped = len(data_unmapped)
     else:
-        _fill_from_result(log, result, screened, plan)
+        _fill_from_result(log, result, screened, read, shopify_bundles)
         not_landed.extend((*result.failures, *result.unsent_rows, *result.unresolved_rows))
-    _fill_rows(log, store, not_landed, result, plan)
+    _fill_rows(log, store, not_landed, result, read)
     log.flags.finishing = True
     log.save(ignore_permissions=True)
     _update_store(store, log, started, result, not_landed)
     return log.name
 
 
-def _fill_from_result(log, result: RunResult, screened: Screened, plan: PushPlan | None) -> None:
+def _fill_from_result(
+    log, result: RunResult, screened: Screened, read: StockRead | None, shopify_bundles: str | None
+) -> None:
     data_failed, data_unmapped, _warnings = screened
     log.status = log_status(result, len(data_failed), len(data_unmapped))
     # A Failed run names its commonest row failure (run_error); otherwise the engine's own
@@ -163,14 +166,14 @@ def _fill_from_result(log, result: RunResult, screened: Screened, plan: PushPlan
             "query_cost": result.query_cost,
         }
     )
-    if plan is not None:
-        log.update(log_fields(plan, result))
+    if read is not None:
+        log.update(log_fields(read, result, shopify_bundles))
         # Rows ERPNext's data held back are rows of the store too.
         log.considered = cint(log.considered) + len(data_failed) + len(data_unmapped)
 
 
 def _fill_rows(
-    log, store, not_landed: list[RowFailure], result: RunResult | None, plan: PushPlan | None
+    log, store, not_landed: list[RowFailure], result: RunResult | None, read: StockRead | None
 ) -> None:
     # The engine counts every row but keeps the first 200 of each kind it cannot list in full.
     beyond = (
@@ -197,8 +200,8 @@ def _fill_rows(
                 "outcome": row_outcome(failure.code),
             },
         )
-    if result is not None and plan is not None:
-        _add_conflict_rows(log, plan, result)
+    if result is not None and read is not None:
+        _add_conflict_rows(log, read, result)
 
 
 def _update_store(store, log, started, result: RunResult | None, not_landed: list[RowFailure]) -> None:
@@ -217,10 +220,10 @@ def _update_store(store, log, started, result: RunResult | None, not_landed: lis
     )
 
 
-def _add_conflict_rows(log, plan: PushPlan, result: RunResult) -> None:
+def _add_conflict_rows(log, read: StockRead, result: RunResult) -> None:
     """One row per conflict with ERPNext's, the confirmed and Shopify's figures; like the
     failed rows, the first LOG_ROWS_KEPT only (log.conflicts keeps the exact count)."""
-    skus = {row.ref: row.sku for row in plan.stock}
+    skus = {row.ref: row.sku for row in read.stock}
     rows = conflict_rows(result, skus)
     log.set("conflict_rows", [])
     for row in rows[:LOG_ROWS_KEPT]:

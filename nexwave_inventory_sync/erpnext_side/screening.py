@@ -4,14 +4,10 @@ items."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import frappe
 from frappe import _
 
-from ..sync.results import RowFailure, StockRow
-from . import stock_truth
-from .id_cache import ResolutionIndex
+from ..sync.api import RowFailure, StockRow
 
 
 def configuration_problem(store) -> str | None:
@@ -81,35 +77,3 @@ def screen_rows(
         else:
             keep.append(row)
     return keep, failed, unmapped
-
-
-class Screen:
-    """Reads the store's stock and holds back what ERPNext's own data keeps from a sure answer
-    (screen_rows); remembers those rows for the log."""
-
-    def __init__(self, store):
-        self.store = store
-        self.failed: list[RowFailure] = []
-        self.unmapped: list[RowFailure] = []
-
-    def read(self, items: Iterable[str] | None = None) -> list[StockRow]:
-        """`items`: a read limited to those (stock_changes.py); None reads them all."""
-        # Looked up on the module when called (tests wrap it to see when the stock is read).
-        rows = stock_truth.read_store_stock(self.store, items)
-        rows, self.failed, self.unmapped = screen_rows(rows, self.store.sku_field or "item_code")
-        return rows
-
-    def reader(self, saver):
-        """The plan's stock reader for a run whose ids go to `saver` (checkpoint.Checkpointer)."""
-
-        def read(items: Iterable[str] | None) -> list[StockRow]:
-            rows = self.read(items)
-            # Ids learnt from here on belong to the rows that passed the screen: an item held
-            # back (its SKU on another item too) must not have another item's variant cached.
-            saver.index = ResolutionIndex(rows)
-            return rows
-
-        return read
-
-    def result(self, warnings: list[str]) -> tuple[list[RowFailure], list[RowFailure], list[str]]:
-        return self.failed, self.unmapped, warnings

@@ -44,8 +44,7 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime
 
-from ..sync.delta import unsettled_rows
-from ..sync.results import RunResult, StockRow
+from ..sync.api import RunResult, StockRow, unsettled_rows
 from . import bundles, not_on_shopify
 from .confirmed_levels import RECONCILIATION
 from .constants import CONFIRMED_LEVEL_DOCTYPE, ITEM_STORE_DOCTYPE, STORE_DOCTYPE

@@ -21,9 +21,7 @@ from datetime import datetime, timedelta
 import frappe
 from frappe import _
 
-from ..sync.ids import IdError, to_gid
-from ..sync.quantity import item_figure
-from ..sync.results import StockRow
+from ..sync.api import IdError, StockRow, item_figure, to_gid
 from . import item_choice, item_units
 from .constants import DEFAULT_ORDER_MARKER_FIELD, ITEM_STORE_DOCTYPE, STORE_LOCATION_DOCTYPE
 from .quantity_names import AVAILABLE, ON_HAND
@@ -186,12 +184,34 @@ def stock_rows(
     `in_stock_uom` (a bundle's components are counted in their stock UOM).
     Consume it before the next query: the rows stream from an
     unbuffered cursor (500,000 Bins never sit in memory as dicts at once)."""
-    column = sku_column(sku_field)
     recheck_before = (
         (now or frappe.utils.now_datetime()) - timedelta(hours=recheck_untracked_hours)
         if recheck_untracked_hours and recheck_untracked_hours > 0
         else None
     )
+    query, params = _stock_query(
+        store_name, sku_field, quantity_name, marker_field, marker_value, items, choice
+    )
+    with frappe.db.unbuffered_cursor():
+        records = frappe.db.sql(query, params, as_dict=True, as_iterator=True)
+        # Rows come ordered by item: an item's strings are shared by its rows (one per
+        # location) instead of being five copies each.
+        previous: dict = {}
+        for record in records:
+            yield _stock_row(record, recheck_before, previous, store_buffer, sell_in_sales_uom, in_stock_uom)
+
+
+def _stock_query(
+    store_name: str,
+    sku_field: str | None,
+    quantity_name: str,
+    marker_field: str | None,
+    marker_value: str | None,
+    items: Iterable[str] | None,
+    choice: item_choice.ItemChoice | None,
+) -> tuple[str, dict]:
+    """stock_rows' query and its parameters."""
+    column = sku_column(sku_field)
     own_orders = quantity_name == ON_HAND and marker_field
     # Never below 0: a reservation recorded twice must not make on_hand exceed actual.
     reserved = "GREATEST(bin.reserved_qty - IFNULL(own.qty, 0), 0)" if own_orders else "bin.reserved_qty"
@@ -215,13 +235,7 @@ def stock_rows(
         reserved=reserved,
         own_orders=_own_orders_join(own_orders) if own_orders else "",
     )
-    with frappe.db.unbuffered_cursor():
-        records = frappe.db.sql(query, params, as_dict=True, as_iterator=True)
-        # Rows come ordered by item: an item's strings are shared by its rows (one per
-        # location) instead of being five copies each.
-        previous: dict = {}
-        for record in records:
-            yield _stock_row(record, recheck_before, previous, store_buffer, sell_in_sales_uom, in_stock_uom)
+    return query, params
 
 
 def _stock_row(

@@ -9,24 +9,30 @@ the store's settings and ERPNext's tables and hands them over.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 import frappe
 from frappe import _
 from frappe.utils import cint, flt, now_datetime
 
-from ..sync.conflicts import ConflictPolicy
-from ..sync.delta import LevelKey, row_key, select_delta
-from ..sync.results import RunResult, StockRow
-from ..sync.run import SyncOptions
-from ..sync.settle import NOT_STOCKED
+from ..sync.api import (
+    NOT_STOCKED,
+    ConflictPolicy,
+    LevelKey,
+    RowFailure,
+    RunResult,
+    StockRow,
+    SyncOptions,
+    row_key,
+    select_delta,
+)
 from . import bundles, confirmed_levels, item_choice, item_units, not_on_shopify, stock_changes, zero_guard
 from .confirmed_levels import StoredLevels, full_push_due
 from .constants import DEFAULT_RECHECK_UNTRACKED_HOURS, STORE_DOCTYPE
 from .quantity_names import quantity_name
+from .screening import screen_rows
 from .stock_levels import stock_rows
 
 CHANGED_ONLY = "changed"
@@ -105,65 +111,86 @@ def read_store_stock(store, items: Iterable[str] | None = None) -> list[StockRow
     return rows
 
 
-@dataclass
+def read_screened(
+    store, items: Iterable[str] | None = None
+) -> tuple[list[StockRow], list[RowFailure], list[RowFailure]]:
+    """read_store_stock, less what ERPNext's own data keeps from a sure answer: (rows, held
+    back, unmapped), as screening.screen_rows sorts them."""
+    return screen_rows(read_store_stock(store, items), store.sku_field or "item_code")
+
+
+@dataclass(frozen=True)
 class PushPlan:
-    """Filled when the stock is read (after id resolution on a cold run)."""
+    """What a run reads, decided before anything is read (plan_push)."""
 
     full: bool
     stored: StoredLevels
     scope: stock_changes.ReadScope
-    stock: list[StockRow] = field(default_factory=list)
-    unchanged: int = 0
-    zeroing: set[LevelKey] = field(default_factory=set)
-    sent: list[StockRow] = field(default_factory=list)
-    would_send: list[StockRow] = field(default_factory=list)  # the selection, held or not (preview)
     one_item: bool = False  # Push this item now: the watermark is not moved
+
+
+@dataclass(frozen=True)
+class StockRead:
+    """What a run's stock read found (read_stock): the rows read and screened, what ERPNext's
+    own data held back, and the delta picked from them. A run the engine stopped before it read
+    (a refused token while ids were looked up) has its plan and nothing else."""
+
+    plan: PushPlan
+    stock: tuple[StockRow, ...] = ()  # every row read that passed the screen
+    held_back: tuple[RowFailure, ...] = ()  # one SKU on two items (screening.screen_rows)
+    unmapped: tuple[RowFailure, ...] = ()  # no SKU to look up
     read_at: datetime | None = None  # when the stock read began: the store's next watermark
+    unchanged: int = 0
+    would_send: tuple[StockRow, ...] = ()  # the selection, held or not (preview)
+    sent: tuple[StockRow, ...] = ()  # what the run pushes: nothing when the zero guard held it
+    zeroing: frozenset[LevelKey] = frozenset()
+    released: tuple[LevelKey, ...] = ()  # levels of items taken out of the sync
     hold: zero_guard.ZeroHold | None = None  # the zero guard held the run: nothing was sent
-    released: list[LevelKey] = field(default_factory=list)  # levels of items taken out of the sync
     units: str | None = None  # the log's line of units (item_units.log_line)
-    shopify_bundles: str | None = None  # the log's line of Shopify bundles read (never sent)
 
-    def reader(
-        self, store, read: Callable[[Iterable[str] | None], Iterable[StockRow]] | None = None
-    ) -> Callable[[], list[StockRow]]:
-        """The engine calls this once ids are resolved: read stock (`read(items)`, the items of
-        the plan's scope; read_store_stock by default), then pick the delta."""
 
-        def read_and_select() -> list[StockRow]:
-            self.read_at = now_datetime()
-            self.stock = list((read or partial(read_store_stock, store))(self.scope.items))
-            # An item whose cached id is being looked up again (its variant id edited by hand)
-            # has not left the stock query: the level of its old inventory item is not zeroed.
-            relooked = {row.ref for row in self.stock if row_key(row) is None}
-            levels = [level for level in self.stored.levels if level.ref not in relooked]
-            # An item the store no longer syncs is left as Shopify has it: not zeroed, its
-            # levels forgotten after the run (put back, it is pushed with a plain set).
-            in_read = {row.ref for row in self.stock}
-            taken_out = item_choice.excluded(
-                item_choice.load(store), {level.ref for level in levels if level.ref not in in_read}
-            )
-            self.released = [level.key for level in levels if level.ref in taken_out]
-            selection = select_delta(
-                self.stock,
-                [level for level in levels if level.ref not in taken_out],
-                full=self.full,
-                zero_missing=bool(cint(store.zero_dropped_items)),
-                safety_buffer=flt(store.safety_buffer),
-            )
-            self.unchanged = selection.unchanged
-            self.would_send = list(selection.to_push)
-            self.units = item_units.log_line(item_units.rules_for(store, in_read))
-            self.hold = zero_guard.check_store(
-                store, list(selection.to_push), len(self.stock), self.scope.items is None
-            )
-            if self.hold:
-                return []  # sent and zeroing stay empty: the run sends nothing
-            self.zeroing = {(row.inventory_item_id, row.location_id) for row in selection.zero_rows}
-            self.sent = list(selection.to_push)
-            return self.sent
-
-        return read_and_select
+def read_stock(store, plan: PushPlan) -> StockRead:
+    """ERPNext's stock for the plan's items (read_store_stock), screened, and the delta picked
+    against the plan's confirmed levels. A run calls it once ids are resolved (the engine's
+    read_stock); the preview calls it as the run would."""
+    read_at = now_datetime()
+    stock, held_back, unmapped = read_screened(store, plan.scope.items)
+    # An item whose cached id is being looked up again (its variant id edited by hand) has not
+    # left the stock query: the level of its old inventory item is not zeroed.
+    relooked = {row.ref for row in stock if row_key(row) is None}
+    levels = [level for level in plan.stored.levels if level.ref not in relooked]
+    # An item the store no longer syncs is left as Shopify has it: not zeroed, its levels
+    # forgotten after the run (put back, it is pushed with a plain set).
+    in_read = {row.ref for row in stock}
+    taken_out = item_choice.excluded(
+        item_choice.load(store), {level.ref for level in levels if level.ref not in in_read}
+    )
+    selection = select_delta(
+        stock,
+        [level for level in levels if level.ref not in taken_out],
+        full=plan.full,
+        zero_missing=bool(cint(store.zero_dropped_items)),
+        safety_buffer=flt(store.safety_buffer),
+    )
+    units = item_units.log_line(item_units.rules_for(store, in_read))
+    hold = zero_guard.check_store(store, list(selection.to_push), len(stock), plan.scope.items is None)
+    return StockRead(
+        plan,
+        stock=tuple(stock),
+        held_back=tuple(held_back),
+        unmapped=tuple(unmapped),
+        read_at=read_at,
+        unchanged=selection.unchanged,
+        would_send=tuple(selection.to_push),
+        # Held by the zero guard, the run sends nothing and zeroes nothing.
+        sent=() if hold else tuple(selection.to_push),
+        zeroing=frozenset()
+        if hold
+        else frozenset((row.inventory_item_id, row.location_id) for row in selection.zero_rows),
+        released=tuple(level.key for level in levels if level.ref in taken_out),
+        hold=hold,
+        units=units,
+    )
 
 
 def plan_push(store, scope: str | None, now: datetime) -> PushPlan:
@@ -184,35 +211,37 @@ def plan_push(store, scope: str | None, now: datetime) -> PushPlan:
 
 def record(
     store,
-    plan: PushPlan,
+    read: StockRead,
     result: RunResult,
     started: datetime,
     untracked: Iterable[str] = (),
     held_back: Iterable[str] = (),
-) -> None:
+) -> str | None:
     """Move the store's watermark (stock_changes.advance). A full push that was not aborted restarts the
     full-push interval. `untracked`: items this run found Shopify does not track; `held_back`:
-    items ERPNext's own data kept from being sent."""
+    items ERPNext's own data kept from being sent. Returns the log's line of the Shopify
+    bundles among the items read (bundles.py)."""
+    plan = read.plan
     zero_guard.consume_release(store)
     bundles.mark_shopify_bundles(store.name, result.resolved)
-    plan.shopify_bundles = bundles.shopify_bundles_line(
-        bundles.shopify_bundles_among(store.name, {row.ref for row in plan.stock})
+    shopify_bundles = bundles.shopify_bundles_line(
+        bundles.shopify_bundles_among(store.name, {row.ref for row in read.stock})
     )
-    if plan.hold:
+    if read.hold:
         # Nothing was sent: the next run reads everything again and meets the guard again.
         stock_changes.clear(store)
-        return
+        return shopify_bundles
     # The confirmed levels were saved as the batches landed (checkpoint.Checkpointer).
-    confirmed_levels.forget_levels(store.name, plan.released)
-    missing = set() if result.aborted else not_on_shopify.missing_items(plan.sent, result, store.name)
+    confirmed_levels.forget_levels(store.name, read.released)
+    missing = set() if result.aborted else not_on_shopify.missing_items(read.sent, result, store.name)
     if not result.aborted:
         not_on_shopify.mark(store.name, missing)
     if plan.one_item:
-        return  # the other items' changes since the watermark are still to be read
+        return shopify_bundles  # the other items' changes since the watermark are still to be read
     stock_changes.advance(
         store.name,
-        plan.read_at,
-        plan.sent,
+        read.read_at,
+        read.sent,
         result,
         untracked,
         held_back,
@@ -221,28 +250,30 @@ def record(
     )
     if plan.full and not result.aborted:
         frappe.db.set_value(STORE_DOCTYPE, store.name, "last_full_push", started, update_modified=False)
+    return shopify_bundles
 
 
-def log_fields(plan: PushPlan, result: RunResult) -> dict:
+def log_fields(read: StockRead, result: RunResult, shopify_bundles: str | None = None) -> dict:
     """Counts for the Shopify Log. "considered" is every row ERPNext has for the store (and
     each zeroing row); "changed" the rows sent because they differ from what Shopify last
     confirmed or were never confirmed: 0 on a run with nothing to do, which makes no call."""
-    zeroed = sum(1 for level in result.confirmed if level.key in plan.zeroing)
-    held = {"status": zero_guard.HELD, "error": plan.hold.message()} if plan.hold else {}
+    plan = read.plan
+    zeroed = sum(1 for level in result.confirmed if level.key in read.zeroing)
+    held = {"status": zero_guard.HELD, "error": read.hold.message()} if read.hold else {}
     return {
         **held,
         "stock_read": _("Item {0}, pushed from its form").format(plan.scope.reason)
         if plan.one_item
         else plan.scope.describe(),
         "full_push": 1 if plan.full else 0,
-        "considered": len(plan.stock) + len(plan.zeroing),
-        "unchanged_skipped": plan.unchanged + result.unchanged_skipped,
-        "changed": max(0, result.considered - len(plan.zeroing) - result.unresolved - result.untracked),
+        "considered": len(read.stock) + len(read.zeroing),
+        "unchanged_skipped": read.unchanged + result.unchanged_skipped,
+        "changed": max(0, result.considered - len(read.zeroing) - result.unresolved - result.untracked),
         "zeroed": zeroed,
         "held": result.held,
         "not_stocked": sum(1 for failure in result.failures if failure.code == NOT_STOCKED),
-        "units": plan.units,
-        "shopify_bundles": plan.shopify_bundles,
+        "units": read.units,
+        "shopify_bundles": shopify_bundles,
     }
 
 

@@ -7,9 +7,14 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
-from ..sync.endpoint import EndpointError, normalize_shop_domain
-from ..sync.ids import IdError, to_gid
-from ..sync.versions import UnsupportedApiVersion, check_api_version
+from ..sync.api import (
+    EndpointError,
+    IdError,
+    UnsupportedApiVersion,
+    check_api_version,
+    normalize_shop_domain,
+    to_gid,
+)
 
 
 def shop_domain(value: str | None) -> str:

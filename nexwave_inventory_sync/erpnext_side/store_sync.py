@@ -12,13 +12,12 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from ..sync.endpoint import EndpointError
-from ..sync.run import sync_inventory
-from ..sync.versions import UnsupportedApiVersion
+from ..sync.api import EndpointError, StockRow, UnsupportedApiVersion, sync_inventory
 from . import confirmed_levels, flight_marks, run_lock, stock_changes, zero_guard
 from .checkpoint import Checkpointer
 from .connection import store_endpoint, token_renewals
 from .constants import FAST_TRIGGER, STORE_DOCTYPE
+from .id_cache import ResolutionIndex
 from .run_log import (
     close_interrupted_logs,
     finish_log,
@@ -27,9 +26,9 @@ from .run_log import (
     write_skipped_log,
 )
 from .scheduling import is_due, run_deadline_minutes
-from .screening import Screen, configuration_problem, data_warnings, screen_rows
+from .screening import configuration_problem, data_warnings, screen_rows
 from .stock_levels import rows_to_resolve
-from .stock_truth import plan_push, record, sync_options
+from .stock_truth import StockRead, plan_push, read_screened, read_stock, record, sync_options
 from .store_job import Refusal, Refused, refusal, run_store_job
 
 
@@ -93,25 +92,32 @@ class _SyncJob:
 
 def _run(store, log, started, scope: str | None = None) -> str:
     warnings = data_warnings(store)
-    screen = Screen(store)
     try:
         endpoint = store_endpoint(store)
     except (EndpointError, UnsupportedApiVersion) as exc:
-        rows = screen.read()
+        rows, failed, unmapped = read_screened(store)
         return finish_log(
-            store, log, started, None, screen.result(warnings), error=str(exc), considered=len(rows)
+            store, log, started, None, (failed, unmapped, warnings), error=str(exc), considered=len(rows)
         )
     flight_marks.settle(store, endpoint)
     plan = plan_push(store, scope, started)
     # Items without cached ids (among those this run reads) are resolved first and the stock
-    # read after (the engine calls the plan's reader then): a cold run pushes figures as fresh
+    # read after (the engine calls `read` then): a cold run pushes figures as fresh
     # as a warm one. ERPNext's own data problems (no SKU, one SKU on two items) are held back
     # before anything is looked up.
     identifiers, failed, unmapped = screen_rows(
         rows_to_resolve(store.name, store.sku_field, plan.scope.items), store.sku_field or "item_code"
     )
     saver = Checkpointer(store.name, log.name, identifiers)
-    read = plan.reader(store, screen.reader(saver))
+    reads: list[StockRead] = []
+
+    def read() -> list[StockRow]:
+        reads.append(read_stock(store, plan))
+        # Ids learnt from here on belong to the rows that passed the screen: an item held back
+        # (its SKU on another item too) must not have another item's variant cached.
+        saver.index = ResolutionIndex(reads[-1].stock)
+        return list(reads[-1].sent)
+
     result = sync_inventory(
         endpoint,
         identifiers if identifiers else read(),
@@ -125,6 +131,8 @@ def _run(store, log, started, scope: str | None = None) -> str:
         progress=_progress_publisher(store.name),
         read_stock=read if identifiers else None,
     )
+    # The engine reads once, or not at all when it stopped while ids were looked up.
+    stock = reads[-1] if reads else StockRead(plan)
     log.token_renewals = token_renewals(endpoint)  # connection.py: how often the token was renewed
     saver.save_rest(result.resolved)
     saver.marker.save_rest(result.confirmed)
@@ -134,11 +142,12 @@ def _run(store, log, started, scope: str | None = None) -> str:
     untracked = {saver.index.item_of(r) for r in result.resolved if not r.tracked} - {None}
     # An item whose SKU is on another item too is read again until that is fixed (the fix may
     # be on the other item); one without a SKU is read again when its Item changes.
-    held_back = {f.row.ref for f in (*failed, *screen.failed)}
-    record(store, plan, result, started, untracked, held_back)
-    if plan.hold:
-        zero_guard.notify(store, log.name, plan.hold)
-    return finish_log(store, log, started, result, screen.result(warnings), plan=plan)
+    held_back = {f.row.ref for f in (*failed, *stock.held_back)}
+    shopify_bundles = record(store, stock, result, started, untracked, held_back)
+    if stock.hold:
+        zero_guard.notify(store, log.name, stock.hold)
+    screened = (stock.held_back, stock.unmapped, warnings)
+    return finish_log(store, log, started, result, screened, read=stock, shopify_bundles=shopify_bundles)
 
 
 def _progress_publisher(store_name: str):

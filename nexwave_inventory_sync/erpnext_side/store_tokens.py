@@ -27,7 +27,7 @@ from contextlib import contextmanager
 import frappe
 from frappe.utils.password import decrypt, encrypt, get_encryption_key
 
-from ..sync.auth import Token
+from ..sync.api import Token
 
 TOKEN_DOCTYPE = "Shopify Store Token"
 _TABLE = f"`tab{TOKEN_DOCTYPE}`"

@@ -18,7 +18,7 @@ from nexwave_inventory_sync.erpnext_side.constants import (
     ITEM_STORE_DOCTYPE,
     ITEM_STORES_FIELD,
 )
-from nexwave_inventory_sync.sync.results import Checkpoint, Resolution, StockRow
+from nexwave_inventory_sync.sync.api import Checkpoint, Resolution, StockRow
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 
 TABLE = f"`tab{ITEM_STORE_DOCTYPE}`"

@@ -22,7 +22,7 @@ from nexwave_inventory_sync.erpnext_side import (
 )
 from nexwave_inventory_sync.erpnext_side.health import store_health
 from nexwave_inventory_sync.erpnext_side.stock_levels import order_marker_column, stock_rows
-from nexwave_inventory_sync.sync.results import RowFailure, RunResult, StockRow
+from nexwave_inventory_sync.sync.api import RowFailure, RunResult, StockRow
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import (
     item,

@@ -17,8 +17,7 @@ from nexwave_inventory_sync.emulator.webhooks import WebhookSender
 from nexwave_inventory_sync.erpnext_side import webhooks
 from nexwave_inventory_sync.erpnext_side.constants import WEBHOOK_BASE_URL_KEY
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.sync.drift import SHORTFALL_MIN_AGE_S
-from nexwave_inventory_sync.sync.webhooks import sign
+from nexwave_inventory_sync.sync.api import SHORTFALL_MIN_AGE_S, sign
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import (
     EmulatedShop,

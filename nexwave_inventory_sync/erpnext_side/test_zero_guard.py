@@ -9,7 +9,7 @@ from unittest.mock import patch
 import frappe
 
 from nexwave_inventory_sync.erpnext_side import zero_guard
-from nexwave_inventory_sync.sync.results import StockRow
+from nexwave_inventory_sync.sync.api import StockRow
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import receive, warehouse
 from nexwave_inventory_sync.testing.stores import LOC1, LOC2, TruthStoreMixin

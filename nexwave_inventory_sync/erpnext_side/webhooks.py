@@ -33,11 +33,16 @@ import frappe
 from frappe import _
 from frappe.utils import cint, now_datetime
 
-from ..sync import webhooks as shopify_webhooks
-from ..sync.endpoint import EndpointError, normalize_shop_domain
-from ..sync.reconcile import reconcile
-from ..sync.versions import UnsupportedApiVersion
-from ..sync.webhooks import ALL_LOCATIONS, MAX_BODY_BYTES, Verdict
+from ..sync.api import (
+    ALL_LOCATIONS,
+    MAX_BODY_BYTES,
+    EndpointError,
+    UnsupportedApiVersion,
+    Verdict,
+    normalize_shop_domain,
+    reconcile,
+)
+from ..sync.api import webhooks as shopify_webhooks
 from . import confirmed_levels
 from .connection import store_endpoint
 from .constants import (

@@ -17,8 +17,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt
 
-from ..sync.quantity import QuantityError, shopify_quantity
-from ..sync.results import StockRow
+from ..sync.api import QuantityError, StockRow, shopify_quantity
 from .constants import CONFIRMED_LEVEL_DOCTYPE, LOG_DOCTYPE, STORE_DOCTYPE
 
 HELD = "Held"

@@ -1,6 +1,7 @@
 """The engine's public face: everything the ERPNext side, the CLI and the doctype controllers
-use, in one place. Import from here (`from nexwave_inventory_sync.sync.api import ...`); the
-modules behind it may move. The old paths (`sync.run`, `sync.results`, ...) keep working.
+use, in one place. They import the engine from here alone (`from ..sync.api import ...`;
+test_engine_api fails on any other `sync.<module>` import outside sync/), so the modules behind
+it may move. No engine module imports this one: it imports them.
 
 The rest of sync/ is the engine's inside: how a run prepares, batches, sends and accounts
 (options, prepare, feed, sender, stale_ids, after_batches, checkpoints, tally, run_result),
@@ -19,6 +20,7 @@ from .auth import (
     TokenProvider,
     client_credentials_grant,
     exchange_authorization_code,
+    redirect_hmac,
     redirect_signed,
     refresh_token_grant,
     token_url,
@@ -48,8 +50,8 @@ from .shop_info import (
     check_connection,
     fetch_locations,
 )
-from .versions import DEFAULT_API_VERSION, UnsupportedApiVersion, check_api_version
-from .webhooks import ALL_LOCATIONS, MAX_BODY_BYTES, Verdict
+from .versions import DEFAULT_API_VERSION, UnsupportedApiVersion, check_api_version, supported_api_versions
+from .webhooks import ALL_LOCATIONS, MAX_BODY_BYTES, Verdict, sign
 
 __all__ = [
     # a push: rows in, RunResult out (run.py, options.py, results.py)
@@ -101,6 +103,7 @@ __all__ = [
     "IdError",
     "DEFAULT_API_VERSION",
     "check_api_version",
+    "supported_api_versions",
     "UnsupportedApiVersion",
     "check_connection",
     "fetch_locations",
@@ -119,12 +122,14 @@ __all__ = [
     "exchange_authorization_code",
     "refresh_token_grant",
     "redirect_signed",
+    "redirect_hmac",
     "token_url",
     # Shopify's webhooks (the module, and the names the receiver uses)
     "webhooks",
     "Verdict",
     "ALL_LOCATIONS",
     "MAX_BODY_BYTES",
+    "sign",
     # the error tree
     "EngineError",
     "ErrorKind",

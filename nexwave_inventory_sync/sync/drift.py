@@ -101,6 +101,9 @@ def compare_levels(
     safety_buffer: float = 0,
     tracked: Mapping[str, bool] | None = None,
 ) -> DriftPlan:
+    """ERPNext's rows against Shopify's figures read, row by row (the decision is `_decision`'s).
+    Kept whole: one pass puts each row into exactly one of the plan's lists, which a reader
+    checks best in one place."""
     if mode not in QUANTITY_NAMES:
         raise ValueError(f"mode must be one of {QUANTITY_NAMES}, not {mode!r}")
     previous = previous_shortfalls or {}

@@ -249,21 +249,9 @@ def send_batch(
         # Accepted (a null group with no errors means nothing needed changing).
         return BatchOutcome(pushed=len(good), failures=named, calls_ok=1, landed=good)
     outcome = BatchOutcome(failures=named)  # rejected whole: nothing was applied
-    if other or not by_row:
-        # An error that names no row rejects every row; say it on each.
-        code, message = _describe(other or user_errors)
-        if code in CONFLICT_CODES:  # an odd answer: no row was named stale
-            code = BATCH_REJECTED
-        outcome.failures += [r.failure(code, f"batch rejected: {message}") for r in good]
-        return outcome
-    if not good:
-        return outcome
-    if resends <= 0:
-        # Refused again for other rows (one went stale between the calls): these were not
-        # applied, but Shopify found nothing wrong with them; the next run sends them again.
-        code, message = _describe(user_errors)
-        why = f"batch rejected for other rows after {MAX_RESENDS} resends ({code}: {message})"
-        outcome.failures += [r.failure(BATCH_REJECTED, why) for r in good]
+    not_resent = _not_resent(good, user_errors, other, bool(by_row), resends)
+    if not_resent is not None:
+        outcome.failures += not_resent
         return outcome
     try:
         retry = send_batch(client, good, run_id, resends=resends - 1, name=name)
@@ -273,6 +261,33 @@ def send_batch(
     return BatchOutcome(
         retry.pushed, outcome.failures + retry.failures, retry.calls_ok, retry.landed, retry.in_doubt
     )
+
+
+def _not_resent(
+    good: Sequence[ReadyRow],
+    user_errors: Sequence[dict],
+    other: Sequence[dict],
+    named_any: bool,
+    resends: int,
+) -> list[RowFailure] | None:
+    """In a batch Shopify rejected whole, the failures of the rows it did not name when they are
+    not sent again (an error naming no row rejects them all; no resend is left); None when they
+    are resent."""
+    if other or not named_any:
+        # An error that names no row rejects every row; say it on each.
+        code, message = _describe(other or user_errors)
+        if code in CONFLICT_CODES:  # an odd answer: no row was named stale
+            code = BATCH_REJECTED
+        return [r.failure(code, f"batch rejected: {message}") for r in good]
+    if not good:
+        return []
+    if resends <= 0:
+        # Refused again for other rows (one went stale between the calls): these were not
+        # applied, but Shopify found nothing wrong with them; the next run sends them again.
+        code, message = _describe(user_errors)
+        why = f"batch rejected for other rows after {MAX_RESENDS} resends ({code}: {message})"
+        return [r.failure(BATCH_REJECTED, why) for r in good]
+    return None
 
 
 def _unanswered(batch: Sequence[ReadyRow], failure: CallFailed) -> BatchOutcome:

@@ -154,22 +154,7 @@ def reconcile(
         safety_buffer=options.sync.safety_buffer,
         tracked=read.tracked,
     )
-    previous = options.previous_levels or {}
-    to_confirm = levels_to_confirm(
-        plan,
-        read.levels,
-        {
-            key: level.quantity if isinstance(level, ConfirmedLevel) else level
-            for key, level in previous.items()
-        },
-    )
-    confirmed: dict[LevelKey, ConfirmedLevel] = {}
-    for row in with_ids:
-        key = row_key(row)
-        if key in to_confirm:
-            kept = previous.get(key) if key in plan.unconfirmed else None
-            held = kept.held if isinstance(kept, ConfirmedLevel) and kept.quantity == to_confirm[key] else 0
-            confirmed[key] = ConfirmedLevel(key[0], key[1], to_confirm[key], row.label, "reconcile", held)
+    confirmed = _confirmed_by_read(plan, read.levels, with_ids, options.previous_levels or {})
     correction = None
     if options.correct and plan.corrections:
         bar.tell(READ_SHARE, "correct")
@@ -193,6 +178,32 @@ def reconcile(
         abort_reason=correction.abort_reason if correction else None,
         shortfalls_left=shortfalls_left(plan, correction) if correction else None,
     )
+
+
+def _confirmed_by_read(
+    plan: DriftPlan,
+    levels: Mapping[LevelKey, int],
+    with_ids: list[StockRow],
+    previous: Mapping[LevelKey, ConfirmedLevel | int],
+) -> dict[LevelKey, ConfirmedLevel]:
+    """The levels the read confirms (drift.levels_to_confirm), as ConfirmedLevels of their rows;
+    a shortfall seen for the first time keeps its previous level and the sales it held back."""
+    to_confirm = levels_to_confirm(
+        plan,
+        levels,
+        {
+            key: level.quantity if isinstance(level, ConfirmedLevel) else level
+            for key, level in previous.items()
+        },
+    )
+    confirmed: dict[LevelKey, ConfirmedLevel] = {}
+    for row in with_ids:
+        key = row_key(row)
+        if key in to_confirm:
+            kept = previous.get(key) if key in plan.unconfirmed else None
+            held = kept.held if isinstance(kept, ConfirmedLevel) and kept.quantity == to_confirm[key] else 0
+            confirmed[key] = ConfirmedLevel(key[0], key[1], to_confirm[key], row.label, "reconcile", held)
+    return confirmed
 
 
 def _read_levels(

@@ -239,29 +239,11 @@ def activate_and_resend(
     try:
         while items:
             item, failures = items[0]
-            rows = [f.ready for f in failures]
-            try:
-                if len(rows) == 1:
-                    activated, message = _activate_one(client, rows[0], run_id)
-                else:
-                    activated, message = _activate_many(client, item, rows)
-            except RunAborted:
-                raise
-            except CallFailed as error:
-                out.failures += [
-                    r.failure(NOT_STOCKED, f"activation failed: {error.error.message}") for r in rows
-                ]
-                del items[0]
-                continue
-            del items[0]
-            for ready in rows:
-                if ready.location_id in activated:
-                    out.activated += 1
-                    # Freshly stocked: there is no earlier figure to compare with.
-                    ready_rows.append(replace(ready, row=replace(ready.row, change_from=None)))
-                else:
-                    reason = message or "Shopify did not activate the item there"
-                    out.failures.append(ready.failure(NOT_STOCKED, f"activation refused: {reason}"))
+            stocked, refused = _activate_item(client, item, [f.ready for f in failures], run_id)
+            del items[0]  # only now: a stop inside leaves this item's refusals standing (below)
+            out.activated += len(stocked)
+            ready_rows += stocked
+            out.failures += refused
         queue = batches(ready_rows, client.endpoint.api_version)
         ready_rows = []  # from here on, the rows of the batches not yet answered
         for number, batch in enumerate(queue):
@@ -280,6 +262,32 @@ def activate_and_resend(
         out.unconfirmed += [r for r in ready_rows if _key(r) in in_flight]
         out.not_sent += [r for r in ready_rows if _key(r) not in in_flight]
     return out
+
+
+def _activate_item(
+    client: ShopifyClient, item: str, rows: list[ReadyRow], run_id: str
+) -> tuple[list[ReadyRow], list[RowFailure]]:
+    """One item activated where it is missing: (the rows to push, the failures of the rows it
+    was not activated for). A RunAborted goes up."""
+    try:
+        if len(rows) == 1:
+            activated, message = _activate_one(client, rows[0], run_id)
+        else:
+            activated, message = _activate_many(client, item, rows)
+    except RunAborted:
+        raise
+    except CallFailed as error:
+        return [], [r.failure(NOT_STOCKED, f"activation failed: {error.error.message}") for r in rows]
+    reason = message or "Shopify did not activate the item there"
+    return (
+        # Freshly stocked: there is no earlier figure to compare with.
+        [replace(r, row=replace(r.row, change_from=None)) for r in rows if r.location_id in activated],
+        [
+            r.failure(NOT_STOCKED, f"activation refused: {reason}")
+            for r in rows
+            if r.location_id not in activated
+        ],
+    )
 
 
 def _payload(data: dict, field: str) -> dict:

@@ -9,7 +9,7 @@ import frappe
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels
 from nexwave_inventory_sync.erpnext_side.confirmed_levels import PUSH, RECONCILIATION, full_push_due
-from nexwave_inventory_sync.sync.delta import ConfirmedLevel
+from nexwave_inventory_sync.sync.api import ConfirmedLevel
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.testing.fixtures import item, store, warehouse
 

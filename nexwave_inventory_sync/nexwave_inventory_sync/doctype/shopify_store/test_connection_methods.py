@@ -33,7 +33,7 @@ from nexwave_inventory_sync.erpnext_side.oauth_install import (
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.erpnext_side.store_tokens import StoreTokenStore
 from nexwave_inventory_sync.patches.v0_3 import set_store_auth_method
-from nexwave_inventory_sync.sync.auth import redirect_hmac as query_hmac
+from nexwave_inventory_sync.sync.api import redirect_hmac as query_hmac
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import (
     TOKEN,

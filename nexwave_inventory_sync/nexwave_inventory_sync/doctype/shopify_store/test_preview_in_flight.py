@@ -9,7 +9,7 @@ import json
 import frappe
 
 from nexwave_inventory_sync.erpnext_side import confirmed_levels
-from nexwave_inventory_sync.sync.in_flight import InFlightLevel
+from nexwave_inventory_sync.sync.api import InFlightLevel
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase, ignore_test_records
 from nexwave_inventory_sync.testing.fixtures import issue, receive
 from nexwave_inventory_sync.testing.stores import LOC1, TruthStoreMixin

@@ -20,7 +20,7 @@ from nexwave_inventory_sync.erpnext_side.scheduling import due_stores, next_back
 from nexwave_inventory_sync.erpnext_side.stock_levels import stock_rows
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.sync import sender as sync_sender
-from nexwave_inventory_sync.sync.results import Resolution, StockRow
+from nexwave_inventory_sync.sync.api import Resolution, StockRow
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import item, receive, store, warehouse
 from nexwave_inventory_sync.testing.stores import LOC1, StoreSyncMixin

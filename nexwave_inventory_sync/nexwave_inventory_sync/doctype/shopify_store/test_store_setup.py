@@ -15,8 +15,7 @@ from nexwave_inventory_sync.erpnext_side.constants import KILL_SWITCH_KEY
 from nexwave_inventory_sync.erpnext_side.run_log import quantity_to_send, run_error
 from nexwave_inventory_sync.erpnext_side.scheduling import next_run_at
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
-from nexwave_inventory_sync.sync.results import RowFailure, StockRow
-from nexwave_inventory_sync.sync.versions import DEFAULT_API_VERSION, supported_api_versions
+from nexwave_inventory_sync.sync.api import DEFAULT_API_VERSION, RowFailure, StockRow, supported_api_versions
 from nexwave_inventory_sync.testing.compat import IntegrationTestCase
 from nexwave_inventory_sync.testing.fixtures import (
     clear_site_config,

@@ -14,7 +14,13 @@ import frappe
 from frappe.utils import now_datetime
 
 from nexwave_inventory_sync.emulator.webhooks import WebhookSender
-from nexwave_inventory_sync.erpnext_side import webhooks
+from nexwave_inventory_sync.erpnext_side import (
+    webhook_delivery,
+    webhook_queue,
+    webhook_rechecks,
+    webhook_subscriptions,
+    webhooks,
+)
 from nexwave_inventory_sync.erpnext_side.constants import WEBHOOK_BASE_URL_KEY
 from nexwave_inventory_sync.erpnext_side.store_sync import run_store_sync
 from nexwave_inventory_sync.sync.api import SHORTFALL_MIN_AGE_S, sign
@@ -30,7 +36,7 @@ from nexwave_inventory_sync.testing.fixtures import (
 )
 
 SECRET = "shpss_webhook_test_secret"
-ENQUEUE_CHECK = webhooks._enqueue_check  # as the receiver calls it (WebhookMixin patches it)
+ENQUEUE_CHECK = webhook_queue.enqueue_check  # the real one (WebhookMixin patches it)
 LOC1 = "gid://shopify/Location/1"
 
 
@@ -50,17 +56,18 @@ class WebhookMixin:
         self.name = store(
             self.domain, [(self.wh, "1")], webhook_secret=SECRET, auto_correct=self.auto_correct
         )
-        webhooks.PENDING.forget(self.name)
-        self.addCleanup(webhooks.PENDING.forget, self.name)
+        webhook_queue.PENDING.forget(self.name)
+        self.addCleanup(webhook_queue.PENDING.forget, self.name)
         receive([(self.code, self.wh, 8)])
         run_store_sync(self.name, trigger="Manual", force=True)
         self.inventory_item = next(
             v["inventory_item_id"] for v in self.shop.catalog.variants if v["sku"] == self.code
         )
         self.checks = []
+        # Where the receiver and the sweep look it up.
         patcher = patch.object(
-            webhooks,
-            "_enqueue_check",
+            webhook_queue,
+            "enqueue_check",
             side_effect=lambda name, token, deadline=None, **kw: self.checks.append(name),
         )
         patcher.start()
@@ -86,7 +93,7 @@ class WebhookMixin:
             "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
             "X-Shopify-Triggered-At": at.isoformat(),
         }
-        return webhooks.handle_delivery(headers, raw, datetime.now(timezone.utc))
+        return webhook_delivery.handle_delivery(headers, raw, datetime.now(timezone.utc))
 
 
 class TestWebhookReceiver(WebhookMixin, IntegrationTestCase):
@@ -94,7 +101,7 @@ class TestWebhookReceiver(WebhookMixin, IntegrationTestCase):
         self.assertEqual(self.deliver(3, secret="not the secret").status, 401)
         self.assertEqual(self.deliver(3, shop="stranger.myshopify.com").status, 401)
         self.assertEqual(self.deliver(3, extra=b" " * 70_000).status, 413)
-        self.assertEqual(webhooks.PENDING.size(self.name), 0)
+        self.assertEqual(webhook_queue.PENDING.size(self.name), 0)
 
     def test_a_repeat_of_one_event_is_acted_on_once(self):
         event = str(uuid.uuid4())
@@ -110,7 +117,7 @@ class TestWebhookReceiver(WebhookMixin, IntegrationTestCase):
     def test_a_stale_delivery_is_ignored(self):
         old = datetime.now(timezone.utc) - timedelta(hours=30)
         self.assertEqual(self.deliver(3, at=old).outcome, "stale")
-        self.assertEqual(webhooks.PENDING.size(self.name), 0)
+        self.assertEqual(webhook_queue.PENDING.size(self.name), 0)
 
     def test_the_echo_of_our_own_write_is_ignored(self):
         self.assertEqual(self.shop.available(self.code, LOC1), 8)
@@ -122,7 +129,7 @@ class TestWebhookReceiver(WebhookMixin, IntegrationTestCase):
         outcomes = {self.deliver(n, at=now + timedelta(milliseconds=n)).outcome for n in range(200)}
         self.assertEqual(outcomes, {"accepted", "echo"})  # 8 is the echo
         self.assertEqual(self.checks, [self.name])
-        self.assertEqual(webhooks.PENDING.size(self.name), 1)  # one level, marked once
+        self.assertEqual(webhook_queue.PENDING.size(self.name), 1)  # one level, marked once
 
     def test_the_secret_falls_back_to_the_client_secret(self):
         doc = frappe.get_doc("Shopify Store", self.name)
@@ -131,7 +138,9 @@ class TestWebhookReceiver(WebhookMixin, IntegrationTestCase):
         doc.webhook_secret = None
         doc.client_secret = "shpss_client"
         doc.save(ignore_permissions=True)
-        self.assertEqual(webhooks.webhook_secret(frappe.get_doc("Shopify Store", self.name)), "shpss_client")
+        self.assertEqual(
+            webhook_delivery.webhook_secret(frappe.get_doc("Shopify Store", self.name)), "shpss_client"
+        )
 
 
 class TestAdminEditCorrected(WebhookMixin, IntegrationTestCase):
@@ -144,7 +153,7 @@ class TestAdminEditCorrected(WebhookMixin, IntegrationTestCase):
             "in-process",
             SECRET,
             shop_domain=self.domain,
-            transport=lambda url, d: webhooks.handle_delivery(d.headers, d.body, now()).status,
+            transport=lambda url, d: webhook_delivery.handle_delivery(d.headers, d.body, now()).status,
         )
 
     def test_an_admin_edit_is_read_and_put_right(self):
@@ -208,7 +217,7 @@ class TestCheckWaitsOnlyWhatIsLeft(WebhookMixin, IntegrationTestCase):
     domain = "hooks-wait.myshopify.com"
 
     def test_a_check_that_waited_in_the_queue_does_not_sleep_in_the_worker(self):
-        with patch.object(webhooks.frappe, "enqueue") as enqueue:
+        with patch.object(webhook_queue.frappe, "enqueue") as enqueue:
             ENQUEUE_CHECK(self.name, "token")
         queued = enqueue.call_args.kwargs
         self.assertAlmostEqual(queued["marked_at"], time.time(), delta=30)
@@ -216,20 +225,20 @@ class TestCheckWaitsOnlyWhatIsLeft(WebhookMixin, IntegrationTestCase):
         self.assertEqual(self.deliver(12).outcome, "accepted")
         # The store's last check 20 s before the mark; the job started 10 s after it (queued
         # behind other stores' jobs): both windows (5 s, 15 s) have passed, no sleep.
-        frappe.cache.set(webhooks._key("checked", self.name), queued["marked_at"] - 20, ex=60)
-        with patch.object(webhooks.time, "sleep") as sleep:
+        frappe.cache.set(webhook_queue.cache_key("checked", self.name), queued["marked_at"] - 20, ex=60)
+        with patch.object(webhook_queue.time, "sleep") as sleep:
             record = webhooks.run_webhook_check(queued["store_name"], marked_at=queued["marked_at"] - 10)
         self.assertEqual([c.args[0] for c in sleep.call_args_list if c.args and c.args[0] > 0.5], [])
         self.assertEqual(frappe.db.get_value("Shopify Reconciliation", record, "corrected"), 1)
         self.assertEqual(self.shop.available(self.code, LOC1), 8)
         # A check just ran: the next one, 1 s after its mark, waits the rest of the 15 s only.
-        with patch.object(webhooks.time, "sleep") as sleep:
+        with patch.object(webhook_queue.time, "sleep") as sleep:
             webhooks.run_webhook_check(self.name, marked_at=time.time() - 1)
-        self.assertGreater(sleep.call_args_list[0].args[0], webhooks.CHECK_MIN_INTERVAL_S - 3)
-        self.assertLessEqual(sleep.call_args_list[0].args[0], webhooks.CHECK_MIN_INTERVAL_S)
+        self.assertGreater(sleep.call_args_list[0].args[0], webhook_queue.CHECK_MIN_INTERVAL_S - 3)
+        self.assertLessEqual(sleep.call_args_list[0].args[0], webhook_queue.CHECK_MIN_INTERVAL_S)
 
     def test_the_wait_is_what_is_left_of_either_window(self):
-        wait = webhooks.check_wait
+        wait = webhook_queue.check_wait
         self.assertEqual(wait(100.0, None, 101.0), 4.0)  # 1 s after the mark: 4 s of 5 left
         self.assertEqual(wait(100.0, None, 130.0), 0.0)  # queued 30 s: nothing left
         self.assertEqual(wait(100.0, 95.0, 101.0), 9.0)  # the last check 6 s ago: 9 s of 15
@@ -255,7 +264,7 @@ class TestShortfallLookedAtAgain(WebhookMixin, IntegrationTestCase):
         # No webhook comes again for a level nobody touches; the sweep's minutes before the
         # rule's age bring nothing.
         self.assertNotIn(self.name, self.sweep_at(time.time() + 60))
-        self.assertEqual(webhooks.PENDING.size(self.name), 0)
+        self.assertEqual(webhook_queue.PENDING.size(self.name), 0)
         # Once the shortfall is 15 minutes old, the sweep marks the level for a check, which
         # counts it as seen before and corrects it.
         later = time.time() + SHORTFALL_MIN_AGE_S + 60
@@ -274,10 +283,11 @@ class TestShortfallLookedAtAgain(WebhookMixin, IntegrationTestCase):
         now = now_datetime()
         age = timedelta(seconds=SHORTFALL_MIN_AGE_S)
         self.assertEqual(
-            webhooks.recheck_due("wait", now - timedelta(minutes=5), now), now + age - timedelta(minutes=5)
+            webhook_rechecks.recheck_due("wait", now - timedelta(minutes=5), now),
+            now + age - timedelta(minutes=5),
         )
-        self.assertEqual(webhooks.recheck_due("wait", None, now), now + age)
-        self.assertEqual(webhooks.recheck_due("partial", now - timedelta(minutes=5), now), now + age)
+        self.assertEqual(webhook_rechecks.recheck_due("wait", None, now), now + age)
+        self.assertEqual(webhook_rechecks.recheck_due("partial", now - timedelta(minutes=5), now), now + age)
 
 
 class TestAdminEditRecorded(WebhookMixin, IntegrationTestCase):
@@ -301,9 +311,9 @@ class TestSubscriptions(WebhookMixin, IntegrationTestCase):
     def test_with_a_public_address_each_topic_is_subscribed(self):
         set_site_config(WEBHOOK_BASE_URL_KEY, "https://erp.example.com")
         self.addCleanup(clear_site_config, WEBHOOK_BASE_URL_KEY)
-        status = webhooks.subscribe_store(frappe.get_doc("Shopify Store", self.name))
-        uri = "https://erp.example.com" + webhooks.RECEIVE_PATH
-        self.assertTrue(webhooks.subscribed_at(status, uri), status)
+        status = webhook_subscriptions.subscribe_store(frappe.get_doc("Shopify Store", self.name))
+        uri = "https://erp.example.com" + webhook_subscriptions.RECEIVE_PATH
+        self.assertTrue(webhook_subscriptions.subscribed_at(status, uri), status)
         self.assertEqual(
             sorted(u for _id, _topic, u in self.shop.emulator.executor.webhook_subscriptions), [uri] * 4
         )
@@ -311,6 +321,6 @@ class TestSubscriptions(WebhookMixin, IntegrationTestCase):
 
     def test_without_one_the_store_says_reconciliation_finds_drift(self):
         clear_site_config(WEBHOOK_BASE_URL_KEY)
-        status = webhooks.subscribe_store(frappe.get_doc("Shopify Store", self.name))
+        status = webhook_subscriptions.subscribe_store(frappe.get_doc("Shopify Store", self.name))
         self.assertIn("scheduled reconciliation only", status)
         self.assertEqual(self.shop.emulator.executor.webhook_subscriptions, [])

@@ -108,7 +108,24 @@ def upsert(
     if not latest:
         return 0
     now = now or now_datetime()
-    values = [
+    return insert_rows(
+        CONFIRMED_LEVEL_DOCTYPE,
+        _UPSERT_COLUMNS,
+        _rows(store_name, latest.values(), how, now, shortfalls),
+        _on_duplicate(how),
+        stamp=now,
+    )
+
+
+def _rows(
+    store_name: str,
+    levels: Iterable[ConfirmedLevel],
+    how: str,
+    now: datetime,
+    shortfalls: dict[LevelKey, int],
+) -> list[tuple]:
+    """The values of _UPSERT_COLUMNS for each level (a shortfall seen is dated now)."""
+    return [
         (
             frappe.generate_hash(length=12),
             store_name,
@@ -122,8 +139,12 @@ def upsert(
             now if shortfalls.get(level.key, 0) > 0 else None,
             int(level.held),
         )
-        for level in latest.values()
+        for level in levels
     ]
+
+
+def _on_duplicate(how: str) -> str:
+    """The ON DUPLICATE KEY UPDATE assignments for a level already stored."""
     # A reconciliation replaces the stored shortfall; a push keeps it for the next reconciliation.
     # Its first sighting stays while it does not grow (MariaDB assigns left to right: `shortfall`
     # is still the stored one here); a grown shortfall holds new sales, dated now.
@@ -134,17 +155,11 @@ def upsert(
         if how == RECONCILIATION
         else ""
     )
-    return insert_rows(
-        CONFIRMED_LEVEL_DOCTYPE,
-        _UPSERT_COLUMNS,
-        values,
-        f"""{shortfall}
+    return f"""{shortfall}
         inventory_item_id = COALESCE(VALUES(inventory_item_id), inventory_item_id),
         quantity = VALUES(quantity), held = VALUES(held), confirmed_at = VALUES(confirmed_at),
         confirmed_by = VALUES(confirmed_by), modified = VALUES(modified),
-        modified_by = VALUES(modified_by), in_flight = 0, unconfirmed = 0""",
-        stamp=now,
-    )
+        modified_by = VALUES(modified_by), in_flight = 0, unconfirmed = 0"""
 
 
 def _changed(

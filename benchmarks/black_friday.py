@@ -60,9 +60,9 @@ class Setting:
     # this many seconds after it (changes meanwhile join that run); None: scheduled runs only.
     fast_latency: float | None = None
     # Shopify's inventory webhooks (issue 17 §2): a delivery the app does not take for its own
-    # echo marks its level for a check (erpnext_side/webhooks.py check_levels: reconcile the
+    # echo marks its level for a check (erpnext_side/webhook_check.py check_levels: reconcile the
     # marked rows). "levels": only the marked levels are read (read_levels, 250 items a call),
-    # as the app does (erpnext_side/webhooks.check_levels: sync.reconcile with read_method="levels"); "location": every level of the location,
+    # as the app does (erpnext_side/webhook_check.check_levels: sync.reconcile with read_method="levels"); "location": every level of the location,
     # reconcile(read_method="pages"), as the app did before. None: no webhooks.
     webhook_checks: str | None = None
 
@@ -71,12 +71,12 @@ class Setting:
 # stores x 7,300 items, 4 workers, one receipt a second, a 2-core machine at load ~8: an upper
 # bound); every change waits this long here. One store measured 3.42 s (§10).
 FAST_LATENCY_S = 255.38
-# The webhook check's pacing, erpnext_side/webhooks.py's (that module imports frappe): the job
+# The webhook check's pacing, erpnext_side/webhook_queue.py's (that module imports frappe): the job
 # waits CHECK_COALESCE_S after the first mark, and CHECK_MIN_INTERVAL_S since the last check.
 CHECK_COALESCE_S = 5.0
 CHECK_MIN_INTERVAL_S = 15.0
 # A shortfall a check left is marked again by the app's per-minute sweep once its first sighting
-# is SHORTFALL_MIN_AGE_S old (erpnext_side/webhooks.schedule_rechecks).
+# is SHORTFALL_MIN_AGE_S old (erpnext_side/webhook_rechecks.schedule_rechecks).
 SWEEP_EVERY_S = 60.0
 WAITING_ACTIONS = ("wait", "partial")
 # Shopify sends a webhook within seconds of the change (guess: Shopify promises no delay).
@@ -367,7 +367,7 @@ class World:
                 self.webhook(self.clock.now(), level.key[0])
 
     def webhook_check(self) -> None:
-        """erpnext_side/webhooks.check_levels: the marked levels' rows, reconciled with the
+        """erpnext_side/webhook_check.check_levels: the marked levels' rows, reconciled with the
         confirmed levels and shortfalls they had (read_method "pages", as the app does)."""
         marked, self.marked_levels = self.marked_levels, set()
         self.check_due = float("inf")
@@ -395,7 +395,7 @@ class World:
         now = self.clock.now()
         for drift in result.plan.drifted:
             if drift.action in WAITING_ACTIONS:
-                # webhooks.recheck_due: from the shortfall's first sighting (a grown one's new part: now).
+                # webhook_rechecks.recheck_due: from the shortfall's first sighting (a grown one's new part: now).
                 since = self.shortfall_since.get(drift.key) if drift.action == "wait" else None
                 self.rechecks[drift.key[0]] = (now if since is None else since) + SHORTFALL_MIN_AGE_S
         if result.correction is not None:

@@ -10,9 +10,13 @@ from ..sync.api import DEFAULT_API_VERSION, DEFAULT_POLICY, ConflictPolicy, Sync
 from .credentials import CLIENT_ID_ENV, CLIENT_SECRET_ENV, TOKEN_ENV
 from .demo import run_demo
 from .exit_codes import EXIT_SIGINT
-from .push import run_push
+from .push import delta_push, run_push
 from .reconcile import run_reconcile_command
 from .stock_csv import DEFAULT_ENCODING
+
+# delta_push is also importable from here, where it lived before the CLI was split (the defect
+# reproductions in ../shared/repro import it so).
+__all__ = ["build_parser", "delta_push", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -238,6 +238,15 @@ class PushCommandTest(EmulatedShopTest):
         self.assertEqual(code, 0, out)
 
 
+class ImportPathTest(unittest.TestCase):
+    def test_delta_push_is_importable_where_it_lived_before_the_split(self):
+        # ../shared/repro/19_overlapping_runs.py imports it from the package.
+        from nexwave_inventory_sync.cli import delta_push
+        from nexwave_inventory_sync.cli.push import delta_push as moved
+
+        self.assertIs(delta_push, moved)
+
+
 class DemoCommandTest(unittest.TestCase):
     def test_demo_ends_with_shopify_equal_to_erpnext(self):
         code, out, _ = run_cli("demo", "--items", "600", "--locations", "2")

@@ -77,7 +77,7 @@ FAST_LATENCY_S = 46.34
 CHECK_COALESCE_S = 5.0
 CHECK_MIN_INTERVAL_S = 15.0
 # A shortfall a check left is marked again by the app's per-minute sweep once its first sighting
-# is SHORTFALL_MIN_AGE_S old (erpnext_side/webhook_rechecks.schedule_rechecks).
+# is SHORTFALL_MIN_AGE_S old, in on_hand mode (erpnext_side/webhook_rechecks.schedule_rechecks).
 SWEEP_EVERY_S = 60.0
 WAITING_ACTIONS = ("wait", "partial")
 # Shopify sends a webhook within seconds of the change (guess: Shopify promises no delay).
@@ -394,8 +394,10 @@ class World:
         self.metrics.calls += result.api_calls
         self.remember_shortfalls(result.shortfalls, keys)
         now = self.clock.now()
+        # webhook_rechecks.looks_again: the second look is on_hand mode's only.
+        looks_again = self.setting.quantity_name == "on_hand"
         for drift in result.plan.drifted:
-            if drift.action in WAITING_ACTIONS:
+            if looks_again and drift.action in WAITING_ACTIONS:
                 # webhook_rechecks.recheck_due: from the shortfall's first sighting (a grown one's new part: now).
                 since = self.shortfall_since.get(drift.key) if drift.action == "wait" else None
                 self.rechecks[drift.key[0]] = (now if since is None else since) + SHORTFALL_MIN_AGE_S

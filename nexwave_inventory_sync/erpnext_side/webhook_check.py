@@ -24,6 +24,7 @@ from ..sync.api import webhooks as shopify_webhooks
 from . import confirmed_levels
 from .connection import store_endpoint
 from .constants import ITEM_STORE_DOCTYPE, STORE_DOCTYPE, WEBHOOK_TRIGGER
+from .quantity_names import quantity_name
 from .reconciliation import (
     add_counts,
     add_differences,
@@ -31,7 +32,7 @@ from .reconciliation import (
     reconcile_options,
     refresh_confirmed_levels,
 )
-from .webhook_rechecks import schedule_rechecks
+from .webhook_rechecks import looks_again, schedule_rechecks
 
 # Beyond this many marked levels one full reconciliation is cheaper than a targeted read.
 MAX_TARGETED_LEVELS = 2000
@@ -74,7 +75,8 @@ def check_levels(store, members: set[str]) -> str | None:
     result = reconcile(endpoint, stock, options=replace(options, read_method="levels"))
     if not result.aborted or result.plan.compared:
         refresh_confirmed_levels(store.name, result)
-        schedule_rechecks(store.name, result.plan.drifted)
+        if looks_again(quantity_name(store)):
+            schedule_rechecks(store.name, result.plan.drifted)
     if not result.plan.drifted and not result.aborted:
         return None  # Shopify already shows ERPNext's figure: nothing worth a record
     return _record(store, started, run_id, result, {row.ref: row.sku for row in stock})

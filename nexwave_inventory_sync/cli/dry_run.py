@@ -16,6 +16,7 @@ from ..sync.api import (
     StockRow,
     SyncOptions,
     check_in_flight,
+    keeps_held,
     levels_after_check,
     preview_rows,
     read_current,
@@ -57,6 +58,7 @@ def dry_run(
         full=full,
         zero_missing=zero_missing,
         safety_buffer=options.safety_buffer,
+        keep_held=keeps_held(options.conflict_policy),
     )
     read = read_current(endpoint, selection.to_push, options.quantity_name)
     preview = with_in_flight_notes(

@@ -18,6 +18,7 @@ from ..sync.api import (
     ShopifyEndpoint,
     StockRow,
     SyncOptions,
+    keeps_held,
     select_delta,
     sync_inventory,
 )
@@ -59,7 +60,12 @@ def delta_push(
         return PushOutcome(None, in_flight=check)
     rows = with_cached_ids(rows, state, full=full)
     selection = select_delta(
-        rows, state.confirmed(), full=full, zero_missing=zero_missing, safety_buffer=options.safety_buffer
+        rows,
+        state.confirmed(),
+        full=full,
+        zero_missing=zero_missing,
+        safety_buffer=options.safety_buffer,
+        keep_held=keeps_held(options.conflict_policy),
     )
     recorder = RunRecorder(state)
     try:

@@ -25,6 +25,7 @@ from ..sync.api import (
     RunResult,
     StockRow,
     SyncOptions,
+    keeps_held,
     row_key,
     select_delta,
 )
@@ -171,6 +172,7 @@ def read_stock(store, plan: PushPlan) -> StockRead:
         full=plan.full,
         zero_missing=bool(cint(store.zero_dropped_items)),
         safety_buffer=flt(store.safety_buffer),
+        keep_held=keeps_held(conflict_policy(store)),
     )
     units = item_units.log_line(item_units.rules_for(store, in_read))
     hold = zero_guard.check_store(store, list(selection.to_push), len(stock), plan.scope.items is None)

@@ -498,6 +498,19 @@ class TestConflicts(TruthStoreMixin, IntegrationTestCase):
         self.sync(name)
         self.assertEqual(self.shop.available(code, LOC1), 13)  # 16 − the 3 still not imported
 
+    def test_a_store_switched_to_erpnext_wins_lets_the_held_sales_go(self):
+        code, name, _log = self.sold_on_shopify_while_erpnext_received("Keep Shopify's sales")
+        frappe.db.set_value("Shopify Store", name, "conflict_policy", "ERPNext wins")
+        receive([(code, self.wh1, 1)])
+        self.sync(name)
+        self.assertEqual(self.shop.available(code, LOC1), 16)  # ERPNext's figure, nothing held
+        self.assertEqual(
+            frappe.db.get_value(
+                "Shopify Confirmed Level", {"shopify_store": name, "item_code": code}, "held"
+            ),
+            0,
+        )
+
     def test_erpnext_wins_sets_erpnexts_figure(self):
         code, name, log = self.sold_on_shopify_while_erpnext_received("ERPNext wins")
         self.assertEqual(self.conflict_row(log), (15, 10, 7, "Settled by the policy"))

@@ -26,7 +26,7 @@ from .auth import (
     token_url,
 )
 from .client import CallFailed, RunAborted
-from .conflicts import DEFAULT_POLICY, ConflictPolicy
+from .conflicts import DEFAULT_POLICY, ConflictPolicy, keeps_held
 from .delta import ConfirmedLevel, LevelKey, row_key, select_delta, unsettled_rows, zeroed
 from .drift import SHORTFALL_MIN_AGE_S, LevelDrift
 from .endpoint import EndpointError, ShopifyEndpoint, check_endpoint_override, normalize_shop_domain
@@ -76,6 +76,7 @@ __all__ = [
     "InFlightCheck",
     "check_in_flight",
     "ConflictPolicy",
+    "keeps_held",
     "DEFAULT_POLICY",
     "shopify_quantity",
     "item_figure",

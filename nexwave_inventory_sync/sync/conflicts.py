@@ -92,6 +92,12 @@ def still_held(held: int, confirmed: int, erpnext: int) -> int:
     return max(0, min(held, erpnext - confirmed))
 
 
+def keeps_held(policy: ConflictPolicy) -> bool:
+    """Whether stored held units stay held (delta.select_delta's keep_held): only the policy
+    that held them keeps them; a store switched to erpnext-wins or hold gets ERPNext's figure."""
+    return policy is ConflictPolicy.KEEP_SHOPIFY_SALES
+
+
 def settle_correction(policy: ConflictPolicy, target: int, read: int, shopify: int) -> int | None:
     """A reconciliation correction met a conflict: Shopify moved between the read (`read`, the
     correction's compare-and-set figure) and the correction, and shows `shopify` now. `target`

@@ -6,7 +6,7 @@ Public API (stable; the Frappe side and the CLI call it):
   figure Shopify last accepted (or a reconciliation read) for one (item, location). Callers
   store these and give them back on the next run.
 - `level_key(inventory_item_id, location_id) -> LevelKey`: the (gid, gid) pair they are keyed by.
-- `select_delta(rows, confirmed, *, full=False, zero_missing=True, safety_buffer=0)
+- `select_delta(rows, confirmed, *, full=False, zero_missing=True, safety_buffer=0, keep_held=True)
   -> DeltaSelection`: pure. `rows` are the current ERPNext figures; the selection holds
   - `rows`: the ones to push, each carrying `change_from` = its confirmed level (so Shopify
     refuses the write if its own figure moved meanwhile: compare-and-set), or no
@@ -101,8 +101,11 @@ def select_delta(
     full: bool = False,
     zero_missing: bool = True,
     safety_buffer: float = 0,
+    keep_held: bool = True,
 ) -> DeltaSelection:
-    """Pure: no call, no clock. `full=True` sends every row (still compare-and-set)."""
+    """Pure: no call, no clock. `full=True` sends every row (still compare-and-set).
+    `keep_held=False` (a store no longer on keep-shopify-sales: conflicts.keeps_held) releases
+    the units levels hold back: their rows are sent at ERPNext's figure."""
     levels = _confirmed_map(confirmed)
     seen: set[LevelKey] = set()
     selected: list[StockRow] = []
@@ -120,7 +123,7 @@ def select_delta(
         except QuantityError:
             selected.append(row)  # the run fails it with the reason
             continue
-        held = still_held(level.held, level.quantity, quantity)
+        held = still_held(level.held, level.quantity, quantity) if keep_held else 0
         if quantity - held == level.quantity and held == level.held and not full:
             unchanged += 1
             continue

@@ -226,12 +226,14 @@ class HeldSalesTest(EmulatedShopTest):
         self.levels: dict = {}
         self.catalog.set_available(self.item, LOC, 0)
 
-    def run_with(self, erpnext: int):
+    def run_with(self, erpnext: int, policy: str = "keep-shopify-sales"):
+        from nexwave_inventory_sync.sync.conflicts import keeps_held
         from nexwave_inventory_sync.sync.delta import select_delta
 
         row = StockRow(location_id=LOC, quantity=erpnext, inventory_item_id=self.item, ref="ITEM-1")
-        selection = select_delta([row], self.levels.values())
-        result = self.sync(list(selection.to_push), conflict_policy="keep-shopify-sales")
+        keep = keeps_held(ConflictPolicy.parse(policy))
+        selection = select_delta([row], self.levels.values(), keep_held=keep)
+        result = self.sync(list(selection.to_push), conflict_policy=policy)
         for level in result.confirmed:
             self.levels[level.key] = level
         return result
@@ -269,6 +271,14 @@ class HeldSalesTest(EmulatedShopTest):
         self.assertEqual(self.shopify(), 11)
         self.run_with(13)
         self.assertEqual(self.shopify(), 13)
+
+    def test_a_store_switched_to_erpnext_wins_sends_erpnexts_figure(self):
+        self.run_with(10)
+        self.assertTrue(self.catalog.sell(self.item, LOC, 3))
+        self.run_with(12)  # 9 on Shopify, 3 held
+        result = self.run_with(12, policy="erpnext-wins")  # ERPNext unchanged: the hold is released
+        self.assertEqual(self.shopify(), 12)
+        self.assertEqual([level.held for level in result.confirmed], [0])
 
     def test_erpnext_wins_holds_nothing(self):
         self.run_with(10)

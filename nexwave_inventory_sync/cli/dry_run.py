@@ -16,15 +16,13 @@ from ..sync.api import (
     StockRow,
     SyncOptions,
     check_in_flight,
-    keeps_held,
     levels_after_check,
     preview_rows,
     read_current,
-    select_delta,
     summarise,
     with_in_flight_notes,
 )
-from .id_cache import with_cached_ids  # the push's own id cache, read only
+from .selection import select_rows  # the push's own selection, read only
 from .state import SyncState
 
 _SHOWN = 200
@@ -52,14 +50,7 @@ def dry_run(
         else None
     )
     confirmed = levels_after_check(state.confirmed(), check) if check is not None else state.confirmed()
-    selection = select_delta(
-        with_cached_ids(rows, state),
-        confirmed,
-        full=full,
-        zero_missing=zero_missing,
-        safety_buffer=options.safety_buffer,
-        keep_held=keeps_held(options.conflict_policy),
-    )
+    selection = select_rows(rows, state, options, full=full, zero_missing=zero_missing, confirmed=confirmed)
     read = read_current(endpoint, selection.to_push, options.quantity_name)
     preview = with_in_flight_notes(
         preview_rows(selection.to_push, options.safety_buffer, read.figures), marks, check

@@ -18,16 +18,14 @@ from ..sync.api import (
     ShopifyEndpoint,
     StockRow,
     SyncOptions,
-    keeps_held,
-    select_delta,
     sync_inventory,
 )
 from ..sync.api import zeroed as count_zeroed
 from .arguments import endpoint_and_rows, sync_options
 from .exit_codes import EXIT_ABORTED, EXIT_OK, EXIT_ROWS_FAILED
-from .id_cache import with_cached_ids
 from .in_flight import RunRecorder, in_flight_lines, recorded, settle_in_flight
 from .report import ProgressBar, conflict_lines, failure_lines, summary_table
+from .selection import select_rows
 from .state import StateError, SyncState, endpoint_key
 
 
@@ -58,15 +56,7 @@ def delta_push(
     check = settle_in_flight(endpoint, state, options)
     if check is not None and check.unread:
         return PushOutcome(None, in_flight=check)
-    rows = with_cached_ids(rows, state, full=full)
-    selection = select_delta(
-        rows,
-        state.confirmed(),
-        full=full,
-        zero_missing=zero_missing,
-        safety_buffer=options.safety_buffer,
-        keep_held=keeps_held(options.conflict_policy),
-    )
+    selection = select_rows(rows, state, options, full=full, zero_missing=zero_missing)
     recorder = RunRecorder(state)
     try:
         result = sync_inventory(

@@ -27,7 +27,7 @@ from .auth import (
 )
 from .client import CallFailed, RunAborted
 from .conflicts import DEFAULT_POLICY, ConflictPolicy, keeps_held
-from .delta import ConfirmedLevel, LevelKey, row_key, select_delta, unsettled_rows, zeroed
+from .delta import ConfirmedLevel, DeltaSelection, LevelKey, row_key, select_delta, unsettled_rows, zeroed
 from .drift import SHORTFALL_MIN_AGE_S, LevelDrift
 from .endpoint import EndpointError, ShopifyEndpoint, check_endpoint_override, normalize_shop_domain
 from .errors import AuthGrantError, EngineError, ErrorKind, ShopifyError
@@ -71,6 +71,7 @@ __all__ = [
     "zeroed",
     "row_key",
     "ConfirmedLevel",
+    "DeltaSelection",
     "LevelKey",
     "InFlightLevel",
     "InFlightCheck",

@@ -289,6 +289,16 @@ class DeltaAndReconcileCommandTest(PushCommandTest):
         sent = self.emulator.stats.requests[-1]["variables"]["input"]["quantities"][0]
         self.assertEqual(sent["changeFromQuantity"], 10)
 
+    def test_a_full_dry_run_looks_up_an_untracked_sku_again_as_the_full_push_does(self):
+        # The push's --full looks a SKU Shopify answered "untracked" up again (D7); the dry run
+        # used the cached answer and showed the row skipped.
+        self.catalog.set_tracked(ITEM.format(7), False)
+        self.assertEqual(self.push(self.stock())[0], 0)
+        code, out, _ = self.push(self.stock(), "--dry-run", "--full")
+        self.assertEqual(code, 0, out)
+        row7 = next(line for line in out.splitlines() if line.startswith("SKU-000007"))
+        self.assertEqual(row7.split()[2:4], ["look", "up"])
+
     def test_dry_run_shows_what_would_be_sent_and_sends_nothing(self):
         """Issue 18 §6: rows, figures and the conflict Shopify's moved figure means; no mutation,
         the state untouched (the real push after it still sends the change)."""

@@ -4,9 +4,7 @@ and it writes nothing (the marks stay for the push)."""
 
 from __future__ import annotations
 
-import tempfile
 import unittest
-from pathlib import Path
 
 from nexwave_inventory_sync.cli.state import SyncState
 from nexwave_inventory_sync.emulator import Fault
@@ -15,47 +13,16 @@ from nexwave_inventory_sync.sync.in_flight import InFlightCheck, InFlightLevel, 
 from nexwave_inventory_sync.sync.preview import PreviewRow
 from nexwave_inventory_sync.sync.preview_in_flight import levels_after_check, summarise, with_in_flight_notes
 
-from .emulated_shop import TOKEN, EmulatedShopTest
-from .test_cli import run_cli
-
-SHOP = "cli-shop.myshopify.com"
-ITEM = "gid://shopify/InventoryItem/{}"
-LOC = "gid://shopify/Location/1"
+from .test_cli_state import ITEM, LOC, SHOP, StateTestCase
 
 
-class DryRunInFlightTest(EmulatedShopTest):
-    items = 40
-
-    def setUp(self):
-        super().setUp()
-        folder = tempfile.TemporaryDirectory()
-        self.addCleanup(folder.cleanup)
-        self.folder = Path(folder.name)
-        self.state = str(self.folder / "state.sqlite3")
+class DryRunInFlightTest(StateTestCase):
+    """The state file, the CSV and the push command are StateTestCase's."""
 
     def stock(self, changes=None) -> str:
         quantities = {i: 10 for i in range(1, 41)}
         quantities.update(changes or {})
-        path = self.folder / f"stock-{len(list(self.folder.iterdir()))}.csv"
-        path.write_text(
-            "sku,location_id,quantity\n" + "".join(f"SKU-{i:06d},1,{q}\n" for i, q in quantities.items())
-        )
-        return str(path)
-
-    def push(self, path, *extra):
-        return run_cli(
-            "push",
-            "--shop",
-            SHOP,
-            "--stock",
-            path,
-            "--endpoint",
-            self.emulator.base_url,
-            "--state",
-            self.state,
-            *extra,
-            env={"SHOPIFY_ACCESS_TOKEN": TOKEN},
-        )
+        return self.csv(quantities, name=f"stock-{len(list(self.folder.iterdir()))}.csv")
 
     def leave_in_flight(self, *marks: InFlightLevel) -> None:
         """What a push killed while its batch was out leaves: the marks, the levels before."""
